@@ -1,0 +1,350 @@
+"""The catalogue: config/*.yml read into typed, frozen records, validated on load.
+
+The catalogue is the source of truth for every dataset, borough, portal and setting;
+code never names a borough or an endpoint. A mistake in the YAML stops the load with
+a message naming the file, the key and what was wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingest.errors import CatalogueError
+
+__all__ = [
+    "Field",
+    "Dataset",
+    "Portal",
+    "Area",
+    "Region",
+    "Feed",
+    "Settings",
+    "Catalogue",
+    "load_catalogue",
+    "config_dir",
+    "PROTOCOLS",
+    "FIELD_TYPES",
+]
+
+PROTOCOLS = ("ckan", "socrata")
+FIELD_TYPES = ("string", "date", "integer", "number")
+DEFAULT_API_BASE_URL = "http://127.0.0.1:8765"
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One published column: its type and the values it may hold."""
+
+    name: str
+    type: str
+    required: bool
+    values: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset every borough publishes, and the schema its feeds must carry."""
+
+    id: str
+    domain: str
+    title: str
+    owner: str
+    licence: str
+    resource: str
+    date_field: str
+    key: str
+    fields: tuple[Field, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True)
+class Portal:
+    """Where and how one borough publishes: protocol, address, its date format."""
+
+    protocol: str
+    base_url: str
+    date_format: str
+
+
+@dataclass(frozen=True)
+class Area:
+    """A local authority of the region."""
+
+    code: str
+    name: str
+    slug: str
+    sub_region: str
+    aliases: tuple[str, ...]
+    portal: Portal
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    slug: str
+    timezone: str
+    areas: tuple[Area, ...]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One dataset as published by one borough: the unit of fetching and loading."""
+
+    dataset: Dataset
+    area: Area
+
+    @property
+    def id(self) -> str:
+        return f"{self.dataset.id}/{self.area.code}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.dataset.id} · {self.area.name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """config/pipeline.yml: schedule, HTTP behaviour, thresholds."""
+
+    cron: str
+    timezone: str
+    default_days: int
+    region: str
+    http: dict[str, float]
+    page_size: dict[str, int]
+    max_failed_feed_share: float
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    region: Region
+    datasets: dict[str, Dataset]
+    settings: Settings
+    config_dir: Path = field(compare=False)
+
+    def feeds(self, datasets: list[str] | None = None, areas: list[str] | None = None) -> list[Feed]:
+        """Every dataset x borough pair, optionally narrowed to some of each."""
+        chosen_ds = [self.dataset(d) for d in datasets] if datasets else list(self.datasets.values())
+        chosen_areas = [self.area(a) for a in areas] if areas else list(self.region.areas)
+        return [Feed(ds, area) for ds in chosen_ds for area in chosen_areas]
+
+    def feed(self, feed_id: str) -> Feed:
+        dataset_id, _, area_code = feed_id.partition("/")
+        return Feed(self.dataset(dataset_id), self.area(area_code))
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        try:
+            return self.datasets[dataset_id]
+        except KeyError:
+            raise CatalogueError(
+                f"unknown dataset {dataset_id!r}; the catalogue has {sorted(self.datasets)}"
+            ) from None
+
+    def area(self, code_or_slug: str) -> Area:
+        for area in self.region.areas:
+            if code_or_slug in (area.code, area.slug):
+                return area
+        raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}")
+
+
+def config_dir() -> Path:
+    """CITY_CONFIG_DIR, or the repository's config/ folder."""
+    return Path(os.environ.get("CITY_CONFIG_DIR") or Path(__file__).resolve().parent.parent / "config")
+
+
+def load_catalogue(directory: Path | str | None = None, region: str | None = None) -> Catalogue:
+    """Read and validate config/; raises CatalogueError naming file and key."""
+    base = Path(directory) if directory else config_dir()
+    settings = _settings(_read(base / "pipeline.yml"), base / "pipeline.yml")
+    region_name = region or os.environ.get("CITY_REGION") or settings.region
+    region_path = base / "regions" / f"{region_name}.yml"
+    if not region_path.exists():
+        known = sorted(p.stem for p in (base / "regions").glob("*.yml"))
+        raise CatalogueError(f"{region_path}: no such region {region_name!r}; configured: {known}")
+    datasets_path = base / "datasets.yml"
+    return Catalogue(
+        region=_region(_read(region_path), region_path),
+        datasets=_datasets(_read(datasets_path), datasets_path),
+        settings=settings,
+        config_dir=base,
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise CatalogueError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _need(mapping: Any, key: str, path: Path, where: str, kind: type | tuple = str) -> Any:
+    if not isinstance(mapping, dict) or key not in mapping or mapping[key] is None:
+        raise CatalogueError(f"{path}: {where}: missing required key {key!r}")
+    value = mapping[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise CatalogueError(f"{path}: {where}.{key}: expected {_kind_name(kind)}, got {value!r}")
+    return value
+
+
+def _kind_name(kind: type | tuple) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _expand_env(value: str) -> str:
+    """${CITY_API_BASE_URL} (and any ${VAR}) from the environment; unset is an error."""
+    def substitute(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "CITY_API_BASE_URL":
+            return os.environ.get(name, DEFAULT_API_BASE_URL).rstrip("/")
+        if name not in os.environ:
+            raise CatalogueError(f"environment variable {name} is used in config but not set")
+        return os.environ[name]
+
+    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)\}", substitute, value)
+
+
+def _settings(data: dict, path: Path) -> Settings:
+    schedule = _need(data, "schedule", path, "top", dict)
+    http = _need(data, "http", path, "top", dict)
+    page_size = _need(data, "page_size", path, "top", dict)
+    run = _need(data, "run", path, "top", dict)
+    for key in ("connect_timeout_s", "read_timeout_s", "retries", "backoff_factor_s",
+                "backoff_max_s", "retry_after_max_s", "max_pages"):
+        if _need(http, key, path, "http", (int, float)) < 0:
+            raise CatalogueError(f"{path}: http.{key}: must not be negative")
+    for protocol in PROTOCOLS:
+        if _need(page_size, protocol, path, "page_size", int) < 1:
+            raise CatalogueError(f"{path}: page_size.{protocol}: must be at least 1")
+    share = _need(run, "max_failed_feed_share", path, "run", (int, float))
+    if not 0 <= share <= 1:
+        raise CatalogueError(f"{path}: run.max_failed_feed_share: must be between 0 and 1, got {share}")
+    days = _need(schedule, "default_days", path, "schedule", int)
+    if days < 1:
+        raise CatalogueError(f"{path}: schedule.default_days: must be at least 1")
+    return Settings(
+        cron=_need(schedule, "cron", path, "schedule"),
+        timezone=_need(schedule, "timezone", path, "schedule"),
+        default_days=days,
+        region=_need(data, "region", path, "top"),
+        http={k: float(v) for k, v in http.items()},
+        page_size={k: int(v) for k, v in page_size.items()},
+        max_failed_feed_share=float(share),
+    )
+
+
+def _region(data: dict, path: Path) -> Region:
+    head = _need(data, "region", path, "top", dict)
+    raw_areas = _need(data, "areas", path, "top", list)
+    areas, seen = [], set()
+    for index, raw in enumerate(raw_areas):
+        where = f"areas[{index}]"
+        code = _need(raw, "code", path, where)
+        where = f"areas[{index}] ({code})"
+        if not _GSS_CODE.match(code):
+            raise CatalogueError(f"{path}: {where}: code must be a GSS code like E09000007")
+        slug = _need(raw, "slug", path, where)
+        if not _SLUG.match(slug):
+            raise CatalogueError(f"{path}: {where}: slug {slug!r} must be lowercase letters, digits, '-'")
+        if code in seen or slug in seen:
+            raise CatalogueError(f"{path}: {where}: duplicate code or slug")
+        seen.update((code, slug))
+        portal = _need(raw, "portal", path, where, dict)
+        protocol = _need(portal, "protocol", path, f"{where}.portal")
+        if protocol not in PROTOCOLS:
+            raise CatalogueError(
+                f"{path}: {where}.portal.protocol: unknown protocol {protocol!r}; known: {list(PROTOCOLS)}"
+            )
+        aliases = raw.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise CatalogueError(f"{path}: {where}.aliases: expected a list of names")
+        areas.append(Area(
+            code=code,
+            name=_need(raw, "name", path, where),
+            slug=slug,
+            sub_region=str(raw.get("sub_region") or ""),
+            aliases=tuple(aliases),
+            portal=Portal(
+                protocol=protocol,
+                base_url=_expand_env(_need(portal, "base_url", path, f"{where}.portal")),
+                date_format=_need(portal, "date_format", path, f"{where}.portal"),
+            ),
+        ))
+    if not areas:
+        raise CatalogueError(f"{path}: areas: a region needs at least one area")
+    return Region(
+        code=_need(head, "code", path, "region"),
+        name=_need(head, "name", path, "region"),
+        slug=_need(head, "slug", path, "region"),
+        timezone=_need(head, "timezone", path, "region"),
+        areas=tuple(areas),
+    )
+
+
+def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
+    raw_sets = _need(data, "datasets", path, "top", dict)
+    datasets = {}
+    for dataset_id, raw in raw_sets.items():
+        where = f"datasets.{dataset_id}"
+        if not _IDENTIFIER.match(str(dataset_id)):
+            raise CatalogueError(f"{path}: {where}: id must be a lowercase SQL identifier")
+        raw_fields = _need(raw, "fields", path, where, dict)
+        fields = tuple(_field(name, spec, path, f"{where}.fields.{name}") for name, spec in raw_fields.items())
+        names = {f.name for f in fields}
+        for key in ("date_field", "key"):
+            if _need(raw, key, path, where) not in names:
+                raise CatalogueError(f"{path}: {where}.{key}: {raw[key]!r} is not one of its fields")
+        if "borough" not in names:
+            raise CatalogueError(f"{path}: {where}.fields: every dataset must publish a 'borough' field")
+        datasets[dataset_id] = Dataset(
+            id=dataset_id,
+            domain=_need(raw, "domain", path, where),
+            title=_need(raw, "title", path, where),
+            owner=_need(raw, "owner", path, where),
+            licence=_need(raw, "licence", path, where),
+            resource=_need(raw, "resource", path, where),
+            date_field=raw["date_field"],
+            key=raw["key"],
+            fields=fields,
+        )
+    return datasets
+
+
+def _field(name: str, spec: Any, path: Path, where: str) -> Field:
+    if not _IDENTIFIER.match(str(name)):
+        raise CatalogueError(f"{path}: {where}: field names must be lowercase SQL identifiers")
+    kind = _need(spec, "type", path, where)
+    if kind not in FIELD_TYPES:
+        raise CatalogueError(f"{path}: {where}.type: unknown type {kind!r}; known: {list(FIELD_TYPES)}")
+    values = spec.get("values")
+    if values is not None and not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
+        raise CatalogueError(f"{path}: {where}.values: expected a list of strings")
+    return Field(
+        name=name,
+        type=kind,
+        required=bool(spec.get("required", False)),
+        values=tuple(values) if values else None,
+        min=spec.get("min"),
+        max=spec.get("max"),
+    )
