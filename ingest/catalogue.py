@@ -128,6 +128,8 @@ class Settings:
     http: dict[str, float]
     page_size: dict[str, int]
     max_failed_feed_share: float
+    null_markers: tuple[str, ...]
+    date_formats: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,11 @@ def _settings(data: dict, path: Path) -> Settings:
     share = _need(run, "max_failed_feed_share", path, "run", (int, float))
     if not 0 <= share <= 1:
         raise CatalogueError(f"{path}: run.max_failed_feed_share: must be between 0 and 1, got {share}")
+    raw_text = _need(data, "raw_text", path, "top", dict)
+    markers = _need(raw_text, "null_markers", path, "raw_text", list)
+    formats = _need(raw_text, "date_formats", path, "raw_text", list)
+    if not all(isinstance(m, str) for m in markers + formats) or not formats:
+        raise CatalogueError(f"{path}: raw_text: null_markers and date_formats must be lists of strings")
     days = _need(schedule, "default_days", path, "schedule", int)
     if days < 1:
         raise CatalogueError(f"{path}: schedule.default_days: must be at least 1")
@@ -251,6 +258,8 @@ def _settings(data: dict, path: Path) -> Settings:
         http={k: float(v) for k, v in http.items()},
         page_size={k: int(v) for k, v in page_size.items()},
         max_failed_feed_share=float(share),
+        null_markers=tuple(m.lower() for m in markers),
+        date_formats=tuple(formats),
     )
 
 

@@ -1,0 +1,98 @@
+"""
+### City nightly: borough feeds → validated raw → dbt → published warehouse
+
+Every night at 02:00 London time this DAG processes **the day before** (the *data day*):
+it fetches every dataset from every borough of the region (one mapped task per
+dataset × borough), validates each landed batch with its Great Expectations suite,
+loads the batches that pass into DuckDB, runs `dbt build` and, only if every dbt test
+passes, publishes the analysts' read-only warehouse.
+
+Trigger a specific day with the `data_day` param (`YYYY-MM-DD`); re-running a day is safe
+(partitions are replaced, never appended).
+
+**Triage notes**
+- `ingest_feed` failures do not fail the run: the borough keeps its last good data and the
+  `report` task lists it. Re-run the day once the borough's API is back.
+- A quarantined batch: read `data/quarantine/<dataset>/<borough>/<day>/<batch>/reason.txt`
+  or `audit.batches` in the warehouse; fix or wait for the borough, then re-run the day.
+- `dbt_build` failed: nothing was published; the failing models/tests are in its log.
+- `report` is red when more feeds than `run.max_failed_feed_share` are missing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from ingest import run
+
+PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
+
+
+@dag(
+    dag_id="city_nightly",
+    schedule="0 2 * * *",
+    start_date=datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/London")),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["city-region", "ingest", "dbt", "nightly"],
+    params={"data_day": Param(None, type=["null", "string"], format="date",
+                              description="Data day to process (YYYY-MM-DD); default: the day before the run")},
+    default_args={
+        "owner": "city-data-platform",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+    },
+)
+def city_nightly():
+    @task
+    def resolve_data_day(params=None, logical_date=None) -> str:
+        return run.resolve_data_day(logical_date, (params or {}).get("data_day"))
+
+    @task
+    def plan_feeds() -> list[dict]:
+        return run.plan_feeds()
+
+    @task
+    def plan_datasets() -> list[str]:
+        return run.plan_datasets()
+
+    @task(map_index_template="{{ feed_label }}", max_active_tis_per_dagrun=8)
+    def ingest_feed(feed: dict, data_day: str) -> dict:
+        get_current_context()["feed_label"] = feed["label"]
+        return run.ingest_feed(feed["feed_id"], data_day)
+
+    @task(map_index_template="{{ dataset }}")
+    def validate(dataset: str, outcomes: list[dict]) -> list[dict]:
+        get_current_context()["dataset"] = dataset
+        return run.validate_dataset(dataset, outcomes)
+
+    @task
+    def load(validated: list[list[dict]], run_id=None) -> dict:
+        return run.load_outcomes(validated, run_id)
+
+    @task(retries=0)
+    def dbt_build(load_summary: dict) -> dict:
+        return run.build_models()
+
+    @task(outlets=[PUBLISHED_WAREHOUSE])
+    def publish(build_summary: dict) -> dict:
+        return run.publish_warehouse()
+
+    @task(trigger_rule="all_done", retries=0)
+    def report(data_day: str, load_summary: dict | None, published: dict | None) -> str:
+        return run.summarise_run(data_day, load_summary, published)
+
+    data_day = resolve_data_day()
+    landed = ingest_feed.partial(data_day=data_day).expand(feed=plan_feeds())
+    validated = validate.partial(outcomes=landed).expand(dataset=plan_datasets())
+    loaded = load(validated)
+    published = publish(dbt_build(loaded))
+    report(data_day, loaded, published)
+
+
+city_nightly()

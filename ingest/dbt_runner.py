@@ -1,0 +1,66 @@
+"""Run `dbt build` as one process on the pipeline's database (DuckDB has one writer).
+
+Seeds, models and tests run together; a failing test fails the build, which stops the
+run before publish. The raw-text settings of config/pipeline.yml are passed as dbt vars
+so that validation and staging read borough text the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ingest.catalogue import Catalogue
+from ingest.errors import IngestError
+from ingest.paths import REPO_ROOT, DataPaths
+
+__all__ = ["DbtBuildFailed", "dbt_build", "DBT_PROJECT_DIR", "dbt_command"]
+
+log = logging.getLogger(__name__)
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+class DbtBuildFailed(IngestError):
+    """A model or test failed: nothing is published."""
+
+
+def dbt_command(catalogue: Catalogue, paths: DataPaths, *args: str) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment for this pipeline's warehouse."""
+    dbt = Path(sys.executable).with_name("dbt")
+    variables = {"null_markers": list(catalogue.settings.null_markers),
+                 "date_formats": list(catalogue.settings.date_formats)}
+    command = [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+               "--target-path", str(paths.dbt_target), "--log-path", str(paths.dbt_logs),
+               "--vars", json.dumps(variables), "--no-use-colors"]
+    env = os.environ | {"CITY_WAREHOUSE_PATH": str(paths.warehouse),
+                        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    return command, env
+
+
+def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
+    """Build everything; raise DbtBuildFailed listing each failing node."""
+    command, env = dbt_command(catalogue, paths, "build")
+    completed = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    for line in completed.stdout.splitlines():
+        log.info("dbt: %s", line)
+    results = _run_results(paths.dbt_target / "run_results.json")
+    failed = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    summary = {"nodes": len(results), "failed": [f"{r['unique_id']}: {r.get('message')}" for r in failed],
+               "warned": [r["unique_id"] for r in results if r["status"] == "warn"],
+               "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1)}
+    if completed.returncode != 0:
+        detail = "\n".join(summary["failed"]) or (completed.stdout[-3000:] + completed.stderr[-2000:])
+        raise DbtBuildFailed(f"dbt build failed; nothing published:\n{detail}")
+    return summary
+
+
+def _run_results(path: Path) -> list[dict[str, Any]]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["results"]
+    except (FileNotFoundError, ValueError, KeyError):
+        return []

@@ -1,0 +1,120 @@
+"""One HTTP session for every connector: timeouts, retries, Retry-After, clear errors.
+
+Retries live in urllib3's `Retry` (exponential backoff with jitter, Retry-After honoured
+up to a cap, only for what is transient: 429, 5xx, resets, timeouts), so no connector
+writes a retry loop of its own. What is left when retries run out becomes a
+`RetriableFetchError` (try again another night) or a `FatalFetchError` (will not change).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from ingest.errors import FatalFetchError, RetriableFetchError
+
+__all__ = ["CappedRetry", "Response", "build_session", "get_json", "TRANSIENT_STATUSES"]
+
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+USER_AGENT = "city-region-datastore/0.1 (+open data pipeline)"
+
+
+class CappedRetry(Retry):
+    """urllib3 Retry that never sleeps longer than `retry_after_max` for a Retry-After."""
+
+    def __init__(self, *args: Any, retry_after_max: float = 60.0, **kwargs: Any):
+        self.retry_after_max = retry_after_max
+        super().__init__(*args, **kwargs)
+
+    def new(self, **kwargs: Any) -> "CappedRetry":
+        retry = super().new(**kwargs)
+        retry.retry_after_max = self.retry_after_max
+        return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.retry_after_max)
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a GET returned: the exact bytes, parsed JSON, and where it came from."""
+
+    url: str
+    status: int
+    body: bytes
+    payload: Any
+
+
+def build_session(http: dict[str, float]) -> requests.Session:
+    """A session whose every request retries transient failures per config/pipeline.yml."""
+    retry = CappedRetry(
+        total=int(http["retries"]),
+        connect=int(http["retries"]),
+        read=int(http["retries"]),
+        status=int(http["retries"]),
+        other=0,
+        status_forcelist=TRANSIENT_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        backoff_factor=http["backoff_factor_s"],
+        backoff_max=http["backoff_max_s"],
+        backoff_jitter=http["backoff_factor_s"] / 2,
+        respect_retry_after_header=True,
+        retry_after_max=http["retry_after_max_s"],
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "application/json"
+    session.request_timeout = (http["connect_timeout_s"], http["read_timeout_s"])  # type: ignore[attr-defined]
+    return session
+
+
+def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:
+    """GET and parse JSON; every failure becomes a FetchError naming the URL and why."""
+    timeout = getattr(session, "request_timeout", (5, 30))
+    shown_url = requests.Request("GET", url, params=params).prepare().url or url
+    try:
+        reply = session.get(url, params=params, timeout=timeout)
+    except requests.exceptions.RetryError as exc:
+        raise RetriableFetchError(f"still failing after retries: {_root_cause(exc)}", url=shown_url) from None
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise RetriableFetchError(f"could not connect or read: {_root_cause(exc)}", url=shown_url) from None
+    except requests.exceptions.RequestException as exc:
+        raise FatalFetchError(f"request failed: {exc}", url=shown_url) from None
+    body = reply.content
+    if reply.status_code in TRANSIENT_STATUSES:
+        raise RetriableFetchError(
+            f"HTTP {reply.status_code} after retries: {_snippet(body)}", url=reply.url
+        )
+    if reply.status_code >= 400:
+        raise FatalFetchError(f"HTTP {reply.status_code}: {_snippet(body)}", url=reply.url)
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise RetriableFetchError(
+            f"response is not valid JSON ({exc.msg} at byte {exc.pos} of {len(body)}; cut off?)",
+            url=reply.url,
+        ) from None
+    return Response(url=reply.url, status=reply.status_code, body=body, payload=payload)
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason (e.g. 'too many 503 error responses'), not the wrapper chain."""
+    while exc.__cause__ is not None or (exc.args and isinstance(exc.args[0], BaseException)):
+        exc = exc.__cause__ or exc.args[0]
+    reason = getattr(exc, "reason", None)
+    return str(reason or exc)
+
+
+def _snippet(body: bytes, limit: int = 300) -> str:
+    text = body[:limit].decode("utf-8", errors="replace").strip()
+    return text + ("…" if len(body) > limit else "")

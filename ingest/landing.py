@@ -1,0 +1,132 @@
+"""The raw landing zone: what a borough API returned, kept exactly, with a manifest.
+
+One batch per fetch of one feed (dataset x borough) for one data day:
+    landing/<dataset>/<borough code>/<data day>/<batch id>/
+        page-0001.json ...   the response bodies, byte for byte
+        records.jsonl        the records found in them, one JSON object a line
+        manifest.json        source URLs, fetched-at, rows, sha256 of every file
+A batch is written into a hidden temporary folder and renamed into place once complete,
+so a crash never leaves half a batch; files are made read-only. Re-fetching a day adds a
+new batch beside the old one; nothing is ever overwritten, so any day can be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from ingest.catalogue import Feed
+from ingest.protocols.base import Page
+
+__all__ = ["LandedBatch", "land_pages", "read_batch", "latest_batch", "batch_dir"]
+
+MANIFEST = "manifest.json"
+RECORDS = "records.jsonl"
+
+
+@dataclass(frozen=True)
+class LandedBatch:
+    """A complete landed batch: enough to validate and load it without the API."""
+
+    dataset: str
+    borough_code: str
+    borough_name: str
+    data_day: str
+    batch_id: str
+    path: str
+    row_count: int
+    protocol: str
+
+    @property
+    def records_path(self) -> Path:
+        return Path(self.path) / RECORDS
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def batch_dir(landing_root: Path, dataset: str, borough_code: str, data_day: str) -> Path:
+    return landing_root / dataset / borough_code / data_day
+
+
+def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: Iterable[Page]) -> LandedBatch:
+    """Write every page and the manifest, then rename the batch into place atomically."""
+    started = datetime.now(timezone.utc)
+    batch_id = f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
+    final = batch_dir(landing_root, feed.dataset.id, feed.area.code, day.isoformat()) / batch_id
+    staging = final.parent / f".{batch_id}.partial"
+    staging.mkdir(parents=True, exist_ok=False)
+    try:
+        page_entries, rows = [], 0
+        with (staging / RECORDS).open("w", encoding="utf-8") as records_out:
+            for page in pages:
+                name = f"page-{page.number:04d}.json"
+                (staging / name).write_bytes(page.body)
+                for record in page.records:
+                    records_out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+                rows += len(page.records)
+                page_entries.append({
+                    "file": name, "url": page.url, "status": page.status, "fetched_at": page.fetched_at,
+                    "bytes": len(page.body), "sha256": page.sha256, "records": len(page.records),
+                    "reported_total": page.total,
+                })
+        manifest = {
+            "dataset": feed.dataset.id,
+            "borough_code": feed.area.code,
+            "borough_name": feed.area.name,
+            "data_day": day.isoformat(),
+            "batch_id": batch_id,
+            "protocol": protocol,
+            "source_url": page_entries[0]["url"] if page_entries else None,
+            "fetched_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "row_count": rows,
+            "records_file": {"file": RECORDS, "sha256": _sha256(staging / RECORDS)},
+            "pages": page_entries,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        for item in staging.iterdir():
+            item.chmod(0o444)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return read_batch(final)
+
+
+def read_batch(path: Path | str) -> LandedBatch:
+    """A landed batch from its manifest (the manifest is written last: no manifest, no batch)."""
+    path = Path(path)
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return LandedBatch(
+        dataset=manifest["dataset"],
+        borough_code=manifest["borough_code"],
+        borough_name=manifest["borough_name"],
+        data_day=manifest["data_day"],
+        batch_id=manifest["batch_id"],
+        path=str(path),
+        row_count=manifest["row_count"],
+        protocol=manifest["protocol"],
+    )
+
+
+def latest_batch(landing_root: Path, dataset: str, borough_code: str, data_day: str) -> LandedBatch | None:
+    """The most recent complete batch of a feed for a day, for replay without the API."""
+    folder = batch_dir(landing_root, dataset, borough_code, data_day)
+    complete = sorted(p for p in folder.glob("*") if not p.name.startswith(".") and (p / MANIFEST).exists())
+    return read_batch(complete[-1]) if complete else None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,143 @@
+"""Load validated batches into DuckDB `raw` tables, one partition per transaction.
+
+A partition is one (dataset, borough, data day). Loading replaces it whole — delete and
+insert inside one transaction, the rows read set-based with `read_json` straight from the
+landed file — so re-runs and backfills never duplicate a row and a crash mid-load leaves
+the previous partition in place. Every batch's fate (loaded, quarantined, fetch failed)
+and every validation result is recorded in the `audit` schema.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from ingest.catalogue import Catalogue, Dataset
+
+__all__ = ["connect", "ensure_tables", "write_areas", "load_partition", "record_batch", "quote"]
+
+PARTITION_COLUMNS = {
+    "_borough_code": "VARCHAR",
+    "_data_day": "DATE",
+    "_batch_id": "VARCHAR",
+    "_loaded_at": "TIMESTAMP",
+}
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier that the catalogue has already validated as [a-z][a-z0-9_]*."""
+    if not identifier.replace("_", "").isalnum() or not identifier[:1].isalpha():
+        raise ValueError(f"refusing unsafe SQL identifier {identifier!r}")
+    return f'"{identifier}"'
+
+
+def connect(warehouse: Path):
+    """The pipeline's own database; only the pipeline ever opens it (one writer)."""
+    import duckdb
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(warehouse), config={"autoinstall_known_extensions": False,
+                                                   "autoload_known_extensions": True})
+
+
+def ensure_tables(con, catalogue: Catalogue) -> None:
+    """Create schemas and tables, adding columns the catalogue has gained since."""
+    con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists audit")
+    for dataset in catalogue.datasets.values():
+        table = f"raw.{quote(dataset.id)}"
+        columns = {name: "VARCHAR" for name in dataset.column_names} | PARTITION_COLUMNS
+        con.execute(f"create table if not exists {table} ("
+                    + ", ".join(f"{quote(n)} {t}" for n, t in columns.items()) + ")")
+        existing = {row[0] for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [dataset.id]).fetchall()}
+        for name, kind in columns.items():
+            if name not in existing:
+                con.execute(f"alter table {table} add column {quote(name)} {kind}")
+    con.execute("""
+        create table if not exists raw.feed_partitions (
+            dataset varchar, borough_code varchar, data_day date, batch_id varchar,
+            row_count bigint, loaded_at timestamp, primary key (dataset, borough_code, data_day))""")
+    con.execute("""
+        create table if not exists raw.areas (
+            area_code varchar primary key, area_name varchar, area_slug varchar,
+            sub_region varchar, region_code varchar, region_name varchar)""")
+    con.execute("create table if not exists raw.area_aliases (area_code varchar, alias varchar)")
+    con.execute("""
+        create table if not exists audit.batches (
+            batch_id varchar, run_id varchar, dataset varchar, borough_code varchar,
+            data_day date, status varchar, row_count bigint, reason varchar, warnings varchar,
+            landed_path varchar, quarantine_path varchar, recorded_at timestamp)""")
+    con.execute("""
+        create table if not exists audit.validation_results (
+            batch_id varchar, dataset varchar, borough_code varchar, data_day date,
+            success boolean, failures varchar, warnings varchar, result json, validated_at timestamp)""")
+
+
+def write_areas(con, catalogue: Catalogue) -> None:
+    """The region's boroughs and every spelling of them, from config, for dbt staging."""
+    region = catalogue.region
+    con.execute("begin transaction")
+    con.execute("delete from raw.areas")
+    con.execute("delete from raw.area_aliases")
+    con.executemany("insert into raw.areas values (?, ?, ?, ?, ?, ?)", [
+        (a.code, a.name, a.slug, a.sub_region, region.code, region.name) for a in region.areas])
+    con.executemany("insert into raw.area_aliases values (?, ?)", [
+        (a.code, alias) for a in region.areas for alias in dict.fromkeys((a.name, *a.aliases))])
+    con.execute("commit")
+
+
+def load_partition(con, dataset: Dataset, borough_code: str, data_day: str, batch_id: str,
+                   records_path: Path, row_count: int) -> int:
+    """Replace one partition with the landed records, in one transaction; returns rows loaded."""
+    table = f"raw.{quote(dataset.id)}"
+    names = dataset.column_names
+    column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from {table} where _borough_code = ? and _data_day = ?", [borough_code, data_day])
+        if row_count:
+            con.execute(
+                f"insert into {table} ({', '.join(quote(n) for n in names)}, _borough_code, _data_day, _batch_id, _loaded_at) "
+                f"select {', '.join(quote(n) for n in names)}, ?, ?, ?, ? "
+                f"from read_json(?, format = 'newline_delimited', columns = {column_types})",
+                [borough_code, data_day, batch_id, loaded_at, str(records_path)],
+            )
+        loaded = con.execute(f"select count(*) from {table} where _borough_code = ? and _data_day = ?",
+                             [borough_code, data_day]).fetchone()[0]
+        if loaded != row_count:
+            raise RuntimeError(f"{dataset.id} {borough_code} {data_day}: landed {row_count} rows but loaded {loaded}")
+        con.execute("insert or replace into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
+                    [dataset.id, borough_code, data_day, batch_id, loaded, loaded_at])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return loaded
+
+
+def record_batch(con, outcome: dict[str, Any], run_id: str, validation: dict[str, Any] | None) -> None:
+    """Write one batch's fate (and its validation result, if validated) to `audit`."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    batch = outcome.get("batch") or {}
+    batch_id = batch.get("batch_id") or f"unfetched-{outcome['feed_id']}-{outcome['data_day']}"
+    con.execute("insert into audit.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        batch_id, run_id, outcome["dataset"], outcome["borough_code"], outcome["data_day"],
+        outcome["status"], batch.get("row_count"), _lines(outcome.get("failures")) or outcome.get("error"),
+        _lines(outcome.get("warnings")), batch.get("path"), outcome.get("quarantine_path"), now,
+    ])
+    if validation is not None:
+        con.execute("insert into audit.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            batch_id, outcome["dataset"], outcome["borough_code"], outcome["data_day"],
+            validation.get("success"), _lines(outcome.get("failures")), _lines(outcome.get("warnings")),
+            json.dumps(validation, default=str), now,
+        ])
+
+
+def _lines(items: Iterable[str] | None) -> str | None:
+    items = list(items or [])
+    return "\n".join(items) if items else None

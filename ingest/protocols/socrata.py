@@ -1,0 +1,39 @@
+"""Socrata SODA `/resource/<id>.json`: a bare array of strings, `$limit`/`$offset`.
+
+No total and no next link: pages are read under a stable `$order` until a short or
+empty page. A data day is selected with `$where`; errors come as `{"error": true}`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ingest.catalogue import Feed
+from ingest.errors import FatalFetchError
+from ingest.protocols.base import OffsetProtocol
+
+__all__ = ["SocrataSoda"]
+
+
+class SocrataSoda(OffsetProtocol):
+    name = "socrata"
+    limit_param = "$limit"
+    offset_param = "$offset"
+
+    def endpoint(self, feed: Feed) -> str:
+        return f"{feed.area.portal.base_url}/resource/{feed.dataset.resource}.json"
+
+    def day_query(self, feed: Feed, day: date) -> dict[str, str]:
+        value = day.strftime(feed.area.portal.date_format)
+        return {
+            "$where": f"{feed.dataset.date_field} = '{value}'",
+            "$order": f"{feed.dataset.key}",
+        }
+
+    def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
+        if isinstance(payload, dict) and payload.get("error"):
+            raise FatalFetchError(f"Socrata error: {payload.get('message', payload)}", url=url)
+        if not isinstance(payload, list):
+            raise FatalFetchError("Socrata response is not a JSON array of rows", url=url)
+        return payload

@@ -1,0 +1,59 @@
+"""Write-audit-publish: the analysts' warehouse is replaced only by a build that passed.
+
+The run writes into the pipeline's own file; publish copies it (after a checkpoint, so
+the copy is complete without its WAL), checks the copy opens and holds city_metrics,
+makes it read-only and renames it over the published file in one atomic step. Analysts
+who have the old file open keep reading the old snapshot; nobody ever sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from ingest.errors import PublishError
+from ingest.paths import DataPaths
+
+__all__ = ["publish", "open_published"]
+
+
+def publish(paths: DataPaths) -> dict[str, Any]:
+    import duckdb
+
+    if not paths.warehouse.exists():
+        raise PublishError(f"no pipeline warehouse at {paths.warehouse}: nothing to publish")
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("checkpoint")
+    target = paths.published
+    target.parent.mkdir(parents=True, exist_ok=True)
+    candidate = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        shutil.copyfile(paths.warehouse, candidate)
+        with duckdb.connect(str(candidate), read_only=True) as con:
+            rows = con.execute("select count(*) from analytics.city_metrics").fetchone()[0]
+            days = con.execute("select min(data_day)::varchar, max(data_day)::varchar, count(distinct data_day) "
+                               "from raw.feed_partitions").fetchone()
+        os.chmod(candidate, 0o444)
+        os.replace(candidate, target)
+    except duckdb.Error as exc:
+        raise PublishError(f"the candidate warehouse failed its checks, published copy unchanged: {exc}") from None
+    finally:
+        candidate.unlink(missing_ok=True)
+    info = {"path": str(target), "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "city_metrics_rows": rows, "first_data_day": days[0], "last_data_day": days[1], "data_days": days[2]}
+    manifest = target.with_name("published.json")
+    manifest.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return info
+
+
+def open_published(paths: DataPaths):
+    """A read-only connection to the analysts' copy (what analysts and reports use)."""
+    import duckdb
+
+    if not paths.published.exists():
+        raise PublishError(f"nothing published yet at {paths.published}: run `make run` first")
+    return duckdb.connect(str(paths.published), read_only=True)

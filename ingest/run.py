@@ -1,0 +1,205 @@
+"""The steps of one nightly run, each a plain function a DAG task calls once.
+
+Steps pass small JSON-able dicts ("outcomes") between them, one per feed:
+    {"feed_id", "label", "dataset", "borough_code", "borough_name", "data_day",
+     "status": landed | fetch_failed | passed | warned | quarantined,
+     "batch": {...landed batch...}, "error", "failures", "warnings", "validation_path"}
+One borough's failure never stops the others: a failed fetch or a quarantined batch is an
+outcome, reported at the end, and that borough keeps its last good data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from ingest.catalogue import Catalogue, load_catalogue
+from ingest.errors import FetchError, IngestError
+from ingest.paths import DataPaths, data_paths
+
+__all__ = [
+    "resolve_data_day",
+    "plan_feeds",
+    "plan_datasets",
+    "ingest_feed",
+    "validate_dataset",
+    "load_outcomes",
+    "build_models",
+    "publish_warehouse",
+    "summarise_run",
+    "RunFailed",
+]
+
+log = logging.getLogger(__name__)
+
+
+class RunFailed(IngestError):
+    """The run finished but too much is missing for the night to count as green."""
+
+
+def resolve_data_day(logical_date: datetime | None, requested: str | None, catalogue: Catalogue | None = None) -> str:
+    """The data day: as requested, else the London day before the run's logical date.
+
+    Manual runs in Airflow 3 have equal interval start and end, so the day is never
+    taken from the interval: a nightly run at 02:00 on the 23rd processes the 22nd.
+    """
+    if requested:
+        try:
+            return date.fromisoformat(str(requested)).isoformat()
+        except ValueError:
+            raise IngestError(f"data_day must be YYYY-MM-DD, got {requested!r}") from None
+    catalogue = catalogue or load_catalogue()
+    moment = logical_date or datetime.now(ZoneInfo("UTC"))
+    local = moment.astimezone(ZoneInfo(catalogue.settings.timezone))
+    return (local.date() - timedelta(days=1)).isoformat()
+
+
+def plan_feeds(datasets: list[str] | None = None, boroughs: list[str] | None = None) -> list[dict[str, str]]:
+    """Every dataset x borough feed of the catalogue, as the mapping input of ingest."""
+    catalogue = load_catalogue()
+    return [{"feed_id": feed.id, "label": feed.label} for feed in catalogue.feeds(datasets, boroughs)]
+
+
+def plan_datasets() -> list[str]:
+    """Every dataset of the catalogue, as the mapping input of validate."""
+    return list(load_catalogue().datasets)
+
+
+def ingest_feed(feed_id: str, data_day: str, paths: DataPaths | None = None) -> dict[str, Any]:
+    """Fetch and land one feed for one day; a failure becomes a `fetch_failed` outcome."""
+    from ingest.fetch import fetch_feed
+
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    feed = catalogue.feed(feed_id)
+    outcome = _outcome(feed, data_day)
+    try:
+        batch = fetch_feed(catalogue, feed, date.fromisoformat(data_day), paths.landing)
+    except FetchError as exc:
+        log.error("%s", exc)
+        return outcome | {"status": "fetch_failed", "error": str(exc)}
+    return outcome | {"status": "landed", "batch": batch.to_dict()}
+
+
+def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
+    """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
+    from ingest.landing import read_batch
+    from ingest.quarantine import quarantine_batch
+    from ingest.validate import validate_batch
+
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    dataset = catalogue.dataset(dataset_id)
+    verdicts = []
+    for outcome in outcomes:
+        if outcome["dataset"] != dataset_id:
+            continue
+        if outcome["status"] != "landed":
+            verdicts.append(outcome)
+            continue
+        batch = read_batch(outcome["batch"]["path"])
+        verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings)
+        result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
+        result_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
+        checked = outcome | {"failures": verdict.failures, "warnings": verdict.warnings,
+                             "validation_path": str(result_path)}
+        if verdict.success:
+            verdicts.append(checked | {"status": "warned" if verdict.warnings else "passed"})
+            continue
+        where = quarantine_batch(batch, paths.quarantine, verdict.failures, verdict.result)
+        log.error("%s from %s for %s quarantined: %s", dataset_id, batch.borough_name, batch.data_day,
+                  "; ".join(verdict.failures))
+        verdicts.append(checked | {"status": "quarantined", "quarantine_path": str(where)})
+    return verdicts
+
+
+def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
+    """Load every batch that passed, record every batch's fate; one writer, serially."""
+    from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas
+
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    outcomes = [o for group in outcomes for o in (group if isinstance(group, list) else [group])]
+    summary = {"loaded_batches": 0, "loaded_rows": 0, "quarantined": [], "fetch_failed": [], "warnings": []}
+    with connect(paths.warehouse) as con:
+        ensure_tables(con, catalogue)
+        write_areas(con, catalogue)
+        for outcome in outcomes:
+            validation = None
+            if outcome.get("validation_path"):
+                validation = json.loads(open(outcome["validation_path"], encoding="utf-8").read())
+            if outcome["status"] in ("passed", "warned"):
+                batch = outcome["batch"]
+                summary["loaded_rows"] += load_partition(
+                    con, catalogue.dataset(outcome["dataset"]), outcome["borough_code"], outcome["data_day"],
+                    batch["batch_id"], Path(batch["path"]) / "records.jsonl", batch["row_count"])
+                summary["loaded_batches"] += 1
+                outcome = outcome | {"status": "loaded"}
+                if outcome.get("warnings"):
+                    summary["warnings"].append(_line(outcome, outcome["warnings"]))
+            elif outcome["status"] == "quarantined":
+                summary["quarantined"].append(_line(outcome, outcome["failures"]))
+            elif outcome["status"] == "fetch_failed":
+                summary["fetch_failed"].append(_line(outcome, [outcome.get("error", "")]))
+            record_batch(con, outcome, run_id, validation)
+    summary["feeds"] = len(outcomes)
+    return summary
+
+
+def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
+    """`dbt build` (seeds, models, tests) on the pipeline's database, one dbt process."""
+    from ingest.dbt_runner import dbt_build
+
+    return dbt_build(load_catalogue(), paths or data_paths())
+
+
+def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
+    """Write-audit-publish: replace the analysts' copy only after everything passed."""
+    from ingest.publish import publish
+
+    return publish(paths or data_paths())
+
+
+def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None) -> str:
+    """The end-of-run report; raises RunFailed when the night should show red."""
+    catalogue = load_catalogue()
+    lines = [f"City Region Datastore — data day {data_day}"]
+    if load_summary is None:
+        raise RunFailed(f"data day {data_day}: nothing was loaded (ingest or load failed); published warehouse unchanged")
+    missing = load_summary["quarantined"] + load_summary["fetch_failed"]
+    lines.append(f"feeds: {load_summary['feeds']}, loaded batches: {load_summary['loaded_batches']}, "
+                 f"rows loaded: {load_summary['loaded_rows']}")
+    for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
+                         ("quarantined (not loaded)", load_summary["quarantined"]),
+                         ("warnings (loaded)", load_summary["warnings"])):
+        if items:
+            lines.append(f"{title}: {len(items)}")
+            lines.extend(f"  - {item}" for item in items)
+    if published:
+        lines.append(f"published: {published['path']} ({published['city_metrics_rows']} city_metrics rows)")
+    else:
+        lines.append("NOT published: the analysts' warehouse is unchanged")
+    report = "\n".join(lines)
+    log.info("%s", report)
+    share = len(missing) / max(load_summary["feeds"], 1)
+    if published is None:
+        raise RunFailed(report)
+    if share > catalogue.settings.max_failed_feed_share:
+        raise RunFailed(f"{len(missing)} of {load_summary['feeds']} feeds missing "
+                        f"(> {catalogue.settings.max_failed_feed_share:.0%}):\n{report}")
+    return report
+
+
+def _outcome(feed, data_day: str) -> dict[str, Any]:
+    return {"feed_id": feed.id, "label": feed.label, "dataset": feed.dataset.id,
+            "borough_code": feed.area.code, "borough_name": feed.area.name, "data_day": data_day}
+
+
+def _line(outcome: dict[str, Any], reasons: list[str]) -> str:
+    return f"{outcome['dataset']} from {outcome['borough_name']} ({outcome['data_day']}): " + "; ".join(reasons)
+

@@ -1,0 +1,213 @@
+"""Validate a landed batch with its dataset's Great Expectations suite.
+
+The batch is read into a DataFrame shaped for the suite (see expectations/README.md):
+text read per its declared type, with anything unreadable listed in `_type_errors`
+instead of becoming a silent null. Great Expectations (slow to import) is imported only
+here, inside the task that validates, never at DAG-parse time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.catalogue import Area, Dataset, Settings
+from ingest.landing import LandedBatch
+from ingest.paths import REPO_ROOT
+
+__all__ = ["BatchValidation", "validate_batch", "batch_frame", "normalise_name", "suite_path"]
+
+log = logging.getLogger(__name__)
+SEVERITY_BLOCKING = "critical"
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class BatchValidation:
+    """The verdict on one batch: blocking failures quarantine it, warnings are reported."""
+
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+    rows: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+
+
+def suite_path(dataset_id: str) -> Path:
+    return REPO_ROOT / "expectations" / f"{dataset_id}.json"
+
+
+def normalise_name(value: Any) -> str | None:
+    """Lower case with whitespace collapsed: how borough spellings are compared."""
+    return None if value is None else _SPACES.sub(" ", str(value)).strip().lower()
+
+
+def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: Settings) -> BatchValidation:
+    """Run the dataset's suite on one landed batch; never raises for bad data."""
+    records = _read_records(batch.records_path)
+    frame = batch_frame(records, dataset, settings)
+    spellings = sorted({normalise_name(n) for n in (area.name, *area.aliases)})
+    parameters = {"data_days": [batch.data_day], "borough_spellings": spellings}
+    result = _run_suite(dataset.id, frame, parameters)
+    verdict = BatchValidation(success=True, result=result, rows=len(frame),
+                              extra_columns=sorted(set(frame.columns) - set(dataset.column_names)
+                                                   - {"_type_errors", "_borough_normalised"}))
+    for outcome in result["results"]:
+        if outcome["success"]:
+            continue
+        message = _describe(outcome)
+        if outcome["expectation_config"].get("severity", SEVERITY_BLOCKING) == SEVERITY_BLOCKING:
+            verdict.success = False
+            verdict.failures.append(message)
+        else:
+            verdict.warnings.append(message)
+    return verdict
+
+
+def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Settings):
+    """Records as a DataFrame of declared types; unreadable values listed in `_type_errors`."""
+    import pandas as pd
+
+    markers = set(settings.null_markers)
+    columns: dict[str, list[Any]] = {}
+    present = [] if records else list(dataset.column_names)
+    columns.update({name: [] for name in present})
+    for record in records:
+        for name in record:
+            if name not in columns:
+                columns[name] = []
+                present.append(name)
+    type_errors: list[list[str]] = [[] for _ in records]
+    declared = {f.name: f for f in dataset.fields}
+    for name in present:
+        spec = declared.get(name)
+        values = []
+        for index, record in enumerate(records):
+            raw = record.get(name)
+            text = None if raw is None else str(raw).strip()
+            if text is not None and text.lower() in markers:
+                text = None
+            if spec is None or text is None or spec.type == "string":
+                values.append(text if spec is not None else raw)
+                continue
+            parsed = _parse(text, spec.type, settings.date_formats)
+            if parsed is None:
+                type_errors[index].append(f"{name}={raw!r}")
+            values.append(parsed)
+        columns[name] = values
+    frame = pd.DataFrame({name: pd.Series(columns[name], dtype="object") for name in present},
+                         index=range(len(records)))
+    for name in present:
+        spec = declared.get(name)
+        if spec is not None and spec.type in ("integer", "number"):
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+    frame["_type_errors"] = pd.Series(["; ".join(e) or None for e in type_errors], dtype="object")
+    borough = frame["borough"] if "borough" in frame else pd.Series([None] * len(records), dtype="object")
+    frame["_borough_normalised"] = borough.map(normalise_name).astype("object")
+    return frame
+
+
+def _parse(text: str, kind: str, date_formats: tuple[str, ...]) -> Any:
+    if kind == "date":
+        for fmt in date_formats:
+            try:
+                return datetime.strptime(text, fmt).date().isoformat()
+            except ValueError:
+                continue
+        return None
+    number = text.replace(",", "")
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    if kind == "integer":
+        return int(value) if value.is_integer() else None
+    return value
+
+
+def _read_records(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+@functools.lru_cache(maxsize=1)
+def _context():
+    """One ephemeral GE context per process, with progress bars off (logs stay readable)."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    try:
+        context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    except Exception:  # older/newer GE without the setting: bars are cosmetic
+        log.debug("could not switch off GE progress bars", exc_info=True)
+    return context
+
+
+@functools.lru_cache(maxsize=None)
+def _validation(dataset_id: str):
+    import great_expectations as gx
+
+    context = _context()
+    spec = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))
+    suite = context.suites.add(gx.ExpectationSuite(
+        name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta", {})
+    ))
+    source = context.data_sources.add_pandas(f"landed_{dataset_id}")
+    batch_definition = source.add_dataframe_asset(dataset_id).add_batch_definition_whole_dataframe("batch")
+    return context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"validate_{dataset_id}", data=batch_definition, suite=suite)
+    )
+
+
+def _run_suite(dataset_id: str, frame, parameters: dict[str, Any]) -> dict[str, Any]:
+    result = _validation(dataset_id).run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+    )
+    return result.to_json_dict()
+
+
+def _describe(outcome: dict[str, Any]) -> str:
+    """One line a data engineer can act on: which check, which column, what was found."""
+    config = outcome["expectation_config"]
+    kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
+    check = config["type"].removeprefix("expect_")
+    column = kwargs.get("column") or (
+        f"{kwargs['column_A']}/{kwargs['column_B']}" if "column_A" in kwargs else "table"
+    )
+    result = outcome.get("result") or {}
+    exception = _first_exception(outcome.get("exception_info") or {})
+    if exception:
+        detail = exception.get("exception_message") or "check could not run"
+        if column != "table" and "column" in str(detail).lower():
+            detail = f"column {column!r} is missing"
+        return f"{check} on {column}: {detail}"
+    if "unexpected_count" in result:
+        sample = result.get("partial_unexpected_list") or []
+        return (f"{check} on {column}: {result['unexpected_count']} of {result.get('element_count')} rows"
+                f" unexpected, e.g. {sample[:3]}")
+    if check.startswith("table_columns"):
+        mismatched = result.get("details", {}).get("mismatched", {})
+        if mismatched.get("missing"):
+            return f"schema drift: missing column(s) {sorted(mismatched['missing'])}"
+        new = sorted(set(mismatched.get("unexpected", [])) - {"_type_errors", "_borough_normalised"})
+        return f"new column(s) {new}: kept in the landed batch, not loaded"
+    return f"{check} on {column}: observed {result.get('observed_value')!r}"
+
+
+def _first_exception(info: dict[str, Any]) -> dict[str, Any] | None:
+    """GE reports exceptions flat or keyed by metric id; return the first raised one."""
+    if info.get("raised_exception"):
+        return info
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception", True) and value.get("exception_message"):
+            return value
+    return None
