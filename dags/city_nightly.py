@@ -29,12 +29,13 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from ingest import run
 
 PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
+SCHEDULE = run.nightly_schedule()  # config/pipeline.yml: cron and timezone
 
 
 @dag(
     dag_id="city_nightly",
-    schedule="0 2 * * *",
-    start_date=datetime(2026, 1, 1, tzinfo=ZoneInfo("Europe/London")),
+    schedule=SCHEDULE.cron,
+    start_date=datetime(2026, 1, 1, tzinfo=ZoneInfo(SCHEDULE.timezone)),
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,

@@ -22,6 +22,7 @@ from ingest.errors import FetchError, IngestError
 from ingest.paths import DataPaths, data_paths
 
 __all__ = [
+    "nightly_schedule",
     "resolve_data_day",
     "plan_feeds",
     "plan_datasets",
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 
 class RunFailed(IngestError):
     """The run finished but too much is missing for the night to count as green."""
+
+
+def nightly_schedule():
+    """The nightly schedule from config/pipeline.yml (read at DAG-parse time: YAML only)."""
+    return load_catalogue().settings
 
 
 def resolve_data_day(logical_date: datetime | None, requested: str | None, catalogue: Catalogue | None = None) -> str:

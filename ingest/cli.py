@@ -1,0 +1,90 @@
+"""`python -m ingest …`: the commands people run (make run calls `nightly`).
+
+    nightly   run the city_nightly DAG with Airflow for recent data days, against the
+              bundled sandbox unless --no-sandbox, then print the headline metrics
+    headline  print the headline metrics of the published warehouse
+    sandbox   start the borough API sandbox on its own (demos, benchmarks)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+
+from ingest.paths import REPO_ROOT, data_paths
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    nightly = commands.add_parser("nightly", help="run the nightly DAG for recent data days")
+    nightly.add_argument("--days", type=int, help="how many data days (default: schedule.default_days)")
+    nightly.add_argument("--end-day", type=date.fromisoformat,
+                         help="last data day (default: yesterday, London time)")
+    nightly.add_argument("--no-sandbox", action="store_true",
+                         help="use CITY_API_BASE_URL as it is instead of starting the sandbox")
+    nightly.add_argument("--sandbox-scale", type=float, default=1.0)
+    commands.add_parser("headline", help="print the published headline metrics")
+    commands.add_parser("sandbox", help="start the borough API sandbox (see --help)", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "sandbox":
+        from ingest.sandbox.__main__ import main as sandbox_main
+        return sandbox_main(rest)
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "headline":
+        from ingest.headline import print_headline
+        print_headline(data_paths())
+        return 0
+    return _nightly(args)
+
+
+def _nightly(args: argparse.Namespace) -> int:
+    from ingest.catalogue import load_catalogue
+    from ingest.run import resolve_data_day
+
+    catalogue = load_catalogue()
+    days = args.days or catalogue.settings.default_days
+    end = args.end_day or date.fromisoformat(resolve_data_day(None, None, catalogue))
+    data_days = [end - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    sandbox = None if args.no_sandbox else _start_sandbox(args.sandbox_scale)
+    started = time.monotonic()
+    failures = 0
+    try:
+        from ingest.airflow_runner import run_dag_for_day
+
+        for index, day in enumerate(data_days, start=1):
+            print(f"[{index}/{len(data_days)}] data day {day}: running city_nightly …", flush=True)
+            tick = time.monotonic()
+            state = run_dag_for_day("city_nightly", day)
+            failures += state != "success"
+            print(f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s", flush=True)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    print(f"\n{len(data_days)} data days in {time.monotonic() - started:.0f} s "
+          f"({failures} run(s) not green)\n")
+    from ingest.headline import print_headline
+    print_headline(data_paths())
+    return 1 if failures else 0
+
+
+def _start_sandbox(scale: float):
+    """The sandbox in its own process on a free loopback port; the catalogue points at it."""
+    from ingest.sandbox_process import SandboxProcess
+
+    sandbox = SandboxProcess(scale=scale).start()
+    os.environ["CITY_API_BASE_URL"] = sandbox.url
+    print(f"borough API sandbox: {sandbox.url} (seeded, deterministic)", flush=True)
+    return sandbox
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO_ROOT))
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The headline: each metric region-wide, with its best and worst borough, latest month.
+
+Read from the published (read-only) warehouse, exactly as an analyst would.
+"""
+
+from __future__ import annotations
+
+from ingest.paths import DataPaths
+from ingest.publish import open_published
+
+__all__ = ["headline_rows", "print_headline"]
+
+_QUERY = """
+with latest as (
+    select max(period_start) as period_start from analytics.city_metrics
+),
+metrics as (
+    select m.* from analytics.city_metrics as m join latest using (period_start)
+),
+ranked as (
+    select
+        metric_id, area_name, value,
+        row_number() over (partition by metric_id order by
+            case when direction = 'lower_is_better' then value else -value end asc, area_name) as best_rank,
+        row_number() over (partition by metric_id order by
+            case when direction = 'lower_is_better' then value else -value end desc, area_name) as worst_rank
+    from metrics
+    where area_type = 'borough' and value is not null
+)
+select
+    r.metric_id, r.metric_name, r.unit, r.direction, r.value as region_value, r.target,
+    r.period_start, r.period_end, r.days_covered, r.boroughs_covered, r.boroughs_expected, r.area_name,
+    best.area_name as best_area, best.value as best_value,
+    worst.area_name as worst_area, worst.value as worst_value
+from metrics as r
+left join ranked as best on best.metric_id = r.metric_id and best.best_rank = 1
+left join ranked as worst on worst.metric_id = r.metric_id and worst.worst_rank = 1
+where r.area_type = 'region'
+order by r.domain, r.metric_id
+"""
+
+
+def headline_rows(paths: DataPaths) -> list[dict]:
+    with open_published(paths) as con:
+        cursor = con.execute(_QUERY)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def print_headline(paths: DataPaths) -> None:
+    rows = headline_rows(paths)
+    if not rows:
+        print(f"The published warehouse {paths.published} has no metrics yet.")
+        return
+    first = rows[0]
+    print(f"Headline metrics — {first['area_name']}, {first['period_start']:%B %Y} "
+          f"({first['days_covered']} data days loaded, period {first['period_start']} to {first['period_end']})")
+    print(f"{'metric':<42} {'region':>10}   {'best borough':<32} {'worst borough':<32}")
+    for row in rows:
+        coverage = "" if row["boroughs_covered"] == row["boroughs_expected"] else \
+            f"  [{row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
+        print(f"{row['metric_name'] + ' (' + row['unit'] + ')':<42} {_fmt(row['region_value']):>10}   "
+              f"{_pair(row['best_area'], row['best_value']):<32} {_pair(row['worst_area'], row['worst_value']):<32}"
+              f"{coverage}")
+    print(f"\nPublished warehouse (read-only): {paths.published}")
+    print(f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
+          "\"select * from analytics.city_metrics order by metric_id, area_name limit 20\"")
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _pair(name, value) -> str:
+    return "n/a" if name is None else f"{name} {_fmt(value)}"

@@ -1,0 +1,65 @@
+"""Shared test set-up: an isolated Airflow home and data directory, the sandbox process.
+
+Airflow reads AIRFLOW_HOME when first imported, so it is set here, before any test
+module imports Airflow. Nothing a test writes lands in the repository's data/ or .airflow/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="city-tests-"))
+os.environ["AIRFLOW_HOME"] = str(_SESSION_DIR / "airflow")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["CITY_DATA_DIR"] = str(_SESSION_DIR / "data")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+from ingest.catalogue import load_catalogue  # noqa: E402
+from ingest.paths import DataPaths  # noqa: E402
+from ingest.sandbox_process import SandboxProcess  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated Airflow metadata database (SQLite) for DAG runs."""
+    home = Path(os.environ["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+                   check=True, capture_output=True, env=os.environ.copy())
+    return home
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """The borough API sandbox in its own process, on a free port (real HTTP)."""
+    with SandboxProcess() as process:
+        previous = os.environ.get("CITY_API_BASE_URL")
+        os.environ["CITY_API_BASE_URL"] = process.url
+        yield process
+        if previous is None:
+            os.environ.pop("CITY_API_BASE_URL", None)
+        else:
+            os.environ["CITY_API_BASE_URL"] = previous
+
+
+@pytest.fixture
+def catalogue(sandbox):
+    """The real catalogue, pointed at the running sandbox."""
+    return load_catalogue()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch) -> DataPaths:
+    """A fresh data directory (landing, quarantine, warehouse, published) for one test."""
+    monkeypatch.setenv("CITY_DATA_DIR", str(tmp_path / "data"))
+    return DataPaths(tmp_path / "data")

@@ -1,0 +1,93 @@
+"""The catalogue loads the real config and refuses broken config with a clear message."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ingest.catalogue import PROTOCOLS, load_catalogue
+from ingest.errors import CatalogueError
+from ingest.paths import REPO_ROOT
+from ingest.protocols import PROTOCOL_CLASSES
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(REPO_ROOT / "config", target)
+    return target
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_london_has_its_33_local_authorities():
+    """London is configured with GSS codes E09000001 to E09000033, each once."""
+    region = load_catalogue().region
+    assert region.name == "London"
+    assert [a.code for a in region.areas] == [f"E09{n:06d}" for n in range(1, 34)]
+    assert len({a.slug for a in region.areas}) == 33
+
+
+def test_one_dataset_per_domain_and_a_feed_per_borough():
+    """Transport, housing and services each have a dataset; feeds are dataset x borough."""
+    catalogue = load_catalogue()
+    assert {d.domain for d in catalogue.datasets.values()} >= {"transport", "housing", "services"}
+    assert len(catalogue.feeds()) == 33 * len(catalogue.datasets)
+
+
+def test_both_protocols_are_used_and_every_protocol_has_a_connector():
+    """Boroughs publish through more than one protocol, and each has a connector class."""
+    used = {a.portal.protocol for a in load_catalogue().region.areas}
+    assert used == set(PROTOCOLS) == set(PROTOCOL_CLASSES)
+
+
+def test_api_base_url_comes_from_the_environment(monkeypatch):
+    """Pointing every portal at another host is a config/environment change, not code."""
+    monkeypatch.setenv("CITY_API_BASE_URL", "https://data.example.gov.uk/")
+    area = load_catalogue().area("camden")
+    assert area.portal.base_url == "https://data.example.gov.uk/camden"
+
+
+def test_unknown_protocol_is_refused_naming_file_and_borough(config_copy):
+    """A typo in a portal's protocol names the file, the borough and the known protocols."""
+    _edit(config_copy / "regions" / "london.yml",
+          lambda d: d["areas"][6]["portal"].__setitem__("protocol", "sharepoint"))
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue(config_copy)
+    message = str(error.value)
+    assert "london.yml" in message and "E09000007" in message and "sharepoint" in message and "ckan" in message
+
+
+def test_missing_key_is_refused_with_its_path(config_copy):
+    """A dataset without a date_field says which dataset lacks which key."""
+    _edit(config_copy / "datasets.yml", lambda d: d["datasets"]["road_casualties"].pop("date_field"))
+    with pytest.raises(CatalogueError, match=r"datasets\.road_casualties: missing required key 'date_field'"):
+        load_catalogue(config_copy)
+
+
+def test_unsafe_field_name_is_refused(config_copy):
+    """Field names become SQL identifiers, so anything but [a-z0-9_] is refused on load."""
+    _edit(config_copy / "datasets.yml",
+          lambda d: d["datasets"]["road_casualties"]["fields"].__setitem__('age"; drop table x; --', {"type": "string"}))
+    with pytest.raises(CatalogueError, match="SQL identifiers"):
+        load_catalogue(config_copy)
+
+
+def test_bad_threshold_is_refused(config_copy):
+    """A failed-feed share outside 0..1 is refused with the key's path."""
+    _edit(config_copy / "pipeline.yml", lambda d: d["run"].__setitem__("max_failed_feed_share", 3))
+    with pytest.raises(CatalogueError, match="run.max_failed_feed_share"):
+        load_catalogue(config_copy)
+
+
+def test_unknown_region_lists_the_configured_ones(config_copy):
+    """Asking for a region that is not configured lists the ones that are."""
+    with pytest.raises(CatalogueError, match=r"no such region 'atlantis'.*london"):
+        load_catalogue(config_copy, region="atlantis")
