@@ -1,7 +1,7 @@
 """One HTTP session for every connector: timeouts, retries, Retry-After, clear errors.
 
 Retries live in urllib3's `Retry` (exponential backoff with jitter, Retry-After honoured
-up to a cap, only for what is transient: 429, 5xx, resets, timeouts), so no connector
+up to a cap (urllib3's own `retry_after_max`), only for what is transient: 429, 5xx, resets, timeouts), so no connector
 writes a retry loop of its own. What is left when retries run out becomes a
 `RetriableFetchError` (try again another night) or a `FatalFetchError` (will not change).
 """
@@ -18,27 +18,10 @@ from urllib3.util.retry import Retry
 
 from ingest.errors import FatalFetchError, RetriableFetchError
 
-__all__ = ["CappedRetry", "Response", "build_session", "get_json", "TRANSIENT_STATUSES"]
+__all__ = ["Response", "build_session", "get_json", "TRANSIENT_STATUSES"]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 USER_AGENT = "city-region-datastore/0.1 (+open data pipeline)"
-
-
-class CappedRetry(Retry):
-    """urllib3 Retry that never sleeps longer than `retry_after_max` for a Retry-After."""
-
-    def __init__(self, *args: Any, retry_after_max: float = 60.0, **kwargs: Any):
-        self.retry_after_max = retry_after_max
-        super().__init__(*args, **kwargs)
-
-    def new(self, **kwargs: Any) -> "CappedRetry":
-        retry = super().new(**kwargs)
-        retry.retry_after_max = self.retry_after_max
-        return retry
-
-    def get_retry_after(self, response: Any) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.retry_after_max)
 
 
 @dataclass(frozen=True)
@@ -53,7 +36,7 @@ class Response:
 
 def build_session(http: dict[str, float]) -> requests.Session:
     """A session whose every request retries transient failures per config/pipeline.yml."""
-    retry = CappedRetry(
+    retry = Retry(
         total=int(http["retries"]),
         connect=int(http["retries"]),
         read=int(http["retries"]),

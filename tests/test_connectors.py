@@ -1,0 +1,144 @@
+"""Connectors against the running sandbox over real HTTP: paging, retries, clear failures."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from ingest.catalogue import PROTOCOLS
+from ingest.errors import FatalFetchError, RetriableFetchError
+from ingest.fetch import fetch_feed
+from ingest.http import build_session
+from ingest.landing import latest_batch
+from ingest.sandbox.generator import truth_records
+from ingest.sandbox.settings import load_settings
+from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
+
+DAY = date(2026, 11, 10)
+FAST_HTTP = {"connect_timeout_s": 2, "read_timeout_s": 5, "retries": 3, "backoff_factor_s": 0.05,
+             "backoff_max_s": 0.2, "retry_after_max_s": 2, "max_pages": 1000}
+
+
+@pytest.fixture(autouse=True)
+def _clean_sandbox(sandbox):
+    clear_faults(sandbox)
+    clear_request_log(sandbox)
+    yield
+    clear_faults(sandbox)
+
+
+def _area(catalogue, protocol):
+    """A borough of that protocol with enough rows a day to span several small pages."""
+    return [a for a in catalogue.region.areas if a.portal.protocol == protocol][-1]
+
+
+def _small_pages(catalogue, size=7):
+    """The catalogue with a tiny page size, so every feed spans several pages."""
+    return replace(catalogue, settings=replace(catalogue.settings, page_size={p: size for p in PROTOCOLS}))
+
+
+def _truth(catalogue, dataset, area, day=DAY):
+    return truth_records(dataset, area, day, seed=load_settings(catalogue).seed, catalogue=catalogue)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_every_page_is_fetched_and_rows_match_the_truth(catalogue, data_dir, protocol):
+    """Paging runs to the end: landed rows equal the sandbox's truth, every page kept."""
+    area = _area(catalogue, protocol)
+    feed = catalogue.feed(f"service_requests/{area.code}")
+    batch = fetch_feed(_small_pages(catalogue), feed, DAY, data_dir.landing)
+    truth = _truth(catalogue, "service_requests", area)
+    assert len(truth) > 14, "the test needs a feed of several pages"
+    assert batch.row_count == len(truth)
+    landed = [json.loads(line) for line in batch.records_path.read_text().splitlines()]
+    assert sorted(r["request_ref"] for r in landed) == sorted(r["request_ref"] for r in truth)
+    manifest = json.loads((batch.records_path.parent / "manifest.json").read_text())
+    assert len(manifest["pages"]) == len(truth) // 7 + 1
+    assert sum(p["records"] for p in manifest["pages"]) == len(truth)
+    assert all(len(p["sha256"]) == 64 and p["url"].startswith("http://127.0.0.1") for p in manifest["pages"])
+
+
+def test_landed_batch_can_be_replayed_without_the_api(catalogue, data_dir):
+    """The latest complete batch of a day is found on disk, read-only, with its manifest."""
+    feed = catalogue.feed(f"road_casualties/{_area(catalogue, 'ckan').code}")
+    batch = fetch_feed(catalogue, feed, DAY, data_dir.landing)
+    again = latest_batch(data_dir.landing, feed.dataset.id, feed.area.code, DAY.isoformat())
+    assert again == batch
+    assert not (batch.records_path.stat().st_mode & 0o222), "landed files must be read-only"
+
+
+def test_429_with_retry_after_is_retried_then_succeeds(catalogue, data_dir, sandbox):
+    """Two 429s with Retry-After: 1 are waited out, then the feed lands in full."""
+    area = _area(catalogue, "ckan")
+    add_fault(sandbox, kind="status", status=429, retry_after=1, borough=area.slug,
+              dataset="road_casualties", times=2)
+    session = build_session(FAST_HTTP)
+    started = time.monotonic()
+    batch = fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing, session)
+    assert time.monotonic() - started >= 2.0, "Retry-After was not honoured"
+    assert batch.row_count == len(_truth(catalogue, "road_casualties", area))
+    statuses = [r["status"] for r in request_log(sandbox) if r.get("dataset") == "road_casualties"]
+    assert statuses[:3] == [429, 429, 200]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_burst_of_server_errors_is_retried(catalogue, data_dir, sandbox, status):
+    """A short burst of 5xx does not lose the feed."""
+    area = _area(catalogue, "socrata")
+    add_fault(sandbox, kind="status", status=status, borough=area.slug, dataset="housing_completions", times=2)
+    batch = fetch_feed(catalogue, catalogue.feed(f"housing_completions/{area.code}"), DAY, data_dir.landing,
+                       build_session(FAST_HTTP))
+    assert batch.row_count == len(_truth(catalogue, "housing_completions", area))
+
+
+def test_a_borough_offline_fails_clearly_after_retries(catalogue, data_dir, sandbox):
+    """When retries run out the error names dataset, borough, URL and reason; nothing is landed."""
+    area = _area(catalogue, "ckan")
+    add_fault(sandbox, kind="offline", borough=area.slug)
+    with pytest.raises(RetriableFetchError) as error:
+        fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
+                   build_session(FAST_HTTP))
+    message = str(error.value)
+    assert "road_casualties" in message and area.name in message
+    assert f"{sandbox.url}/{area.slug}/api/3/action/datastore_search" in message
+    assert "503" in message
+    attempts = [r for r in request_log(sandbox) if r.get("borough") in (area.code, area.slug)]
+    assert len(attempts) == FAST_HTTP["retries"] + 1
+    assert latest_batch(data_dir.landing, "road_casualties", area.code, DAY.isoformat()) is None
+
+
+def test_a_client_error_is_not_retried(catalogue, data_dir, sandbox):
+    """A 404 will not change by retrying: one request, a FatalFetchError with the API's message."""
+    area = _area(catalogue, "ckan")
+    dataset = replace(catalogue.dataset("road_casualties"), resource="no-such-resource")
+    feed = replace(catalogue.feed(f"road_casualties/{area.code}"), dataset=dataset)
+    with pytest.raises(FatalFetchError, match="404.*Not Found"):
+        fetch_feed(catalogue, feed, DAY, data_dir.landing, build_session(FAST_HTTP))
+    assert len(request_log(sandbox)) == 1
+
+
+def test_a_body_cut_off_mid_json_is_a_clear_error(catalogue, data_dir, sandbox):
+    """A truncated response is reported as invalid JSON, never landed as a short batch."""
+    area = _area(catalogue, "socrata")
+    add_fault(sandbox, kind="truncate", bytes=50, borough=area.slug, dataset="road_casualties")
+    with pytest.raises(RetriableFetchError, match="not valid JSON"):
+        fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
+                   build_session(FAST_HTTP))
+
+
+def test_retry_after_is_capped():
+    """A server asking for an hour's wait is waited on for at most retry_after_max seconds."""
+
+    class Reply:
+        headers = {"Retry-After": "3600"}
+
+        def getheader(self, name, default=None):
+            return self.headers.get(name, default)
+
+    retry = build_session(FAST_HTTP | {"retry_after_max_s": 7}).get_adapter("http://x").max_retries
+    assert retry.get_retry_after(Reply()) == 7
+    assert retry.new(total=0).get_retry_after(Reply()) == 7
