@@ -1,0 +1,36 @@
+"""The borough API sandbox: seeded, realistic borough portals on loopback, with faults.
+
+Real borough APIs are not reachable from development machines, so the pipeline runs
+against this server: every borough of the region, through the protocol its catalogue
+entry names (CKAN or Socrata), with that borough's quirks, and faults on demand.
+
+    generator   the truth: typed records per dataset x borough x data day
+    quirks      how each borough writes those records (labels, numbers, nulls, dates)
+    ckan        CKAN Action API datastore_search
+    socrata     Socrata SODA /resource/<id>.json
+    records     truth -> order -> faults -> quirks, once for both portals
+    faults      failures on demand, over HTTP
+    settings    config/sandbox.yml, validated
+    app         routing, faults, request log (no sockets)
+    server      SandboxServer: the app on a threaded HTTP server
+"""
+
+from ingest.sandbox.faults import FAULT_KINDS, FaultSpec, FaultSpecError
+from ingest.sandbox.generator import Volumes, expected_rows, truth_records
+from ingest.sandbox.quirks import Quirk, publish_record
+from ingest.sandbox.server import SandboxServer
+from ingest.sandbox.settings import SandboxSettings, load_settings
+
+__all__ = [
+    "SandboxServer",
+    "truth_records",
+    "expected_rows",
+    "Volumes",
+    "Quirk",
+    "publish_record",
+    "FaultSpec",
+    "FaultSpecError",
+    "FAULT_KINDS",
+    "SandboxSettings",
+    "load_settings",
+]

@@ -1,0 +1,132 @@
+"""The sandbox's request handling, without sockets: route, fault, serve, record.
+
+`/<slug>/...` goes to the portal the borough's `portal.protocol` names; `/_sandbox/...`
+is the control surface a test process uses to arm faults and read the request log.
+All mutable state (faults, request log, truth cache) lives in one SandboxApp, owned by
+one server, so two sandboxes in one process never share anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import replace
+from typing import Any
+
+from ingest.catalogue import Catalogue
+from ingest.errors import CatalogueError
+from ingest.sandbox.ckan import CkanPortal
+from ingest.sandbox.faults import FaultBook, FaultSpecError, offline_page, parse_fault
+from ingest.sandbox.generator import Volumes, population_shares, truth_records
+from ingest.sandbox.messages import Request, Response, json_response
+from ingest.sandbox.records import Feed, TruthCache
+from ingest.sandbox.settings import SandboxSettings
+from ingest.sandbox.socrata import SocrataPortal
+
+__all__ = ["SandboxApp", "REQUEST_LOG_SIZE"]
+
+REQUEST_LOG_SIZE = 10_000
+_PORTALS = {"ckan": CkanPortal(), "socrata": SocrataPortal()}
+
+
+class SandboxApp:
+    """Every borough portal of one region, answering from seeded truth."""
+
+    def __init__(self, catalogue: Catalogue, settings: SandboxSettings, *, seed: int, scale: float = 1.0,
+                 fault_profile: str = "none"):
+        if fault_profile not in settings.fault_profiles:
+            raise CatalogueError(
+                f"{settings.path}: no fault profile {fault_profile!r}; configured: {sorted(settings.fault_profiles)}"
+            )
+        if scale < 0:
+            raise ValueError(f"scale must not be negative, got {scale}")
+        self.catalogue, self.settings, self.seed, self.scale = catalogue, settings, seed, scale
+        self.volumes = Volumes(settings.annual_rows, population_shares(catalogue.region.areas, settings.population_seed))
+        self.truth = TruthCache(lambda dataset_id, area, day: truth_records(
+            dataset_id, area, day, seed=seed, scale=scale, volumes=self.volumes, catalogue=catalogue))
+        self.faults = FaultBook(seed)
+        for spec in settings.fault_profiles[fault_profile]:
+            self.faults.add(spec)
+        self._areas = {area.slug: area for area in catalogue.region.areas}
+        self._log: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._log_lock = threading.Lock()
+
+    def handle(self, request: Request) -> Response:
+        if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        slug, _, rest = request.path.lstrip("/").partition("/")
+        area = self._areas.get(slug)
+        if area is None:
+            return json_response(404, {"error": f"no borough portal at /{slug}",
+                                       "portals": [f"/{s}" for s in self._areas]})
+        if request.method not in ("GET", "POST"):
+            return json_response(405, {"error": f"{request.method} is not served by a borough portal"})
+        rest = "/" + rest
+        portal = _PORTALS[area.portal.protocol]
+        dataset = portal.dataset_for(request, rest, self.catalogue)
+        active = self.faults.take(area.code, dataset.id if dataset else None, f"{request.method} {request.target}")
+        refusal = active.refusal
+        if refusal is not None:
+            response = offline_page(refusal.status) if refusal.proxy_page else \
+                portal.error(request, area.slug, refusal.status, refusal.message)
+            if refusal.retry_after is not None:
+                response = response.with_headers(("Retry-After", f"{refusal.retry_after:g}"))
+        else:
+            feed = Feed(dataset, area, self.settings.quirks[area.code], self.truth, active) if dataset else None
+            response = active.cut(portal.serve(request, rest, area.slug, feed))
+        if active.delay_s:
+            response = replace(response, delay_s=active.delay_s)
+        self._record({"method": request.method, "path": request.target, "status": response.status,
+                      "borough": area.code, "dataset": dataset.id if dataset else None, "faults": active.kinds})
+        return response
+
+    def requests(self) -> list[dict]:
+        """The request log, oldest first (the last REQUEST_LOG_SIZE borough requests)."""
+        with self._log_lock:
+            return list(self._log)
+
+    def _record(self, entry: dict) -> None:
+        with self._log_lock:
+            self._log.append(entry)
+
+    def _control(self, request: Request) -> Response:
+        route, method = request.path.rstrip("/"), request.method
+        if route == "/_sandbox/health" and method == "GET":
+            return json_response(200, {"ok": True, "region": self.catalogue.region.slug,
+                                       "seed": self.seed, "scale": self.scale})
+        if route == "/_sandbox/requests":
+            if method == "GET":
+                return json_response(200, {"requests": self.requests()})
+            if method == "DELETE":
+                with self._log_lock:
+                    self._log.clear()
+                return json_response(200, {"requests": []})
+        if route == "/_sandbox/faults":
+            if method == "GET":
+                return json_response(200, {"faults": self.faults.listing()})
+            if method == "DELETE":
+                self.faults.clear()
+                return json_response(200, {"faults": []})
+            if method == "POST":
+                return self._arm(request)
+        if route.startswith("/_sandbox/faults/") and method == "DELETE":
+            fault_id = route.rsplit("/", 1)[1]
+            if fault_id.isdigit() and self.faults.remove(int(fault_id)):
+                return json_response(200, {"faults": self.faults.listing()})
+            return json_response(404, {"error": f"no armed fault {fault_id}"})
+        return json_response(404, {"error": f"no control route {method} {route}", "routes": [
+            "GET /_sandbox/health", "GET|POST|DELETE /_sandbox/faults", "DELETE /_sandbox/faults/<id>",
+            "GET|DELETE /_sandbox/requests"]})
+
+    def _arm(self, request: Request) -> Response:
+        """POST /_sandbox/faults: one fault object, or a list armed all-or-nothing."""
+        try:
+            body: Any = request.json_body()
+        except ValueError as exc:
+            return json_response(400, {"error": f"body is not JSON: {exc}"})
+        try:
+            specs = [parse_fault(raw, self.catalogue) for raw in (body if isinstance(body, list) else [body])]
+        except FaultSpecError as exc:
+            return json_response(400, {"error": str(exc)})
+        armed = [self.faults.add(spec) for spec in specs]
+        return json_response(201, armed if isinstance(body, list) else armed[0])

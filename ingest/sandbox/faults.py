@@ -1,0 +1,346 @@
+"""Fault injection: the failures real borough APIs have, switched on over HTTP.
+
+The pipeline's retries, paging guards, validation and quarantine are only proven by
+failing feeds, so a test (in another process) posts a fault, runs the pipeline, and
+checks what happened. A fault matches requests by borough and dataset (null = any) and
+expires after `times` matching requests (null = never). Kinds:
+
+    status          answer `status` (429, 500...), optional Retry-After   -> retries
+    offline         the portal's proxy answers 503 HTML, for that borough  -> stale borough
+    flaky           a `rate` share of requests fail (500/429), by request hash
+    slow            hold the response `delay_s` seconds                    -> timeouts
+    truncate        cut the body after `bytes` (`mode` short|drop)         -> bad body
+    drop_column / rename_column                                            -> schema drift
+    wrong_type / out_of_range   `value` in `column` for the first `rows`   -> validation
+    duplicate_rows  the first `rows` records published twice               -> dedupe
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from dataclasses import dataclass, field, replace
+from http import HTTPStatus
+from typing import Any, Callable, Mapping
+
+from ingest.catalogue import Catalogue, Dataset
+from ingest.errors import CatalogueError
+from ingest.sandbox.messages import Response
+from ingest.sandbox.quirks import json_scalar_text
+
+__all__ = ["FaultSpec", "FaultSpecError", "FaultBook", "ActiveFaults", "FAULT_KINDS", "parse_fault", "offline_page"]
+
+
+class FaultSpecError(ValueError):
+    """A fault description is malformed; the message says which key and why."""
+
+
+_REQUIRED = object()
+
+
+def _status(v: Any) -> int:
+    if isinstance(v, int) and not isinstance(v, bool) and 400 <= v <= 599:
+        return v
+    raise ValueError("an HTTP error status 400-599")
+
+
+def _seconds(v: Any) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 300:
+        return v
+    raise ValueError("seconds between 0 and 300")
+
+
+def _count(v: Any) -> int:
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+        return v
+    raise ValueError("a whole number >= 0")
+
+
+def _positive(v: Any) -> int:
+    if _count(v) >= 1:
+        return v
+    raise ValueError("a whole number >= 1")
+
+
+def _fraction(v: Any) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1:
+        return float(v)
+    raise ValueError("a number between 0 and 1")
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, str) and v:
+        return v
+    raise ValueError("a non-empty string")
+
+
+def _scalar(v: Any) -> Any:
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    raise ValueError("a JSON scalar")
+
+
+def _statuses(v: Any) -> tuple[int, ...]:
+    if isinstance(v, list) and v:
+        return tuple(_status(s) for s in v)
+    raise ValueError("a non-empty list of HTTP error statuses")
+
+
+def _truncate_mode(v: Any) -> str:
+    if v in ("short", "drop"):
+        return v
+    raise ValueError('"short" (body ends early) or "drop" (connection closes mid-body)')
+
+
+_Param = tuple[Callable[[Any], Any], Any]
+FAULT_KINDS: dict[str, dict[str, _Param]] = {
+    "status": {"status": (_status, _REQUIRED), "retry_after": (_seconds, None), "message": (_text, None)},
+    "offline": {"retry_after": (_seconds, None)},
+    "flaky": {"rate": (_fraction, 0.1), "statuses": (_statuses, (500, 429)), "retry_after": (_seconds, 1)},
+    "slow": {"delay_s": (_seconds, _REQUIRED)},
+    "truncate": {"bytes": (_count, None), "mode": (_truncate_mode, "short")},
+    "drop_column": {"column": (_text, _REQUIRED)},
+    "rename_column": {"column": (_text, _REQUIRED), "to": (_text, _REQUIRED)},
+    "wrong_type": {"column": (_text, _REQUIRED), "value": (_scalar, "abc"), "rows": (_positive, None)},
+    "out_of_range": {"column": (_text, _REQUIRED), "value": (_scalar, _REQUIRED), "rows": (_positive, None)},
+    "duplicate_rows": {"rows": (_positive, 1)},
+}
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One fault as asked for: which requests it hits, what it does, how many times."""
+
+    kind: str
+    borough: str | None = None          # area code; None = every borough
+    dataset: str | None = None          # dataset id; None = every dataset
+    times: int | None = None            # None = until cleared
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "borough": self.borough, "dataset": self.dataset,
+                "times": self.times, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()}}
+
+
+def parse_fault(raw: Any, catalogue: Catalogue) -> FaultSpec:
+    """A FaultSpec from its JSON/YAML form; raises FaultSpecError naming the bad key."""
+    if not isinstance(raw, dict):
+        raise FaultSpecError("a fault is a JSON object with at least a 'kind'")
+    kind = raw.get("kind")
+    if kind not in FAULT_KINDS:
+        raise FaultSpecError(f"kind: unknown fault kind {kind!r}; known: {sorted(FAULT_KINDS)}")
+    spec = FAULT_KINDS[kind]
+    unknown = set(raw) - {"kind", "borough", "dataset", "times"} - set(spec)
+    if unknown:
+        raise FaultSpecError(f"{kind}: unknown keys {sorted(unknown)}; {kind} takes {sorted(spec)}")
+    try:
+        borough = catalogue.area(raw["borough"]).code if raw.get("borough") is not None else None
+        dataset = catalogue.dataset(raw["dataset"]) if raw.get("dataset") is not None else None
+    except CatalogueError as exc:
+        raise FaultSpecError(str(exc)) from None
+    if kind == "offline" and borough is None:
+        raise FaultSpecError("offline: needs a 'borough' (slug or code)")
+    times = raw.get("times")
+    if times is not None:
+        try:
+            _positive(times)
+        except ValueError:
+            raise FaultSpecError(f"times: expected null (forever) or a whole number >= 1, got {times!r}") from None
+    params = {}
+    for name, (check, default) in spec.items():
+        if raw.get(name) is None and (name not in raw or check is not _scalar):
+            if default is _REQUIRED:
+                raise FaultSpecError(f"{kind}: missing required key {name!r}")
+            params[name] = default
+            continue
+        try:
+            params[name] = check(raw[name])
+        except ValueError as exc:
+            raise FaultSpecError(f"{kind}.{name}: expected {exc}, got {raw[name]!r}") from None
+    if "column" in params:
+        _check_column(params["column"], dataset, catalogue, kind)
+    return FaultSpec(kind, borough, dataset.id if dataset else None, times, params)
+
+
+def _check_column(column: str, dataset: Dataset | None, catalogue: Catalogue, kind: str) -> None:
+    candidates = [dataset] if dataset else list(catalogue.datasets.values())
+    if not any(column in d.column_names for d in candidates):
+        where = f"dataset {dataset.id!r}" if dataset else "any dataset"
+        raise FaultSpecError(f"{kind}.column: {column!r} is not a field of {where}")
+
+
+def offline_page(status: int = 503) -> Response:
+    """What a portal's reverse proxy serves when the portal behind it is down."""
+    title = f"{status} {HTTPStatus(status).phrase}"
+    html = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    return Response(status, html.encode("ascii"), content_type="text/html")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The request is answered with an error instead of data."""
+
+    status: int
+    message: str
+    retry_after: float | None = None
+    proxy_page: bool = False            # True: an HTML page from the proxy, not the API
+
+
+@dataclass(frozen=True)
+class ActiveFaults:
+    """The faults that hit one request, and how each changes the response."""
+
+    faults: tuple[FaultSpec, ...] = ()
+    refusal: Refusal | None = None
+
+    @property
+    def kinds(self) -> list[str]:
+        return [f.kind for f in self.faults]
+
+    @property
+    def delay_s(self) -> float:
+        return sum(f.params["delay_s"] for f in self.faults if f.kind == "slow")
+
+    def _of(self, *kinds: str) -> list[FaultSpec]:
+        return [f for f in self.faults if f.kind in kinds]
+
+    def typed(self, records: list[dict], dataset: Dataset) -> list[dict]:
+        """Duplicates and out-of-range values, applied before the borough renders them."""
+        for fault in self._of("duplicate_rows"):
+            records = records + [dict(r) for r in records[: fault.params["rows"]]]
+        types = {f.name: f.type for f in dataset.fields}
+        for fault in self._of("out_of_range"):
+            column, value = fault.params["column"], fault.params["value"]
+            if column not in types:
+                continue
+            if types[column] == "date" and isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    pass
+            records = _set_first(records, fault.params["rows"], column, value)
+        return records
+
+    def published(self, rows: list[dict], protocol: str) -> list[dict]:
+        """Wrong types, then renamed and dropped columns, on the rendered records."""
+        for fault in self._of("wrong_type"):
+            value = fault.params["value"]
+            if protocol == "socrata" and value is not None:
+                value = json_scalar_text(value)
+            rows = _set_first(rows, fault.params["rows"], fault.params["column"], value,
+                              omit_none=protocol == "socrata")
+        for fault in self._of("rename_column", "drop_column"):
+            column, to = fault.params["column"], fault.params.get("to")
+            rows = [{(to if k == column else k): v for k, v in row.items() if to or k != column} for row in rows]
+        return rows
+
+    def columns(self, names: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(published name, dataset field name) for each column the feed now carries."""
+        columns = [(n, n) for n in names]
+        for fault in self._of("rename_column", "drop_column"):
+            column, to = fault.params["column"], fault.params.get("to")
+            columns = [((to if shown == column else shown), source) for shown, source in columns
+                       if to or shown != column]
+        return columns
+
+    def cut(self, response: Response) -> Response:
+        """The body truncated as the first truncate fault says (no-op without one)."""
+        for fault in self._of("truncate"):
+            body = response.body
+            keep = fault.params["bytes"] if fault.params["bytes"] is not None else len(body) // 2
+            keep = min(keep, max(len(body) - 1, 0))
+            declared = len(body) if fault.params["mode"] == "drop" else None
+            return replace(response, body=body[:keep], declared_length=declared)
+        return response
+
+
+def _set_first(rows: list[dict], count: int | None, column: str, value: Any, omit_none: bool = False) -> list[dict]:
+    changed = []
+    for index, row in enumerate(rows):
+        if count is None or index < count:
+            row = {k: v for k, v in row.items() if not (omit_none and value is None and k == column)}
+            if not (omit_none and value is None):
+                row[column] = value
+        changed.append(row)
+    return changed
+
+
+@dataclass
+class _Armed:
+    spec: FaultSpec
+    remaining: int | None
+
+
+class FaultBook:
+    """The faults armed on one server; thread-safe. Ids count up from 1."""
+
+    _ATTEMPTS_KEPT = 100_000
+
+    def __init__(self, seed: int):
+        self._seed = seed
+        self._lock = threading.Lock()
+        self._armed: dict[int, _Armed] = {}
+        self._next_id = 1
+        self._attempts: dict[str, int] = {}
+
+    def add(self, spec: FaultSpec) -> dict:
+        with self._lock:
+            fault_id, self._next_id = self._next_id, self._next_id + 1
+            self._armed[fault_id] = _Armed(spec, spec.times)
+            return self._entry(fault_id, self._armed[fault_id])
+
+    def remove(self, fault_id: int) -> bool:
+        with self._lock:
+            return self._armed.pop(fault_id, None) is not None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._armed.clear()
+            self._attempts.clear()
+
+    def listing(self) -> list[dict]:
+        with self._lock:
+            return [self._entry(i, armed) for i, armed in self._armed.items()]
+
+    @staticmethod
+    def _entry(fault_id: int, armed: _Armed) -> dict:
+        return {"id": fault_id, **armed.spec.describe(), "remaining": armed.remaining}
+
+    def take(self, borough: str, dataset: str | None, target: str) -> ActiveFaults:
+        """The faults hitting this request; each one's `times` is counted down."""
+        with self._lock:
+            if len(self._attempts) > self._ATTEMPTS_KEPT:
+                self._attempts.clear()
+            attempt = self._attempts[target] = self._attempts.get(target, 0) + 1
+            matched = []
+            for fault_id, armed in list(self._armed.items()):
+                spec = armed.spec
+                if spec.borough not in (None, borough) or spec.dataset not in (None, dataset):
+                    continue
+                matched.append(spec)
+                if armed.remaining is not None:
+                    armed.remaining -= 1
+                    if armed.remaining <= 0:
+                        del self._armed[fault_id]
+        return ActiveFaults(tuple(matched), self._refusal(matched, target, attempt))
+
+    def _refusal(self, matched: list[FaultSpec], target: str, attempt: int) -> Refusal | None:
+        for spec in matched:
+            if spec.kind == "offline":
+                return Refusal(503, "portal offline", spec.params["retry_after"], proxy_page=True)
+        for spec in matched:
+            if spec.kind == "status":
+                status = spec.params["status"]
+                message = spec.params["message"] or HTTPStatus(status).phrase
+                return Refusal(status, message, spec.params["retry_after"])
+        for spec in matched:
+            if spec.kind == "flaky":
+                digest = hashlib.sha256(f"{self._seed}:flaky:{target}:{attempt}".encode()).digest()
+                if int.from_bytes(digest[:8], "big") / 2**64 < spec.params["rate"]:
+                    statuses = spec.params["statuses"]
+                    status = statuses[digest[8] % len(statuses)]
+                    retry_after = spec.params["retry_after"] if status in (429, 503) else None
+                    return Refusal(status, HTTPStatus(status).phrase, retry_after)
+        return None

@@ -1,0 +1,146 @@
+"""How each borough spells its data: the published record, from the truth record.
+
+Real feeds agree on field names but not on how values are written: one borough says
+"RBKC", another "Kensington & Chelsea"; one writes 1,234, another "1234"; a missing
+value is null, "", "n/a" or "-". The pipeline's staging models must undo exactly this,
+so the sandbox publishes it, per borough, from config/sandbox.yml `quirks`.
+Dates follow the borough's `portal.date_format` from the catalogue.
+Socrata portals publish every value as a string and omit null fields, as real SODA does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.catalogue import Area, Dataset, Field
+from ingest.errors import CatalogueError
+
+__all__ = [
+    "Quirk",
+    "NUMBER_MODES",
+    "NULL_MARKERS",
+    "build_quirks",
+    "publish_record",
+    "render_value",
+    "same_name",
+]
+
+NUMBER_MODES = ("native", "strings", "thousands")
+NULL_MARKERS = (None, "", "n/a", "-", ".")
+_QUIRK_KEYS = ("borough_label", "numbers", "null_marker")
+
+
+@dataclass(frozen=True)
+class Quirk:
+    """One borough's habits. `borough_label` None means the area's own name."""
+
+    borough_label: str | None = None
+    numbers: str = "native"
+    null_marker: str | None = None
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names match ignoring case and surrounding or repeated spaces (as the catalogue says)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Quirk]:
+    """Every area's Quirk from the `quirks` mapping; raises CatalogueError naming the key."""
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: quirks: expected a mapping of borough code to quirks")
+    by_code = {area.code: area for area in areas}
+    for key in raw:
+        if key != "default" and key not in by_code:
+            raise CatalogueError(
+                f"{path}: quirks.{key}: unknown borough code; quirks are keyed by the region's "
+                f"GSS codes: {sorted(by_code)}"
+            )
+    default = _checked(raw.get("default"), path, "quirks.default")
+    quirks = {}
+    for area in areas:
+        own = _checked(raw.get(area.code), path, f"quirks.{area.code}")
+        merged = {**default, **own}
+        where = f"{path}: quirks.{area.code} ({area.name})"
+        label = merged.get("borough_label")
+        if label is not None and not any(same_name(label, n) for n in (area.name, *area.aliases)):
+            raise CatalogueError(
+                f"{where}.borough_label: {label!r} is not {area.name!r} or one of its aliases "
+                f"{list(area.aliases)} in the region config"
+            )
+        if area.portal.protocol == "socrata":
+            if own.get("numbers") == "native":
+                raise CatalogueError(f"{where}.numbers: Socrata publishes every value as a string; use strings or thousands")
+            if own.get("null_marker") is not None:
+                raise CatalogueError(f"{where}.null_marker: Socrata omits null fields; a null marker cannot apply")
+            merged["numbers"] = "strings" if merged.get("numbers", "native") == "native" else merged["numbers"]
+            merged["null_marker"] = None
+        quirks[area.code] = Quirk(**merged)
+    return quirks
+
+
+def _checked(raw: Any, path: Path, where: str) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: {where}: expected a mapping with keys {list(_QUIRK_KEYS)}")
+    unknown = set(raw) - set(_QUIRK_KEYS)
+    if unknown:
+        raise CatalogueError(f"{path}: {where}: unknown keys {sorted(unknown)}; known: {list(_QUIRK_KEYS)}")
+    if "numbers" in raw and raw["numbers"] not in NUMBER_MODES:
+        raise CatalogueError(f"{path}: {where}.numbers: unknown mode {raw['numbers']!r}; known: {list(NUMBER_MODES)}")
+    if "null_marker" in raw and raw["null_marker"] not in NULL_MARKERS:
+        raise CatalogueError(
+            f"{path}: {where}.null_marker: {raw['null_marker']!r} is not one of {list(NULL_MARKERS)}"
+        )
+    if "borough_label" in raw and not isinstance(raw["borough_label"], str):
+        raise CatalogueError(f"{path}: {where}.borough_label: expected a string")
+    return dict(raw)
+
+
+def render_value(value: Any, spec: Field | None, area: Area, quirk: Quirk) -> Any:
+    """One value as this borough writes it; None stays None (the caller decides)."""
+    if value is None:
+        return None
+    if spec is not None and spec.name == "borough" and value == area.name:
+        value = quirk.borough_label if quirk.borough_label is not None else area.name
+    elif isinstance(value, dt.date):
+        value = value.strftime(area.portal.date_format)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if quirk.numbers == "thousands":
+            value = f"{value:,}"
+        elif quirk.numbers == "strings":
+            value = str(value)
+    if area.portal.protocol == "socrata" and not isinstance(value, str):
+        value = json_scalar_text(value)
+    return value
+
+
+def json_scalar_text(value: Any) -> str:
+    """How Socrata writes a non-string scalar: numbers as digits, booleans lowercase."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def publish_record(record: dict, dataset: Dataset, area: Area, quirk: Quirk) -> dict:
+    """The published record: the dataset's fields in order, values in the borough's style.
+
+    Keys not in the dataset (none, unless a fault added them) are kept after the fields.
+    """
+    socrata = area.portal.protocol == "socrata"
+    published = {}
+    specs = {spec.name: spec for spec in dataset.fields}
+    for name in (*dataset.column_names, *(k for k in record if k not in specs)):
+        if name not in record:
+            continue
+        value = render_value(record[name], specs.get(name), area, quirk)
+        if value is None:
+            if socrata:
+                continue
+            value = quirk.null_marker
+        published[name] = value
+    return published

@@ -1,0 +1,102 @@
+"""One feed's records as a request sees them: truth, in order, faulted, rendered.
+
+Both portals need the same steps in the same order, so they live here once:
+truth for the asked days -> sort -> record faults -> borough quirks -> column faults.
+Sorting happens on typed truth values (dates as dates, numbers as numbers), as a real
+database sorts, never on the rendered strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from ingest.catalogue import Area, Dataset
+from ingest.sandbox.faults import ActiveFaults
+from ingest.sandbox.quirks import Quirk, publish_record
+
+__all__ = ["Feed", "TruthCache", "parse_order", "sort_records", "OrderError"]
+
+
+class OrderError(ValueError):
+    """A sort/$order expression names an unknown column or direction."""
+
+
+_ORDER_TERM = re.compile(r"^\s*(\w+)(?:\s+(asc|desc))?\s*$", re.IGNORECASE)
+
+
+def parse_order(expression: str, dataset: Dataset) -> list[tuple[str, bool]]:
+    """`field [asc|desc], ...` -> [(field, descending)]; raises OrderError."""
+    terms = []
+    for part in expression.split(","):
+        match = _ORDER_TERM.match(part)
+        if not match:
+            raise OrderError(f"cannot parse order term {part.strip()!r}")
+        name, direction = match.group(1), (match.group(2) or "asc").lower()
+        if name not in dataset.column_names:
+            raise OrderError(f"no such column: {name}")
+        terms.append((name, direction == "desc"))
+    return terms
+
+
+def sort_records(records: list[dict], order: list[tuple[str, bool]], key: str) -> list[dict]:
+    """Stable order: by each term (nulls last ascending, first descending), ties by key."""
+    ordered = sorted(records, key=lambda r: r[key])
+    for name, descending in reversed(order):
+        ordered.sort(key=lambda r: (r[name] is None, r[name] if r[name] is not None else 0), reverse=descending)
+    return ordered
+
+
+class TruthCache:
+    """Recently generated feed-days, so that paging through a day does not regenerate
+    it per page. Bounded; owned by one server. Callers must not mutate the records."""
+
+    def __init__(self, make: Callable[[str, Area, dt.date], list[dict]], size: int = 4096):
+        self._make = make
+        self._size = size
+        self._lock = threading.Lock()
+        self._days: OrderedDict[tuple[str, str, dt.date], list[dict]] = OrderedDict()
+
+    def get(self, dataset_id: str, area: Area, day: dt.date) -> list[dict]:
+        key = (dataset_id, area.code, day)
+        with self._lock:
+            if key in self._days:
+                self._days.move_to_end(key)
+                return self._days[key]
+        records = self._make(dataset_id, area, day)
+        with self._lock:
+            self._days[key] = records
+            while len(self._days) > self._size:
+                self._days.popitem(last=False)
+        return records
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One dataset of one borough, as one request sees it (with its faults)."""
+
+    dataset: Dataset
+    area: Area
+    quirk: Quirk
+    truth: TruthCache
+    faults: ActiveFaults
+
+    def typed(self, days: list[dt.date], order: list[tuple[str, bool]] | None = None) -> list[dict]:
+        """Truth for the days (ascending), optionally sorted, with record faults applied."""
+        records = [r for day in sorted(set(days)) for r in self.truth.get(self.dataset.id, self.area, day)]
+        if order:
+            records = sort_records(records, order, self.dataset.key)
+        return self.faults.typed(records, self.dataset)
+
+    def published(self, typed: list[dict]) -> list[dict]:
+        """Records rendered the borough's way, then column faults."""
+        rows = [publish_record(r, self.dataset, self.area, self.quirk) for r in typed]
+        return self.faults.published(rows, self.area.portal.protocol)
+
+    def columns(self) -> list[tuple[str, str]]:
+        """(published name, dataset field) for every column the feed carries now."""
+        return self.faults.columns(self.dataset.column_names)

@@ -1,0 +1,104 @@
+"""config/sandbox.yml read into one typed, validated value.
+
+Like the catalogue, a mistake stops the load with the file, the key and the reason,
+before the server answers a single request: a typo in a quirk or a fault profile
+would otherwise show up as puzzling data hours later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from ingest.catalogue import Catalogue
+from ingest.errors import CatalogueError
+from ingest.sandbox.faults import FaultSpec, FaultSpecError, parse_fault
+from ingest.sandbox.quirks import Quirk, build_quirks
+
+__all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]
+
+DEFAULT_POPULATION_SEED = "dbt_project/seeds/reference_population.csv"
+_KEYS = ("seed", "annual_rows", "population_seed", "quirks", "fault_profiles")
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    seed: int
+    annual_rows: Mapping[str, float]            # dataset id -> city-wide rows a year at scale 1
+    population_seed: Path | None                # CSV with area_code,population (may not exist yet)
+    quirks: Mapping[str, Quirk]                 # area code -> quirk, for every area of the region
+    fault_profiles: Mapping[str, tuple[FaultSpec, ...]]
+    path: Path
+
+
+def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
+    """Read and validate sandbox.yml from the catalogue's config folder (or `path`)."""
+    path = Path(path) if path else catalogue.config_dir / "sandbox.yml"
+    data = _read(path)
+    unknown = set(data) - set(_KEYS)
+    if unknown:
+        raise CatalogueError(f"{path}: unknown top-level keys {sorted(unknown)}; known: {list(_KEYS)}")
+    seed = data.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise CatalogueError(f"{path}: seed: expected a whole number, got {seed!r}")
+    population = data.get("population_seed", DEFAULT_POPULATION_SEED)
+    if population is not None and not isinstance(population, str):
+        raise CatalogueError(f"{path}: population_seed: expected a path relative to the repository")
+    return SandboxSettings(
+        seed=seed,
+        annual_rows=_annual_rows(data.get("annual_rows"), catalogue, path),
+        population_seed=catalogue.config_dir.parent / population if population else None,
+        quirks=build_quirks(data.get("quirks"), catalogue.region.areas, path),
+        fault_profiles=_profiles(data.get("fault_profiles"), catalogue, path),
+        path=path,
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise CatalogueError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _annual_rows(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: annual_rows: expected a mapping of dataset id to rows a year")
+    for dataset_id, rows in raw.items():
+        if dataset_id not in catalogue.datasets:
+            raise CatalogueError(
+                f"{path}: annual_rows.{dataset_id}: not a dataset of the catalogue {sorted(catalogue.datasets)}"
+            )
+        if not isinstance(rows, (int, float)) or isinstance(rows, bool) or rows < 0:
+            raise CatalogueError(f"{path}: annual_rows.{dataset_id}: expected a number >= 0, got {rows!r}")
+    missing = sorted(set(catalogue.datasets) - set(raw))
+    if missing:
+        raise CatalogueError(f"{path}: annual_rows: no volume for datasets {missing}")
+    return {k: float(v) for k, v in raw.items()}
+
+
+def _profiles(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, tuple[FaultSpec, ...]]:
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: fault_profiles: expected a mapping of profile name to a list of faults")
+    profiles: dict[str, tuple[FaultSpec, ...]] = {"none": ()}
+    for name, faults in raw.items():
+        if not isinstance(faults, list):
+            raise CatalogueError(f"{path}: fault_profiles.{name}: expected a list of faults (may be empty)")
+        specs = []
+        for index, fault in enumerate(faults):
+            try:
+                specs.append(parse_fault(fault, catalogue))
+            except FaultSpecError as exc:
+                raise CatalogueError(f"{path}: fault_profiles.{name}[{index}]: {exc}") from None
+        profiles[str(name)] = tuple(specs)
+    return profiles
