@@ -1,0 +1,23 @@
+with
+
+requests as (
+
+    select * from {{ ref('stg_borough_feeds__service_requests') }}
+
+),
+
+final as (
+
+    select
+        area_code,
+        period_start,
+        count(*) as requests,
+        count(*) filter (where is_digital) as digital_requests,
+        count(*) filter (where status_code = 'closed') as closed_requests,
+        median(days_to_resolve) as median_days_to_resolve
+    from requests
+    group by area_code, period_start
+
+)
+
+select * from final

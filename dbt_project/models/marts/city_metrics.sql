@@ -1,0 +1,177 @@
+-- The city-wide picture: one row per metric, area (each borough that
+-- delivered the metric's dataset in the month, and the region) and calendar
+-- month of the data day. Region values are ratios of sums over the covered
+-- boroughs, and the region median is pooled over all their requests: never
+-- an average of borough values.
+with
+
+borough_metrics as (
+
+    select * from {{ ref('int_city_metrics__borough_month') }}
+
+),
+
+coverage as (
+
+    select * from {{ ref('int_feed_coverage__by_month') }}
+
+),
+
+requests as (
+
+    select * from {{ ref('fct_service_requests') }}
+
+),
+
+areas as (
+
+    select * from {{ ref('dim_areas') }}
+
+),
+
+metrics as (
+
+    select * from {{ ref('dim_metrics') }}
+
+),
+
+borough_rows as (
+
+    select
+        metric_id,
+        area_code,
+        period_start,
+        numerator,
+        denominator,
+        median_value,
+        days_covered,
+        1 as boroughs_covered,
+        1 as boroughs_expected
+    from borough_metrics
+
+),
+
+region_sums as (
+
+    select
+        metric_id,
+        region_code as area_code,
+        period_start,
+        sum(numerator) as numerator,
+        -- a covered borough without a denominator (no population or target)
+        -- makes the region's denominator unknown, not smaller
+        case
+            when count(denominator) = count(*) then sum(denominator)
+        end as denominator
+    from borough_metrics
+    group by metric_id, region_code, period_start
+
+),
+
+covered_requests as (
+
+    select
+        borough_metrics.region_code,
+        borough_metrics.period_start,
+        requests.days_to_resolve
+    from requests
+    inner join borough_metrics
+        on
+            requests.area_code = borough_metrics.area_code
+            and requests.period_start = borough_metrics.period_start
+    where borough_metrics.metric_id = 'median_days_to_resolve'
+
+),
+
+region_medians as (
+
+    select
+        region_code as area_code,
+        period_start,
+        median(days_to_resolve) as median_value
+    from covered_requests
+    group by region_code, period_start
+
+),
+
+region_rows as (
+
+    select
+        region_sums.metric_id,
+        region_sums.area_code,
+        region_sums.period_start,
+        region_sums.numerator,
+        region_sums.denominator,
+        case
+            when metrics.aggregation = 'median' then region_medians.median_value
+        end as median_value,
+        coverage.days_covered,
+        coverage.boroughs_covered,
+        coverage.boroughs_expected
+    from region_sums
+    inner join metrics
+        on region_sums.metric_id = metrics.metric_id
+    left join coverage
+        on
+            metrics.dataset = coverage.dataset
+            and region_sums.area_code = coverage.area_code
+            and region_sums.period_start = coverage.period_start
+            and coverage.area_type = 'region'
+    left join region_medians
+        on
+            region_sums.area_code = region_medians.area_code
+            and region_sums.period_start = region_medians.period_start
+
+),
+
+unioned as (
+
+    select * from borough_rows
+    union all by name
+    select * from region_rows
+
+),
+
+final as (
+
+    select
+        unioned.metric_id,
+        metrics.metric_name,
+        metrics.domain,
+        unioned.area_code,
+        areas.area_name,
+        areas.area_type,
+        'month' as period_type,
+        unioned.period_start,
+        cast(last_day(unioned.period_start) as date) as period_end,
+        cast(unioned.days_covered as bigint) as days_covered,
+        cast(
+            case
+                when metrics.aggregation = 'median' then unioned.median_value
+                else
+                    unioned.numerator
+                    / nullif(unioned.denominator, 0)
+                    * metrics.value_multiplier
+            end as double
+        ) as value,
+        cast(unioned.numerator as double) as numerator,
+        cast(unioned.denominator as double) as denominator,
+        metrics.unit,
+        metrics.direction,
+        metrics.target,
+        cast(unioned.boroughs_covered as bigint) as boroughs_covered,
+        cast(unioned.boroughs_expected as bigint) as boroughs_expected,
+        coalesce(
+            unioned.days_covered = day(last_day(unioned.period_start))
+            and unioned.boroughs_covered = unioned.boroughs_expected,
+            false
+        ) as is_complete
+    from unioned
+    left join metrics
+        on unioned.metric_id = metrics.metric_id
+    left join areas
+        on unioned.area_code = areas.area_code
+
+)
+
+select * from final

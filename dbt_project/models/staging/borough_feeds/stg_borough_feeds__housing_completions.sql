@@ -1,0 +1,87 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'housing_completions') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('completion_ref') }} as completion_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('tenure') }} as tenure_code,
+
+        ---------- numerics
+        {{ parse_integer('units_completed') }} as units_completed,
+        {{ parse_integer('units_lost') }} as units_lost,
+
+        ---------- dates and timestamps
+        {{ parse_day('completion_date') }} as completion_date,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by area_code, completion_ref
+        order by loaded_at desc, data_day desc, batch_id desc
+    ) = 1
+
+),
+
+resolved as (
+
+    select
+        deduplicated.*,
+        aliases.area_code as reported_area_code
+    from deduplicated
+    left join aliases
+        on deduplicated.reported_borough_normalised = aliases.alias_normalised
+
+),
+
+final as (
+
+    select
+        area_code || '/' || completion_ref as completion_id,
+        completion_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        completion_date,
+        tenure_code,
+        tenure_code != 'market' as is_affordable,
+        units_completed,
+        units_lost,
+        units_completed - units_lost as net_units,
+        data_day,
+        cast(date_trunc('month', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final

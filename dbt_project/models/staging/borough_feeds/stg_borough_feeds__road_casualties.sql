@@ -1,0 +1,86 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'road_casualties') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('casualty_ref') }} as casualty_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('severity') }} as severity_code,
+        {{ to_code('road_user_type') }} as road_user_type_code,
+
+        ---------- numerics
+        {{ parse_integer('casualty_age') }} as casualty_age,
+
+        ---------- dates and timestamps
+        {{ parse_day('accident_date') }} as accident_date,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by area_code, casualty_ref
+        order by loaded_at desc, data_day desc, batch_id desc
+    ) = 1
+
+),
+
+resolved as (
+
+    select
+        deduplicated.*,
+        aliases.area_code as reported_area_code
+    from deduplicated
+    left join aliases
+        on deduplicated.reported_borough_normalised = aliases.alias_normalised
+
+),
+
+final as (
+
+    select
+        area_code || '/' || casualty_ref as casualty_id,
+        casualty_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        accident_date,
+        severity_code,
+        severity_code in ('fatal', 'serious') as is_ksi,
+        road_user_type_code,
+        casualty_age,
+        data_day,
+        cast(date_trunc('month', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final

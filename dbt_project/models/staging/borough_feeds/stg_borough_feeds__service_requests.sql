@@ -1,0 +1,89 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'service_requests') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('request_ref') }} as request_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('category') }} as category_code,
+        {{ to_code('channel') }} as channel_code,
+        {{ to_code('status') }} as status_code,
+
+        ---------- dates and timestamps
+        {{ parse_day('requested_date') }} as requested_date,
+        {{ parse_day('closed_date') }} as closed_date,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by area_code, request_ref
+        order by loaded_at desc, data_day desc, batch_id desc
+    ) = 1
+
+),
+
+resolved as (
+
+    select
+        deduplicated.*,
+        aliases.area_code as reported_area_code
+    from deduplicated
+    left join aliases
+        on deduplicated.reported_borough_normalised = aliases.alias_normalised
+
+),
+
+final as (
+
+    select
+        area_code || '/' || request_ref as request_id,
+        request_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        requested_date,
+        category_code,
+        channel_code,
+        channel_code in ('online', 'app') as is_digital,
+        status_code,
+        closed_date,
+        case
+            when status_code = 'closed' then closed_date - requested_date
+        end as days_to_resolve,
+        data_day,
+        cast(date_trunc('month', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final
