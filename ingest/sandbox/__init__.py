@@ -15,7 +15,7 @@ entry names (CKAN or Socrata), with that borough's quirks, and faults on demand.
     server      SandboxServer: the app on a threaded HTTP server
 """
 
-from ingest.sandbox.faults import FAULT_KINDS, FaultSpec, FaultSpecError
+from ingest.sandbox.fault_specs import FAULT_KINDS, FaultSpec, FaultSpecError
 from ingest.sandbox.generator import Volumes, expected_rows, truth_records
 from ingest.sandbox.quirks import Quirk, publish_record
 from ingest.sandbox.server import SandboxServer

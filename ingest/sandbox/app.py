@@ -16,10 +16,11 @@ from typing import Any
 from ingest.catalogue import Catalogue
 from ingest.errors import CatalogueError
 from ingest.sandbox.ckan import CkanPortal
-from ingest.sandbox.faults import FaultBook, FaultSpecError, offline_page, parse_fault
+from ingest.sandbox.fault_specs import FaultSpecError, parse_fault
+from ingest.sandbox.faults import FaultBook, offline_page
 from ingest.sandbox.generator import Volumes, population_shares, truth_records
 from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.records import Feed, TruthCache
+from ingest.sandbox.records import FeedView, TruthCache
 from ingest.sandbox.settings import SandboxSettings
 from ingest.sandbox.socrata import SocrataPortal
 
@@ -70,9 +71,9 @@ class SandboxApp:
             response = offline_page(refusal.status) if refusal.proxy_page else \
                 portal.error(request, area.slug, refusal.status, refusal.message)
             if refusal.retry_after is not None:
-                response = response.with_headers(("Retry-After", f"{refusal.retry_after:g}"))
+                response = response.with_headers(("Retry-After", str(refusal.retry_after)))
         else:
-            feed = Feed(dataset, area, self.settings.quirks[area.code], self.truth, active) if dataset else None
+            feed = FeedView(dataset, area, self.settings.quirks[area.code], self.truth, active) if dataset else None
             response = active.cut(portal.serve(request, rest, area.slug, feed))
         if active.delay_s:
             response = replace(response, delay_s=active.delay_s)

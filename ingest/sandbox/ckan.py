@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from ingest.catalogue import Catalogue, Dataset, Field
 from ingest.sandbox.messages import Request, Response, json_response
 from ingest.sandbox.quirks import Quirk
-from ingest.sandbox.records import Feed, OrderError, parse_order
+from ingest.sandbox.records import FeedView, OrderError, parse_order
 
 __all__ = ["CkanPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS"]
 
@@ -45,7 +45,7 @@ class CkanPortal:
         resource = params.get("resource_id", params.get("id")) if params is not None else None
         return next((d for d in catalogue.datasets.values() if d.resource == resource), None)
 
-    def serve(self, request: Request, rest: str, slug: str, feed: Feed | None) -> Response:
+    def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         action = _action(rest)
         help_url = f"{request.host_url}/{slug}/api/3/action/help_show?name={action or 'help_show'}"
         if action is None:
@@ -112,7 +112,7 @@ def _natural(value: Any) -> int:
     return number
 
 
-def _search(request: Request, params: dict[str, Any], feed: Feed, help_url: str) -> Response:
+def _search(request: Request, params: dict[str, Any], feed: FeedView, help_url: str) -> Response:
     errors: dict[str, list[str]] = {}
     junk = [(k, v) for k, v in params.items() if k not in _ACCEPTED and k not in _UNSUPPORTED]
     if junk:
@@ -175,7 +175,7 @@ def _search(request: Request, params: dict[str, Any], feed: Feed, help_url: str)
     return json_response(200, {"help": help_url, "success": True, "result": result})
 
 
-def _filters(raw: Any, feed: Feed) -> tuple[dict[str, Any], str | None]:
+def _filters(raw: Any, feed: FeedView) -> tuple[dict[str, Any], str | None]:
     """The filters as a dict, or an error message; the date field filter is required."""
     if isinstance(raw, str):
         try:

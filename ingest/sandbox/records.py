@@ -19,7 +19,7 @@ from ingest.catalogue import Area, Dataset
 from ingest.sandbox.faults import ActiveFaults
 from ingest.sandbox.quirks import Quirk, publish_record
 
-__all__ = ["Feed", "TruthCache", "parse_order", "sort_records", "OrderError"]
+__all__ = ["FeedView", "TruthCache", "parse_order", "sort_records", "OrderError"]
 
 
 class OrderError(ValueError):
@@ -76,7 +76,7 @@ class TruthCache:
 
 
 @dataclass(frozen=True)
-class Feed:
+class FeedView:
     """One dataset of one borough, as one request sees it (with its faults)."""
 
     dataset: Dataset

@@ -15,7 +15,7 @@ import yaml
 
 from ingest.catalogue import Catalogue
 from ingest.errors import CatalogueError
-from ingest.sandbox.faults import FaultSpec, FaultSpecError, parse_fault
+from ingest.sandbox.fault_specs import FaultSpec, FaultSpecError, parse_fault
 from ingest.sandbox.quirks import Quirk, build_quirks
 
 __all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]

@@ -17,7 +17,7 @@ from http import HTTPStatus
 
 from ingest.catalogue import Catalogue, Dataset, Field
 from ingest.sandbox.messages import JSON_TYPE, Request, Response, json_response
-from ingest.sandbox.records import Feed, OrderError, parse_order
+from ingest.sandbox.records import FeedView, OrderError, parse_order
 
 __all__ = ["SocrataPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS", "WhereError", "days_where"]
 
@@ -51,7 +51,7 @@ class SocrataPortal:
         resource = match.group(1) if match else None
         return next((d for d in catalogue.datasets.values() if d.resource == resource), None)
 
-    def serve(self, request: Request, rest: str, slug: str, feed: Feed | None) -> Response:
+    def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         if feed is None:
             return _error(404, "not_found", "Not found")
         try:
@@ -77,7 +77,7 @@ def _count(request: Request, name: str, default: int) -> int:
     return int(text)
 
 
-def _query(request: Request, feed: Feed) -> Response:
+def _query(request: Request, feed: FeedView) -> Response:
     names = {shown for shown, _ in feed.columns()}
     unknown = [k for k, _ in request.args if k.startswith("$") and not k.startswith("$$") and k not in _KNOWN]
     if unknown:
