@@ -4,6 +4,8 @@ Usage (from the repository root):
 
     .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtfix.duckdb
     .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtempty.duckdb --empty
+    .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtfix.duckdb --check
+    .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtbig.duckdb --sandbox-days 31
 
 It (re)creates the `raw` schema: one table per dataset of config/datasets.yml with a
 VARCHAR column per published field plus `_borough_code`, `_data_day`, `_batch_id`,
@@ -14,7 +16,13 @@ exists with no rows at all (not even areas).
 The rows carry the quirks staging must normalise: borough aliases in any case and
 spacing, every date layout, null markers, '1,234', ' 5 ', '12.0', a row loaded twice,
 a 0-row partition, a borough missing from a dataset, two months. EXPECTED lists the
-city_metrics values these rows must give (worked out by hand; see check_expected).
+city_metrics values these rows must give (worked out by hand); --check compares them
+with analytics.city_metrics after `dbt build`.
+
+--sandbox-days N lands instead what the borough API sandbox (ingest.sandbox) publishes
+for every borough, dataset and day of the N days from 2024-01-01, with each borough's
+configured quirks, values turned to text the way the loader does (for volume and
+timing tests; it needs no server).
 """
 
 from __future__ import annotations
@@ -203,6 +211,39 @@ def build(path: Path, empty: bool = False) -> None:
     con.close()
 
 
+def land_sandbox(path: Path, days: int) -> None:
+    """Land the sandbox's published records for `days` days from 2024-01-01, every feed."""
+    from datetime import timedelta
+
+    from ingest.sandbox import Volumes, load_settings, publish_record, truth_records
+
+    catalogue = load_catalogue()
+    settings = load_settings(catalogue)
+    volumes = Volumes(settings.annual_rows,
+                      Volumes.load(catalogue).shares)
+    con = duckdb.connect(str(path))
+    for offset in range(days):
+        day = date(2024, 1, 1) + timedelta(days=offset)
+        loaded = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=2)
+        for dataset in catalogue.datasets.values():
+            for area in catalogue.region.areas:
+                records = truth_records(dataset.id, area, day, seed=settings.seed,
+                                        volumes=volumes, catalogue=catalogue)
+                batch = f"{dataset.id}-{area.code}-{day:%Y%m%d}"
+                rows = []
+                for record in records:
+                    published = publish_record(record, dataset, area, settings.quirks[area.code])
+                    rows.append([None if published.get(name) is None else str(published[name])
+                                 for name in dataset.column_names]
+                                + [area.code, day, batch, loaded])
+                if rows:
+                    marks = ", ".join("?" for _ in rows[0])
+                    con.executemany(f"insert into raw.{dataset.id} values ({marks})", rows)
+                con.execute("insert into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
+                            [dataset.id, area.code, day, batch, len(rows), loaded])
+    con.close()
+
+
 def check_expected(path: Path) -> int:
     """Compare analytics.city_metrics (after dbt build) with EXPECTED; return failures."""
     con = duckdb.connect(str(path), read_only=True)
@@ -234,5 +275,17 @@ if __name__ == "__main__":
     target = Path(sys.argv[1])
     if "--check" in sys.argv[2:]:
         sys.exit(1 if check_expected(target) else 0)
-    build(target, empty="--empty" in sys.argv[2:])
+    if "--sandbox-days" in sys.argv[2:]:
+        build(target, empty=True)
+        con = duckdb.connect(str(target))
+        region = load_catalogue().region
+        for area in region.areas:
+            con.execute("insert into raw.areas values (?, ?, ?, ?, ?, ?)",
+                        [area.code, area.name, area.slug, area.sub_region, region.code, region.name])
+            for alias in (area.name, *area.aliases):
+                con.execute("insert into raw.area_aliases values (?, ?)", [area.code, alias])
+        con.close()
+        land_sandbox(target, int(sys.argv[sys.argv.index("--sandbox-days") + 1]))
+    else:
+        build(target, empty="--empty" in sys.argv[2:])
     print(f"wrote {target}")
