@@ -22,7 +22,11 @@ borough_sums as (
         areas.region_code as area_code,
         metrics.period_start,
         sum(metrics.numerator) as numerator,
-        sum(metrics.denominator) as denominator,
+        -- unknown when any covered borough's denominator is unknown
+        case
+            when count(metrics.denominator) = count(*)
+                then sum(metrics.denominator)
+        end as denominator,
         count(*) as boroughs_covered
     from metrics
     inner join areas
@@ -61,8 +65,15 @@ final as (
     where
         borough_sums.metric_id is null
         or region_rows.metric_id is null
-        or abs(coalesce(borough_sums.numerator, 0) - coalesce(region_rows.numerator, 0)) > 1e-6
-        or abs(coalesce(borough_sums.denominator, 0) - coalesce(region_rows.denominator, 0)) > 1e-6
+        or abs(
+            coalesce(borough_sums.numerator, 0)
+            - coalesce(region_rows.numerator, 0)
+        ) > 1e-6
+        or (borough_sums.denominator is null) != (region_rows.denominator is null)
+        or abs(
+            coalesce(borough_sums.denominator, 0)
+            - coalesce(region_rows.denominator, 0)
+        ) > 1e-6
         or borough_sums.boroughs_covered != region_rows.boroughs_covered
 
 )
