@@ -4,16 +4,24 @@ Used by `make run` and the end-to-end tests, so what they exercise is the real D
 its mapping, trigger rules and XComs — not a re-implementation of the chain. The
 logical date is the nightly slot that processes the day (02:00 London the day after),
 and the data day is also passed explicitly as the `data_day` param.
+
+`dag.test` runs tasks in-process and would sleep through each task's retry_delay, so
+this driver runs with task retries off: a failure shows at once. Under a scheduler the
+DAG's own retries apply. `python -m ingest.airflow_runner DAG_ID DAY` runs one day in a
+child process, so Airflow's task logs can go to a file while the parent shows progress.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.paths import REPO_ROOT
 
-__all__ = ["run_dag_for_day", "load_dag"]
+__all__ = ["run_dag_for_day", "run_dag_for_day_logged", "load_dag"]
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 
@@ -24,15 +32,32 @@ def load_dag(dag_id: str):
     bag = DagBag(str(DAGS_FOLDER))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    dag = bag.get_dag(dag_id)
+    dag = bag.dags.get(dag_id)
     if dag is None:
         raise RuntimeError(f"no DAG {dag_id!r} in {DAGS_FOLDER}")
     return dag
 
 
 def run_dag_for_day(dag_id: str, day: date, timezone: str = "Europe/London") -> str:
-    """Run the DAG for one data day in-process; returns the run's final state."""
+    """Run the DAG for one data day in this process; returns the run's final state."""
     dag = load_dag(dag_id)
+    for task in dag.tasks:
+        task.retries = 0
     slot = datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=ZoneInfo(timezone))
     dag_run = dag.test(logical_date=slot, run_conf={"data_day": day.isoformat()})
     return str(getattr(dag_run.state, "value", dag_run.state))
+
+
+def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path) -> str:
+    """Run one day in a child process with Airflow's logs in `log_path`; returns the state."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        done = subprocess.run([sys.executable, "-m", "ingest.airflow_runner", dag_id, day.isoformat()],
+                              stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    state = next((l.split("=", 1)[1] for l in reversed(lines) if l.startswith("DAG_RUN_STATE=")), None)
+    return state or f"crashed (exit {done.returncode})"
+
+
+if __name__ == "__main__":
+    print(f"DAG_RUN_STATE={run_dag_for_day(sys.argv[1], date.fromisoformat(sys.argv[2]))}", flush=True)

@@ -57,14 +57,17 @@ def _nightly(args: argparse.Namespace) -> int:
     started = time.monotonic()
     failures = 0
     try:
-        from ingest.airflow_runner import run_dag_for_day
+        from ingest.airflow_runner import run_dag_for_day_logged
 
+        logs = data_paths().root / "logs"
         for index, day in enumerate(data_days, start=1):
             print(f"[{index}/{len(data_days)}] data day {day}: running city_nightly …", flush=True)
             tick = time.monotonic()
-            state = run_dag_for_day("city_nightly", day)
+            log_path = logs / f"city_nightly_{day}.log"
+            state = run_dag_for_day_logged("city_nightly", day, log_path)
             failures += state != "success"
-            print(f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s", flush=True)
+            print(f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s"
+                  f" — {_report(log_path)}", flush=True)
     finally:
         if sandbox is not None:
             sandbox.stop()
@@ -73,6 +76,15 @@ def _nightly(args: argparse.Namespace) -> int:
     from ingest.headline import print_headline
     print_headline(data_paths())
     return 1 if failures else 0
+
+
+def _report(log_path) -> str:
+    """The run's one-line summary from its log (the report task's first lines), and where the log is."""
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    marker = "feeds: "
+    found = text.rfind(marker)
+    summary = text[found:text.find("\n", found)].strip() if found >= 0 else "no report"
+    return f"{summary} (log: {log_path})"
 
 
 def _start_sandbox(scale: float):

@@ -10,6 +10,7 @@ and every validation result is recorded in the `audit` schema.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -18,6 +19,7 @@ from ingest.catalogue import Catalogue, Dataset
 
 __all__ = ["connect", "ensure_tables", "write_areas", "load_partition", "record_batch", "quote"]
 
+_SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PARTITION_COLUMNS = {
     "_borough_code": "VARCHAR",
     "_data_day": "DATE",
@@ -27,8 +29,8 @@ PARTITION_COLUMNS = {
 
 
 def quote(identifier: str) -> str:
-    """Quote an identifier that the catalogue has already validated as [a-z][a-z0-9_]*."""
-    if not identifier.replace("_", "").isalnum() or not identifier[:1].isalpha():
+    """Quote an identifier, refusing anything but [a-z_][a-z0-9_]* (config is validated too)."""
+    if not _SAFE_IDENTIFIER.match(identifier):
         raise ValueError(f"refusing unsafe SQL identifier {identifier!r}")
     return f'"{identifier}"'
 
