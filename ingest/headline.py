@@ -53,15 +53,16 @@ def print_headline(paths: DataPaths) -> None:
         print(f"The published warehouse {paths.published} has no metrics yet.")
         return
     first = rows[0]
-    print(f"Headline metrics — {first['area_name']}, {first['period_start']:%B %Y} "
-          f"({first['days_covered']} data days loaded, period {first['period_start']} to {first['period_end']})")
-    print(f"{'metric':<42} {'region':>10}   {'best borough':<32} {'worst borough':<32}")
+    print(f"Headline metrics — {first['area_name']}, {first['period_start']:%B %Y} to date "
+          f"({first['days_covered']} data days loaded)\n")
     for row in rows:
         coverage = "" if row["boroughs_covered"] == row["boroughs_expected"] else \
-            f"  [{row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
-        print(f"{row['metric_name'] + ' (' + row['unit'] + ')':<42} {_fmt(row['region_value']):>10}   "
-              f"{_pair(row['best_area'], row['best_value']):<32} {_pair(row['worst_area'], row['worst_value']):<32}"
-              f"{coverage}")
+            f"   [computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
+        target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
+        print(f"  {row['metric_name']} ({row['unit']})")
+        print(f"      {row['area_name']}: {_fmt(row['region_value'])}{target}   "
+              f"best: {_pair(row['best_area'], row['best_value'])}   "
+              f"worst: {_pair(row['worst_area'], row['worst_value'])}{coverage}")
     print(f"\nPublished warehouse (read-only): {paths.published}")
     print(f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
           "\"select * from analytics.city_metrics order by metric_id, area_name limit 20\"")
