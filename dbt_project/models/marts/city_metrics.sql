@@ -57,11 +57,14 @@ region_sums as (
         metric_id,
         region_code as area_code,
         period_start,
-        sum(numerator) as numerator,
+        -- summed as exact decimals: a double sum depends on the order DuckDB's
+        -- threads add rows in, and a re-run must give the same bits
+        cast(sum(cast(numerator as decimal(38, 12))) as double) as numerator,
         -- a covered borough without a denominator (no population or target)
         -- makes the region's denominator unknown, not smaller
         case
-            when count(denominator) = count(*) then sum(denominator)
+            when count(denominator) = count(*)
+                then cast(sum(cast(denominator as decimal(38, 12))) as double)
         end as denominator
     from borough_metrics
     group by metric_id, region_code, period_start
