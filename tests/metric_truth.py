@@ -49,17 +49,20 @@ def expected_metrics(catalogue: Catalogue, days: list[date]) -> dict[tuple[str, 
                 if r["closed_date"] is not None:
                     resolve_days[area.code].append((r["closed_date"] - r["requested_date"]).days)
         s["population"] = population[area.code]
-        s["target"] = annual_target[area.code] * len(days) / 365
+        s["target"] = annual_target[area.code] * len(days) / 365 if area.code in annual_target else None
     region = catalogue.region.code
     sums[region] = defaultdict(float)
     for code in [a.code for a in catalogue.region.areas]:
         for key, value in sums[code].items():
-            sums[region][key] += value
+            if value is None or sums[region].get(key, 0) is None:
+                sums[region][key] = None  # one unknown denominator makes the region's unknown
+            else:
+                sums[region][key] += value
     resolve_days[region] = [d for a in catalogue.region.areas for d in resolve_days[a.code]]
     expected = {}
     for code, s in sums.items():
         expected[("ksi_per_100k", code)] = s["ksi"] / s["population"] * 100000
-        expected[("net_completions_vs_target", code)] = 100 * s["net"] / s["target"]
+        expected[("net_completions_vs_target", code)] = 100 * s["net"] / s["target"] if s["target"] else None
         expected[("affordable_share", code)] = 100 * s["affordable"] / s["net"] if s["net"] else None
         expected[("service_requests_per_1000", code)] = s["requests"] / s["population"] * 1000
         expected[("digital_channel_share", code)] = 100 * s["digital"] / s["requests"] if s["requests"] else None

@@ -17,15 +17,15 @@ def _profiles() -> dict[str, dict[str, str]]:
         return {row["Code"]: row for row in csv.DictReader(handle)}
 
 
-def _seed(name: str) -> list[dict[str, str]]:
+def _seed(name: str, prefix: str = "") -> list[dict[str, str]]:
     with (SEEDS / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [row for row in csv.DictReader(handle) if row["area_code"].startswith(prefix)]
 
 
 def test_population_seed_equals_the_gla_borough_profiles():
     """Every borough's population and households are the GLA 2017 estimates, figure for figure."""
     profiles = _profiles()
-    seed = {row["area_code"]: row for row in _seed("reference_population.csv")}
+    seed = {row["area_code"]: row for row in _seed("reference_population.csv", "E09")}
     for code, row in seed.items():
         assert int(row["population"]) == int(profiles[code]["GLA_Population_Estimate_2017"].replace(",", ""))
         assert int(row["households"]) == int(profiles[code]["GLA_Household_Estimate_2017"].replace(",", ""))
@@ -33,7 +33,7 @@ def test_population_seed_equals_the_gla_borough_profiles():
 
 def test_population_seed_sums_to_the_published_london_total():
     """The 33 boroughs sum to 8,835,400 people (London published as 8,835,500, rounded)."""
-    seed = _seed("reference_population.csv")
+    seed = _seed("reference_population.csv", "E09")
     london = int(_profiles()["E12000007"]["GLA_Population_Estimate_2017"].replace(",", ""))
     total = sum(int(row["population"]) for row in seed)
     assert total == 8_835_400
@@ -42,8 +42,8 @@ def test_population_seed_sums_to_the_published_london_total():
 
 
 def test_every_configured_borough_has_population_and_a_housing_target():
-    """A borough in the catalogue without reference figures would silently drop out of ratios."""
-    codes = {a.code for a in load_catalogue().region.areas}
+    """A London borough without reference figures would silently drop out of ratios."""
+    codes = {a.code for a in load_catalogue(region="london").region.areas}
     assert codes <= {row["area_code"] for row in _seed("reference_population.csv")}
     targets = {row["area_code"] for row in _seed("reference_housing_targets.csv") if row["area_code"]}
     assert codes <= targets
@@ -52,3 +52,11 @@ def test_every_configured_borough_has_population_and_a_housing_target():
 def test_london_plan_targets_sum_to_the_plan_total():
     """Table 4.1's ten-year targets (boroughs plus the two development corporations) total 522,870."""
     assert sum(int(row["ten_year_target"]) for row in _seed("reference_housing_targets.csv")) == 522_870
+
+
+def test_every_area_of_every_region_has_a_population():
+    """Per-capita metrics need a population for every area of every configured region."""
+    populations = {row["area_code"] for row in _seed("reference_population.csv") if row["population"]}
+    for region_file in (ROOT / "config" / "regions").glob("*.yml"):
+        areas = load_catalogue(region=region_file.stem).region.areas
+        assert {a.code for a in areas} <= populations, region_file.name

@@ -263,7 +263,7 @@ def test_sandbox_config_rejects_mistakes(tmp_path):
     catalogue = load_catalogue(tmp_path / "config")
     path = tmp_path / "config" / "sandbox.yml"
     original = yaml.safe_load(path.read_text())
-    for quirk, message in (({"E09000099": {"numbers": "strings"}}, "unknown borough code"),
+    for quirk, message in (({"E0900009": {"numbers": "strings"}}, "not a GSS borough code"),
                            ({"E09000003": {"numbers": "roman"}}, "unknown mode 'roman'"),
                            ({"E09000003": {"borough_label": "Barnett"}}, "not 'Barnet' or one of its aliases")):
         path.write_text(yaml.safe_dump({**original, "quirks": quirk}))

@@ -10,6 +10,8 @@ Socrata portals publish every value as a string and omit null fields, as real SO
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,9 @@ class Quirk:
     null_marker: str | None = None
 
 
+_GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
+
+
 def same_name(a: str, b: str) -> bool:
     """Names match ignoring case and surrounding or repeated spaces (as the catalogue says)."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
@@ -52,12 +57,12 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Qui
     raw = raw or {}
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: quirks: expected a mapping of borough code to quirks")
-    by_code = {area.code: area for area in areas}
+    # Quirks of every configured region live in one file; those of other regions are
+    # ignored, but a key that is no GSS code at all is a typo.
     for key in raw:
-        if key != "default" and key not in by_code:
+        if key != "default" and not _GSS_CODE.match(str(key)):
             raise CatalogueError(
-                f"{path}: quirks.{key}: unknown borough code; quirks are keyed by the region's "
-                f"GSS codes: {sorted(by_code)}"
+                f"{path}: quirks.{key}: not a GSS borough code (like E09000007); quirks are keyed by GSS code"
             )
     default = _checked(raw.get("default"), path, "quirks.default")
     quirks = {}

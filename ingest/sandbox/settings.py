@@ -91,14 +91,27 @@ def _profiles(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, tuple[Fau
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: fault_profiles: expected a mapping of profile name to a list of faults")
     profiles: dict[str, tuple[FaultSpec, ...]] = {"none": ()}
+    elsewhere = _other_regions_boroughs(catalogue)
     for name, faults in raw.items():
         if not isinstance(faults, list):
             raise CatalogueError(f"{path}: fault_profiles.{name}: expected a list of faults (may be empty)")
         specs = []
         for index, fault in enumerate(faults):
+            if isinstance(fault, dict) and str(fault.get("borough")) in elsewhere:
+                continue  # a fault for a borough of another configured region
             try:
                 specs.append(parse_fault(fault, catalogue))
             except FaultSpecError as exc:
                 raise CatalogueError(f"{path}: fault_profiles.{name}[{index}]: {exc}") from None
         profiles[str(name)] = tuple(specs)
     return profiles
+
+
+def _other_regions_boroughs(catalogue: Catalogue) -> set[str]:
+    """Codes and slugs of boroughs in the other configured regions (their faults are skipped)."""
+    names: set[str] = set()
+    for region_file in (catalogue.config_dir / "regions").glob("*.yml"):
+        data = yaml.safe_load(region_file.read_text(encoding="utf-8")) or {}
+        for area in data.get("areas") or []:
+            names.update(str(area.get(k)) for k in ("code", "slug") if area.get(k))
+    return names - {n for a in catalogue.region.areas for n in (a.code, a.slug)}
