@@ -7,12 +7,13 @@ dataset × borough), validates each landed batch with its Great Expectations sui
 loads the batches that pass into DuckDB, runs `dbt build` and, only if every dbt test
 passes, publishes the analysts' read-only warehouse.
 
-Trigger a specific day with the `data_day` param (`YYYY-MM-DD`); re-running a day is safe
-(partitions are replaced, never appended).
+Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only some
+`boroughs` or `datasets`; re-running a day is safe (partitions are replaced, never appended).
 
 **Triage notes**
 - `ingest_feed` failures do not fail the run: the borough keeps its last good data and the
-  `report` task lists it. Re-run the day once the borough's API is back.
+  `report` task lists it. The next nights fetch that day again (`run.catch_up_days`) until it
+  loads; or re-run the day by hand once the borough's API is back.
 - A quarantined batch: read `data/quarantine/<dataset>/<borough>/<day>/<batch>/reason.txt`
   or `audit.batches` in the warehouse; fix or wait for the borough, then re-run the day.
 - `dbt_build` failed: nothing was published; the failing models/tests are in its log.
@@ -40,8 +41,14 @@ SCHEDULE = run.nightly_schedule()  # config/pipeline.yml: cron and timezone
     max_active_runs=1,
     doc_md=__doc__,
     tags=["city-region", "ingest", "dbt", "nightly"],
-    params={"data_day": Param(None, type=["null", "string"], format="date",
-                              description="Data day to process (YYYY-MM-DD); default: the day before the run")},
+    params={
+        "data_day": Param(None, type=["null", "string"], format="date",
+                          description="Data day to process (YYYY-MM-DD); default: the day before the run"),
+        "boroughs": Param([], type="array", items={"type": "string"},
+                          description="Only these boroughs (slugs or GSS codes); default: every borough"),
+        "datasets": Param([], type="array", items={"type": "string"},
+                          description="Only these datasets; default: every dataset"),
+    },
     default_args={
         "owner": "city-data-platform",
         "retries": 2,
@@ -55,17 +62,17 @@ def city_nightly():
         return run.resolve_data_day(logical_date, (params or {}).get("data_day"))
 
     @task
-    def plan_feeds() -> list[dict]:
-        return run.plan_feeds()
+    def plan_feeds(data_day: str, params=None) -> list[dict]:
+        return run.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
 
     @task
     def plan_datasets() -> list[str]:
         return run.plan_datasets()
 
     @task(map_index_template="{{ feed_label }}", max_active_tis_per_dagrun=8)
-    def ingest_feed(feed: dict, data_day: str) -> dict:
+    def ingest_feed(feed: dict) -> list[dict]:
         get_current_context()["feed_label"] = feed["label"]
-        return run.ingest_feed(feed["feed_id"], data_day)
+        return run.ingest_feed(feed["feed_id"], feed["days"])
 
     @task(map_index_template="{{ dataset }}")
     def validate(dataset: str, outcomes: list[dict]) -> list[dict]:
@@ -89,7 +96,7 @@ def city_nightly():
         return run.summarise_run(data_day, load_summary, published)
 
     data_day = resolve_data_day()
-    landed = ingest_feed.partial(data_day=data_day).expand(feed=plan_feeds())
+    landed = ingest_feed.expand(feed=plan_feeds(data_day))
     validated = validate.partial(outcomes=landed).expand(dataset=plan_datasets())
     loaded = load(validated)
     published = publish(dbt_build(loaded))

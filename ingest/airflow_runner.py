@@ -13,6 +13,7 @@ child process, so Airflow's task logs can go to a file while the parent shows pr
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
@@ -38,21 +39,22 @@ def load_dag(dag_id: str):
     return dag
 
 
-def run_dag_for_day(dag_id: str, day: date, timezone: str = "Europe/London") -> str:
+def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: str = "Europe/London") -> str:
     """Run the DAG for one data day in this process; returns the run's final state."""
     dag = load_dag(dag_id)
     for task in dag.tasks:
         task.retries = 0
     slot = datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=ZoneInfo(timezone))
-    dag_run = dag.test(logical_date=slot, run_conf={"data_day": day.isoformat()})
+    dag_run = dag.test(logical_date=slot, run_conf={**(conf or {}), "data_day": day.isoformat()})
     return str(getattr(dag_run.state, "value", dag_run.state))
 
 
-def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path) -> str:
+def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path, conf: dict | None = None) -> str:
     """Run one day in a child process with Airflow's logs in `log_path`; returns the state."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
-        done = subprocess.run([sys.executable, "-m", "ingest.airflow_runner", dag_id, day.isoformat()],
+        done = subprocess.run([sys.executable, "-m", "ingest.airflow_runner", dag_id, day.isoformat(),
+                               json.dumps(conf or {})],
                               stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
     state = next((l.split("=", 1)[1] for l in reversed(lines) if l.startswith("DAG_RUN_STATE=")), None)
@@ -60,4 +62,5 @@ def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path) -> str:
 
 
 if __name__ == "__main__":
-    print(f"DAG_RUN_STATE={run_dag_for_day(sys.argv[1], date.fromisoformat(sys.argv[2]))}", flush=True)
+    conf = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+    print(f"DAG_RUN_STATE={run_dag_for_day(sys.argv[1], date.fromisoformat(sys.argv[2]), conf)}", flush=True)

@@ -128,6 +128,7 @@ class Settings:
     http: dict[str, float]
     page_size: dict[str, int]
     max_failed_feed_share: float
+    catch_up_days: int
     null_markers: tuple[str, ...]
     date_formats: tuple[str, ...]
 
@@ -242,6 +243,9 @@ def _settings(data: dict, path: Path) -> Settings:
     share = _need(run, "max_failed_feed_share", path, "run", (int, float))
     if not 0 <= share <= 1:
         raise CatalogueError(f"{path}: run.max_failed_feed_share: must be between 0 and 1, got {share}")
+    catch_up = _need(run, "catch_up_days", path, "run", int)
+    if not 0 <= catch_up <= 90:
+        raise CatalogueError(f"{path}: run.catch_up_days: must be between 0 and 90, got {catch_up}")
     raw_text = _need(data, "raw_text", path, "top", dict)
     markers = _need(raw_text, "null_markers", path, "raw_text", list)
     formats = _need(raw_text, "date_formats", path, "raw_text", list)
@@ -258,6 +262,7 @@ def _settings(data: dict, path: Path) -> Settings:
         http={k: float(v) for k, v in http.items()},
         page_size={k: int(v) for k, v in page_size.items()},
         max_failed_feed_share=float(share),
+        catch_up_days=catch_up,
         null_markers=tuple(m.lower() for m in markers),
         date_formats=tuple(formats),
     )

@@ -64,10 +64,19 @@ def resolve_data_day(logical_date: datetime | None, requested: str | None, catal
     return (local.date() - timedelta(days=1)).isoformat()
 
 
-def plan_feeds(datasets: list[str] | None = None, boroughs: list[str] | None = None) -> list[dict[str, str]]:
-    """Every dataset x borough feed of the catalogue, as the mapping input of ingest."""
+def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[str] | None = None,
+               paths: DataPaths | None = None) -> list[dict[str, Any]]:
+    """Every dataset x borough feed with the days to fetch: the data day, plus catch-up.
+
+    A day a feed failed or was quarantined on, within `run.catch_up_days`, is fetched
+    again every night until it loads, so a borough that was offline for days fills its
+    gap when it returns (partitions are replaced, so never twice).
+    """
     catalogue = load_catalogue()
-    return [{"feed_id": feed.id, "label": feed.label} for feed in catalogue.feeds(datasets, boroughs)]
+    gaps = _gaps(catalogue, data_day, paths or data_paths())
+    return [{"feed_id": feed.id, "label": feed.label,
+             "days": [data_day, *sorted(gaps.get(feed.id, set()) - {data_day})]}
+            for feed in catalogue.feeds(datasets, boroughs)]
 
 
 def plan_datasets() -> list[str]:
@@ -75,20 +84,26 @@ def plan_datasets() -> list[str]:
     return list(load_catalogue().datasets)
 
 
-def ingest_feed(feed_id: str, data_day: str, paths: DataPaths | None = None) -> dict[str, Any]:
-    """Fetch and land one feed for one day; a failure becomes a `fetch_failed` outcome."""
+def ingest_feed(feed_id: str, days: list[str], paths: DataPaths | None = None) -> list[dict[str, Any]]:
+    """Fetch and land one feed for each day; a failure becomes a `fetch_failed` outcome."""
     from ingest.fetch import fetch_feed
+    from ingest.http import build_session
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
-    outcome = _outcome(feed, data_day)
-    try:
-        batch = fetch_feed(catalogue, feed, date.fromisoformat(data_day), paths.landing)
-    except FetchError as exc:
-        log.error("%s", exc)
-        return outcome | {"status": "fetch_failed", "error": str(exc)}
-    return outcome | {"status": "landed", "batch": batch.to_dict()}
+    session = build_session(catalogue.settings.http)
+    outcomes = []
+    for day in days:
+        outcome = _outcome(feed, day)
+        try:
+            batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session)
+        except FetchError as exc:
+            log.error("%s", exc)
+            outcomes.append(outcome | {"status": "fetch_failed", "error": str(exc)})
+            continue
+        outcomes.append(outcome | {"status": "landed", "batch": batch.to_dict()})
+    return outcomes
 
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
@@ -101,7 +116,7 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
     paths = paths or data_paths()
     dataset = catalogue.dataset(dataset_id)
     verdicts = []
-    for outcome in outcomes:
+    for outcome in _flatten(outcomes):
         if outcome["dataset"] != dataset_id:
             continue
         if outcome["status"] != "landed":
@@ -130,7 +145,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
-    outcomes = [o for group in outcomes for o in (group if isinstance(group, list) else [group])]
+    outcomes = _flatten(outcomes)
     summary = {"loaded_batches": 0, "loaded_rows": 0, "quarantined": [], "fetch_failed": [], "warnings": []}
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
@@ -153,7 +168,13 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
             elif outcome["status"] == "fetch_failed":
                 summary["fetch_failed"].append(_line(outcome, [outcome.get("error", "")]))
             record_batch(con, outcome, run_id, validation)
-    summary["feeds"] = len(outcomes)
+    # The data day is the latest day of the night; earlier days are catch-up of gaps.
+    data_day = max((o["data_day"] for o in outcomes), default=None)
+    summary["feeds"] = len({o["feed_id"] for o in outcomes})
+    summary["batches"] = len(outcomes)
+    summary["catch_up_batches"] = sum(o["data_day"] != data_day for o in outcomes)
+    summary["missing_feeds"] = sum(o["data_day"] == data_day and o["status"] in ("fetch_failed", "quarantined")
+                                   for o in outcomes)
     return summary
 
 
@@ -177,9 +198,9 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
     lines = [f"City Region Datastore — data day {data_day}"]
     if load_summary is None:
         raise RunFailed(f"data day {data_day}: nothing was loaded (ingest or load failed); published warehouse unchanged")
-    missing = load_summary["quarantined"] + load_summary["fetch_failed"]
-    lines.append(f"feeds: {load_summary['feeds']}, loaded batches: {load_summary['loaded_batches']}, "
-                 f"rows loaded: {load_summary['loaded_rows']}")
+    lines.append(f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']}, "
+                 f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} catch-up), "
+                 f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}")
     for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
                          ("quarantined (not loaded)", load_summary["quarantined"]),
                          ("warnings (loaded)", load_summary["warnings"])):
@@ -192,13 +213,48 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
         lines.append("NOT published: the analysts' warehouse is unchanged")
     report = "\n".join(lines)
     log.info("%s", report)
-    share = len(missing) / max(load_summary["feeds"], 1)
+    share = load_summary["missing_feeds"] / max(load_summary["feeds"], 1)
     if published is None:
         raise RunFailed(report)
     if share > catalogue.settings.max_failed_feed_share:
-        raise RunFailed(f"{len(missing)} of {load_summary['feeds']} feeds missing "
+        raise RunFailed(f"{load_summary['missing_feeds']} of {load_summary['feeds']} feeds missing "
                         f"(> {catalogue.settings.max_failed_feed_share:.0%}):\n{report}")
     return report
+
+
+def _flatten(groups: Iterable[Any]) -> list[dict[str, Any]]:
+    """Outcomes arrive nested as mapped tasks return lists; flatten to one list."""
+    flat: list[dict[str, Any]] = []
+    for item in groups:
+        flat.extend(_flatten(item) if isinstance(item, (list, tuple)) else [item])
+    return flat
+
+
+def _gaps(catalogue: Catalogue, data_day: str, paths: DataPaths) -> dict[str, set[str]]:
+    """Feed id -> days in the catch-up window that were attempted but are not loaded."""
+    window = catalogue.settings.catch_up_days
+    if not window or not paths.warehouse.exists():
+        return {}
+    import duckdb
+
+    first = (date.fromisoformat(data_day) - timedelta(days=window)).isoformat()
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        tables = {t for (t,) in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+        if not {"audit.batches", "raw.feed_partitions"} <= tables:
+            return {}
+        rows = con.execute("""
+            select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
+            from audit.batches as b
+            where b.data_day >= ?::date and b.data_day < ?::date
+              and b.status in ('fetch_failed', 'quarantined')
+              and not exists (select 1 from raw.feed_partitions as p
+                              where p.dataset = b.dataset and p.borough_code = b.borough_code
+                                and p.data_day = b.data_day)""", [first, data_day]).fetchall()
+    gaps: dict[str, set[str]] = {}
+    for feed_id, day in rows:
+        gaps.setdefault(feed_id, set()).add(day)
+    return gaps
 
 
 def _outcome(feed, data_day: str) -> dict[str, Any]:
