@@ -16,11 +16,13 @@ from typing import Any
 import yaml
 
 from ingest.errors import CatalogueError
+from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_portal, parse_wire
 
 __all__ = [
     "Field",
     "Dataset",
     "Portal",
+    "WireMap",
     "Area",
     "Region",
     "Feed",
@@ -32,7 +34,6 @@ __all__ = [
     "FIELD_TYPES",
 ]
 
-PROTOCOLS = ("ckan", "socrata")
 FIELD_TYPES = ("string", "date", "integer", "number")
 DEFAULT_API_BASE_URL = "http://127.0.0.1:8765"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -65,19 +66,15 @@ class Dataset:
     date_field: str
     key: str
     fields: tuple[Field, ...]
+    wire: dict[str, WireMap] = field(default_factory=dict, compare=False)
+
+    def wire_map(self, protocol: str) -> WireMap:
+        """The protocol's own names for this dataset (identity when it has none)."""
+        return self.wire.get(protocol) or WireMap()
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
-
-
-@dataclass(frozen=True)
-class Portal:
-    """Where and how one borough publishes: protocol, address, its date format."""
-
-    protocol: str
-    base_url: str
-    date_format: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +87,16 @@ class Area:
     sub_region: str
     aliases: tuple[str, ...]
     portal: Portal
+    dataset_portals: dict[str, Portal] = field(default_factory=dict, compare=False)
+
+    def portal_for(self, dataset_id: str) -> Portal:
+        """The portal a dataset is published on: its override, else the borough's own."""
+        return self.dataset_portals.get(dataset_id, self.portal)
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """Every protocol this borough publishes through (its own first)."""
+        return tuple(dict.fromkeys([self.portal.protocol, *(p.protocol for p in self.dataset_portals.values())]))
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,10 @@ class Feed:
     @property
     def label(self) -> str:
         return f"{self.dataset.id} · {self.area.name}"
+
+    @property
+    def portal(self) -> Portal:
+        return self.area.portal_for(self.dataset.id)
 
 
 @dataclass(frozen=True)
@@ -180,12 +191,29 @@ def load_catalogue(directory: Path | str | None = None, region: str | None = Non
         known = sorted(p.stem for p in (base / "regions").glob("*.yml"))
         raise CatalogueError(f"{region_path}: no such region {region_name!r}; configured: {known}")
     datasets_path = base / "datasets.yml"
-    return Catalogue(
+    catalogue = Catalogue(
         region=_region(_read(region_path), region_path),
         datasets=_datasets(_read(datasets_path), datasets_path),
         settings=settings,
         config_dir=base,
     )
+    _check_dataset_portals(catalogue, region_path)
+    return catalogue
+
+
+def _check_dataset_portals(catalogue: Catalogue, path: Path) -> None:
+    """Per-dataset overrides name real datasets, and protocols with their own names are mapped."""
+    for area in catalogue.region.areas:
+        for dataset_id, portal in area.dataset_portals.items():
+            where = f"{path}: areas ({area.code}).portal.datasets.{dataset_id}"
+            if dataset_id not in catalogue.datasets:
+                raise CatalogueError(f"{where}: unknown dataset; the catalogue has {sorted(catalogue.datasets)}")
+        for dataset in catalogue.datasets.values():
+            protocol = area.portal_for(dataset.id).protocol
+            if protocol in WIRE_MAP_REQUIRED and protocol not in dataset.wire:
+                raise CatalogueError(
+                    f"{path}: areas ({area.code}): {dataset.id} is published through {protocol}, which has its "
+                    f"own field names, but datasets.yml {dataset.id}.wire.{protocol} does not map them")
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -284,12 +312,14 @@ def _region(data: dict, path: Path) -> Region:
         if code in seen or slug in seen:
             raise CatalogueError(f"{path}: {where}: duplicate code or slug")
         seen.update((code, slug))
-        portal = _need(raw, "portal", path, where, dict)
-        protocol = _need(portal, "protocol", path, f"{where}.portal")
-        if protocol not in PROTOCOLS:
-            raise CatalogueError(
-                f"{path}: {where}.portal.protocol: unknown protocol {protocol!r}; known: {list(PROTOCOLS)}"
-            )
+        raw_portal = _need(raw, "portal", path, where, dict)
+        timezone = _need(head, "timezone", path, "region")
+        portal = parse_portal(raw_portal, path, f"{where}.portal", _expand_env, timezone)
+        overrides = raw_portal.get("datasets") or {}
+        if not isinstance(overrides, dict):
+            raise CatalogueError(f"{path}: {where}.portal.datasets: expected a mapping of dataset id to a portal")
+        dataset_portals = {str(d): parse_portal(o, path, f"{where}.portal.datasets.{d}", _expand_env, timezone,
+                                                parent=portal) for d, o in overrides.items()}
         aliases = raw.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise CatalogueError(f"{path}: {where}.aliases: expected a list of names")
@@ -299,11 +329,8 @@ def _region(data: dict, path: Path) -> Region:
             slug=slug,
             sub_region=str(raw.get("sub_region") or ""),
             aliases=tuple(aliases),
-            portal=Portal(
-                protocol=protocol,
-                base_url=_expand_env(_need(portal, "base_url", path, f"{where}.portal")),
-                date_format=_need(portal, "date_format", path, f"{where}.portal"),
-            ),
+            portal=portal,
+            dataset_portals=dataset_portals,
         ))
     if not areas:
         raise CatalogueError(f"{path}: areas: a region needs at least one area")
@@ -341,6 +368,7 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
             date_field=raw["date_field"],
             key=raw["key"],
             fields=fields,
+            wire=parse_wire(raw.get("wire"), tuple(f.name for f in fields), path, f"{where}.wire"),
         )
     return datasets
 

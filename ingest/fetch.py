@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import date
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import requests
 
 from ingest.catalogue import Catalogue, Feed
+from ingest.downloads import DownloadCache
 from ingest.errors import FetchError
 from ingest.http import build_session
-from ingest.landing import LandedBatch, land_pages
+from ingest.landing import LandedBatch, land_pages, latest_batch, page_digests
 from ingest.protocols import protocol_for
 
 __all__ = ["fetch_feed"]
@@ -26,8 +28,13 @@ def fetch_feed(
     landing_root: Path,
     session: requests.Session | None = None,
 ) -> LandedBatch:
-    """Page through the feed to the end and land every page; errors name the feed."""
-    protocol = protocol_for(feed.area.portal.protocol)
+    """Page through the feed to the end and land every page; errors name the feed.
+
+    A file the server says is unchanged (304) whose day was already landed from that
+    same file keeps its landed batch: nothing new is written, the load sees the batch
+    it already loaded.
+    """
+    protocol = protocol_for(feed.portal.protocol)
     session = session or build_session(catalogue.settings.http)
     pages = protocol.pages(
         session,
@@ -35,9 +42,17 @@ def fetch_feed(
         day,
         page_size=catalogue.settings.page_size[protocol.name],
         max_pages=int(catalogue.settings.http["max_pages"]),
+        cache=DownloadCache(landing_root, feed, protocol.page_suffix),
     )
     try:
-        batch = land_pages(landing_root, feed, day, protocol.name, pages)
+        first = next(pages, None)
+        if first is not None and first.not_modified:
+            previous = latest_batch(landing_root, feed.dataset.id, feed.area.code, day.isoformat())
+            if previous is not None and page_digests(previous) == [first.sha256]:
+                log.info("%s for %s: file unchanged, keeping batch %s", feed.label, day, previous.batch_id)
+                return previous
+        chained = pages if first is None else itertools.chain([first], pages)
+        batch = land_pages(landing_root, feed, day, protocol.name, chained)
     except FetchError as exc:
         raise exc.located(dataset=feed.dataset.id, borough=feed.area.name) from None
     log.info("landed %s for %s: %d rows in %s", feed.label, day, batch.row_count, batch.path)

@@ -9,7 +9,7 @@ writes a retry loop of its own. What is left when retries run out becomes a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -18,7 +18,7 @@ from urllib3.util.retry import Retry
 
 from ingest.errors import FatalFetchError, RetriableFetchError
 
-__all__ = ["Response", "build_session", "get_json", "TRANSIENT_STATUSES"]
+__all__ = ["Response", "build_session", "get_json", "get_body", "TRANSIENT_STATUSES"]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 USER_AGENT = "city-region-datastore/0.1 (+open data pipeline)"
@@ -26,12 +26,13 @@ USER_AGENT = "city-region-datastore/0.1 (+open data pipeline)"
 
 @dataclass(frozen=True)
 class Response:
-    """What a GET returned: the exact bytes, parsed JSON, and where it came from."""
+    """What a GET returned: the exact bytes, parsed JSON (None for other bodies), headers."""
 
     url: str
     status: int
     body: bytes
     payload: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def build_session(http: dict[str, float]) -> requests.Session:
@@ -63,10 +64,24 @@ def build_session(http: dict[str, float]) -> requests.Session:
 
 def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:
     """GET and parse JSON; every failure becomes a FetchError naming the URL and why."""
+    reply = get_body(session, url, params)
+    try:
+        payload = json.loads(reply.body)
+    except ValueError as exc:
+        raise RetriableFetchError(
+            f"response is not valid JSON ({exc.msg} at byte {exc.pos} of {len(reply.body)}; cut off?)",
+            url=reply.url,
+        ) from None
+    return Response(url=reply.url, status=reply.status, body=reply.body, payload=payload, headers=reply.headers)
+
+
+def get_body(session: requests.Session, url: str, params: dict[str, Any],
+             headers: dict[str, str] | None = None) -> Response:
+    """GET the raw bytes (a 304 to a conditional GET is an answer, not an error)."""
     timeout = getattr(session, "request_timeout", (5, 30))
     shown_url = requests.Request("GET", url, params=params).prepare().url or url
     try:
-        reply = session.get(url, params=params, timeout=timeout)
+        reply = session.get(url, params=params, timeout=timeout, headers=headers)
     except requests.exceptions.RetryError as exc:
         raise RetriableFetchError(f"still failing after retries: {_root_cause(exc)}", url=shown_url) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -80,14 +95,7 @@ def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Res
         )
     if reply.status_code >= 400:
         raise FatalFetchError(f"HTTP {reply.status_code}: {_snippet(body)}", url=reply.url)
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise RetriableFetchError(
-            f"response is not valid JSON ({exc.msg} at byte {exc.pos} of {len(body)}; cut off?)",
-            url=reply.url,
-        ) from None
-    return Response(url=reply.url, status=reply.status_code, body=body, payload=payload)
+    return Response(url=reply.url, status=reply.status_code, body=body, payload=None, headers=dict(reply.headers))
 
 
 def _root_cause(exc: BaseException) -> str:

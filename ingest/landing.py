@@ -2,7 +2,8 @@
 
 One batch per fetch of one feed (dataset x borough) for one data day:
     landing/<dataset>/<borough code>/<data day>/<batch id>/
-        page-0001.json ...   the response bodies, byte for byte
+        page-0001.json ...   the response bodies, byte for byte (.csv for a bulk file, hard-linked
+                             to its kept download in <borough code>/_downloads/)
         records.jsonl        the records found in them, one JSON object a line
         manifest.json        source URLs, fetched-at, rows, sha256 of every file
 A batch is written into a hidden temporary folder and renamed into place once complete,
@@ -25,7 +26,7 @@ from typing import Any, Iterable
 from ingest.catalogue import Feed
 from ingest.protocols.base import Page
 
-__all__ = ["LandedBatch", "land_pages", "read_batch", "latest_batch", "batch_dir"]
+__all__ = ["LandedBatch", "land_pages", "read_batch", "latest_batch", "batch_dir", "page_digests"]
 
 MANIFEST = "manifest.json"
 RECORDS = "records.jsonl"
@@ -67,8 +68,8 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
         page_entries, rows = [], 0
         with (staging / RECORDS).open("w", encoding="utf-8") as records_out:
             for page in pages:
-                name = f"page-{page.number:04d}.json"
-                (staging / name).write_bytes(page.body)
+                name = f"page-{page.number:04d}{page.suffix}"
+                _write_page(staging / name, page)
                 for record in page.records:
                     records_out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
                 rows += len(page.records)
@@ -93,12 +94,30 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         for item in staging.iterdir():
-            item.chmod(0o444)
+            if item.stat().st_nlink == 1:     # a linked download is read-only already
+                item.chmod(0o444)
         os.replace(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return read_batch(final)
+
+
+def _write_page(target: Path, page: Page) -> None:
+    """The body byte for byte; a body already kept read-only in the landing zone is linked."""
+    if page.kept_at is not None:
+        try:
+            os.link(page.kept_at, target)
+            return
+        except OSError:
+            pass
+    target.write_bytes(page.body)
+
+
+def page_digests(batch: LandedBatch) -> list[str]:
+    """The sha256 of every page a batch was landed from, in order."""
+    manifest = json.loads((Path(batch.path) / MANIFEST).read_text(encoding="utf-8"))
+    return [entry["sha256"] for entry in manifest["pages"]]
 
 
 def read_batch(path: Path | str) -> LandedBatch:

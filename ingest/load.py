@@ -94,8 +94,17 @@ def write_areas(con, catalogue: Catalogue) -> None:
 
 def load_partition(con, dataset: Dataset, borough_code: str, data_day: str, batch_id: str,
                    records_path: Path, row_count: int) -> int:
-    """Replace one partition with the landed records, in one transaction; returns rows loaded."""
+    """Replace one partition with the landed records, in one transaction; returns its rows.
+
+    A batch already loaded into its partition (a bulk file that did not change keeps its
+    batch) is not loaded again.
+    """
     table = f"raw.{quote(dataset.id)}"
+    current = con.execute("select batch_id, row_count from raw.feed_partitions "
+                          "where dataset = ? and borough_code = ? and data_day = ?",
+                          [dataset.id, borough_code, data_day]).fetchone()
+    if current is not None and current[0] == batch_id and current[1] == row_count:
+        return row_count
     names = dataset.column_names
     column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)

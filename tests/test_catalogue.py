@@ -42,9 +42,10 @@ def test_one_dataset_per_domain_and_a_feed_per_borough():
     assert len(catalogue.feeds()) == 33 * len(catalogue.datasets)
 
 
-def test_both_protocols_are_used_and_every_protocol_has_a_connector():
-    """Boroughs publish through more than one protocol, and each has a connector class."""
-    used = {a.portal.protocol for a in load_catalogue().region.areas}
+def test_every_protocol_is_used_and_has_a_connector():
+    """Every protocol publishes some borough's feed, and each has a connector class."""
+    catalogue = load_catalogue()
+    used = {feed.portal.protocol for feed in catalogue.feeds()}
     assert used == set(PROTOCOLS) == set(PROTOCOL_CLASSES)
 
 
@@ -91,3 +92,44 @@ def test_unknown_region_lists_the_configured_ones(config_copy):
     """Asking for a region that is not configured lists the ones that are."""
     with pytest.raises(CatalogueError, match=r"no such region 'atlantis'.*london"):
         load_catalogue(config_copy, region="atlantis")
+
+
+def _portal(data, slug):
+    return next(a for a in data["areas"] if a["slug"] == slug)["portal"]
+
+
+def test_a_dataset_can_be_published_through_another_protocol():
+    """Merton publishes service requests through Open311 and everything else through CKAN."""
+    catalogue = load_catalogue()
+    merton = catalogue.area("merton")
+    assert catalogue.feed("service_requests/merton").portal.protocol == "open311"
+    assert catalogue.feed("road_casualties/merton").portal.protocol == "ckan"
+    assert merton.portal_for("service_requests").base_url == merton.portal.base_url
+    assert catalogue.feed("road_casualties/lambeth").portal.date_format == "epoch_ms"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p.__setitem__("datasets", {"parking_fines": {"protocol": "open311"}}),
+     r"E09000024\).portal.datasets.parking_fines: unknown dataset"),
+    (lambda p: p.__setitem__("datasets", {"road_casualties": {"protocol": "open311"}}),
+     r"road_casualties is published through open311.*wire.open311"),
+    (lambda p: p.__setitem__("datasets", {"service_requests": {"protocol": "open311", "date_format": "%Y"}}),
+     r"open311 always publishes dates as 'iso8601'"),
+    (lambda p: p.__setitem__("datasets", {"service_requests": {"protocl": "open311"}}),
+     r"unknown keys \['protocl'\]"),
+    (lambda p: p.__setitem__("date_format", "epoch_ms"),
+     r"'epoch_ms' is not a strftime pattern.*arcgis"),
+])
+def test_portal_overrides_and_date_formats_are_checked(config_copy, change, message):
+    """Per-dataset portals name real datasets, mapped protocols and the protocol's own date format."""
+    _edit(config_copy / "regions" / "london.yml", lambda d: change(_portal(d, "merton")))
+    with pytest.raises(CatalogueError, match=message):
+        load_catalogue(config_copy)
+
+
+def test_wire_map_must_name_dataset_fields(config_copy):
+    """A wire mapping for a field the dataset does not have is refused, naming it."""
+    _edit(config_copy / "datasets.yml", lambda d: d["datasets"]["service_requests"]["wire"]["open311"]["fields"]
+          .__setitem__("priority", "priority"))
+    with pytest.raises(CatalogueError, match=r"wire.open311.fields.priority: not a field"):
+        load_catalogue(config_copy)

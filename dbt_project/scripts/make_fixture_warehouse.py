@@ -215,6 +215,8 @@ def land_sandbox(path: Path, days: int) -> None:
     """Land the sandbox's published records for `days` days from 2024-01-01, every feed."""
     from datetime import timedelta
 
+    from ingest.catalogue import Feed
+    from ingest.protocols.wire import to_canonical
     from ingest.sandbox import Volumes, load_settings, publish_record, truth_records
 
     catalogue = load_catalogue()
@@ -232,7 +234,9 @@ def land_sandbox(path: Path, days: int) -> None:
                 batch = f"{dataset.id}-{area.code}-{day:%Y%m%d}"
                 rows = []
                 for record in records:
-                    published = publish_record(record, dataset, area, settings.quirks[area.code])
+                    feed = Feed(dataset, area)
+                    published = publish_record(record, dataset, area, settings.quirks[area.code], feed.portal)
+                    published = to_canonical([published], feed, feed.portal.protocol)[0]  # as the connector lands it
                     rows.append([None if published.get(name) is None else str(published[name])
                                  for name in dataset.column_names]
                                 + [area.code, day, batch, loaded])

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from ingest.errors import CatalogueError
-from ingest.protocols.base import OffsetProtocol, Page
+from ingest.protocols.arcgis import ArcGisFeatureServer
+from ingest.protocols.base import OffsetProtocol, Page, Protocol
+from ingest.protocols.bulk_csv import BulkCsv
 from ingest.protocols.ckan import CkanDatastore
+from ingest.protocols.open311 import Open311GeoReport
 from ingest.protocols.socrata import SocrataSoda
 
-__all__ = ["PROTOCOL_CLASSES", "protocol_for", "OffsetProtocol", "Page"]
+__all__ = ["PROTOCOL_CLASSES", "protocol_for", "Protocol", "OffsetProtocol", "Page"]
 
-PROTOCOL_CLASSES: dict[str, type[OffsetProtocol]] = {
-    CkanDatastore.name: CkanDatastore,
-    SocrataSoda.name: SocrataSoda,
+PROTOCOL_CLASSES: dict[str, type[Protocol]] = {
+    cls.name: cls for cls in (CkanDatastore, SocrataSoda, ArcGisFeatureServer, Open311GeoReport, BulkCsv)
 }
 
 
-def protocol_for(name: str) -> OffsetProtocol:
+def protocol_for(name: str) -> Protocol:
     try:
         return PROTOCOL_CLASSES[name]()
     except KeyError:

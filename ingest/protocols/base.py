@@ -1,9 +1,9 @@
 """The one paging mechanism every protocol shares; protocols only describe their shape.
 
-A protocol says where a feed lives, how a data day is asked for, where the records and
-the total sit in a page, and which parameters carry limit and offset. Paging itself —
-stop on a short or empty page or when the total is reached, refuse a page that repeats
-or a runaway page count — lives here once.
+A protocol says where a feed lives, how a data day is asked for, where the records,
+the total and the "more" flag sit in a page, and which paginator style it pages with
+(paginators.py). The loop itself — fetch, refuse a page that repeats or a runaway page
+count, turn wire records into the dataset's records — lives here once.
 """
 
 from __future__ import annotations
@@ -11,20 +11,27 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 import requests
 
 from ingest.catalogue import Feed
 from ingest.errors import FatalFetchError
-from ingest.http import get_json
+from ingest.http import Response, get_json
+from ingest.protocols.paginators import OffsetPaginator, PageSignals, Paginator
+from ingest.protocols.wire import to_canonical
 
-__all__ = ["Page", "OffsetProtocol"]
+__all__ = ["Page", "Protocol", "OffsetProtocol"]
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page exactly as the API returned it, with the records found in it."""
+    """One page exactly as the API returned it, with the dataset records found in it.
+
+    `kept_at` is set when the body is already kept in the landing zone (a bulk file
+    answered 304 Not Modified): landing links it instead of writing a copy.
+    """
 
     number: int
     url: str
@@ -33,18 +40,22 @@ class Page:
     records: list[dict[str, Any]]
     total: int | None
     fetched_at: str
+    suffix: str = ".json"
+    kept_at: Path | None = None
+    not_modified: bool = False
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
 
 
-class OffsetProtocol:
-    """Offset/limit paging; subclasses fill in the protocol's shape."""
+class Protocol:
+    """A protocol's shape; subclasses fill in the hooks, never the loop."""
 
     name: str = ""
-    limit_param: str = "limit"
-    offset_param: str = "offset"
+    paginator: type[Paginator] = OffsetPaginator
+    paginator_options: dict[str, Any] = {}
+    page_suffix = ".json"
 
     def endpoint(self, feed: Feed) -> str:
         raise NotImplementedError
@@ -54,38 +65,54 @@ class OffsetProtocol:
         raise NotImplementedError
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
-        """The records in a page; raise FatalFetchError for an error body."""
+        """The wire records in a page; raise FatalFetchError for an error body."""
         raise NotImplementedError
 
     def total(self, payload: Any) -> int | None:
         """The total the server reports, if it reports one."""
         return None
 
-    def pages(
-        self, session: requests.Session, feed: Feed, day: date, *, page_size: int, max_pages: int
-    ) -> Iterator[Page]:
+    def more(self, payload: Any) -> bool | None:
+        """Whether the server says more pages follow (None: it does not say)."""
+        return None
+
+    def fetch(self, session: requests.Session, url: str, params: dict[str, Any], feed: Feed,
+              cache: Any = None) -> Response:
+        """One GET; JSON unless the protocol says otherwise."""
+        return get_json(session, url, params)
+
+    def select(self, records: list[dict[str, Any]], feed: Feed, day: date) -> list[dict[str, Any]]:
+        """The day's records, when the server cannot filter (a bulk file); all by default."""
+        return records
+
+    def pages(self, session: requests.Session, feed: Feed, day: date, *, page_size: int, max_pages: int,
+              cache: Any = None) -> Iterator[Page]:
         """Every page of one feed for one data day, in order."""
         url = self.endpoint(feed)
         query = self.day_query(feed, day)
-        offset, previous_digest = 0, None
+        paginator = self.paginator(page_size, **self.paginator_options)
+        params: dict[str, Any] | None = paginator.first()
+        previous_digest = None
         for number in range(1, max_pages + 1):
-            params = {**query, self.limit_param: page_size, self.offset_param: offset}
-            reply = get_json(session, url, params)
-            records = self.records(reply.payload, reply.url)
-            total = self.total(reply.payload)
-            digest = _records_digest(records)
-            if records and digest == previous_digest:
+            reply = self.fetch(session, url, {**query, **params}, feed, cache)
+            wire = self.records(reply.payload, reply.url)
+            digest = _records_digest(wire)
+            if wire and digest == previous_digest:
                 raise FatalFetchError(
-                    f"page {number} repeats the previous page (offset {offset} ignored by server?)",
-                    url=reply.url,
+                    f"page {number} repeats the previous page ({params} ignored by the server?)", url=reply.url
                 )
-            yield Page(number, reply.url, reply.status, reply.body, records, total,
-                       datetime.now(timezone.utc).isoformat(timespec="seconds"))
-            offset += len(records)
-            if len(records) < page_size or (total is not None and offset >= total):
+            records = to_canonical(self.select(wire, feed, day), feed, self.name)
+            yield Page(number, reply.url, reply.status, reply.body, records, self.total(reply.payload),
+                       datetime.now(timezone.utc).isoformat(timespec="seconds"), self.page_suffix,
+                       kept_at=getattr(reply, "kept_at", None), not_modified=getattr(reply, "unchanged", reply.status == 304))
+            params = paginator.next(PageSignals(len(wire), self.more(reply.payload), self.total(reply.payload)))
+            if params is None:
                 return
             previous_digest = digest
         raise FatalFetchError(f"more than {max_pages} pages: runaway paging stopped", url=url)
+
+
+OffsetProtocol = Protocol   # the name CKAN and Socrata were written against
 
 
 def _records_digest(records: list[dict[str, Any]]) -> str:

@@ -12,19 +12,19 @@ from typing import Any
 
 from ingest.catalogue import Feed
 from ingest.errors import FatalFetchError
-from ingest.protocols.base import OffsetProtocol
+from ingest.protocols.base import Protocol
 
 __all__ = ["CkanDatastore"]
 
 
-class CkanDatastore(OffsetProtocol):
+class CkanDatastore(Protocol):
     name = "ckan"
 
     def endpoint(self, feed: Feed) -> str:
-        return f"{feed.area.portal.base_url}/api/3/action/datastore_search"
+        return f"{feed.portal.base_url}/api/3/action/datastore_search"
 
     def day_query(self, feed: Feed, day: date) -> dict[str, str]:
-        value = day.strftime(feed.area.portal.date_format)
+        value = day.strftime(feed.portal.date_format)
         return {
             "resource_id": feed.dataset.resource,
             "filters": json.dumps({feed.dataset.date_field: value}, separators=(",", ":")),

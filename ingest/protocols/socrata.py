@@ -11,21 +11,20 @@ from typing import Any
 
 from ingest.catalogue import Feed
 from ingest.errors import FatalFetchError
-from ingest.protocols.base import OffsetProtocol
+from ingest.protocols.base import Protocol
 
 __all__ = ["SocrataSoda"]
 
 
-class SocrataSoda(OffsetProtocol):
+class SocrataSoda(Protocol):
     name = "socrata"
-    limit_param = "$limit"
-    offset_param = "$offset"
+    paginator_options = {"limit_param": "$limit", "offset_param": "$offset"}
 
     def endpoint(self, feed: Feed) -> str:
-        return f"{feed.area.portal.base_url}/resource/{feed.dataset.resource}.json"
+        return f"{feed.portal.base_url}/resource/{feed.dataset.resource}.json"
 
     def day_query(self, feed: Feed, day: date) -> dict[str, str]:
-        value = day.strftime(feed.area.portal.date_format)
+        value = day.strftime(feed.portal.date_format)
         return {
             "$where": f"{feed.dataset.date_field} = '{value}'",
             "$order": f"{feed.dataset.key}",

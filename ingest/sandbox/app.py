@@ -1,6 +1,7 @@
 """The sandbox's request handling, without sockets: route, fault, serve, record.
 
-`/<slug>/...` goes to the portal the borough's `portal.protocol` names; `/_sandbox/...`
+`/<slug>/...` goes to the borough's portal for that path (its own protocol, or one a
+dataset is published through instead, e.g. Open311 for service requests); `/_sandbox/...`
 is the control surface a test process uses to arm faults and read the request log.
 All mutable state (faults, request log, truth cache) lives in one SandboxApp, owned by
 one server, so two sandboxes in one process never share anything.
@@ -8,18 +9,24 @@ one server, so two sandboxes in one process never share anything.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import deque
 from dataclasses import replace
 from typing import Any
 
-from ingest.catalogue import Catalogue
+from zoneinfo import ZoneInfo
+
+from ingest.catalogue import Area, Catalogue
 from ingest.errors import CatalogueError
+from ingest.sandbox.arcgis import ArcGisPortal
+from ingest.sandbox.bulk_csv import BulkCsvPortal
 from ingest.sandbox.ckan import CkanPortal
 from ingest.sandbox.fault_specs import FaultSpecError, parse_fault
 from ingest.sandbox.faults import FaultBook, offline_page
 from ingest.sandbox.generator import Volumes, population_shares, truth_records
 from ingest.sandbox.messages import Request, Response, json_response
+from ingest.sandbox.open311 import Open311Portal
 from ingest.sandbox.records import FeedView, TruthCache
 from ingest.sandbox.settings import SandboxSettings
 from ingest.sandbox.socrata import SocrataPortal
@@ -27,14 +34,15 @@ from ingest.sandbox.socrata import SocrataPortal
 __all__ = ["SandboxApp", "REQUEST_LOG_SIZE"]
 
 REQUEST_LOG_SIZE = 10_000
-_PORTALS = {"ckan": CkanPortal(), "socrata": SocrataPortal()}
+_PREFIXES = {"ckan": ("/api/",), "socrata": ("/resource/",), "arcgis": ("/arcgis/",),
+             "open311": ("/open311/",), "bulk_csv": ("/download/",)}
 
 
 class SandboxApp:
     """Every borough portal of one region, answering from seeded truth."""
 
     def __init__(self, catalogue: Catalogue, settings: SandboxSettings, *, seed: int, scale: float = 1.0,
-                 fault_profile: str = "none"):
+                 fault_profile: str = "none", as_of: dt.date | None = None):
         if fault_profile not in settings.fault_profiles:
             raise CatalogueError(
                 f"{settings.path}: no fault profile {fault_profile!r}; configured: {sorted(settings.fault_profiles)}"
@@ -49,6 +57,9 @@ class SandboxApp:
         for spec in settings.fault_profiles[fault_profile]:
             self.faults.add(spec)
         self._areas = {area.slug: area for area in catalogue.region.areas}
+        self.as_of = as_of
+        self._portals = {"ckan": CkanPortal(), "socrata": SocrataPortal(), "arcgis": ArcGisPortal(),
+                         "open311": Open311Portal(), "bulk_csv": BulkCsvPortal(self.bulk_window)}
         self._log: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
 
@@ -63,8 +74,10 @@ class SandboxApp:
         if request.method not in ("GET", "POST"):
             return json_response(405, {"error": f"{request.method} is not served by a borough portal"})
         rest = "/" + rest
-        portal = _PORTALS[area.portal.protocol]
+        portal = self._portal(area, rest)
         dataset = portal.dataset_for(request, rest, self.catalogue)
+        if dataset is not None and area.portal_for(dataset.id).protocol != portal.protocol:
+            dataset = None          # published by this borough, but through another protocol
         active = self.faults.take(area.code, dataset.id if dataset else None, f"{request.method} {request.target}")
         refusal = active.refusal
         if refusal is not None:
@@ -73,13 +86,26 @@ class SandboxApp:
             if refusal.retry_after is not None:
                 response = response.with_headers(("Retry-After", str(refusal.retry_after)))
         else:
-            feed = FeedView(dataset, area, self.settings.quirks[area.code], self.truth, active) if dataset else None
+            feed = FeedView(dataset, area, self.settings.quirks[area.code], self.truth, active,
+                            area.portal_for(dataset.id)) if dataset else None
             response = active.cut(portal.serve(request, rest, area.slug, feed))
         if active.delay_s:
             response = replace(response, delay_s=active.delay_s)
         self._record({"method": request.method, "path": request.target, "status": response.status,
                       "borough": area.code, "dataset": dataset.id if dataset else None, "faults": active.kinds})
         return response
+
+    def bulk_window(self) -> tuple[dt.date, dt.date]:
+        """The days a bulk file holds: first_day to the publication day (yesterday in the region)."""
+        last = self.as_of or dt.datetime.now(ZoneInfo(self.catalogue.region.timezone)).date() - dt.timedelta(days=1)
+        return self.settings.bulk_first_day, last
+
+    def _portal(self, area: Area, rest: str):
+        """The portal of this borough that serves the path (its own one when none claims it)."""
+        for protocol in area.protocols:
+            if rest.startswith(_PREFIXES[protocol]):
+                return self._portals[protocol]
+        return self._portals[area.portal.protocol]
 
     def requests(self) -> list[dict]:
         """The request log, oldest first (the last REQUEST_LOG_SIZE borough requests)."""

@@ -143,7 +143,7 @@ def _search(request: Request, params: dict[str, Any], feed: FeedView, help_url: 
     if errors:
         return _invalid(help_url, errors)
 
-    days = _days(filters.pop(feed.dataset.date_field), feed.area.portal.date_format)
+    days = _days(filters.pop(feed.dataset.date_field), feed.publisher.date_format)
     rows = feed.published(feed.typed(days, order))
     if filters:
         rows = [r for r in rows if all(_equals(r.get(k), v) for k, v in filters.items())]
@@ -164,7 +164,7 @@ def _search(request: Request, params: dict[str, Any], feed: FeedView, help_url: 
     result["total_estimation_threshold"] = None
     result["records"] = page
     result["fields"] = [{"id": "_id", "type": "int"}] + [
-        {"id": shown, "type": _field_type(field, feed.area.portal.date_format, feed.quirk)}
+        {"id": shown, "type": _field_type(field, feed.publisher.date_format, feed.quirk)}
         for shown, source in feed.columns()
         for field in feed.dataset.fields if field.name == source
     ]
@@ -193,7 +193,7 @@ def _filters(raw: Any, feed: FeedView) -> tuple[dict[str, Any], str | None]:
     date_field = feed.dataset.date_field
     if date_field not in raw:
         return {}, (f'The borough API sandbox serves data days: filter on "{date_field}" with one day '
-                    f'or a list of days, written {feed.area.portal.date_format}')
+                    f'or a list of days, written {feed.publisher.date_format}')
     days = raw[date_field] if isinstance(raw[date_field], list) else [raw[date_field]]
     if len(days) > MAX_DAYS:
         return {}, f"At most {MAX_DAYS} days per request"

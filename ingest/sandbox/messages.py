@@ -24,6 +24,11 @@ class Request:
     target: str                       # path?query exactly as sent
     host_url: str                     # "http://127.0.0.1:8765", from the Host header
     body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """A request header, matched case-insensitively."""
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
 
     @property
     def path(self) -> str:

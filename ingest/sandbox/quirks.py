@@ -5,7 +5,9 @@ Real feeds agree on field names but not on how values are written: one borough s
 value is null, "", "n/a" or "-". The pipeline's staging models must undo exactly this,
 so the sandbox publishes it, per borough, from config/sandbox.yml `quirks`.
 Dates follow the borough's `portal.date_format` from the catalogue.
-Socrata portals publish every value as a string and omit null fields, as real SODA does.
+Protocols add their own habits: Socrata publishes every value as a string and omits null
+fields, as real SODA does; Open311 writes strings and real nulls; ArcGIS writes dates as
+epoch milliseconds; a bulk CSV is all text, saved in the borough's `encoding`.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import re
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
-from ingest.catalogue import Area, Dataset, Field
+from ingest.catalogue import Area, Dataset, Field, Portal
 from ingest.errors import CatalogueError
 
 __all__ = [
@@ -28,11 +31,14 @@ __all__ = [
     "publish_record",
     "render_value",
     "same_name",
+    "ENCODINGS",
 ]
 
 NUMBER_MODES = ("native", "strings", "thousands")
 NULL_MARKERS = (None, "", "n/a", "-", ".")
-_QUIRK_KEYS = ("borough_label", "numbers", "null_marker")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding")
+_TEXT_ONLY = ("socrata", "open311")      # every value a string, nulls not written as markers
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Quirk:
     borough_label: str | None = None
     numbers: str = "native"
     null_marker: str | None = None
+    encoding: str = "utf-8"             # bulk CSV files only
 
 
 _GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
@@ -83,6 +90,10 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Qui
                 raise CatalogueError(f"{where}.null_marker: Socrata omits null fields; a null marker cannot apply")
             merged["numbers"] = "strings" if merged.get("numbers", "native") == "native" else merged["numbers"]
             merged["null_marker"] = None
+        if area.portal.protocol == "arcgis" and own.get("null_marker") is not None:
+            raise CatalogueError(f"{where}.null_marker: ArcGIS fields are typed; a missing value is null")
+        if own.get("encoding") and area.portal.protocol != "bulk_csv":
+            raise CatalogueError(f"{where}.encoding: only a bulk_csv portal publishes files in an encoding")
         quirks[area.code] = Quirk(**merged)
     return quirks
 
@@ -101,27 +112,40 @@ def _checked(raw: Any, path: Path, where: str) -> dict:
         raise CatalogueError(
             f"{path}: {where}.null_marker: {raw['null_marker']!r} is not one of {list(NULL_MARKERS)}"
         )
+    if "encoding" in raw and raw["encoding"] not in ENCODINGS:
+        raise CatalogueError(f"{path}: {where}.encoding: {raw['encoding']!r} is not one of {list(ENCODINGS)}")
     if "borough_label" in raw and not isinstance(raw["borough_label"], str):
         raise CatalogueError(f"{path}: {where}.borough_label: expected a string")
     return dict(raw)
 
 
-def render_value(value: Any, spec: Field | None, area: Area, quirk: Quirk) -> Any:
-    """One value as this borough writes it; None stays None (the caller decides)."""
+def render_value(value: Any, spec: Field | None, area: Area, quirk: Quirk, portal: Portal | None = None) -> Any:
+    """One value as this borough writes it on this portal; None stays None (the caller decides)."""
+    portal = portal or area.portal
     if value is None:
         return None
     if spec is not None and spec.name == "borough" and value == area.name:
         value = quirk.borough_label if quirk.borough_label is not None else area.name
     elif isinstance(value, dt.date):
-        value = value.strftime(area.portal.date_format)
+        value = _render_date(value, portal)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if quirk.numbers == "thousands":
             value = f"{value:,}"
         elif quirk.numbers == "strings":
             value = str(value)
-    if area.portal.protocol == "socrata" and not isinstance(value, str):
+    if portal.protocol in _TEXT_ONLY and not isinstance(value, str):
         value = json_scalar_text(value)
     return value
+
+
+def _render_date(day: dt.date, portal: Portal) -> Any:
+    """Midnight of the day in the portal's zone, the way its protocol writes a date."""
+    if portal.date_format == "epoch_ms":
+        midnight = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(portal.timezone))
+        return int(midnight.timestamp()) * 1000
+    if portal.date_format == "iso8601":
+        return dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(portal.timezone)).isoformat()
+    return day.strftime(portal.date_format)
 
 
 def json_scalar_text(value: Any) -> str:
@@ -131,21 +155,22 @@ def json_scalar_text(value: Any) -> str:
     return str(value)
 
 
-def publish_record(record: dict, dataset: Dataset, area: Area, quirk: Quirk) -> dict:
+def publish_record(record: dict, dataset: Dataset, area: Area, quirk: Quirk, portal: Portal | None = None) -> dict:
     """The published record: the dataset's fields in order, values in the borough's style.
 
     Keys not in the dataset (none, unless a fault added them) are kept after the fields.
     """
-    socrata = area.portal.protocol == "socrata"
+    portal = portal or area.portal
+    socrata = portal.protocol == "socrata"
     published = {}
     specs = {spec.name: spec for spec in dataset.fields}
     for name in (*dataset.column_names, *(k for k in record if k not in specs)):
         if name not in record:
             continue
-        value = render_value(record[name], specs.get(name), area, quirk)
+        value = render_value(record[name], specs.get(name), area, quirk, portal)
         if value is None:
             if socrata:
                 continue
-            value = quirk.null_marker
+            value = None if portal.protocol == "open311" else quirk.null_marker
         published[name] = value
     return published

@@ -1,6 +1,6 @@
 """One feed's records as a request sees them: truth, in order, faulted, rendered.
 
-Both portals need the same steps in the same order, so they live here once:
+Every portal needs the same steps in the same order, so they live here once:
 truth for the asked days -> sort -> record faults -> borough quirks -> column faults.
 Sorting happens on typed truth values (dates as dates, numbers as numbers), as a real
 database sorts, never on the rendered strings.
@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
-from ingest.catalogue import Area, Dataset
+from ingest.catalogue import Area, Dataset, Portal
 from ingest.sandbox.faults import ActiveFaults
 from ingest.sandbox.quirks import Quirk, publish_record
 
@@ -84,6 +84,11 @@ class FeedView:
     quirk: Quirk
     truth: TruthCache
     faults: ActiveFaults
+    portal: Portal | None = None      # the dataset's portal; None: the borough's own
+
+    @property
+    def publisher(self) -> Portal:
+        return self.portal or self.area.portal
 
     def typed(self, days: list[dt.date], order: list[tuple[str, bool]] | None = None) -> list[dict]:
         """Truth for the days (ascending), optionally sorted, with record faults applied."""
@@ -94,8 +99,8 @@ class FeedView:
 
     def published(self, typed: list[dict]) -> list[dict]:
         """Records rendered the borough's way, then column faults."""
-        rows = [publish_record(r, self.dataset, self.area, self.quirk) for r in typed]
-        return self.faults.published(rows, self.area.portal.protocol)
+        rows = [publish_record(r, self.dataset, self.area, self.quirk, self.publisher) for r in typed]
+        return self.faults.published(rows, self.publisher.protocol)
 
     def columns(self) -> list[tuple[str, str]]:
         """(published name, dataset field) for every column the feed carries now."""

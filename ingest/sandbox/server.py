@@ -30,11 +30,12 @@ class SandboxServer:
     """
 
     def __init__(self, catalogue: Catalogue | None = None, *, seed: int | None = None, scale: float = 1.0,
-                 host: str = "127.0.0.1", port: int = 0, fault_profile: str = "none", verbose: bool = False):
+                 host: str = "127.0.0.1", port: int = 0, fault_profile: str = "none", verbose: bool = False,
+                 as_of=None):
         self.catalogue = catalogue or load_catalogue()
         settings = load_settings(self.catalogue)
         self.app = SandboxApp(self.catalogue, settings, seed=settings.seed if seed is None else seed,
-                              scale=scale, fault_profile=fault_profile)
+                              scale=scale, fault_profile=fault_profile, as_of=as_of)
         self.host, self.port, self.verbose = host, port, verbose
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -105,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        request = Request(self.command, self.path, f"http://{host}", body)
+        request = Request(self.command, self.path, f"http://{host}", body, tuple(self.headers.items()))
         try:
             response = self.server.app.handle(request)
         except Exception as exc:  # a sandbox bug: say so loudly, answer 500

@@ -7,6 +7,7 @@ would otherwise show up as puzzling data hours later.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -21,7 +22,7 @@ from ingest.sandbox.quirks import Quirk, build_quirks
 __all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]
 
 DEFAULT_POPULATION_SEED = "dbt_project/seeds/reference_population.csv"
-_KEYS = ("seed", "annual_rows", "population_seed", "quirks", "fault_profiles")
+_KEYS = ("seed", "annual_rows", "population_seed", "quirks", "fault_profiles", "bulk_csv")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class SandboxSettings:
     quirks: Mapping[str, Quirk]                 # area code -> quirk, for every area of the region
     fault_profiles: Mapping[str, tuple[FaultSpec, ...]]
     path: Path
+    bulk_first_day: dt.date = dt.date(2026, 1, 1)   # bulk CSV files hold every day from this one
 
 
 def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
@@ -54,7 +56,20 @@ def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> Sandb
         quirks=build_quirks(data.get("quirks"), catalogue.region.areas, path),
         fault_profiles=_profiles(data.get("fault_profiles"), catalogue, path),
         path=path,
+        bulk_first_day=_bulk_first_day(data.get("bulk_csv"), path),
     )
+
+
+def _bulk_first_day(raw: Any, path: Path) -> dt.date:
+    if not isinstance(raw, dict) or set(raw) != {"first_day"}:
+        raise CatalogueError(f"{path}: bulk_csv: expected {{first_day: YYYY-MM-DD}}")
+    value = raw["first_day"]
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogueError(f"{path}: bulk_csv.first_day: {value!r} is not a YYYY-MM-DD date") from None
 
 
 def _read(path: Path) -> dict[str, Any]:

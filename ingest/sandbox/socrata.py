@@ -90,7 +90,7 @@ def _query(request: Request, feed: FeedView) -> Response:
     except OrderError as exc:
         raise WhereError(str(exc), "query.soql.no-such-column") from None
 
-    date_field, date_format = feed.dataset.date_field, feed.area.portal.date_format
+    date_field, date_format = feed.dataset.date_field, feed.publisher.date_format
     simple = {k: v for k, v in request.args if not k.startswith("$")}
     for name in simple:
         if name not in names:

@@ -1,0 +1,127 @@
+"""How boroughs publish: portals, per-dataset portal overrides, and protocol wire names.
+
+Split from catalogue.py because it is the part that grows with every protocol. A
+borough has one default portal; a dataset may be published elsewhere (Open311 for
+service requests only), so `portal.datasets.<id>` overrides it per dataset. Protocols
+with fixed vocabularies (Open311 calls `request_ref` `service_request_id`) declare the
+mapping once per dataset in datasets.yml `wire.<protocol>`, never in code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ingest.errors import CatalogueError
+
+__all__ = [
+    "PROTOCOLS",
+    "PROTOCOL_DATE_FORMATS",
+    "SPECIAL_DATE_FORMATS",
+    "WIRE_MAP_REQUIRED",
+    "Portal",
+    "WireMap",
+    "parse_portal",
+    "parse_wire",
+]
+
+PROTOCOLS = ("ckan", "socrata", "arcgis", "open311", "bulk_csv")
+# Protocols whose dates are not text in a borough's layout: the format is the protocol's.
+PROTOCOL_DATE_FORMATS = {"arcgis": "epoch_ms", "open311": "iso8601"}
+SPECIAL_DATE_FORMATS = tuple(PROTOCOL_DATE_FORMATS.values())
+# Protocols that publish their own field names, so a dataset needs a declared mapping.
+WIRE_MAP_REQUIRED = ("open311",)
+_STRFTIME = re.compile(r"%[Yy]")
+
+
+@dataclass(frozen=True)
+class Portal:
+    """Where and how one borough publishes: protocol, address, its date format.
+
+    `date_format` is a strftime pattern, or `epoch_ms` (ArcGIS) / `iso8601` (Open311);
+    `timezone` is the one a wire timestamp is read in to find its data day.
+    """
+
+    protocol: str
+    base_url: str
+    date_format: str
+    timezone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
+class WireMap:
+    """A protocol's own names for a dataset: canonical field -> wire field, and values."""
+
+    fields: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)   # canonical field -> wire -> canonical
+    ignore: tuple[str, ...] = ()                                             # wire fields not loaded
+
+    def wire_name(self, canonical: str) -> str:
+        return self.fields.get(canonical, canonical)
+
+
+def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
+                 parent: Portal | None = None) -> Portal:
+    """One `portal` block (or a per-dataset override inheriting from `parent`)."""
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: {where}: expected a mapping with protocol, base_url, date_format")
+    unknown = set(raw) - {"protocol", "base_url", "date_format", "timezone", "datasets"}
+    if unknown:
+        raise CatalogueError(f"{path}: {where}: unknown keys {sorted(unknown)}")
+    protocol = raw.get("protocol") or (parent.protocol if parent else None)
+    if not isinstance(protocol, str):
+        raise CatalogueError(f"{path}: {where}: missing required key 'protocol'")
+    if protocol not in PROTOCOLS:
+        raise CatalogueError(f"{path}: {where}.protocol: unknown protocol {protocol!r}; known: {list(PROTOCOLS)}")
+    base_url = raw.get("base_url") or (parent.base_url if parent else None)
+    if not isinstance(base_url, str):
+        raise CatalogueError(f"{path}: {where}: missing required key 'base_url'")
+    fixed = PROTOCOL_DATE_FORMATS.get(protocol)
+    date_format = raw.get("date_format") or fixed or (parent.date_format if parent else None)
+    if not isinstance(date_format, str):
+        raise CatalogueError(f"{path}: {where}: missing required key 'date_format'")
+    if fixed and date_format != fixed:
+        raise CatalogueError(f"{path}: {where}.date_format: {protocol} always publishes dates as "
+                             f"{fixed!r}, not {date_format!r}")
+    if not fixed and (date_format in SPECIAL_DATE_FORMATS or not _STRFTIME.search(date_format)):
+        raise CatalogueError(f"{path}: {where}.date_format: {date_format!r} is not a strftime pattern with a "
+                             f"year; {list(SPECIAL_DATE_FORMATS)} belong to {sorted(PROTOCOL_DATE_FORMATS)}")
+    zone = raw.get("timezone", parent.timezone if parent else timezone)
+    return Portal(protocol=protocol, base_url=expand(base_url), date_format=date_format, timezone=zone)
+
+
+def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> dict[str, WireMap]:
+    """datasets.<id>.wire: {protocol: {fields: {canonical: wire}, values: {...}, ignore: [...]}}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to its field names")
+    maps = {}
+    for protocol, spec in raw.items():
+        here = f"{where}.{protocol}"
+        if protocol not in PROTOCOLS:
+            raise CatalogueError(f"{path}: {here}: unknown protocol; known: {list(PROTOCOLS)}")
+        if not isinstance(spec, dict) or set(spec) - {"fields", "values", "ignore"}:
+            raise CatalogueError(f"{path}: {here}: expected keys fields, values, ignore")
+        fields = spec.get("fields") or {}
+        if not isinstance(fields, dict) or not all(isinstance(v, str) and v for v in fields.values()):
+            raise CatalogueError(f"{path}: {here}.fields: expected a mapping of dataset field to wire name")
+        for name in fields:
+            if name not in columns:
+                raise CatalogueError(f"{path}: {here}.fields.{name}: not a field of the dataset {list(columns)}")
+        if len(set(fields.values())) != len(fields):
+            raise CatalogueError(f"{path}: {here}.fields: two dataset fields share one wire name")
+        values = spec.get("values") or {}
+        for name, table in values.items():
+            if name not in columns or not isinstance(table, dict):
+                raise CatalogueError(f"{path}: {here}.values.{name}: expected a dataset field mapped to "
+                                     f"{{wire value: dataset value}}")
+        ignore = spec.get("ignore") or []
+        if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
+            raise CatalogueError(f"{path}: {here}.ignore: expected a list of wire field names")
+        maps[protocol] = WireMap(fields=dict(fields), values={k: {str(a): str(b) for a, b in v.items()}
+                                                              for k, v in values.items()},
+                                 ignore=tuple(ignore))
+    return maps
