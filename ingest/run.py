@@ -93,6 +93,7 @@ def ingest_feed(feed_id: str, data_day: str, paths: DataPaths | None = None) -> 
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
     """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
+    from ingest.history import feed_history, row_count_bounds
     from ingest.landing import read_batch
     from ingest.quarantine import quarantine_batch
     from ingest.validate import validate_batch
@@ -100,15 +101,18 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
     catalogue = load_catalogue()
     paths = paths or data_paths()
     dataset = catalogue.dataset(dataset_id)
+    outcomes = [o for o in outcomes if o["dataset"] == dataset_id]
+    rule = catalogue.settings.row_count_history
+    histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
+                 for day in {o["data_day"] for o in outcomes if o["status"] == "landed"}}
     verdicts = []
     for outcome in outcomes:
-        if outcome["dataset"] != dataset_id:
-            continue
         if outcome["status"] != "landed":
             verdicts.append(outcome)
             continue
         batch = read_batch(outcome["batch"]["path"])
-        verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings)
+        bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
+        verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
         result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
         result_path.parent.mkdir(parents=True, exist_ok=True)
         result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
