@@ -130,7 +130,7 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
 
 def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
-    from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas
+    from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -139,6 +139,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
         write_areas(con, catalogue)
+        write_datasets(con, catalogue)
         for outcome in outcomes:
             validation = None
             if outcome.get("validation_path"):

@@ -2,7 +2,8 @@
 -- delivered the metric's dataset in the month, and the region) and calendar
 -- month of the data day. Region values are ratios of sums over the covered
 -- boroughs, and the region median is pooled over all their requests: never
--- an average of borough values.
+-- an average of borough values. A metric tied to no dataset (data_scorecard)
+-- takes its region coverage from its borough rows.
 with
 
 borough_metrics as (
@@ -65,9 +66,23 @@ region_sums as (
         case
             when count(denominator) = count(*)
                 then cast(sum(cast(denominator as decimal(38, 12))) as double)
-        end as denominator
+        end as denominator,
+        -- coverage of a metric not tied to one dataset (data_scorecard)
+        max(days_covered) as days_covered,
+        count(*) as boroughs_covered
     from borough_metrics
     group by metric_id, region_code, period_start
+
+),
+
+boroughs_per_region as (
+
+    select
+        region_code as area_code,
+        count(*) as boroughs_expected
+    from areas
+    where area_type = 'borough'
+    group by region_code
 
 ),
 
@@ -108,12 +123,24 @@ region_rows as (
         case
             when metrics.aggregation = 'median' then region_medians.median_value
         end as median_value,
-        coverage.days_covered,
-        coverage.boroughs_covered,
-        coverage.boroughs_expected
+        case
+            when metrics.dataset is null then region_sums.days_covered
+            else coverage.days_covered
+        end as days_covered,
+        case
+            when metrics.dataset is null then region_sums.boroughs_covered
+            else coverage.boroughs_covered
+        end as boroughs_covered,
+        case
+            when metrics.dataset is null
+                then boroughs_per_region.boroughs_expected
+            else coverage.boroughs_expected
+        end as boroughs_expected
     from region_sums
     inner join metrics
         on region_sums.metric_id = metrics.metric_id
+    left join boroughs_per_region
+        on region_sums.area_code = boroughs_per_region.area_code
     left join coverage
         on
             metrics.dataset = coverage.dataset
