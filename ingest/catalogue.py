@@ -135,6 +135,7 @@ class OpenData:
 
     min_cell_count: int
     directory: str
+    exempt_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,7 +311,10 @@ def _open_data(data: dict, path: Path) -> OpenData:
     directory = _need(raw, "directory", path, "open_data")
     if not _SLUG.match(directory.replace("_", "-")):
         raise CatalogueError(f"{path}: open_data.directory: {directory!r} must be a plain folder name")
-    return OpenData(min_cell_count=threshold, directory=directory)
+    exempt = raw.get("exempt_metrics") or []
+    if not isinstance(exempt, list) or not all(isinstance(m, str) and _IDENTIFIER.match(m) for m in exempt):
+        raise CatalogueError(f"{path}: open_data.exempt_metrics: expected a list of metric ids")
+    return OpenData(min_cell_count=threshold, directory=directory, exempt_metrics=tuple(exempt))
 
 
 def _region(data: dict, path: Path) -> Region:

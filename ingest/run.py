@@ -31,6 +31,7 @@ __all__ = [
     "load_outcomes",
     "build_models",
     "publish_warehouse",
+    "export_open_data",
     "summarise_run",
     "RunFailed",
 ]
@@ -176,7 +177,15 @@ def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
     return publish(paths or data_paths())
 
 
-def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None) -> str:
+def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
+    """Open-data CSVs from the published warehouse, small counts suppressed."""
+    from ingest.export import export_open_data as export
+
+    return export(load_catalogue(), paths or data_paths())
+
+
+def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None,
+                  exported: dict[str, Any] | None = None) -> str:
     """The end-of-run report; raises RunFailed when the night should show red."""
     catalogue = load_catalogue()
     lines = [f"City Region Datastore — data day {data_day}"]
@@ -195,10 +204,16 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
         lines.append(f"published: {published['path']} ({published['city_metrics_rows']} city_metrics rows)")
     else:
         lines.append("NOT published: the analysts' warehouse is unchanged")
+    if exported:
+        suppressed = sum(f["suppressed"] for f in exported["files"].values())
+        lines.append(f"open data: {len(exported['files'])} files in {exported['directory']} "
+                     f"({suppressed} cells suppressed below {exported['min_cell_count']})")
+    elif published:
+        lines.append("open data NOT exported (the export failed; see its task log)")
     report = "\n".join(lines)
     log.info("%s", report)
     share = len(missing) / max(load_summary["feeds"], 1)
-    if published is None:
+    if published is None or exported is None:
         raise RunFailed(report)
     if share > catalogue.settings.max_failed_feed_share:
         raise RunFailed(f"{len(missing)} of {load_summary['feeds']} feeds missing "
