@@ -153,6 +153,7 @@ class Settings:
     date_formats: tuple[str, ...]
     row_count_history: RowCountHistory
     open_data: OpenData
+    source_freshness: bool = True
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ def _settings(data: dict, path: Path) -> Settings:
         null_markers=tuple(m.lower() for m in markers),
         date_formats=tuple(formats),
         row_count_history=_row_count_history(data, path),
+        source_freshness=_need(run, "source_freshness", path, "run", bool),
         open_data=_open_data(data, path),
     )
 

@@ -136,7 +136,8 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
     catalogue = load_catalogue()
     paths = paths or data_paths()
     outcomes = [o for group in outcomes for o in (group if isinstance(group, list) else [group])]
-    summary = {"loaded_batches": 0, "loaded_rows": 0, "quarantined": [], "fetch_failed": [], "warnings": []}
+    summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
+               "quarantined": [], "fetch_failed": [], "warnings": []}
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
         write_areas(con, catalogue)
@@ -145,6 +146,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
             validation = None
             if outcome.get("validation_path"):
                 validation = json.loads(open(outcome["validation_path"], encoding="utf-8").read())
+            summary["landed_rows"] += (outcome.get("batch") or {}).get("row_count") or 0
             if outcome["status"] in ("passed", "warned"):
                 batch = outcome["batch"]
                 summary["loaded_rows"] += load_partition(
@@ -156,18 +158,28 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
                     summary["warnings"].append(_line(outcome, outcome["warnings"]))
             elif outcome["status"] == "quarantined":
                 summary["quarantined"].append(_line(outcome, outcome["failures"]))
+                summary["quarantined_rows"] += outcome["batch"]["row_count"]
             elif outcome["status"] == "fetch_failed":
                 summary["fetch_failed"].append(_line(outcome, [outcome.get("error", "")]))
             record_batch(con, outcome, run_id, validation)
     summary["feeds"] = len(outcomes)
+    if summary["landed_rows"] != summary["loaded_rows"] + summary["quarantined_rows"]:
+        raise IngestError(f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
+                          f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined")
     return summary
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
-    """`dbt build` (seeds, models, tests) on the pipeline's database, one dbt process."""
-    from ingest.dbt_runner import dbt_build
+    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness."""
+    from ingest.dbt_runner import dbt_build, source_freshness
 
-    return dbt_build(load_catalogue(), paths or data_paths())
+    catalogue, paths = load_catalogue(), paths or data_paths()
+    summary = dbt_build(catalogue, paths)
+    if catalogue.settings.source_freshness:
+        summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
+        for line in freshness["not_fresh"]:
+            log.warning("source freshness: %s", line)
+    return summary
 
 
 def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
@@ -194,6 +206,9 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
     missing = load_summary["quarantined"] + load_summary["fetch_failed"]
     lines.append(f"feeds: {load_summary['feeds']}, loaded batches: {load_summary['loaded_batches']}, "
                  f"rows loaded: {load_summary['loaded_rows']}")
+    if "landed_rows" in load_summary:
+        lines.append(f"rows landed {load_summary['landed_rows']} = loaded {load_summary['loaded_rows']} "
+                     f"+ quarantined {load_summary['quarantined_rows']}")
     for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
                          ("quarantined (not loaded)", load_summary["quarantined"]),
                          ("warnings (loaded)", load_summary["warnings"])):
