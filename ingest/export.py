@@ -36,7 +36,7 @@ select m.metric_id, m.metric_name, m.domain, m.area_code, m.area_name, m.area_ty
        m.boroughs_covered, m.boroughs_expected, m.is_complete, d.aggregation, d.dataset
 from analytics.city_metrics as m
 left join analytics.dim_metrics as d using (metric_id)
-order by m.metric_id, m.period_start, m.area_type, m.area_code
+order by m.metric_id, m.period_type, m.period_start, m.area_type, m.area_code
 """
 
 
@@ -55,7 +55,7 @@ def export_open_data(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
         if row["metric_id"] in settings.exempt_metrics:
             row["count"] = None
     summary: dict[str, Any] = {"min_cell_count": settings.min_cell_count, "files": {}}
-    metric_rows = suppress_rows(metrics, ("metric_id", "period_start"), settings.min_cell_count,
+    metric_rows = suppress_rows(metrics, ("metric_id", "period_type", "period_start"), settings.min_cell_count,
                                 blank=("value", "numerator"), additive=lambda r: r["aggregation"] == "ratio")
     summary["files"]["city_metrics.csv"] = _write(target / "city_metrics.csv", metric_rows, _METRIC_COLUMNS)
     for dataset, rows in counts.items():

@@ -14,10 +14,11 @@ __all__ = ["headline_rows", "print_headline"]
 
 _QUERY = """
 with latest as (
-    select max(period_start) as period_start from analytics.city_metrics
+    select max(period_start) as period_start from analytics.city_metrics where period_type = 'month'
 ),
 metrics as (
     select m.* from analytics.city_metrics as m join latest using (period_start)
+    where m.period_type = 'month'
 ),
 ranked as (
     select

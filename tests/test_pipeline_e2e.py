@@ -199,6 +199,9 @@ def test_city_metrics_equal_the_truth_computed_independently(nights):
     region = catalogue.region.code
     assert published[("ksi_per_100k", region)][4] == 33  # boroughs_covered
     assert published[("ksi_per_100k", region)][3] == 2  # days_covered
+    # the rolling 12 months to November hold only the two loaded days of November
+    rolling = nights["metrics_3"][("ksi_per_100k", region, "2025-12-01")]
+    assert rolling[:3] == published[("ksi_per_100k", region)][:3] and rolling[3:] == (2, 33)
 
 
 def test_a_failed_night_leaves_the_published_warehouse_untouched(nights):
@@ -268,14 +271,14 @@ def test_open_data_is_exported_with_small_counts_suppressed(nights):
     assert all(r["coverage"].startswith("computed from ") for r in rows)
     groups: dict = {}
     for r in rows:
-        groups.setdefault((r["metric_id"], r["period_start"]), []).append(r)
+        groups.setdefault((r["metric_id"], r["period_type"], r["period_start"]), []).append(r)
         if r["suppressed"] == "True":
             assert r["value"] == "" and r["numerator"] == ""
         elif r["numerator"] and r["metric_id"] not in nights["catalogue"].settings.open_data.exempt_metrics:
             assert float(r["numerator"]) == 0 or abs(float(r["numerator"])) >= threshold or \
                 float(r["numerator"]) < 0, r
     assert any(r["suppressed"] == "True" for r in rows)
-    for (metric, _), members in groups.items():
+    for (metric, _, _), members in groups.items():
         region_shown = any(r["area_type"] == "region" and r["suppressed"] == "False" for r in members)
         hidden = [r for r in members if r["area_type"] == "borough" and r["suppressed"] == "True"]
         if metric != "median_days_to_resolve":

@@ -17,8 +17,8 @@ table exists with no rows at all (not even areas).
 The rows carry the quirks staging must normalise: borough aliases in any case and
 spacing, every date layout, null markers, '1,234', ' 5 ', '12.0', a row loaded twice,
 a 0-row partition, a borough missing from a dataset, two months. EXPECTED lists the
-city_metrics values these rows must give (worked out by hand); --check compares them
-with analytics.city_metrics after `dbt build`.
+monthly city_metrics values these rows must give (worked out by hand); --check compares
+them with analytics.city_metrics (period_type 'month') after `dbt build`.
 
 --sandbox-days N lands instead what the borough API sandbox (ingest.sandbox) publishes
 for every borough, dataset and day of the N days from 2024-01-01, with each borough's
@@ -257,7 +257,7 @@ def check_expected(path: Path) -> int:
         (m, a, str(p)): (v, d, b)
         for m, a, p, v, d, b in con.execute(
             "select metric_id, area_code, period_start, value, days_covered,"
-            " boroughs_covered from analytics.city_metrics"
+            " boroughs_covered from analytics.city_metrics where period_type = 'month'"
         ).fetchall()
     }
     failures = 0

@@ -1,8 +1,9 @@
-{{ config(materialized='view') }}
 -- Every batch that failed validation and was kept out of the warehouse, with
 -- why, its full Great Expectations result and whether a later batch for the
 -- same feed and day has since loaded (the borough fixed its feed and the day
--- was re-run). A view: it always shows the audit tables as they are.
+-- was re-run). A table like every mart, rebuilt each night: a DuckDB view
+-- names the pipeline's own database file and would not resolve in the
+-- published copy analysts open.
 with
 
 batches as (
