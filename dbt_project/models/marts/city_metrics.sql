@@ -5,7 +5,8 @@
 -- values are ratios of sums over the covered boroughs, and the region median
 -- is pooled over all their requests: never an average of borough values. A
 -- metric tied to no dataset (data_scorecard) takes its region coverage from
--- its borough rows.
+-- its borough rows. Each row carries the value a year earlier and, when both
+-- periods are complete, the change.
 with
 
 monthly_metrics as (
@@ -211,7 +212,7 @@ unioned as (
 
 ),
 
-final as (
+valued as (
 
     select
         unioned.metric_id,
@@ -251,6 +252,28 @@ final as (
         on unioned.metric_id = metrics.metric_id
     left join areas
         on unioned.area_code = areas.area_code
+
+),
+
+-- year on year: the same metric, area and kind of period a year earlier; the
+-- change only when both periods are complete (partial periods do not compare)
+final as (
+
+    select
+        valued.*,
+        last_year.value as value_last_year,
+        case
+            when valued.is_complete and last_year.is_complete
+                then valued.value - last_year.value
+        end as change_vs_last_year
+    from valued
+    left join valued as last_year
+        on
+            valued.metric_id = last_year.metric_id
+            and valued.area_code = last_year.area_code
+            and valued.period_type = last_year.period_type
+            and cast(valued.period_start - interval 1 year as date)
+            = last_year.period_start
 
 )
 
