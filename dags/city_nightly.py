@@ -5,7 +5,8 @@ Every night at 02:00 London time this DAG processes **the day before** (the *dat
 it fetches every dataset from every borough of the region (one mapped task per
 dataset × borough), validates each landed batch with its Great Expectations suite,
 loads the batches that pass into DuckDB, runs `dbt build` and, only if every dbt test
-passes, publishes the analysts' read-only warehouse.
+passes, publishes the analysts' read-only warehouse, then writes the open-data CSVs
+(small counts suppressed) from it.
 
 Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only some
 `boroughs` or `datasets`; re-running a day is safe (partitions are replaced, never appended).
@@ -17,6 +18,8 @@ Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only
 - A quarantined batch: read `data/quarantine/<dataset>/<borough>/<day>/<batch>/reason.txt`
   or `audit.batches` in the warehouse; fix or wait for the borough, then re-run the day.
 - `dbt_build` failed: nothing was published; the failing models/tests are in its log.
+- `export_open_data` failed: the warehouse was published but the open-data files are the
+  previous night's; fix and re-run the day (re-running is safe).
 - `report` is red when more feeds than `run.max_failed_feed_share` are missing.
 """
 
@@ -91,16 +94,20 @@ def city_nightly():
     def publish(build_summary: dict) -> dict:
         return run.publish_warehouse()
 
+    @task
+    def export_open_data(published: dict) -> dict:
+        return run.export_open_data()
+
     @task(trigger_rule="all_done", retries=0)
-    def report(data_day: str, load_summary: dict | None, published: dict | None) -> str:
-        return run.summarise_run(data_day, load_summary, published)
+    def report(data_day: str, load_summary: dict | None, published: dict | None, exported: dict | None) -> str:
+        return run.summarise_run(data_day, load_summary, published, exported)
 
     data_day = resolve_data_day()
     landed = ingest_feed.expand(feed=plan_feeds(data_day))
     validated = validate.partial(outcomes=landed).expand(dataset=plan_datasets())
     loaded = load(validated)
     published = publish(dbt_build(loaded))
-    report(data_day, loaded, published)
+    report(data_day, loaded, published, export_open_data(published))
 
 
 city_nightly()

@@ -27,6 +27,8 @@ __all__ = [
     "Region",
     "Feed",
     "Settings",
+    "RowCountHistory",
+    "OpenData",
     "Catalogue",
     "load_catalogue",
     "config_dir",
@@ -129,6 +131,25 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class RowCountHistory:
+    """How far a batch's row count may stray from its feed's own recent history (a warning)."""
+
+    days: int
+    min_days: int
+    factor: float
+    slack_rows: int
+
+
+@dataclass(frozen=True)
+class OpenData:
+    """Open-data exports: counts below min_cell_count are suppressed per borough."""
+
+    min_cell_count: int
+    directory: str
+    exempt_metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     """config/pipeline.yml: schedule, HTTP behaviour, thresholds."""
 
@@ -142,6 +163,9 @@ class Settings:
     catch_up_days: int
     null_markers: tuple[str, ...]
     date_formats: tuple[str, ...]
+    row_count_history: RowCountHistory
+    open_data: OpenData
+    source_freshness: bool = True
 
 
 @dataclass(frozen=True)
@@ -293,7 +317,39 @@ def _settings(data: dict, path: Path) -> Settings:
         catch_up_days=catch_up,
         null_markers=tuple(m.lower() for m in markers),
         date_formats=tuple(formats),
+        row_count_history=_row_count_history(data, path),
+        source_freshness=_need(run, "source_freshness", path, "run", bool),
+        open_data=_open_data(data, path),
     )
+
+
+def _row_count_history(data: dict, path: Path) -> RowCountHistory:
+    validation = _need(data, "validation", path, "top", dict)
+    raw = _need(validation, "row_count_history", path, "validation", dict)
+    where = "validation.row_count_history"
+    days = _need(raw, "days", path, where, int)
+    min_days = _need(raw, "min_days", path, where, int)
+    factor = _need(raw, "factor", path, where, (int, float))
+    slack = _need(raw, "slack_rows", path, where, int)
+    if not 1 <= min_days <= days:
+        raise CatalogueError(f"{path}: {where}: need 1 <= min_days <= days, got {min_days} and {days}")
+    if factor < 1 or slack < 0:
+        raise CatalogueError(f"{path}: {where}: factor must be at least 1 and slack_rows not negative")
+    return RowCountHistory(days=days, min_days=min_days, factor=float(factor), slack_rows=slack)
+
+
+def _open_data(data: dict, path: Path) -> OpenData:
+    raw = _need(data, "open_data", path, "top", dict)
+    threshold = _need(raw, "min_cell_count", path, "open_data", int)
+    if threshold < 1:
+        raise CatalogueError(f"{path}: open_data.min_cell_count: must be at least 1, got {threshold}")
+    directory = _need(raw, "directory", path, "open_data")
+    if not _SLUG.match(directory.replace("_", "-")):
+        raise CatalogueError(f"{path}: open_data.directory: {directory!r} must be a plain folder name")
+    exempt = raw.get("exempt_metrics") or []
+    if not isinstance(exempt, list) or not all(isinstance(m, str) and _IDENTIFIER.match(m) for m in exempt):
+        raise CatalogueError(f"{path}: open_data.exempt_metrics: expected a list of metric ids")
+    return OpenData(min_cell_count=threshold, directory=directory, exempt_metrics=tuple(exempt))
 
 
 def _region(data: dict, path: Path) -> Region:

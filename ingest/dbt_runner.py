@@ -19,7 +19,7 @@ from ingest.catalogue import Catalogue
 from ingest.errors import IngestError
 from ingest.paths import REPO_ROOT, DataPaths
 
-__all__ = ["DbtBuildFailed", "dbt_build", "DBT_PROJECT_DIR", "dbt_command"]
+__all__ = ["DbtBuildFailed", "dbt_build", "source_freshness", "DBT_PROJECT_DIR", "dbt_command"]
 
 log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -57,6 +57,28 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
         detail = "\n".join(summary["failed"]) or (completed.stdout[-3000:] + completed.stderr[-2000:])
         raise DbtBuildFailed(f"dbt build failed; nothing published:\n{detail}")
     return summary
+
+
+def source_freshness(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
+    """`dbt source freshness` (per raw table, on `_loaded_at`): reported, never fatal.
+
+    A stale table is a fact for the report, not a reason to withhold the night's
+    warehouse; the per-borough view is `intermediate.int_feed_freshness__by_borough`.
+    """
+    command, env = dbt_command(catalogue, paths, "source", "freshness")
+    output = paths.dbt_target / "sources.json"
+    output.unlink(missing_ok=True)
+    completed = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    try:
+        results = json.loads(output.read_text(encoding="utf-8"))["results"]
+    except (FileNotFoundError, ValueError, KeyError):
+        log.warning("dbt source freshness gave no results (exit %s): %s", completed.returncode,
+                    completed.stdout[-2000:])
+        return {"checked": 0, "not_fresh": [], "error": f"exit {completed.returncode}"}
+    not_fresh = [f"{r['unique_id'].removeprefix('source.city_region.')}: {r['status']}"
+                 for r in results if r.get("status") != "pass"]
+    return {"checked": len(results), "not_fresh": not_fresh,
+            "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1)}
 
 
 def _run_results(path: Path) -> list[dict[str, Any]]:

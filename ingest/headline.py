@@ -1,6 +1,8 @@
 """The headline: each metric region-wide, with its best and worst borough, latest month.
 
-Read from the published (read-only) warehouse, exactly as an analyst would.
+Read from the published (read-only) warehouse, exactly as an analyst would. Every line
+says how many boroughs the region value is computed from, full coverage included, so a
+reader never has to guess.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ __all__ = ["headline_rows", "print_headline"]
 
 _QUERY = """
 with latest as (
-    select max(period_start) as period_start from analytics.city_metrics
+    select max(period_start) as period_start from analytics.city_metrics where period_type = 'month'
 ),
 metrics as (
     select m.* from analytics.city_metrics as m join latest using (period_start)
+    where m.period_type = 'month'
 ),
 ranked as (
     select
@@ -56,8 +59,7 @@ def print_headline(paths: DataPaths) -> None:
     print(f"Headline metrics — {first['area_name']}, {first['period_start']:%B %Y} to date "
           f"({first['days_covered']} data days loaded)\n")
     for row in rows:
-        coverage = "" if row["boroughs_covered"] == row["boroughs_expected"] else \
-            f"   [computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
+        coverage = f"   [computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
         target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
         print(f"  {row['metric_name']} ({row['unit']})")
         print(f"      {row['area_name']}: {_fmt(row['region_value'])}{target}   "

@@ -17,7 +17,8 @@ from typing import Any, Iterable
 
 from ingest.catalogue import Catalogue, Dataset
 
-__all__ = ["connect", "ensure_tables", "write_areas", "load_partition", "record_batch", "quote"]
+__all__ = ["connect", "ensure_tables", "ensure_audit_tables", "write_areas", "write_datasets", "load_partition",
+           "record_batch", "quote"]
 
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PARTITION_COLUMNS = {
@@ -69,6 +70,15 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
             sub_region varchar, region_code varchar, region_name varchar)""")
     con.execute("create table if not exists raw.area_aliases (area_code varchar, alias varchar)")
     con.execute("""
+        create table if not exists raw.datasets (
+            dataset varchar primary key, domain varchar, title varchar, owner varchar, licence varchar)""")
+    ensure_audit_tables(con)
+
+
+def ensure_audit_tables(con) -> None:
+    """`audit`: every batch's fate and every validation result (dbt reads them as a source)."""
+    con.execute("create schema if not exists audit")
+    con.execute("""
         create table if not exists audit.batches (
             batch_id varchar, run_id varchar, dataset varchar, borough_code varchar,
             data_day date, status varchar, row_count bigint, reason varchar, warnings varchar,
@@ -89,6 +99,15 @@ def write_areas(con, catalogue: Catalogue) -> None:
         (a.code, a.name, a.slug, a.sub_region, region.code, region.name) for a in region.areas])
     con.executemany("insert into raw.area_aliases values (?, ?)", [
         (a.code, alias) for a in region.areas for alias in dict.fromkeys((a.name, *a.aliases))])
+    con.execute("commit")
+
+
+def write_datasets(con, catalogue: Catalogue) -> None:
+    """The catalogue's datasets, for dbt: every borough is expected to deliver each one daily."""
+    con.execute("begin transaction")
+    con.execute("delete from raw.datasets")
+    con.executemany("insert into raw.datasets values (?, ?, ?, ?, ?)", [
+        (d.id, d.domain, d.title, d.owner, d.licence) for d in catalogue.datasets.values()])
     con.execute("commit")
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "load_outcomes",
     "build_models",
     "publish_warehouse",
+    "export_open_data",
     "summarise_run",
     "RunFailed",
 ]
@@ -108,6 +109,7 @@ def ingest_feed(feed_id: str, days: list[str], paths: DataPaths | None = None) -
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
     """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
+    from ingest.history import feed_history, row_count_bounds
     from ingest.landing import read_batch
     from ingest.quarantine import quarantine_batch
     from ingest.validate import validate_batch
@@ -115,15 +117,18 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
     catalogue = load_catalogue()
     paths = paths or data_paths()
     dataset = catalogue.dataset(dataset_id)
+    outcomes = [o for o in _flatten(outcomes) if o["dataset"] == dataset_id]
+    rule = catalogue.settings.row_count_history
+    histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
+                 for day in {o["data_day"] for o in outcomes if o["status"] == "landed"}}
     verdicts = []
-    for outcome in _flatten(outcomes):
-        if outcome["dataset"] != dataset_id:
-            continue
+    for outcome in outcomes:
         if outcome["status"] != "landed":
             verdicts.append(outcome)
             continue
         batch = read_batch(outcome["batch"]["path"])
-        verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings)
+        bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
+        verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
         result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
         result_path.parent.mkdir(parents=True, exist_ok=True)
         result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
@@ -141,19 +146,22 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
 
 def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
-    from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas
+    from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
     outcomes = _flatten(outcomes)
-    summary = {"loaded_batches": 0, "loaded_rows": 0, "quarantined": [], "fetch_failed": [], "warnings": []}
+    summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
+               "quarantined": [], "fetch_failed": [], "warnings": []}
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
         write_areas(con, catalogue)
+        write_datasets(con, catalogue)
         for outcome in outcomes:
             validation = None
             if outcome.get("validation_path"):
                 validation = json.loads(open(outcome["validation_path"], encoding="utf-8").read())
+            summary["landed_rows"] += (outcome.get("batch") or {}).get("row_count") or 0
             if outcome["status"] in ("passed", "warned"):
                 batch = outcome["batch"]
                 summary["loaded_rows"] += load_partition(
@@ -165,6 +173,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
                     summary["warnings"].append(_line(outcome, outcome["warnings"]))
             elif outcome["status"] == "quarantined":
                 summary["quarantined"].append(_line(outcome, outcome["failures"]))
+                summary["quarantined_rows"] += outcome["batch"]["row_count"]
             elif outcome["status"] == "fetch_failed":
                 summary["fetch_failed"].append(_line(outcome, [outcome.get("error", "")]))
             record_batch(con, outcome, run_id, validation)
@@ -175,14 +184,23 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
     summary["catch_up_batches"] = sum(o["data_day"] != data_day for o in outcomes)
     summary["missing_feeds"] = sum(o["data_day"] == data_day and o["status"] in ("fetch_failed", "quarantined")
                                    for o in outcomes)
+    if summary["landed_rows"] != summary["loaded_rows"] + summary["quarantined_rows"]:
+        raise IngestError(f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
+                          f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined")
     return summary
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
-    """`dbt build` (seeds, models, tests) on the pipeline's database, one dbt process."""
-    from ingest.dbt_runner import dbt_build
+    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness."""
+    from ingest.dbt_runner import dbt_build, source_freshness
 
-    return dbt_build(load_catalogue(), paths or data_paths())
+    catalogue, paths = load_catalogue(), paths or data_paths()
+    summary = dbt_build(catalogue, paths)
+    if catalogue.settings.source_freshness:
+        summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
+        for line in freshness["not_fresh"]:
+            log.warning("source freshness: %s", line)
+    return summary
 
 
 def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
@@ -192,7 +210,15 @@ def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
     return publish(paths or data_paths())
 
 
-def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None) -> str:
+def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
+    """Open-data CSVs from the published warehouse, small counts suppressed."""
+    from ingest.export import export_open_data as export
+
+    return export(load_catalogue(), paths or data_paths())
+
+
+def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None,
+                  exported: dict[str, Any] | None = None) -> str:
     """The end-of-run report; raises RunFailed when the night should show red."""
     catalogue = load_catalogue()
     lines = [f"City Region Datastore — data day {data_day}"]
@@ -201,6 +227,8 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
     lines.append(f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']}, "
                  f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} catch-up), "
                  f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}")
+    lines.append(f"rows landed {load_summary['landed_rows']} = loaded {load_summary['loaded_rows']} "
+                 f"+ quarantined {load_summary['quarantined_rows']}")
     for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
                          ("quarantined (not loaded)", load_summary["quarantined"]),
                          ("warnings (loaded)", load_summary["warnings"])):
@@ -211,10 +239,16 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
         lines.append(f"published: {published['path']} ({published['city_metrics_rows']} city_metrics rows)")
     else:
         lines.append("NOT published: the analysts' warehouse is unchanged")
+    if exported:
+        suppressed = sum(f["suppressed"] for f in exported["files"].values())
+        lines.append(f"open data: {len(exported['files'])} files in {exported['directory']} "
+                     f"({suppressed} cells suppressed below {exported['min_cell_count']})")
+    elif published:
+        lines.append("open data NOT exported (the export failed; see its task log)")
     report = "\n".join(lines)
     log.info("%s", report)
     share = load_summary["missing_feeds"] / max(load_summary["feeds"], 1)
-    if published is None:
+    if published is None or exported is None:
         raise RunFailed(report)
     if share > catalogue.settings.max_failed_feed_share:
         raise RunFailed(f"{load_summary['missing_feeds']} of {load_summary['feeds']} feeds missing "

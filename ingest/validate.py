@@ -49,12 +49,18 @@ def normalise_name(value: Any) -> str | None:
     return None if value is None else _SPACES.sub(" ", str(value)).strip().lower()
 
 
-def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: Settings) -> BatchValidation:
-    """Run the dataset's suite on one landed batch; never raises for bad data."""
+def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: Settings,
+                   row_count_bounds: tuple[int | None, int | None] = (None, None)) -> BatchValidation:
+    """Run the dataset's suite on one landed batch; never raises for bad data.
+
+    `row_count_bounds` come from the feed's own history (ingest.history); (None, None)
+    means no bound.
+    """
     records = _read_records(batch.records_path)
     frame = batch_frame(records, dataset, settings)
     spellings = sorted({normalise_name(n) for n in (area.name, *area.aliases)})
-    parameters = {"data_days": [batch.data_day], "borough_spellings": spellings}
+    parameters = {"data_days": [batch.data_day], "borough_spellings": spellings,
+                  "row_count_min": row_count_bounds[0], "row_count_max": row_count_bounds[1]}
     result = _run_suite(dataset.id, frame, parameters)
     verdict = BatchValidation(success=True, result=result, rows=len(frame),
                               extra_columns=sorted(set(frame.columns) - set(dataset.column_names)
@@ -190,6 +196,9 @@ def _describe(outcome: dict[str, Any]) -> str:
         if column != "table" and "column" in str(detail).lower():
             detail = f"column {column!r} is missing"
         return f"{check} on {column}: {detail}"
+    if check == "table_row_count_to_be_between":
+        bounds = f"{kwargs.get('min_value', 'no minimum')}..{kwargs.get('max_value', 'no maximum')}"
+        return f"row count {result.get('observed_value')!r} outside the expected {bounds}"
     if "unexpected_count" in result:
         sample = result.get("partial_unexpected_list") or []
         return (f"{check} on {column}: {result['unexpected_count']} of {result.get('element_count')} rows"

@@ -7,12 +7,18 @@ One sequence of nightly runs, as an operator would see them, checked step by ste
   3. re-running that night after the boroughs fix their feeds loads them;
   4. re-running it once more changes nothing (idempotent);
   5. a night whose dbt tests fail publishes nothing: the analysts' file is untouched.
+Along the way: every landed row is loaded or quarantined (the counts add up), every
+batch's GE result is in the warehouse, the data scorecard and open-data export say
+what happened.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import itertools
+import json
 import math
 from datetime import date
 from pathlib import Path
@@ -88,6 +94,15 @@ def nights(sandbox, airflow_db, tmp_path_factory):
         seen["partitions_2"] = _partitions(paths.published)
         seen["batches_2"] = _query(paths.published, "select dataset, borough_code, status, reason, quarantine_path "
                                                     "from audit.batches where data_day = ?", [DAY_2])
+        seen["audit_2"] = _query(paths.published, "select batch_id, dataset, borough_code, status, row_count, "
+                                                  "landed_path, quarantine_path from audit.batches where data_day = ?",
+                                 [DAY_2])
+        seen["loaded_rows_2"] = dict(_query(paths.published, " union all ".join(
+            f"select _batch_id, count(*) from raw.{d} where _data_day = ? group by 1" for d in catalogue.datasets),
+            [DAY_2] * len(catalogue.datasets)))
+        seen["landed_dirs_2"] = {p.parent for p in (paths.landing).glob(f"*/*/{DAY_2}/*/manifest.json")}
+        seen["validation_2"] = _query(paths.published, "select batch_id, success, result::varchar "
+                                                       "from audit.validation_results where data_day = ?", [DAY_2])
 
         seen["state_3"] = _night(paths, DAY_2)
         seen["partitions_3"] = _partitions(paths.published)
@@ -97,6 +112,13 @@ def nights(sandbox, airflow_db, tmp_path_factory):
         seen["partitions_4"] = _partitions(paths.published)
         seen["metrics_4"] = _metrics(paths.published)
         seen["published_4"] = _sha256(paths.published)
+        seen["scorecard_4"] = {(a, d): row for a, d, *row in _query(
+            paths.published, "select area_code, dataset, expected_feed_days, delivered_feed_days, on_time_feed_days, "
+                             "quarantined_batches, rows_passing_pct, freshness_status "
+                             "from analytics.borough_data_scorecard")}
+        seen["quarantine_view_4"] = _query(paths.published, "select dataset, area_code, is_resolved, "
+                                                            "validation_result is not null from analytics.quarantined_batches")
+        seen["open_data_4"] = {p.name: p.read_text() for p in (paths.published.parent / "open_data").glob("*.csv")}
 
         # Sabotage the pipeline's own database: a row whose borough spelling no alias
         # resolves makes a dbt test fail, so the night must not publish.
@@ -165,7 +187,8 @@ def test_city_metrics_equal_the_truth_computed_independently(nights):
     catalogue = nights["catalogue"]
     expected = expected_metrics(catalogue, [DAY_1, DAY_2])
     month = DAY_1.replace(day=1).isoformat()
-    published = {(m, a): row for (m, a, period), row in nights["metrics_3"].items() if period == month}
+    published = {(m, a): row for (m, a, period), row in nights["metrics_3"].items()
+                 if period == month and m != "data_scorecard"}
     assert set(published) == set(expected)
     for key, value in expected.items():
         got = published[key][0]
@@ -176,9 +199,87 @@ def test_city_metrics_equal_the_truth_computed_independently(nights):
     region = catalogue.region.code
     assert published[("ksi_per_100k", region)][4] == 33  # boroughs_covered
     assert published[("ksi_per_100k", region)][3] == 2  # days_covered
+    # the rolling 12 months to November hold only the two loaded days of November
+    rolling = nights["metrics_3"][("ksi_per_100k", region, "2025-12-01")]
+    assert rolling[:3] == published[("ksi_per_100k", region)][:3] and rolling[3:] == (2, 33)
 
 
 def test_a_failed_night_leaves_the_published_warehouse_untouched(nights):
     """When dbt's tests fail the run is red and the analysts' file is byte-for-byte unchanged."""
     assert nights["state_5"] == "failed"
     assert nights["published_5"] == nights["published_4"]
+
+
+def test_every_landed_row_is_loaded_or_quarantined(nights):
+    """Night 2: rows in the manifests of the night's batches = rows loaded + rows kept in quarantine."""
+    audit = nights["audit_2"]
+    assert {Path(row[5]).resolve() for row in audit if row[5]} == {p.resolve() for p in nights["landed_dirs_2"]}
+    landed = loaded = quarantined = 0
+    for batch_id, dataset, borough, status, row_count, landed_path, quarantine_path in audit:
+        manifest = json.loads((Path(landed_path) / "manifest.json").read_text())
+        records = sum(1 for line in (Path(landed_path) / "records.jsonl").open() if line.strip())
+        assert manifest["row_count"] == records == row_count, batch_id
+        landed += records
+        if status == "loaded":
+            assert nights["loaded_rows_2"].get(batch_id, 0) == records, batch_id
+            loaded += nights["loaded_rows_2"].get(batch_id, 0)
+        else:
+            assert status == "quarantined", (batch_id, status)
+            quarantined += sum(1 for line in (Path(quarantine_path) / "records.jsonl").open() if line.strip())
+    assert quarantined > 0 and landed == loaded + quarantined
+
+
+def test_every_batch_has_its_validation_result_in_the_warehouse(nights):
+    """audit.validation_results holds the GE result of each of night 2's 99 batches, history bounds filled in."""
+    results = {batch_id: (success, json.loads(result)) for batch_id, success, result in nights["validation_2"]}
+    statuses = {row[0]: row[3] for row in nights["audit_2"]}
+    assert set(results) == set(statuses) and len(results) == 99
+    bounded = 0
+    for batch_id, (success, result) in results.items():
+        assert success == (statuses[batch_id] == "loaded") == result["success"]
+        history = [r for r in result["results"] if r["expectation_config"]["type"] ==
+                   "expect_table_row_count_to_be_between" and "max_value" in r["expectation_config"]["kwargs"]
+                   and r["expectation_config"]["kwargs"]["max_value"] != 100000]
+        bounded += len(history)
+    assert bounded == 99  # night 1 is every feed's history: every batch of night 2 is bounded
+
+
+def test_the_scorecard_tells_the_story_of_the_nights(nights):
+    """After the fix every feed-day is delivered; the three bad feeds were late (not on time) once."""
+    catalogue, scorecard = nights["catalogue"], nights["scorecard_4"]
+    assert len(scorecard) == 3 * 33
+    bad = {(catalogue.area(slug).code, dataset) for slug, (dataset, _, _) in BAD.items()}
+    for key, (expected, delivered, on_time, quarantined, rows_pct, freshness) in scorecard.items():
+        assert (expected, delivered, freshness) == (2, 2, "fresh"), key
+        assert (on_time, quarantined) == ((1, 1) if key in bad else (2, 0)), key
+        assert (rows_pct < 100) if key in bad else (rows_pct in (None, 100)), key
+    region = catalogue.region.code
+    month = DAY_1.replace(day=1).isoformat()
+    value, *_, days, covered = nights["metrics_3"][("data_scorecard", region, month)]
+    assert (value, days, covered) == (100.0, 2, 33)
+    view = nights["quarantine_view_4"]
+    assert {(d, a) for d, a, _, _ in view} == {(d, a) for a, d in bad}
+    assert all(resolved and has_result for _, _, resolved, has_result in view)
+
+
+def test_open_data_is_exported_with_small_counts_suppressed(nights):
+    """city_metrics.csv: no published count below the threshold, no lone hidden borough beside a region total."""
+    threshold = nights["catalogue"].settings.open_data.min_cell_count
+    files = nights["open_data_4"]
+    assert {"city_metrics.csv", "road_casualties_borough_month.csv"} <= set(files)
+    rows = list(csv.DictReader(io.StringIO(files["city_metrics.csv"])))
+    assert all(r["coverage"].startswith("computed from ") for r in rows)
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault((r["metric_id"], r["period_type"], r["period_start"]), []).append(r)
+        if r["suppressed"] == "True":
+            assert r["value"] == "" and r["numerator"] == ""
+        elif r["numerator"] and r["metric_id"] not in nights["catalogue"].settings.open_data.exempt_metrics:
+            assert float(r["numerator"]) == 0 or abs(float(r["numerator"])) >= threshold or \
+                float(r["numerator"]) < 0, r
+    assert any(r["suppressed"] == "True" for r in rows)
+    for (metric, _, _), members in groups.items():
+        region_shown = any(r["area_type"] == "region" and r["suppressed"] == "False" for r in members)
+        hidden = [r for r in members if r["area_type"] == "borough" and r["suppressed"] == "True"]
+        if metric != "median_days_to_resolve":
+            assert not region_shown or len(hidden) != 1, metric

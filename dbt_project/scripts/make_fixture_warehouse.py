@@ -10,14 +10,15 @@ Usage (from the repository root):
 It (re)creates the `raw` schema: one table per dataset of config/datasets.yml with a
 VARCHAR column per published field plus `_borough_code`, `_data_day`, `_batch_id`,
 `_loaded_at`; `raw.feed_partitions`; and `raw.areas` / `raw.area_aliases` from the
-region catalogue (the official name included as an alias). With --empty every table
-exists with no rows at all (not even areas).
+region catalogue (the official name included as an alias); `raw.datasets` and the empty
+`audit` tables (no night has run, so the data scorecard has no rows). With --empty every
+table exists with no rows at all (not even areas).
 
 The rows carry the quirks staging must normalise: borough aliases in any case and
 spacing, every date layout, null markers, '1,234', ' 5 ', '12.0', a row loaded twice,
 a 0-row partition, a borough missing from a dataset, two months. EXPECTED lists the
-city_metrics values these rows must give (worked out by hand); --check compares them
-with analytics.city_metrics after `dbt build`.
+monthly city_metrics values these rows must give (worked out by hand); --check compares
+them with analytics.city_metrics (period_type 'month') after `dbt build`.
 
 --sandbox-days N lands instead what the borough API sandbox (ingest.sandbox) publishes
 for every borough, dataset and day of the N days from 2024-01-01, with each borough's
@@ -36,6 +37,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
 from ingest.catalogue import load_catalogue  # noqa: E402
+from ingest.load import ensure_audit_tables, write_datasets  # noqa: E402
 
 COL, BAD, BRENT, HACKNEY = "E09000001", "E09000002", "E09000005", "E09000012"
 RBKC, TOWER, WESTMINSTER, LONDON = "E09000020", "E09000030", "E09000033", "E12000007"
@@ -180,10 +182,14 @@ def build(path: Path, empty: bool = False) -> None:
         " sub_region varchar, region_code varchar, region_name varchar)"
     )
     con.execute("create table raw.area_aliases (area_code varchar, alias varchar)")
+    con.execute("create table raw.datasets (dataset varchar, domain varchar, title varchar,"
+                " owner varchar, licence varchar)")
+    ensure_audit_tables(con)  # empty: no night has run, so the scorecard has no rows
     if empty:
         con.close()
         return
 
+    write_datasets(con, catalogue)
     region = catalogue.region
     for area in region.areas:
         con.execute(
@@ -255,7 +261,7 @@ def check_expected(path: Path) -> int:
         (m, a, str(p)): (v, d, b)
         for m, a, p, v, d, b in con.execute(
             "select metric_id, area_code, period_start, value, days_covered,"
-            " boroughs_covered from analytics.city_metrics"
+            " boroughs_covered from analytics.city_metrics where period_type = 'month'"
         ).fetchall()
     }
     failures = 0
@@ -282,6 +288,7 @@ if __name__ == "__main__":
     if "--sandbox-days" in sys.argv[2:]:
         build(target, empty=True)
         con = duckdb.connect(str(target))
+        write_datasets(con, load_catalogue())
         region = load_catalogue().region
         for area in region.areas:
             con.execute("insert into raw.areas values (?, ?, ?, ?, ?, ?)",

@@ -1,5 +1,5 @@
 -- Each region row's numerator, denominator and boroughs_covered are the sums
--- over its borough rows for the same metric and month (ratio of sums), and a
+-- over its borough rows for the same metric and period (ratio of sums), and a
 -- region row exists exactly when some borough row does.
 with
 
@@ -20,6 +20,7 @@ borough_sums as (
     select
         metrics.metric_id,
         areas.region_code as area_code,
+        metrics.period_type,
         metrics.period_start,
         sum(metrics.numerator) as numerator,
         -- unknown when any covered borough's denominator is unknown
@@ -48,6 +49,8 @@ final as (
     select
         coalesce(borough_sums.metric_id, region_rows.metric_id) as metric_id,
         coalesce(borough_sums.area_code, region_rows.area_code) as area_code,
+        coalesce(borough_sums.period_type, region_rows.period_type)
+            as period_type,
         coalesce(borough_sums.period_start, region_rows.period_start)
             as period_start,
         borough_sums.numerator as borough_numerator,
@@ -61,6 +64,7 @@ final as (
         on
             borough_sums.metric_id = region_rows.metric_id
             and borough_sums.area_code = region_rows.area_code
+            and borough_sums.period_type = region_rows.period_type
             and borough_sums.period_start = region_rows.period_start
     where
         borough_sums.metric_id is null

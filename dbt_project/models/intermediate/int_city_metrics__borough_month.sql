@@ -35,6 +35,12 @@ requests as (
 
 ),
 
+scorecard as (
+
+    select * from {{ ref('int_data_scorecard__borough_month') }}
+
+),
+
 covered as (
 
     select
@@ -173,6 +179,25 @@ digital_channel_share as (
 
 ),
 
+-- every borough is covered on every day the pipeline ran, whatever it
+-- delivered: feed-days delivered and validated / feed-days owed, all datasets
+-- (days_covered = the days the pipeline ran in the month)
+data_scorecard as (
+
+    select
+        'data_scorecard' as metric_id,
+        area_code,
+        region_code,
+        period_start,
+        max(expected_feed_days) as days_covered,
+        cast(sum(delivered_feed_days) as double) as numerator,
+        cast(sum(expected_feed_days) as double) as denominator,
+        cast(null as double) as median_value
+    from scorecard
+    group by area_code, region_code, period_start
+
+),
+
 final as (
 
     select * from ksi_per_100k
@@ -186,6 +211,17 @@ final as (
     select * from median_days_to_resolve
     union all
     select * from digital_channel_share
+    union all
+    select
+        metric_id,
+        area_code,
+        region_code,
+        period_start,
+        days_covered,
+        numerator,
+        denominator,
+        median_value
+    from data_scorecard
 
 )
 

@@ -1,13 +1,23 @@
 -- The city-wide picture: one row per metric, area (each borough that
--- delivered the metric's dataset in the month, and the region) and calendar
--- month of the data day. Region values are ratios of sums over the covered
--- boroughs, and the region median is pooled over all their requests: never
--- an average of borough values.
+-- delivered the metric's dataset in the period, and the region) and period:
+-- each calendar month of the data day, and for a metric with rolling_months
+-- the window of that many months ending in each month (rolling_12m). Region
+-- values are ratios of sums over the covered boroughs, and the region median
+-- is pooled over all their requests: never an average of borough values. A
+-- metric tied to no dataset (data_scorecard) takes its region coverage from
+-- its borough rows. Each row carries the value a year earlier and, when both
+-- periods are complete, the change.
 with
 
-borough_metrics as (
+monthly_metrics as (
 
     select * from {{ ref('int_city_metrics__borough_month') }}
+
+),
+
+rolling_metrics as (
+
+    select * from {{ ref('int_city_metrics__borough_rolling') }}
 
 ),
 
@@ -35,12 +45,46 @@ metrics as (
 
 ),
 
+borough_metrics as (
+
+    select
+        metric_id,
+        area_code,
+        region_code,
+        'month' as period_type,
+        period_start,
+        cast(last_day(period_start) as date) as period_end,
+        numerator,
+        denominator,
+        median_value,
+        days_covered,
+        cast(null as bigint) as region_days_covered
+    from monthly_metrics
+    union all by name
+    select
+        metric_id,
+        area_code,
+        region_code,
+        period_type,
+        period_start,
+        period_end,
+        numerator,
+        denominator,
+        cast(null as double) as median_value,
+        days_covered,
+        region_days_covered
+    from rolling_metrics
+
+),
+
 borough_rows as (
 
     select
         metric_id,
         area_code,
+        period_type,
         period_start,
+        period_end,
         numerator,
         denominator,
         median_value,
@@ -56,7 +100,9 @@ region_sums as (
     select
         metric_id,
         region_code as area_code,
+        period_type,
         period_start,
+        period_end,
         -- summed as exact decimals: a double sum depends on the order DuckDB's
         -- threads add rows in, and a re-run must give the same bits
         cast(sum(cast(numerator as decimal(38, 12))) as double) as numerator,
@@ -65,9 +111,25 @@ region_sums as (
         case
             when count(denominator) = count(*)
                 then cast(sum(cast(denominator as decimal(38, 12))) as double)
-        end as denominator
+        end as denominator,
+        -- rolling windows: days on which any borough delivered in the window
+        max(region_days_covered) as region_days_covered,
+        -- coverage of a metric not tied to one dataset (data_scorecard)
+        max(days_covered) as days_covered,
+        count(*) as boroughs_covered
     from borough_metrics
-    group by metric_id, region_code, period_start
+    group by metric_id, region_code, period_type, period_start, period_end
+
+),
+
+boroughs_per_region as (
+
+    select
+        region_code as area_code,
+        count(*) as boroughs_expected
+    from areas
+    where area_type = 'borough'
+    group by region_code
 
 ),
 
@@ -82,7 +144,9 @@ covered_requests as (
         on
             requests.area_code = borough_metrics.area_code
             and requests.period_start = borough_metrics.period_start
-    where borough_metrics.metric_id = 'median_days_to_resolve'
+    where
+        borough_metrics.metric_id = 'median_days_to_resolve'
+        and borough_metrics.period_type = 'month'
 
 ),
 
@@ -102,28 +166,41 @@ region_rows as (
     select
         region_sums.metric_id,
         region_sums.area_code,
+        region_sums.period_type,
         region_sums.period_start,
+        region_sums.period_end,
         region_sums.numerator,
         region_sums.denominator,
         case
             when metrics.aggregation = 'median' then region_medians.median_value
         end as median_value,
-        coverage.days_covered,
-        coverage.boroughs_covered,
-        coverage.boroughs_expected
+        coalesce(
+            coverage.days_covered,
+            region_sums.region_days_covered,
+            region_sums.days_covered
+        ) as days_covered,
+        coalesce(coverage.boroughs_covered, region_sums.boroughs_covered)
+            as boroughs_covered,
+        coalesce(
+            coverage.boroughs_expected, boroughs_per_region.boroughs_expected
+        ) as boroughs_expected
     from region_sums
     inner join metrics
         on region_sums.metric_id = metrics.metric_id
+    left join boroughs_per_region
+        on region_sums.area_code = boroughs_per_region.area_code
     left join coverage
         on
             metrics.dataset = coverage.dataset
             and region_sums.area_code = coverage.area_code
             and region_sums.period_start = coverage.period_start
+            and region_sums.period_type = 'month'
             and coverage.area_type = 'region'
     left join region_medians
         on
             region_sums.area_code = region_medians.area_code
             and region_sums.period_start = region_medians.period_start
+            and region_sums.period_type = 'month'
 
 ),
 
@@ -135,7 +212,7 @@ unioned as (
 
 ),
 
-final as (
+valued as (
 
     select
         unioned.metric_id,
@@ -144,9 +221,9 @@ final as (
         unioned.area_code,
         areas.area_name,
         areas.area_type,
-        'month' as period_type,
+        unioned.period_type,
         unioned.period_start,
-        cast(last_day(unioned.period_start) as date) as period_end,
+        unioned.period_end,
         cast(unioned.days_covered as bigint) as days_covered,
         cast(
             case
@@ -165,7 +242,8 @@ final as (
         cast(unioned.boroughs_covered as bigint) as boroughs_covered,
         cast(unioned.boroughs_expected as bigint) as boroughs_expected,
         coalesce(
-            unioned.days_covered = day(last_day(unioned.period_start))
+            unioned.days_covered
+            = date_diff('day', unioned.period_start, unioned.period_end) + 1
             and unioned.boroughs_covered = unioned.boroughs_expected,
             false
         ) as is_complete
@@ -174,6 +252,28 @@ final as (
         on unioned.metric_id = metrics.metric_id
     left join areas
         on unioned.area_code = areas.area_code
+
+),
+
+-- year on year: the same metric, area and kind of period a year earlier; the
+-- change only when both periods are complete (partial periods do not compare)
+final as (
+
+    select
+        valued.*,
+        last_year.value as value_last_year,
+        case
+            when valued.is_complete and last_year.is_complete
+                then valued.value - last_year.value
+        end as change_vs_last_year
+    from valued
+    left join valued as last_year
+        on
+            valued.metric_id = last_year.metric_id
+            and valued.area_code = last_year.area_code
+            and valued.period_type = last_year.period_type
+            and cast(valued.period_start - interval 1 year as date)
+            = last_year.period_start
 
 )
 

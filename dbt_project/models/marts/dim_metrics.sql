@@ -6,20 +6,30 @@ definitions as (
 
 ),
 
+rolling_windows as (
+
+    select * from {{ ref('metric_rolling_windows') }}
+
+),
+
 final as (
 
     select
-        metric_id,
-        metric_name,
-        domain,
-        dataset,
-        unit,
-        direction,
-        cast(target as double) as target,
-        cast(value_multiplier as double) as value_multiplier,
-        aggregation,
-        description
+        definitions.metric_id,
+        definitions.metric_name,
+        definitions.domain,
+        definitions.dataset,
+        definitions.unit,
+        definitions.direction,
+        cast(definitions.target as double) as target,
+        cast(definitions.value_multiplier as double) as value_multiplier,
+        definitions.aggregation,
+        definitions.description,
+        cast(rolling_windows.rolling_months as integer) as rolling_months,
+        rolling_windows.denominator_kind
     from definitions
+    left join rolling_windows
+        on definitions.metric_id = rolling_windows.metric_id
 
 )
 
