@@ -30,8 +30,13 @@ class DataPaths:
 
     @property
     def warehouse(self) -> Path:
-        """The pipeline's own database: written by load and dbt, never opened by analysts."""
-        return self.root / "warehouse" / "pipeline.duckdb"
+        """The pipeline's own database: written by load and dbt, never opened by analysts.
+
+        Same file name as the published copy on purpose: DuckDB names a database after its
+        file, and dbt's views refer to `city.<schema>.<table>`, so the views keep working
+        in the analysts' copy.
+        """
+        return self.root / "warehouse" / "city.duckdb"
 
     @property
     def published(self) -> Path:

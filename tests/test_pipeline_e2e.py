@@ -283,3 +283,12 @@ def test_open_data_is_exported_with_small_counts_suppressed(nights):
         hidden = [r for r in members if r["area_type"] == "borough" and r["suppressed"] == "True"]
         if metric != "median_days_to_resolve":
             assert not region_shown or len(hidden) != 1, metric
+
+
+def test_analysts_can_query_every_schema_of_the_published_copy(nights):
+    """Staging and intermediate views resolve inside the published file, not only the analytics tables."""
+    published = nights["paths"].published
+    views = _query(published, "select schema_name, view_name from duckdb_views() where not internal")
+    assert {schema for schema, _ in views} >= {"staging", "intermediate"}
+    for schema, view in views:
+        _query(published, f'select count(*) from "{schema}"."{view}"')
