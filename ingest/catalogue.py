@@ -31,6 +31,7 @@ __all__ = [
     "OpenData",
     "Catalogue",
     "load_catalogue",
+    "read_yaml",
     "config_dir",
     "PROTOCOLS",
     "FIELD_TYPES",
@@ -208,7 +209,7 @@ def config_dir() -> Path:
 def load_catalogue(directory: Path | str | None = None, region: str | None = None) -> Catalogue:
     """Read and validate config/; raises CatalogueError naming file and key."""
     base = Path(directory) if directory else config_dir()
-    settings = _settings(_read(base / "pipeline.yml"), base / "pipeline.yml")
+    settings = _settings(read_yaml(base / "pipeline.yml"), base / "pipeline.yml")
     region_name = region or os.environ.get("CITY_REGION") or settings.region
     region_path = base / "regions" / f"{region_name}.yml"
     if not region_path.exists():
@@ -216,8 +217,8 @@ def load_catalogue(directory: Path | str | None = None, region: str | None = Non
         raise CatalogueError(f"{region_path}: no such region {region_name!r}; configured: {known}")
     datasets_path = base / "datasets.yml"
     catalogue = Catalogue(
-        region=_region(_read(region_path), region_path),
-        datasets=_datasets(_read(datasets_path), datasets_path),
+        region=_region(read_yaml(region_path), region_path),
+        datasets=_datasets(read_yaml(datasets_path), datasets_path),
         settings=settings,
         config_dir=base,
     )
@@ -240,7 +241,8 @@ def _check_dataset_portals(catalogue: Catalogue, path: Path) -> None:
                     f"own field names, but datasets.yml {dataset.id}.wire.{protocol} does not map them")
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from a config file; any problem is a CatalogueError naming the file."""
     try:
         with path.open(encoding="utf-8") as handle:
             data = yaml.safe_load(handle)

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
-from ingest.catalogue import Catalogue
+from ingest.catalogue import Catalogue, read_yaml
 from ingest.errors import CatalogueError
 from ingest.sandbox.fault_specs import FaultSpec, FaultSpecError, parse_fault
 from ingest.sandbox.quirks import Quirk, build_quirks
@@ -39,7 +38,7 @@ class SandboxSettings:
 def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
     """Read and validate sandbox.yml from the catalogue's config folder (or `path`)."""
     path = Path(path) if path else catalogue.config_dir / "sandbox.yml"
-    data = _read(path)
+    data = read_yaml(path)
     unknown = set(data) - set(_KEYS)
     if unknown:
         raise CatalogueError(f"{path}: unknown top-level keys {sorted(unknown)}; known: {list(_KEYS)}")
@@ -70,19 +69,6 @@ def _bulk_first_day(raw: Any, path: Path) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise CatalogueError(f"{path}: bulk_csv.first_day: {value!r} is not a YYYY-MM-DD date") from None
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except FileNotFoundError:
-        raise CatalogueError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise CatalogueError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 def _annual_rows(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, float]:
@@ -126,7 +112,7 @@ def _other_regions_boroughs(catalogue: Catalogue) -> set[str]:
     """Codes and slugs of boroughs in the other configured regions (their faults are skipped)."""
     names: set[str] = set()
     for region_file in (catalogue.config_dir / "regions").glob("*.yml"):
-        data = yaml.safe_load(region_file.read_text(encoding="utf-8")) or {}
+        data = read_yaml(region_file)
         for area in data.get("areas") or []:
             names.update(str(area.get(k)) for k in ("code", "slug") if area.get(k))
     return names - {n for a in catalogue.region.areas for n in (a.code, a.slug)}
