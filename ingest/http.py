@@ -9,6 +9,7 @@ writes a retry loop of its own. What is left when retries run out becomes a
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from ingest.errors import FatalFetchError, RetriableFetchError
 __all__ = ["Response", "build_session", "get_json", "get_body", "TRANSIENT_STATUSES"]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+BODY_RETRIES = 2  # a connection broken while the body streams in (after urllib3's reach)
 USER_AGENT = "city-region-datastore/0.1 (+open data pipeline)"
 
 
@@ -81,7 +83,10 @@ def get_body(session: requests.Session, url: str, params: dict[str, Any],
     timeout = getattr(session, "request_timeout", (5, 30))
     shown_url = requests.Request("GET", url, params=params).prepare().url or url
     try:
-        reply = session.get(url, params=params, timeout=timeout, headers=headers)
+        reply = _get_whole_body(session, url, params, timeout, headers)
+    except requests.exceptions.ChunkedEncodingError as exc:
+        raise RetriableFetchError(f"connection broken mid-response, {BODY_RETRIES + 1} tries: "
+                                  f"{_root_cause(exc)}", url=shown_url) from None
     except requests.exceptions.RetryError as exc:
         raise RetriableFetchError(f"still failing after retries: {_root_cause(exc)}", url=shown_url) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
@@ -96,6 +101,23 @@ def get_body(session: requests.Session, url: str, params: dict[str, Any],
     if reply.status_code >= 400:
         raise FatalFetchError(f"HTTP {reply.status_code}: {_snippet(body)}", url=reply.url)
     return Response(url=reply.url, status=reply.status_code, body=body, payload=None, headers=dict(reply.headers))
+
+
+def _get_whole_body(session: requests.Session, url: str, params: dict[str, Any], timeout, headers):
+    """A GET whose body arrived whole; a connection broken mid-body is tried again.
+
+    urllib3's Retry covers everything up to the response headers; a reset while the body
+    streams in happens after it, so that one case is retried here, with the session's backoff.
+    """
+    backoff = session.get_adapter(url).max_retries.backoff_factor
+    for attempt in range(BODY_RETRIES + 1):
+        try:
+            return session.get(url, params=params, timeout=timeout, headers=headers)
+        except requests.exceptions.ChunkedEncodingError:
+            if attempt == BODY_RETRIES:
+                raise
+            time.sleep(backoff * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -4,7 +4,8 @@ One batch per fetch of one feed (dataset x borough) for one data day:
     landing/<dataset>/<borough code>/<data day>/<batch id>/
         page-0001.json ...   the response bodies, byte for byte (.csv for a bulk file, hard-linked
                              to its kept download in <borough code>/_downloads/)
-        records.jsonl        the records found in them, one JSON object a line
+        records.jsonl        the records found in them, one JSON object a line (exact
+                             duplicates served twice are kept once; the manifest counts them)
         manifest.json        source URLs, fetched-at, rows, sha256 of every file
 A batch is written into a hidden temporary folder and renamed into place once complete,
 so a crash never leaves half a batch; files are made read-only. Re-fetching a day adds a
@@ -65,14 +66,21 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
     staging = final.parent / f".{batch_id}.partial"
     staging.mkdir(parents=True, exist_ok=False)
     try:
-        page_entries, rows = [], 0
+        page_entries, rows, seen, duplicates = [], 0, set(), 0
         with (staging / RECORDS).open("w", encoding="utf-8") as records_out:
             for page in pages:
                 name = f"page-{page.number:04d}{page.suffix}"
                 _write_page(staging / name, page)
                 for record in page.records:
+                    # A record served twice, identical to the letter (offset paging over a
+                    # shifting table does this), is one record; the pages keep both copies.
+                    identity = json.dumps(record, ensure_ascii=False, sort_keys=True)
+                    if identity in seen:
+                        duplicates += 1
+                        continue
+                    seen.add(identity)
                     records_out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
-                rows += len(page.records)
+                    rows += 1
                 page_entries.append({
                     "file": name, "url": page.url, "status": page.status, "fetched_at": page.fetched_at,
                     "bytes": len(page.body), "sha256": page.sha256, "records": len(page.records),
@@ -89,6 +97,7 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
             "fetched_at": started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "row_count": rows,
+            "exact_duplicates_dropped": duplicates,
             "records_file": {"file": RECORDS, "sha256": _sha256(staging / RECORDS)},
             "pages": page_entries,
         }

@@ -166,3 +166,37 @@ def test_retry_after_is_capped():
     retry = build_session(FAST_HTTP | {"retry_after_max_s": 7}).get_adapter("http://x").max_retries
     assert retry.get_retry_after(Reply()) == 7
     assert retry.new(total=0).get_retry_after(Reply()) == 7
+
+
+def test_records_served_twice_are_landed_once(catalogue, data_dir, sandbox):
+    """Identical records repeated by the server land once; the pages keep both, the manifest counts them."""
+    area = _area(catalogue, "ckan")
+    add_fault(sandbox, kind="duplicate_rows", rows=3, borough=area.slug, dataset="service_requests")
+    batch = fetch_feed(catalogue, catalogue.feed(f"service_requests/{area.code}"), DAY, data_dir.landing,
+                       build_session(FAST_HTTP))
+    truth = _truth(catalogue, "service_requests", area)
+    assert batch.row_count == len(truth)
+    manifest = json.loads((batch.records_path.parent / "manifest.json").read_text())
+    assert manifest["exact_duplicates_dropped"] >= 3
+    assert sum(p["records"] for p in manifest["pages"]) == len(truth) + manifest["exact_duplicates_dropped"]
+
+
+def test_a_connection_dropped_mid_body_is_retried(catalogue, data_dir, sandbox):
+    """A reset while the body streams in (beyond urllib3's reach) is tried again, and the feed lands whole."""
+    area = _area(catalogue, "socrata", "road_casualties")
+    add_fault(sandbox, kind="truncate", mode="drop", borough=area.slug, dataset="road_casualties", times=1)
+    batch = fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
+                       build_session(FAST_HTTP))
+    assert batch.row_count == len(_truth(catalogue, "road_casualties", area))
+    assert len([r for r in request_log(sandbox) if r.get("dataset") == "road_casualties"]) >= 2
+
+
+def test_a_connection_that_keeps_dropping_fails_clearly(catalogue, data_dir, sandbox):
+    """When every try is cut off, the error is transient, names the feed, and nothing is landed."""
+    area = _area(catalogue, "socrata", "road_casualties")
+    add_fault(sandbox, kind="truncate", mode="drop", borough=area.slug, dataset="road_casualties")
+    with pytest.raises(RetriableFetchError, match="connection broken mid-response") as error:
+        fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
+                   build_session(FAST_HTTP))
+    assert area.name in str(error.value)
+    assert latest_batch(data_dir.landing, "road_casualties", area.code, DAY.isoformat()) is None
