@@ -162,6 +162,7 @@ class Settings:
     page_size: dict[str, int]
     max_failed_feed_share: float
     catch_up_days: int
+    refetch_days: int
     null_markers: tuple[str, ...]
     date_formats: tuple[str, ...]
     row_count_history: RowCountHistory
@@ -300,6 +301,9 @@ def _settings(data: dict, path: Path) -> Settings:
     catch_up = _need(run, "catch_up_days", path, "run", int)
     if not 0 <= catch_up <= 90:
         raise CatalogueError(f"{path}: run.catch_up_days: must be between 0 and 90, got {catch_up}")
+    refetch = _need(run, "refetch_days", path, "run", int)
+    if not 0 <= refetch <= 30:
+        raise CatalogueError(f"{path}: run.refetch_days: must be between 0 and 30, got {refetch}")
     raw_text = _need(data, "raw_text", path, "top", dict)
     markers = _need(raw_text, "null_markers", path, "raw_text", list)
     formats = _need(raw_text, "date_formats", path, "raw_text", list)
@@ -317,6 +321,7 @@ def _settings(data: dict, path: Path) -> Settings:
         page_size={k: int(v) for k, v in page_size.items()},
         max_failed_feed_share=float(share),
         catch_up_days=catch_up,
+        refetch_days=refetch,
         null_markers=tuple(m.lower() for m in markers),
         date_formats=tuple(formats),
         row_count_history=_row_count_history(data, path),

@@ -27,7 +27,7 @@ from typing import Any, Iterable
 from ingest.catalogue import Feed
 from ingest.protocols.base import Page
 
-__all__ = ["LandedBatch", "land_pages", "read_batch", "latest_batch", "batch_dir", "page_digests"]
+__all__ = ["same_records", "LandedBatch", "land_pages", "read_batch", "latest_batch", "batch_dir", "page_digests"]
 
 MANIFEST = "manifest.json"
 RECORDS = "records.jsonl"
@@ -158,3 +158,15 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def same_records(loaded_batch: Path, batch: LandedBatch) -> bool:
+    """Whether a new batch holds exactly the records of an earlier one (by their digest)."""
+    if Path(batch.path) == loaded_batch:
+        return True
+    try:
+        before = json.loads((loaded_batch / MANIFEST).read_text(encoding="utf-8"))["records_file"]["sha256"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return False
+    after = json.loads((Path(batch.path) / MANIFEST).read_text(encoding="utf-8"))["records_file"]["sha256"]
+    return before == after

@@ -67,17 +67,23 @@ def resolve_data_day(logical_date: datetime | None, requested: str | None, catal
 
 def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[str] | None = None,
                paths: DataPaths | None = None) -> list[dict[str, Any]]:
-    """Every dataset x borough feed with the days to fetch: the data day, plus catch-up.
+    """Every dataset x borough feed with the days to fetch: the data day, catch-up, late data.
 
     A day a feed failed or was quarantined on, within `run.catch_up_days`, is fetched
     again every night until it loads, so a borough that was offline for days fills its
-    gap when it returns (partitions are replaced, so never twice).
+    gap when it returns (partitions are replaced, so never twice). The loaded days within
+    `run.refetch_days` are fetched again too, so records a borough publishes late reach
+    the warehouse; `loaded` names their current batch, so an unchanged day costs no
+    validation or load.
     """
     catalogue = load_catalogue()
-    gaps = _gaps(catalogue, data_day, paths or data_paths())
-    return [{"feed_id": feed.id, "label": feed.label,
-             "days": [data_day, *sorted(gaps.get(feed.id, set()) - {data_day})]}
-            for feed in catalogue.feeds(datasets, boroughs)]
+    gaps, loaded = _earlier_days(catalogue, data_day, paths or data_paths())
+    plans = []
+    for feed in catalogue.feeds(datasets, boroughs):
+        earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
+        plans.append({"feed_id": feed.id, "label": feed.label, "days": [data_day, *sorted(earlier)],
+                      "loaded": loaded.get(feed.id, {})})
+    return plans
 
 
 def plan_datasets() -> list[str]:
@@ -85,10 +91,16 @@ def plan_datasets() -> list[str]:
     return list(load_catalogue().datasets)
 
 
-def ingest_feed(feed_id: str, days: list[str], paths: DataPaths | None = None) -> list[dict[str, Any]]:
-    """Fetch and land one feed for each day; a failure becomes a `fetch_failed` outcome."""
+def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = None,
+                paths: DataPaths | None = None) -> list[dict[str, Any]]:
+    """Fetch and land one feed for each day; a failure becomes a `fetch_failed` outcome.
+
+    A day whose loaded batch (`loaded`: day -> batch id) holds exactly the same records
+    as the new fetch is `unchanged`: nothing to validate or load.
+    """
     from ingest.fetch import fetch_feed
     from ingest.http import build_session
+    from ingest.landing import batch_dir, same_records
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -102,6 +114,11 @@ def ingest_feed(feed_id: str, days: list[str], paths: DataPaths | None = None) -
         except FetchError as exc:
             log.error("%s", exc)
             outcomes.append(outcome | {"status": "fetch_failed", "error": str(exc)})
+            continue
+        current = (loaded or {}).get(day)
+        if current and same_records(batch_dir(paths.landing, feed.dataset.id, feed.area.code, day) / current,
+                                    batch):
+            outcomes.append(outcome | {"status": "unchanged", "batch": batch.to_dict()})
             continue
         outcomes.append(outcome | {"status": "landed", "batch": batch.to_dict()})
     return outcomes
@@ -152,6 +169,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
     paths = paths or data_paths()
     outcomes = _flatten(outcomes)
     summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
+               "unchanged_batches": 0,
                "quarantined": [], "fetch_failed": [], "warnings": []}
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
@@ -161,6 +179,9 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
             validation = None
             if outcome.get("validation_path"):
                 validation = json.loads(open(outcome["validation_path"], encoding="utf-8").read())
+            if outcome["status"] == "unchanged":
+                summary["unchanged_batches"] += 1
+                continue  # fetched again, same records as the loaded batch: nothing happened
             summary["landed_rows"] += (outcome.get("batch") or {}).get("row_count") or 0
             if outcome["status"] in ("passed", "warned"):
                 batch = outcome["batch"]
@@ -225,7 +246,8 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
     if load_summary is None:
         raise RunFailed(f"data day {data_day}: nothing was loaded (ingest or load failed); published warehouse unchanged")
     lines.append(f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']}, "
-                 f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} catch-up), "
+                 f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} earlier days, "
+                 f"{load_summary['unchanged_batches']} unchanged), "
                  f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}")
     lines.append(f"rows landed {load_summary['landed_rows']} = loaded {load_summary['loaded_rows']} "
                  f"+ quarantined {load_summary['quarantined_rows']}")
@@ -264,31 +286,40 @@ def _flatten(groups: Iterable[Any]) -> list[dict[str, Any]]:
     return flat
 
 
-def _gaps(catalogue: Catalogue, data_day: str, paths: DataPaths) -> dict[str, set[str]]:
-    """Feed id -> days in the catch-up window that were attempted but are not loaded."""
-    window = catalogue.settings.catch_up_days
-    if not window or not paths.warehouse.exists():
-        return {}
+def _earlier_days(catalogue: Catalogue, data_day: str, paths: DataPaths
+                  ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
+    """Per feed: days to catch up (attempted, not loaded) and loaded days to fetch again."""
+    catch_up, refetch = catalogue.settings.catch_up_days, catalogue.settings.refetch_days
+    if not (catch_up or refetch) or not paths.warehouse.exists():
+        return {}, {}
     import duckdb
 
-    first = (date.fromisoformat(data_day) - timedelta(days=window)).isoformat()
+    day = date.fromisoformat(data_day)
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         tables = {t for (t,) in con.execute(
             "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
         if not {"audit.batches", "raw.feed_partitions"} <= tables:
-            return {}
-        rows = con.execute("""
+            return {}, {}
+        missing = con.execute("""
             select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
             from audit.batches as b
             where b.data_day >= ?::date and b.data_day < ?::date
               and b.status in ('fetch_failed', 'quarantined')
               and not exists (select 1 from raw.feed_partitions as p
                               where p.dataset = b.dataset and p.borough_code = b.borough_code
-                                and p.data_day = b.data_day)""", [first, data_day]).fetchall()
+                                and p.data_day = b.data_day)""",
+            [(day - timedelta(days=catch_up)).isoformat(), data_day]).fetchall()
+        recent = con.execute("""
+            select dataset || '/' || borough_code, data_day::varchar, batch_id
+            from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
+            [(day - timedelta(days=refetch)).isoformat(), data_day]).fetchall()
     gaps: dict[str, set[str]] = {}
-    for feed_id, day in rows:
-        gaps.setdefault(feed_id, set()).add(day)
-    return gaps
+    for feed_id, missing_day in missing:
+        gaps.setdefault(feed_id, set()).add(missing_day)
+    loaded: dict[str, dict[str, str]] = {}
+    for feed_id, loaded_day, batch_id in recent:
+        loaded.setdefault(feed_id, {})[loaded_day] = batch_id
+    return gaps, loaded
 
 
 def _outcome(feed, data_day: str) -> dict[str, Any]:

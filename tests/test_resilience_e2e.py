@@ -125,3 +125,27 @@ def test_ten_percent_of_requests_failing_still_loads_every_row_once(sandbox, nig
             assert got == (truth, truth), (dataset, slug, got, truth)
     with duckdb.connect(str(paths.published), read_only=True) as con:
         assert con.execute("select count(*) from audit.batches where status <> 'loaded'").fetchone()[0] == 0
+
+
+def test_records_published_late_reach_the_warehouse_the_next_night(sandbox, night_env):
+    """A day loaded without its late records is fetched again the next night and completed."""
+    paths = night_env
+    catalogue = load_catalogue()
+    barnet = catalogue.area("barnet").code
+    add_fault(sandbox, kind="late", rows=4, borough="barnet", dataset="service_requests")
+    assert _night(paths, DAYS[0]) == "success"
+    truth = _truth_count("service_requests", "barnet", DAYS[0])
+    assert _raw_counts(paths)[("service_requests", barnet, DAYS[0].isoformat())] == (truth - 4, truth - 4)
+
+    clear_faults(sandbox)
+    assert _night(paths, DAYS[1]) == "success"
+    counts = _raw_counts(paths)
+    assert counts[("service_requests", barnet, DAYS[0].isoformat())] == (truth, truth)
+    with duckdb.connect(str(paths.published), read_only=True) as con:
+        reloaded = con.execute("select count(*) from audit.batches where dataset = 'service_requests' "
+                               "and borough_code = ? and data_day = ? and status = 'loaded'",
+                               [barnet, DAYS[0]]).fetchone()[0]
+        others = con.execute("select count(*) from audit.batches where data_day = ? and status = 'loaded'",
+                             [DAYS[0]]).fetchone()[0]
+    assert reloaded == 2, "the late records were loaded by a second batch"
+    assert others == len(BOROUGHS) * 3 + 1, "unchanged days are not loaded again"

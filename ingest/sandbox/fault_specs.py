@@ -96,6 +96,7 @@ FAULT_KINDS: dict[str, dict[str, _Param]] = {
     "wrong_type": {"column": (_text, _REQUIRED), "value": (_scalar, "abc"), "rows": (_positive, None)},
     "out_of_range": {"column": (_text, _REQUIRED), "value": (_scalar, _REQUIRED), "rows": (_positive, None)},
     "duplicate_rows": {"rows": (_positive, 1)},
+    "late": {"rows": (_positive, 1)},
 }
 
 

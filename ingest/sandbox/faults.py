@@ -13,6 +13,7 @@ expires after `times` matching requests (null = never). Kinds:
     drop_column / rename_column                                            -> schema drift
     wrong_type / out_of_range   `value` in `column` for the first `rows`   -> validation
     duplicate_rows  the first `rows` records published twice               -> dedupe
+    late            the last `rows` records not published yet              -> late data
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class ActiveFaults:
 
     def typed(self, records: list[dict], dataset: Dataset) -> list[dict]:
         """Duplicates and out-of-range values, applied before the borough renders them."""
+        for fault in self._of("late"):
+            records = records[: max(0, len(records) - fault.params["rows"])]
         for fault in self._of("duplicate_rows"):
             records = records + [dict(r) for r in records[: fault.params["rows"]]]
         types = {f.name: f.type for f in dataset.fields}
