@@ -62,9 +62,11 @@ def print_headline(paths: DataPaths) -> None:
         coverage = f"   [computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
         target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
         print(f"  {row['metric_name']} ({row['unit']})")
-        print(f"      {row['area_name']}: {_fmt(row['region_value'])}{target}   "
-              f"best: {_pair(row['best_area'], row['best_value'])}   "
-              f"worst: {_pair(row['worst_area'], row['worst_value'])}{coverage}")
+        spread = (f"every borough {_fmt(row['best_value'])}" if row["best_value"] == row["worst_value"]
+                  and row["best_value"] is not None else
+                  f"best: {_pair(row['best_area'], row['best_value'])}   "
+                  f"worst: {_pair(row['worst_area'], row['worst_value'])}")
+        print(f"      {row['area_name']}: {_fmt(row['region_value'])}{target}   {spread}{coverage}")
     print(f"\nPublished warehouse (read-only): {paths.published}")
     print(f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
           "\"select * from analytics.city_metrics order by metric_id, area_name limit 20\"")
