@@ -178,7 +178,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
         for outcome in outcomes:
             validation = None
             if outcome.get("validation_path"):
-                validation = json.loads(open(outcome["validation_path"], encoding="utf-8").read())
+                validation = json.loads(Path(outcome["validation_path"]).read_text(encoding="utf-8"))
             if outcome["status"] == "unchanged":
                 summary["unchanged_batches"] += 1
                 continue  # fetched again, same records as the loaded batch: nothing happened

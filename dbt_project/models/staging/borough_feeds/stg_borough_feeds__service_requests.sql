@@ -39,25 +39,9 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by area_code, request_ref
-        order by loaded_at desc, data_day desc, batch_id desc
-    ) = 1
-
-),
-
 resolved as (
 
-    select
-        deduplicated.*,
-        aliases.area_code as reported_area_code
-    from deduplicated
-    left join aliases
-        on deduplicated.reported_borough_normalised = aliases.alias_normalised
+    {{ latest_with_reported_area('renamed', 'aliases', 'request_ref') }}
 
 ),
 
