@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ingest.errors import CatalogueError
+from ingest.periods import CADENCES
 from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_portal, parse_wire
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "RowCountHistory",
     "OpenData",
+    "Publication",
     "Catalogue",
     "load_catalogue",
     "read_yaml",
@@ -57,6 +59,14 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """When a periodic dataset's period is due, and how many periods to keep filled."""
+
+    lag_days: int
+    history_periods: int
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A dataset every borough publishes, and the schema its feeds must carry."""
 
@@ -70,6 +80,13 @@ class Dataset:
     key: str
     fields: tuple[Field, ...]
     wire: dict[str, WireMap] = field(default_factory=dict, compare=False)
+    cadence: str = "daily"
+    publication: Publication | None = None      # None for daily datasets
+
+    @property
+    def periodic(self) -> bool:
+        """Published per month or quarter: an empty fetch means "not published yet"."""
+        return self.cadence != "daily"
 
     def wire_map(self, protocol: str) -> WireMap:
         """The protocol's own names for this dataset (identity when it has none)."""
@@ -432,8 +449,35 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
             key=raw["key"],
             fields=fields,
             wire=parse_wire(raw.get("wire"), tuple(f.name for f in fields), path, f"{where}.wire"),
+            cadence=_cadence(raw, path, where),
+            publication=_publication(raw, path, where),
         )
     return datasets
+
+
+def _cadence(raw: dict, path: Path, where: str) -> str:
+    cadence = raw.get("cadence", "daily")
+    if cadence not in CADENCES:
+        raise CatalogueError(f"{path}: {where}.cadence: {cadence!r} is not one of {list(CADENCES)}")
+    return cadence
+
+
+def _publication(raw: dict, path: Path, where: str) -> Publication | None:
+    """Required for monthly and quarterly datasets, refused for daily ones."""
+    periodic = raw.get("cadence", "daily") != "daily"
+    if not periodic:
+        if raw.get("publication") is not None:
+            raise CatalogueError(f"{path}: {where}.publication: only monthly or quarterly datasets have one "
+                                 f"(daily ones use run.catch_up_days and run.refetch_days)")
+        return None
+    publication = _need(raw, "publication", path, where, dict)
+    lag = _need(publication, "lag_days", path, f"{where}.publication", int)
+    history = _need(publication, "history_periods", path, f"{where}.publication", int)
+    if not 0 <= lag <= 366:
+        raise CatalogueError(f"{path}: {where}.publication.lag_days: must be between 0 and 366, got {lag}")
+    if not 1 <= history <= 60:
+        raise CatalogueError(f"{path}: {where}.publication.history_periods: must be between 1 and 60, got {history}")
+    return Publication(lag_days=lag, history_periods=history)
 
 
 def _field(name: str, spec: Any, path: Path, where: str) -> Field:

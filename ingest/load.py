@@ -72,6 +72,8 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
     con.execute("""
         create table if not exists raw.datasets (
             dataset varchar primary key, domain varchar, title varchar, owner varchar, licence varchar)""")
+    for name, kind in (("cadence", "varchar"), ("lag_days", "integer"), ("history_periods", "integer")):
+        con.execute(f"alter table raw.datasets add column if not exists {name} {kind}")
     ensure_audit_tables(con)
 
 
@@ -103,11 +105,14 @@ def write_areas(con, catalogue: Catalogue) -> None:
 
 
 def write_datasets(con, catalogue: Catalogue) -> None:
-    """The catalogue's datasets, for dbt: every borough is expected to deliver each one daily."""
+    """The catalogue's datasets, for dbt: what every borough owes, and how often (cadence)."""
     con.execute("begin transaction")
     con.execute("delete from raw.datasets")
-    con.executemany("insert into raw.datasets values (?, ?, ?, ?, ?)", [
-        (d.id, d.domain, d.title, d.owner, d.licence) for d in catalogue.datasets.values()])
+    con.executemany("""insert into raw.datasets (dataset, domain, title, owner, licence, cadence, lag_days,
+                                                 history_periods) values (?, ?, ?, ?, ?, ?, ?, ?)""", [
+        (d.id, d.domain, d.title, d.owner, d.licence, d.cadence,
+         d.publication.lag_days if d.publication else None,
+         d.publication.history_periods if d.publication else None) for d in catalogue.datasets.values()])
     con.execute("commit")
 
 

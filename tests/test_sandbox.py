@@ -21,6 +21,7 @@ import yaml
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
+from ingest.periods import is_period_start, period_end
 from ingest.sandbox import SandboxServer, expected_rows, truth_records
 from ingest.sandbox.generator import Volumes
 from ingest.sandbox.quirks import same_name
@@ -163,18 +164,39 @@ def test_different_days_differ(sandbox):
 
 
 def test_truth_uses_catalogue_labels_and_unique_keys():
-    """Generated categories are the catalogue's labels; keys are unique; losses never exceed gains."""
+    """Generated categories are the catalogue's labels; keys are unique; losses never exceed gains;
+    values stay within the catalogue's bounds; periodic datasets have records on period starts only."""
     for dataset in CATALOGUE.datasets.values():
-        records = [r for n in range(20) for r in truth(dataset.id, CKAN_AREA, DAY + dt.timedelta(days=n))]
+        days = [DAY + dt.timedelta(days=n) for n in range(20 if not dataset.periodic else 400)]
+        records = [r for day in days for r in truth(dataset.id, CKAN_AREA, day)]
         assert records and len({r[dataset.key] for r in records}) == len(records)
+        assert {r[dataset.date_field] for r in records} <= {d for d in days if is_period_start(d, dataset.cadence)}
         for spec in dataset.fields:
             values = {r[spec.name] for r in records}
             if spec.values:
-                assert values <= set(spec.values), spec.name
+                assert values - {None} <= set(spec.values), spec.name
             if spec.required:
                 assert None not in values, spec.name
+            numbers = [v for v in values if isinstance(v, (int, float))]
+            if numbers and spec.min is not None:
+                assert spec.min <= min(numbers) and max(numbers) <= spec.max, spec.name
     for record in (r for n in range(60) for r in truth("housing_completions", CKAN_AREA, DAY + dt.timedelta(days=n))):
         assert 0 <= record["units_lost"] <= record["units_completed"]
+
+
+def test_periods_are_published_after_their_lag_and_late_or_withheld_as_configured():
+    """On time: a period is out 3 days before it is due; a late borough later; a withholding one never."""
+    dataset = CATALOGUE.dataset("temporary_accommodation")
+    quarter = dt.date(2026, 4, 1)
+    due = period_end(quarter, "quarterly") + dt.timedelta(days=dataset.publication.lag_days)
+    on_time, late = SETTINGS.quirks[CKAN_AREA.code], SETTINGS.quirks[CATALOGUE.area("redbridge").code]
+    assert not on_time.publishes(dataset, quarter, due - dt.timedelta(days=4))
+    assert on_time.publishes(dataset, quarter, due - dt.timedelta(days=3))
+    assert not late.publishes(dataset, quarter, due + dt.timedelta(days=60))
+    assert late.publishes(dataset, quarter, due + dt.timedelta(days=147))
+    newham = SETTINGS.quirks[CATALOGUE.area("newham").code]
+    assert not newham.publishes(CATALOGUE.dataset("household_waste"), quarter, due + dt.timedelta(days=3650))
+    assert newham.publishes(dataset, quarter, due)
 
 
 def test_expected_rows_add_up_to_annual_rows_shared_by_population():

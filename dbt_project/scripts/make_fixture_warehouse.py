@@ -227,8 +227,7 @@ def land_sandbox(path: Path, days: int) -> None:
 
     catalogue = load_catalogue()
     settings = load_settings(catalogue)
-    volumes = Volumes(settings.annual_rows,
-                      Volumes.load(catalogue).shares)
+    volumes = Volumes.load(catalogue)
     con = duckdb.connect(str(path))
     for offset in range(days):
         day = date(2024, 1, 1) + timedelta(days=offset)

@@ -17,7 +17,7 @@ from typing import Any
 
 from zoneinfo import ZoneInfo
 
-from ingest.catalogue import Area, Catalogue
+from ingest.catalogue import Area, Catalogue, Dataset
 from ingest.errors import CatalogueError
 from ingest.sandbox.arcgis import ArcGisPortal
 from ingest.sandbox.bulk_csv import BulkCsvPortal
@@ -50,7 +50,8 @@ class SandboxApp:
         if scale < 0:
             raise ValueError(f"scale must not be negative, got {scale}")
         self.catalogue, self.settings, self.seed, self.scale = catalogue, settings, seed, scale
-        self.volumes = Volumes(settings.annual_rows, population_shares(catalogue.region.areas, settings.population_seed))
+        self.volumes = Volumes(settings.annual_rows, population_shares(catalogue.region.areas, settings.population_seed),
+                               settings.period_totals)
         self.truth = TruthCache(lambda dataset_id, area, day: truth_records(
             dataset_id, area, day, seed=seed, scale=scale, volumes=self.volumes, catalogue=catalogue))
         self.faults = FaultBook(seed)
@@ -87,7 +88,7 @@ class SandboxApp:
                 response = response.with_headers(("Retry-After", str(refusal.retry_after)))
         else:
             feed = FeedView(dataset, area, self.settings.quirks[area.code], self.truth, active,
-                            area.portal_for(dataset.id)) if dataset else None
+                            area.portal_for(dataset.id), self.publication_day()) if dataset else None
             response = active.cut(portal.serve(request, rest, area.slug, feed))
         if active.delay_s:
             response = replace(response, delay_s=active.delay_s)
@@ -95,10 +96,14 @@ class SandboxApp:
                       "borough": area.code, "dataset": dataset.id if dataset else None, "faults": active.kinds})
         return response
 
-    def bulk_window(self) -> tuple[dt.date, dt.date]:
-        """The days a bulk file holds: first_day to the publication day (yesterday in the region)."""
-        last = self.as_of or dt.datetime.now(ZoneInfo(self.catalogue.region.timezone)).date() - dt.timedelta(days=1)
-        return self.settings.bulk_first_day, last
+    def publication_day(self) -> dt.date:
+        """The last day published: `as_of` when pinned, else yesterday in the region."""
+        return self.as_of or dt.datetime.now(ZoneInfo(self.catalogue.region.timezone)).date() - dt.timedelta(days=1)
+
+    def bulk_window(self, dataset: Dataset) -> tuple[dt.date, dt.date]:
+        """The days a bulk file holds: first_day (first_period for periodic datasets) to the publication day."""
+        first = self.settings.bulk_first_period if dataset.periodic else self.settings.bulk_first_day
+        return first, self.publication_day()
 
     def _portal(self, area: Area, rest: str):
         """The portal of this borough that serves the path (its own one when none claims it)."""

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from typing import Callable
 
 from ingest.catalogue import Catalogue, Dataset
+from ingest.periods import is_period_start
 from ingest.sandbox.messages import Request, Response, json_response
 from ingest.sandbox.records import FeedView
 
@@ -37,7 +38,7 @@ class BulkCsvPortal:
     protocol = "bulk_csv"
     prefix = "/download/"
 
-    def __init__(self, window: Callable[[], tuple[dt.date, dt.date]]):
+    def __init__(self, window: Callable[[Dataset], tuple[dt.date, dt.date]]):
         self._window = window
         self._files: OrderedDict[tuple, tuple[bytes, str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -50,7 +51,7 @@ class BulkCsvPortal:
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         if feed is None:
             return self.error(request, slug, 404, "Not Found")
-        first, last = self._window()
+        first, last = self._window(feed.dataset)
         body, etag = self._file(feed, first, last)
         published = dt.datetime.combine(last + dt.timedelta(days=1), PUBLISHED_AT, tzinfo=dt.timezone.utc)
         headers = (("ETag", etag), ("Last-Modified", email.utils.format_datetime(published, usegmt=True)),
@@ -71,6 +72,8 @@ class BulkCsvPortal:
                 self._files.move_to_end(key)
                 return self._files[key]
         days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+        if feed.dataset.periodic:
+            days = [d for d in days if is_period_start(d, feed.dataset.cadence)]
         rows = feed.published(feed.typed(days))
         columns = [shown for shown, _ in feed.columns()]
         text = io.StringIO(newline="")

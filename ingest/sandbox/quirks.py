@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ingest.catalogue import Area, Dataset, Field, Portal
 from ingest.errors import CatalogueError
+from ingest.periods import period_end
 
 __all__ = [
     "Quirk",
@@ -37,7 +38,8 @@ __all__ = [
 NUMBER_MODES = ("native", "strings", "thousands")
 NULL_MARKERS = (None, "", "n/a", "-", ".")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
-_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding")
+_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding", "late_days", "withholds")
+EARLY_DAYS = 3                          # boroughs on time publish this many days before the due day
 _TEXT_ONLY = ("socrata", "open311")      # every value a string, nulls not written as markers
 
 
@@ -49,6 +51,21 @@ class Quirk:
     numbers: str = "native"
     null_marker: str | None = None
     encoding: str = "utf-8"             # bulk CSV files only
+    late_days: Mapping[str, int] = field(default_factory=dict)   # periodic dataset -> days late
+    withholds: tuple[str, ...] = ()     # periodic datasets this borough never publishes
+
+    def publishes(self, dataset: Dataset, start: dt.date, publication_day: dt.date) -> bool:
+        """Whether the period starting on `start` is out by `publication_day`.
+
+        Boroughs publish a period a few days before it is due (the catalogue's
+        `publication.lag_days`), except those configured late or withholding it.
+        """
+        if not dataset.periodic:
+            return True
+        if dataset.id in self.withholds:
+            return False
+        lag = max(0, dataset.publication.lag_days - EARLY_DAYS) + self.late_days.get(dataset.id, 0)
+        return period_end(start, dataset.cadence) + dt.timedelta(days=lag) <= publication_day
 
 
 _GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
@@ -59,7 +76,8 @@ def same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Quirk]:
+def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path,
+                 datasets: Mapping[str, Dataset] | None = None) -> dict[str, Quirk]:
     """Every area's Quirk from the `quirks` mapping; raises CatalogueError naming the key."""
     raw = raw or {}
     if not isinstance(raw, dict):
@@ -71,10 +89,11 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Qui
             raise CatalogueError(
                 f"{path}: quirks.{key}: not a GSS borough code (like E09000007); quirks are keyed by GSS code"
             )
-    default = _checked(raw.get("default"), path, "quirks.default")
+    datasets = datasets or {}
+    default = _checked(raw.get("default"), path, "quirks.default", datasets)
     quirks = {}
     for area in areas:
-        own = _checked(raw.get(area.code), path, f"quirks.{area.code}")
+        own = _checked(raw.get(area.code), path, f"quirks.{area.code}", datasets)
         merged = {**default, **own}
         where = f"{path}: quirks.{area.code} ({area.name})"
         label = merged.get("borough_label")
@@ -98,7 +117,7 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Qui
     return quirks
 
 
-def _checked(raw: Any, path: Path, where: str) -> dict:
+def _checked(raw: Any, path: Path, where: str, datasets: Mapping[str, Dataset]) -> dict:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -116,7 +135,21 @@ def _checked(raw: Any, path: Path, where: str) -> dict:
         raise CatalogueError(f"{path}: {where}.encoding: {raw['encoding']!r} is not one of {list(ENCODINGS)}")
     if "borough_label" in raw and not isinstance(raw["borough_label"], str):
         raise CatalogueError(f"{path}: {where}.borough_label: expected a string")
-    return dict(raw)
+    checked = dict(raw)
+    late = raw.get("late_days", {})
+    if not isinstance(late, dict) or not all(isinstance(v, int) and v >= 0 for v in late.values()):
+        raise CatalogueError(f"{path}: {where}.late_days: expected a mapping of dataset id to days (>= 0)")
+    withholds = raw.get("withholds", [])
+    if not isinstance(withholds, list):
+        raise CatalogueError(f"{path}: {where}.withholds: expected a list of dataset ids")
+    for dataset_id in [*late, *withholds]:
+        dataset = datasets.get(dataset_id)
+        if datasets and (dataset is None or not dataset.periodic):
+            raise CatalogueError(f"{path}: {where}: {dataset_id!r} is not a monthly or quarterly dataset of the "
+                                 f"catalogue; only those are published late or withheld")
+    if "withholds" in raw:
+        checked["withholds"] = tuple(withholds)
+    return checked
 
 
 def render_value(value: Any, spec: Field | None, area: Area, quirk: Quirk, portal: Portal | None = None) -> Any:

@@ -85,6 +85,7 @@ class FeedView:
     truth: TruthCache
     faults: ActiveFaults
     portal: Portal | None = None      # the dataset's portal; None: the borough's own
+    publication_day: dt.date | None = None   # periods not out by this day are not served; None: all
 
     @property
     def publisher(self) -> Portal:
@@ -92,10 +93,15 @@ class FeedView:
 
     def typed(self, days: list[dt.date], order: list[tuple[str, bool]] | None = None) -> list[dict]:
         """Truth for the days (ascending), optionally sorted, with record faults applied."""
-        records = [r for day in sorted(set(days)) for r in self.truth.get(self.dataset.id, self.area, day)]
+        records = [r for day in sorted(set(days)) if self._out(day)
+                   for r in self.truth.get(self.dataset.id, self.area, day)]
         if order:
             records = sort_records(records, order, self.dataset.key)
         return self.faults.typed(records, self.dataset)
+
+    def _out(self, day: dt.date) -> bool:
+        """A period is served once this borough has published it (daily data: always)."""
+        return self.publication_day is None or self.quirk.publishes(self.dataset, day, self.publication_day)
 
     def published(self, typed: list[dict]) -> list[dict]:
         """Records rendered the borough's way, then column faults."""

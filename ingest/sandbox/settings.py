@@ -21,18 +21,20 @@ from ingest.sandbox.quirks import Quirk, build_quirks
 __all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]
 
 DEFAULT_POPULATION_SEED = "dbt_project/seeds/reference_population.csv"
-_KEYS = ("seed", "annual_rows", "population_seed", "quirks", "fault_profiles", "bulk_csv")
+_KEYS = ("seed", "annual_rows", "period_totals", "population_seed", "quirks", "fault_profiles", "bulk_csv")
 
 
 @dataclass(frozen=True)
 class SandboxSettings:
     seed: int
-    annual_rows: Mapping[str, float]            # dataset id -> city-wide rows a year at scale 1
+    annual_rows: Mapping[str, float]            # daily dataset id -> city-wide rows a year at scale 1
+    period_totals: Mapping[str, float]          # periodic dataset id -> city-wide quantity per period
     population_seed: Path | None                # CSV with area_code,population (may not exist yet)
     quirks: Mapping[str, Quirk]                 # area code -> quirk, for every area of the region
     fault_profiles: Mapping[str, tuple[FaultSpec, ...]]
     path: Path
     bulk_first_day: dt.date = dt.date(2026, 1, 1)   # bulk CSV files hold every day from this one
+    bulk_first_period: dt.date = dt.date(2024, 1, 1)  # ...and every period of periodic datasets from this one
 
 
 def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
@@ -50,40 +52,43 @@ def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> Sandb
         raise CatalogueError(f"{path}: population_seed: expected a path relative to the repository")
     return SandboxSettings(
         seed=seed,
-        annual_rows=_annual_rows(data.get("annual_rows"), catalogue, path),
+        annual_rows=_volumes(data.get("annual_rows"), catalogue, path, "annual_rows", periodic=False),
+        period_totals=_volumes(data.get("period_totals"), catalogue, path, "period_totals", periodic=True),
         population_seed=catalogue.config_dir.parent / population if population else None,
-        quirks=build_quirks(data.get("quirks"), catalogue.region.areas, path),
+        quirks=build_quirks(data.get("quirks"), catalogue.region.areas, path, catalogue.datasets),
         fault_profiles=_profiles(data.get("fault_profiles"), catalogue, path),
         path=path,
-        bulk_first_day=_bulk_first_day(data.get("bulk_csv"), path),
+        bulk_first_day=_bulk_day(data.get("bulk_csv"), "first_day", path),
+        bulk_first_period=_bulk_day(data.get("bulk_csv"), "first_period", path),
     )
 
 
-def _bulk_first_day(raw: Any, path: Path) -> dt.date:
-    if not isinstance(raw, dict) or set(raw) != {"first_day"}:
-        raise CatalogueError(f"{path}: bulk_csv: expected {{first_day: YYYY-MM-DD}}")
-    value = raw["first_day"]
+def _bulk_day(raw: Any, key: str, path: Path) -> dt.date:
+    if not isinstance(raw, dict) or set(raw) != {"first_day", "first_period"}:
+        raise CatalogueError(f"{path}: bulk_csv: expected {{first_day: YYYY-MM-DD, first_period: YYYY-MM-DD}}")
+    value = raw[key]
     if isinstance(value, dt.date):
         return value
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise CatalogueError(f"{path}: bulk_csv.first_day: {value!r} is not a YYYY-MM-DD date") from None
+        raise CatalogueError(f"{path}: bulk_csv.{key}: {value!r} is not a YYYY-MM-DD date") from None
 
 
-def _annual_rows(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, float]:
+def _volumes(raw: Any, catalogue: Catalogue, path: Path, key: str, periodic: bool) -> dict[str, float]:
+    """annual_rows (daily datasets) or period_totals (monthly and quarterly ones): one number each."""
+    wanted = {d.id for d in catalogue.datasets.values() if d.periodic == periodic}
     if not isinstance(raw, dict):
-        raise CatalogueError(f"{path}: annual_rows: expected a mapping of dataset id to rows a year")
+        raise CatalogueError(f"{path}: {key}: expected a mapping of dataset id to a number")
     for dataset_id, rows in raw.items():
-        if dataset_id not in catalogue.datasets:
-            raise CatalogueError(
-                f"{path}: annual_rows.{dataset_id}: not a dataset of the catalogue {sorted(catalogue.datasets)}"
-            )
+        if dataset_id not in wanted:
+            raise CatalogueError(f"{path}: {key}.{dataset_id}: not a {'periodic' if periodic else 'daily'} "
+                                 f"dataset of the catalogue; those are {sorted(wanted)}")
         if not isinstance(rows, (int, float)) or isinstance(rows, bool) or rows < 0:
-            raise CatalogueError(f"{path}: annual_rows.{dataset_id}: expected a number >= 0, got {rows!r}")
-    missing = sorted(set(catalogue.datasets) - set(raw))
+            raise CatalogueError(f"{path}: {key}.{dataset_id}: expected a number >= 0, got {rows!r}")
+    missing = sorted(wanted - set(raw))
     if missing:
-        raise CatalogueError(f"{path}: annual_rows: no volume for datasets {missing}")
+        raise CatalogueError(f"{path}: {key}: no volume for datasets {missing}")
     return {k: float(v) for k, v in raw.items()}
 
 
