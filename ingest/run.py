@@ -2,7 +2,7 @@
 
 Steps pass small JSON-able dicts ("outcomes") between them, one per feed:
     {"feed_id", "label", "dataset", "borough_code", "borough_name", "data_day",
-     "status": landed | fetch_failed | passed | warned | quarantined,
+     "status": landed | unchanged | not_published | fetch_failed | passed | warned | quarantined,
      "batch": {...landed batch...}, "error", "failures", "warnings", "validation_path"}
 One borough's failure never stops the others: a failed fetch or a quarantined batch is an
 outcome, reported at the end, and that borough keeps its last good data.
@@ -67,23 +67,39 @@ def resolve_data_day(logical_date: datetime | None, requested: str | None, catal
 
 def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[str] | None = None,
                paths: DataPaths | None = None) -> list[dict[str, Any]]:
-    """Every dataset x borough feed with the days to fetch: the data day, catch-up, late data.
+    """Every feed with something to fetch tonight, and the days to fetch.
 
-    A day a feed failed or was quarantined on, within `run.catch_up_days`, is fetched
-    again every night until it loads, so a borough that was offline for days fills its
-    gap when it returns (partitions are replaced, so never twice). The loaded days within
-    `run.refetch_days` are fetched again too, so records a borough publishes late reach
-    the warehouse; `loaded` names their current batch, so an unchanged day costs no
-    validation or load.
+    Daily feeds: the data day; a day the feed failed or was quarantined on, within
+    `run.catch_up_days`, until it loads (so a borough offline for days fills its gap
+    when it returns; partitions are replaced, so never twice); and the loaded days
+    within `run.refetch_days`, for records published late (`loaded` names their
+    current batch, so an unchanged day costs no validation or load).
+    Monthly and quarterly feeds: each of their `publication.history_periods` latest due
+    periods that is not loaded yet (a period's first day stands for it). A late borough
+    is asked every night until it publishes; a feed with nothing owed is not planned.
     """
     catalogue = load_catalogue()
-    gaps, loaded = _earlier_days(catalogue, data_day, paths or data_paths())
+    day = date.fromisoformat(data_day)
+    gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, paths or data_paths())
     plans = []
     for feed in catalogue.feeds(datasets, boroughs):
+        if feed.dataset.periodic:
+            days = [p.isoformat() for p in _periods_owed(feed.dataset, day)
+                    if p.isoformat() not in periods_loaded.get(feed.id, set())]
+            if days:
+                plans.append({"feed_id": feed.id, "label": feed.label, "days": days, "loaded": {}})
+            continue
         earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
         plans.append({"feed_id": feed.id, "label": feed.label, "days": [data_day, *sorted(earlier)],
                       "loaded": loaded.get(feed.id, {})})
     return plans
+
+
+def _periods_owed(dataset, day: date) -> list[date]:
+    """The periods a monthly or quarterly dataset's feeds owe by the night of `day`."""
+    from ingest.periods import periods_due
+
+    return periods_due(day, dataset.cadence, dataset.publication.lag_days, dataset.publication.history_periods)
 
 
 def plan_datasets() -> list[str]:
@@ -114,6 +130,11 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
         except FetchError as exc:
             log.error("%s", exc)
             outcomes.append(outcome | {"status": "fetch_failed", "error": str(exc)})
+            continue
+        if feed.dataset.periodic and batch.row_count == 0:
+            # an empty period is one the borough has not published yet, never "zero"
+            outcomes.append(outcome | {"status": "not_published", "batch": batch.to_dict(),
+                                       "error": f"period starting {day} not published yet"})
             continue
         current = (loaded or {}).get(day)
         if current and same_records(batch_dir(paths.landing, feed.dataset.id, feed.area.code, day) / current,
@@ -170,7 +191,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
     outcomes = _flatten(outcomes)
     summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
                "unchanged_batches": 0,
-               "quarantined": [], "fetch_failed": [], "warnings": []}
+               "quarantined": [], "fetch_failed": [], "warnings": [], "not_published": []}
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
         write_areas(con, catalogue)
@@ -197,14 +218,20 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
                 summary["quarantined_rows"] += outcome["batch"]["row_count"]
             elif outcome["status"] == "fetch_failed":
                 summary["fetch_failed"].append(_line(outcome, [outcome.get("error", "")]))
+            elif outcome["status"] == "not_published":
+                summary["not_published"].append(_line(outcome, ["not published by its due day"]))
             record_batch(con, outcome, run_id, validation)
-    # The data day is the latest day of the night; earlier days are catch-up of gaps.
-    data_day = max((o["data_day"] for o in outcomes), default=None)
+    # The data day is the latest day of the daily feeds; their earlier days are catch-up
+    # and late data; monthly and quarterly feeds fetch the periods they owe.
+    daily = [o for o in outcomes if not catalogue.dataset(o["dataset"]).periodic]
+    data_day = max((o["data_day"] for o in daily), default=None)
     summary["feeds"] = len({o["feed_id"] for o in outcomes})
+    summary["due_feeds"] = len({o["feed_id"] for o in daily})
     summary["batches"] = len(outcomes)
-    summary["catch_up_batches"] = sum(o["data_day"] != data_day for o in outcomes)
+    summary["catch_up_batches"] = sum(o["data_day"] != data_day for o in daily)
+    summary["period_batches"] = len(outcomes) - len(daily)
     summary["missing_feeds"] = sum(o["data_day"] == data_day and o["status"] in ("fetch_failed", "quarantined")
-                                   for o in outcomes)
+                                   for o in daily)
     if summary["landed_rows"] != summary["loaded_rows"] + summary["quarantined_rows"]:
         raise IngestError(f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
                           f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined")
@@ -245,14 +272,17 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
     lines = [f"City Region Datastore — data day {data_day}"]
     if load_summary is None:
         raise RunFailed(f"data day {data_day}: nothing was loaded (ingest or load failed); published warehouse unchanged")
-    lines.append(f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']}, "
+    lines.append(f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']} of "
+                 f"{load_summary['due_feeds']} daily feeds, "
                  f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} earlier days, "
+                 f"{load_summary['period_batches']} monthly/quarterly periods, "
                  f"{load_summary['unchanged_batches']} unchanged), "
                  f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}")
     lines.append(f"rows landed {load_summary['landed_rows']} = loaded {load_summary['loaded_rows']} "
                  f"+ quarantined {load_summary['quarantined_rows']}")
     for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
                          ("quarantined (not loaded)", load_summary["quarantined"]),
+                         ("overdue periods (asked again each night)", load_summary["not_published"]),
                          ("warnings (loaded)", load_summary["warnings"])):
         if items:
             lines.append(f"{title}: {len(items)}")
@@ -269,11 +299,11 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
         lines.append("open data NOT exported (the export failed; see its task log)")
     report = "\n".join(lines)
     log.info("%s", report)
-    share = load_summary["missing_feeds"] / max(load_summary["feeds"], 1)
+    share = load_summary["missing_feeds"] / max(load_summary["due_feeds"], 1)
     if published is None or exported is None:
         raise RunFailed(report)
     if share > catalogue.settings.max_failed_feed_share:
-        raise RunFailed(f"{load_summary['missing_feeds']} of {load_summary['feeds']} feeds missing "
+        raise RunFailed(f"{load_summary['missing_feeds']} of {load_summary['due_feeds']} daily feeds missing "
                         f"(> {catalogue.settings.max_failed_feed_share:.0%}):\n{report}")
     return report
 
@@ -287,19 +317,21 @@ def _flatten(groups: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _earlier_days(catalogue: Catalogue, data_day: str, paths: DataPaths
-                  ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]]]:
-    """Per feed: days to catch up (attempted, not loaded) and loaded days to fetch again."""
+                  ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, set[str]]]:
+    """Per feed: days to catch up (attempted, not loaded), loaded days to fetch again,
+    and the loaded periods of monthly and quarterly feeds."""
     catch_up, refetch = catalogue.settings.catch_up_days, catalogue.settings.refetch_days
-    if not (catch_up or refetch) or not paths.warehouse.exists():
-        return {}, {}
+    if not paths.warehouse.exists():
+        return {}, {}, {}
     import duckdb
 
     day = date.fromisoformat(data_day)
+    periodic = [d.id for d in catalogue.datasets.values() if d.periodic] or [""]
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         tables = {t for (t,) in con.execute(
             "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
         if not {"audit.batches", "raw.feed_partitions"} <= tables:
-            return {}, {}
+            return {}, {}, {}
         missing = con.execute("""
             select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
             from audit.batches as b
@@ -313,13 +345,19 @@ def _earlier_days(catalogue: Catalogue, data_day: str, paths: DataPaths
             select dataset || '/' || borough_code, data_day::varchar, batch_id
             from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
             [(day - timedelta(days=refetch)).isoformat(), data_day]).fetchall()
+        periods = con.execute("""
+            select dataset || '/' || borough_code, data_day::varchar
+            from raw.feed_partitions where list_contains(?, dataset)""", [periodic]).fetchall()
     gaps: dict[str, set[str]] = {}
     for feed_id, missing_day in missing:
         gaps.setdefault(feed_id, set()).add(missing_day)
     loaded: dict[str, dict[str, str]] = {}
     for feed_id, loaded_day, batch_id in recent:
         loaded.setdefault(feed_id, {})[loaded_day] = batch_id
-    return gaps, loaded
+    periods_loaded: dict[str, set[str]] = {}
+    for feed_id, period in periods:
+        periods_loaded.setdefault(feed_id, set()).add(period)
+    return gaps, loaded, periods_loaded
 
 
 def _outcome(feed, data_day: str) -> dict[str, Any]:
