@@ -33,7 +33,12 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
-airflow-db: $(AIRFLOW_HOME)/.migrated
+airflow-db: $(AIRFLOW_HOME)/.migrated $(AIRFLOW_HOME)/.pools
+
+# One Airflow pool per borough API host (ingest/pools.py), again whenever config changes.
+$(AIRFLOW_HOME)/.pools: $(AIRFLOW_HOME)/.migrated config/pipeline.yml $(wildcard config/regions/*.yml)
+	$(BIN)/python -m ingest pools
+	touch $@
 
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	mkdir -p $(AIRFLOW_HOME)

@@ -3,16 +3,17 @@
 
 Every night at 02:00 London time this DAG processes **the day before** (the *data day*):
 it fetches every dataset from every borough of the region (one mapped task per
-dataset × borough), validates each landed batch with its Great Expectations suite,
-loads the batches that pass into DuckDB, runs `dbt build` and, only if every dbt test
-passes, publishes the analysts' read-only warehouse, then writes the open-data CSVs
-(small counts suppressed) from it.
+dataset × borough, grouped by borough API host: `ingest_feed.<host>` runs in the Airflow
+pool `borough_api__<host>`, so one slow host cannot take every slot), validates each
+landed batch with its Great Expectations suite, loads the batches that pass into DuckDB,
+runs `dbt build` and, only if every dbt test passes, publishes the analysts' read-only
+warehouse, then writes the open-data CSVs (small counts suppressed) from it.
 
 Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only some
 `boroughs` or `datasets`; re-running a day is safe (partitions are replaced, never appended).
 
 **Triage notes**
-- `ingest_feed` failures do not fail the run: the borough keeps its last good data and the
+- `ingest_feed.<host>` failures do not fail the run: the borough keeps its last good data and the
   `report` task lists it. The next nights fetch that day again (`run.catch_up_days`) until it
   loads; or re-run the day by hand once the borough's API is back.
 - A quarantined batch: read `data/quarantine/<dataset>/<borough>/<day>/<batch>/reason.txt`
@@ -20,6 +21,8 @@ Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only
 - `dbt_build` failed: nothing was published; the failing models/tests are in its log.
 - `export_open_data` failed: the warehouse was published but the open-data files are the
   previous night's; fix and re-run the day (re-running is safe).
+- Ingest tasks stuck in *scheduled*: their host's pool is missing or full — `airflow pools list`;
+  `python -m ingest pools` creates the pools from config/pipeline.yml (`pools`).
 - `report` is red when more feeds than `run.max_failed_feed_share` are missing.
 """
 
@@ -28,12 +31,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, TaskGroup, dag, get_current_context, task
 
-from ingest import run
+from ingest import pools, run
 
 PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
 SCHEDULE = run.nightly_schedule()  # config/pipeline.yml: cron and timezone
+HOST_POOLS = pools.host_pools()    # one Airflow pool per borough API host (config, YAML only)
 
 
 @dag(
@@ -65,19 +69,24 @@ def city_nightly():
         return run.resolve_data_day(logical_date, (params or {}).get("data_day"))
 
     @task
-    def plan_feeds(data_day: str, params=None) -> list[dict]:
-        return run.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
+    def plan_feeds(data_day: str, params=None) -> dict[str, list[dict]]:
+        plans = run.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
+        return pools.plans_by_pool(plans, [pool.name for pool in HOST_POOLS])
+
+    @task
+    def host_plans(plans: dict[str, list[dict]], pool: str) -> list[dict]:
+        return plans[pool]  # mapping needs a task's own return value, not a key of another's
 
     @task
     def plan_datasets() -> list[str]:
         return run.plan_datasets()
 
-    @task(map_index_template="{{ feed_label }}", max_active_tis_per_dagrun=8)
+    @task(map_index_template="{{ feed_label }}")
     def ingest_feed(feed: dict) -> list[dict]:
         get_current_context()["feed_label"] = feed["label"]
         return run.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"))
 
-    @task(map_index_template="{{ dataset }}")
+    @task(map_index_template="{{ dataset }}", trigger_rule="none_failed")  # a host with no feeds is skipped
     def validate(dataset: str, outcomes: list[dict]) -> list[dict]:
         get_current_context()["dataset"] = dataset
         return run.validate_dataset(dataset, outcomes)
@@ -103,8 +112,13 @@ def city_nightly():
         return run.summarise_run(data_day, load_summary, published, exported)
 
     data_day = resolve_data_day()
-    landed = ingest_feed.expand(feed=plan_feeds(data_day))
-    validated = validate.partial(outcomes=landed).expand(dataset=plan_datasets())
+    plans = plan_feeds(data_day)
+    with TaskGroup("ingest_feed", tooltip="one mapped task per borough API host, each in its host's pool"):
+        landed = [ingest_feed.override(task_id=pool.slug, pool=pool.name).expand(
+                      feed=host_plans.override(task_id=f"{pool.slug}_plans")(plans, pool.name))
+                  for pool in HOST_POOLS]
+    outcomes = landed[0].concat(*landed[1:])  # every host's outcomes, as one sequence
+    validated = validate.partial(outcomes=outcomes).expand(dataset=plan_datasets())
     loaded = load(validated)
     published = publish(dbt_build(loaded))
     report(data_day, loaded, published, export_open_data(published))

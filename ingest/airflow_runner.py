@@ -41,6 +41,9 @@ def load_dag(dag_id: str):
 
 def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: str = "Europe/London") -> str:
     """Run the DAG for one data day in this process; returns the run's final state."""
+    from ingest.pools import ensure_pools
+
+    ensure_pools()  # the host pools of the config this run sees (python -m ingest pools)
     dag = load_dag(dag_id)
     for task in dag.tasks:
         task.retries = 0

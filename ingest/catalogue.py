@@ -31,6 +31,7 @@ __all__ = [
     "RowCountHistory",
     "OpenData",
     "Publication",
+    "HostPools",
     "Catalogue",
     "load_catalogue",
     "read_yaml",
@@ -44,6 +45,7 @@ DEFAULT_API_BASE_URL = "http://127.0.0.1:8765"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,17 @@ class OpenData:
 
 
 @dataclass(frozen=True)
+class HostPools:
+    """Concurrent ingest tasks allowed per borough API host (one Airflow pool each, ingest/pools.py)."""
+
+    slots_per_host: int = 8
+    hosts: dict[str, int] = field(default_factory=dict)   # host name -> slots, overriding the default
+
+    def slots(self, host: str) -> int:
+        return self.hosts.get(host, self.slots_per_host)
+
+
+@dataclass(frozen=True)
 class Settings:
     """config/pipeline.yml: schedule, HTTP behaviour, thresholds."""
 
@@ -185,6 +198,7 @@ class Settings:
     row_count_history: RowCountHistory
     open_data: OpenData
     source_freshness: bool = True
+    pools: HostPools = field(default_factory=HostPools)
 
 
 @dataclass(frozen=True)
@@ -344,6 +358,7 @@ def _settings(data: dict, path: Path) -> Settings:
         row_count_history=_row_count_history(data, path),
         source_freshness=_need(run, "source_freshness", path, "run", bool),
         open_data=_open_data(data, path),
+        pools=_host_pools(data, path),
     )
 
 
@@ -374,6 +389,25 @@ def _open_data(data: dict, path: Path) -> OpenData:
     if not isinstance(exempt, list) or not all(isinstance(m, str) and _IDENTIFIER.match(m) for m in exempt):
         raise CatalogueError(f"{path}: open_data.exempt_metrics: expected a list of metric ids")
     return OpenData(min_cell_count=threshold, directory=directory, exempt_metrics=tuple(exempt))
+
+
+def _host_pools(data: dict, path: Path) -> HostPools:
+    """pools: {slots_per_host: N, hosts: {host name: N}}; every count at least 1."""
+    raw = _need(data, "pools", path, "top", dict)
+    default = _need(raw, "slots_per_host", path, "pools", int)
+    if default < 1:
+        raise CatalogueError(f"{path}: pools.slots_per_host: must be at least 1, got {default}")
+    hosts = raw.get("hosts") or {}
+    if not isinstance(hosts, dict):
+        raise CatalogueError(f"{path}: pools.hosts: expected a mapping of host name to slots")
+    for host, slots in hosts.items():
+        if not isinstance(host, str) or not _HOST.match(host):
+            raise CatalogueError(f"{path}: pools.hosts: {host!r} must be a bare lowercase host name such as "
+                                 f"data.camden.gov.uk (no scheme, port or path)")
+        if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
+            raise CatalogueError(f"{path}: pools.hosts.{host}: expected a whole number of slots, at least 1, "
+                                 f"got {slots!r}")
+    return HostPools(slots_per_host=default, hosts=dict(hosts))
 
 
 def _region(data: dict, path: Path) -> Region:

@@ -3,6 +3,7 @@
     nightly   run the city_nightly DAG with Airflow for recent data days, against the
               bundled sandbox unless --no-sandbox, then print the headline metrics
     headline  print the headline metrics of the published warehouse
+    pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
     sandbox   start the borough API sandbox on its own (demos, benchmarks)
 """
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                          help="use CITY_API_BASE_URL as it is instead of starting the sandbox")
     nightly.add_argument("--sandbox-scale", type=float, default=1.0)
     commands.add_parser("headline", help="print the published headline metrics")
+    commands.add_parser("pools", help="create or update one Airflow pool per borough API host")
     commands.add_parser("sandbox", help="start the borough API sandbox (see --help)", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "sandbox":
@@ -42,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         from ingest.headline import print_headline
         print_headline(data_paths())
         return 0
+    if args.command == "pools":
+        from ingest.pools import print_pools
+        return print_pools()
     return _nightly(args)
 
 

@@ -31,11 +31,12 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
-    """A migrated Airflow metadata database (SQLite) for DAG runs."""
+    """A migrated Airflow metadata database (SQLite) for DAG runs, with the host pools."""
     home = Path(os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
                    check=True, capture_output=True, env=os.environ.copy())
+    subprocess.run([sys.executable, "-m", "ingest", "pools"], check=True, capture_output=True, env=os.environ.copy())
     return home
 
 

@@ -52,3 +52,12 @@ def test_image_uses_the_pinned_airflow_python_and_requirements():
     assert base.group(1) == _pinned("apache-airflow")
     assert base.group(2) == "3.11"
     assert "-r /opt/city/requirements.txt" in dockerfile and "-c /opt/city/constraints.txt" in dockerfile
+
+
+def test_init_creates_the_host_pools_after_migrating():
+    """airflow-init migrates, then creates one pool per borough API host, before the scheduler starts."""
+    services = _compose_config()["services"]
+    command = " ".join(services["airflow-init"]["command"])
+    assert "airflow db migrate" in command and "python -m ingest pools" in command
+    assert command.index("airflow db migrate") < command.index("python -m ingest pools")
+    assert services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"

@@ -51,11 +51,12 @@ def test_nightly_runs_at_two_london_time_without_catchup(dagbag):
 
 
 def test_nightly_chain_and_mapping(dagbag):
-    """ingest is mapped per dataset x borough with a readable label, then validate, load, dbt, publish, export."""
+    """ingest is mapped per dataset x borough (in its host's pool) with a readable label, then validate, load, dbt, publish, export."""
     dag = dagbag.dags["city_nightly"]
-    ingest = dag.get_task("ingest_feed")
+    ingest = dag.get_task("ingest_feed.127_0_0_1")  # the sandbox serves every borough from one host
     assert ingest.map_index_template == "{{ feed_label }}"
-    chain = ["ingest_feed", "validate", "load", "dbt_build", "publish", "export_open_data", "report"]
+    assert ingest.pool == "borough_api__127_0_0_1"
+    chain = [ingest.task_id, "validate", "load", "dbt_build", "publish", "export_open_data", "report"]
     for upstream, downstream in zip(chain, chain[1:]):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     assert dag.get_task("report").trigger_rule == "all_done"

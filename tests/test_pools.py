@@ -1,0 +1,240 @@
+"""One Airflow pool per borough API host: config, the DAG's shape, the pools in Airflow, a real night.
+
+Mirrors Airflow's own example-DAG tests (DagBag, task attributes) and drives the real DAG
+with `dag.test` for the run. The sandbox serves every borough from one host, so a second
+host is made by pointing Camden at `localhost` while the rest stay on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from ingest.airflow_runner import run_dag_for_day_logged
+from ingest.catalogue import load_catalogue
+from ingest.errors import CatalogueError, IngestError
+from ingest.paths import REPO_ROOT, DataPaths
+from ingest.pools import host_pools, plans_by_pool
+
+DAGS_FOLDER = REPO_ROOT / "dags"
+DAY = date(2026, 11, 12)
+
+
+def _edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _two_host_config(target: Path, camden_base: str = "http://localhost:8765") -> Path:
+    """The real config with Camden on `localhost` (2 slots) and every other borough on 127.0.0.1."""
+    shutil.copytree(REPO_ROOT / "config", target)
+
+    def camden_elsewhere(region):
+        camden = next(a for a in region["areas"] if a["slug"] == "camden")
+        camden["portal"]["base_url"] = f"{camden_base}/camden"
+    _edit(target / "regions" / "london.yml", camden_elsewhere)
+    _edit(target / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 2}))
+    return target
+
+
+@pytest.fixture
+def two_hosts(tmp_path, monkeypatch) -> Path:
+    config = _two_host_config(tmp_path / "config")
+    monkeypatch.setenv("CITY_CONFIG_DIR", str(config))
+    monkeypatch.delenv("CITY_API_BASE_URL", raising=False)
+    return config
+
+
+def _dag(dag_id: str = "city_nightly"):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(DAGS_FOLDER))
+    assert bag.import_errors == {}
+    return bag.dags[dag_id]
+
+
+def _ingest_tasks(dag) -> dict[str, str]:
+    """Mapped ingest task id -> its pool."""
+    return {t.task_id: t.pool for t in dag.tasks if t.task_id.startswith("ingest_feed.") and t.is_mapped}
+
+
+# --- config ---------------------------------------------------------------------------------
+
+def test_the_sandbox_is_one_host_with_the_default_slots(monkeypatch):
+    """Every borough of the default config is served from 127.0.0.1, whatever the sandbox's port."""
+    monkeypatch.setenv("CITY_API_BASE_URL", "http://127.0.0.1:41234")
+    [pool] = host_pools()
+    assert (pool.name, pool.host, pool.slots, len(pool.boroughs)) == ("borough_api__127_0_0_1", "127.0.0.1", 8, 33)
+
+
+def test_two_hosts_give_two_pools_with_their_own_slots(two_hosts):
+    """Camden on localhost gets its own pool with its override; the other 32 share the default."""
+    pools = {p.name: (p.host, p.slots, len(p.boroughs)) for p in host_pools()}
+    assert pools == {"borough_api__127_0_0_1": ("127.0.0.1", 8, 32), "borough_api__localhost": ("localhost", 2, 1)}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda p: p.__setitem__("slots_per_host", 0), "pools.slots_per_host: must be at least 1"),
+    (lambda p: p.__setitem__("hosts", {"https://data.camden.gov.uk": 2}), "bare lowercase host name"),
+    (lambda p: p.__setitem__("hosts", {"localhost": "two"}), "pools.hosts.localhost: expected a whole number"),
+    (lambda p: p.pop("slots_per_host"), "pools: missing required key 'slots_per_host'"),
+])
+def test_bad_pool_settings_are_refused_naming_the_key(tmp_path, change, message):
+    """A mistake in pools: stops the catalogue load with the file, the key and what is wrong."""
+    config = tmp_path / "config"
+    shutil.copytree(REPO_ROOT / "config", config)
+    _edit(config / "pipeline.yml", lambda d: change(d["pools"]))
+    with pytest.raises(CatalogueError, match="pipeline.yml") as raised:
+        load_catalogue(config)
+    assert message in str(raised.value)
+
+
+# --- the plan split -------------------------------------------------------------------------
+
+def test_every_feed_is_planned_for_exactly_one_host(two_hosts):
+    """The night's plans split per pool: nothing lost, nothing twice, Camden's feeds on localhost."""
+    catalogue = load_catalogue()
+    plans = [{"feed_id": f.id, "label": f.label, "days": ["2026-11-12"]} for f in catalogue.feeds()]
+    split = plans_by_pool(plans, ["borough_api__127_0_0_1", "borough_api__localhost"])
+    ids = [p["feed_id"] for group in split.values() for p in group]
+    assert sorted(ids) == sorted(p["feed_id"] for p in plans)
+    assert {p["feed_id"].split("/")[1] for p in split["borough_api__localhost"]} == {"E09000007"}
+
+
+def test_a_host_without_feeds_tonight_gets_an_empty_list(two_hosts):
+    """Running for one borough leaves the other host's list empty (its task is skipped), not missing."""
+    feed = load_catalogue().feeds(areas=["camden"])[0]
+    split = plans_by_pool([{"feed_id": feed.id, "label": feed.label}],
+                          ["borough_api__127_0_0_1", "borough_api__localhost"])
+    assert split["borough_api__127_0_0_1"] == [] and len(split["borough_api__localhost"]) == 1
+
+
+def test_a_feed_whose_host_has_no_task_is_an_error_not_a_gap(two_hosts):
+    """Workers seeing another host than the DAG was parsed with must not drop feeds silently."""
+    feed = load_catalogue().feeds(areas=["camden"])[0]
+    with pytest.raises(IngestError, match="has no ingest task"):
+        plans_by_pool([{"feed_id": feed.id, "label": feed.label}], ["borough_api__127_0_0_1"])
+
+
+# --- the DAG --------------------------------------------------------------------------------
+
+def test_the_dag_has_one_ingest_task_in_the_sandbox_pool():
+    """Default config: one mapped ingest task, in the sandbox host's pool, readable labels."""
+    tasks = _ingest_tasks(_dag())
+    assert tasks == {"ingest_feed.127_0_0_1": "borough_api__127_0_0_1"}
+
+
+def test_two_hosts_give_two_ingest_tasks_each_in_its_pool_feeding_validate(two_hosts):
+    """One mapped ingest task per host with that host's pool; validate waits for both and tolerates a skip."""
+    dag = _dag()
+    tasks = _ingest_tasks(dag)
+    assert tasks == {"ingest_feed.127_0_0_1": "borough_api__127_0_0_1",
+                     "ingest_feed.localhost": "borough_api__localhost"}
+    validate = dag.get_task("validate")
+    assert set(tasks) <= validate.upstream_task_ids
+    assert validate.trigger_rule == "none_failed"
+    for task_id in tasks:
+        assert dag.get_task(task_id).map_index_template == "{{ feed_label }}"
+
+
+# --- the pools in Airflow -------------------------------------------------------------------
+
+def _airflow_pools() -> dict[str, tuple[int, str]]:
+    listed = subprocess.run([str(Path(sys.executable).with_name("airflow")), "pools", "list", "-o", "yaml"],
+                            check=True, capture_output=True, text=True)
+    return {p["pool"]: int(p["slots"]) for p in yaml.safe_load(listed.stdout)}
+
+
+def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two_hosts):
+    """`python -m ingest pools` creates each host's pool; re-running after a config change updates it."""
+    subprocess.run([sys.executable, "-m", "ingest", "pools"], check=True, capture_output=True, cwd=REPO_ROOT)
+    pools = _airflow_pools()
+    assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
+    _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
+    done = subprocess.run([sys.executable, "-m", "ingest", "pools"], check=True, capture_output=True, text=True,
+                          cwd=REPO_ROOT)
+    assert "borough_api__localhost: 3 slots" in done.stdout
+    assert _airflow_pools()["borough_api__localhost"] == 3
+
+
+# --- a real night with two hosts ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def two_host_nights(airflow_db, tmp_path_factory):
+    """The real DAG (dag.test) with two hosts: a full night, then a Camden-only night (127.0.0.1 idle)."""
+    from ingest.sandbox_process import SandboxProcess
+
+    base = tmp_path_factory.mktemp("pools")
+    paths = DataPaths(base / "data")
+    mp = pytest.MonkeyPatch()
+    try:
+        with SandboxProcess() as sandbox:
+            config = _two_host_config(base / "config", sandbox.url.replace("127.0.0.1", "localhost"))
+            mp.setenv("CITY_CONFIG_DIR", str(config))
+            mp.setenv("CITY_DATA_DIR", str(paths.root))
+            mp.setenv("CITY_API_BASE_URL", sandbox.url)
+            full = run_dag_for_day_logged("city_nightly", DAY, paths.root / "logs" / "full.log")
+            camden = run_dag_for_day_logged("city_nightly", date(2026, 11, 13), paths.root / "logs" / "camden.log",
+                                            {"boroughs": ["camden"]})
+        yield full, camden, paths, load_catalogue(config)
+    finally:
+        mp.undo()
+
+
+def _ingest_tis(data_day: str) -> dict[str, list[tuple[str, str]]]:
+    """Ingest task instances of the run for a data day: task id -> [(state, pool)]."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        runs = [r for r in session.scalars(select(DagRun).where(DagRun.dag_id == "city_nightly"))
+                if (r.conf or {}).get("data_day") == data_day]
+        tis = session.scalars(select(TaskInstance).where(TaskInstance.run_id == runs[-1].run_id,
+                                                         TaskInstance.task_id.like("ingest_feed.%"),
+                                                         ~TaskInstance.task_id.like("%_plans"))).all()
+        found: dict[str, list[tuple[str, str]]] = {}
+        for ti in tis:
+            found.setdefault(ti.task_id, []).append((str(getattr(ti.state, "value", ti.state)), ti.pool))
+        return found
+
+
+@pytest.mark.e2e
+def test_a_two_host_night_ingests_every_feed_exactly_once(two_host_nights):
+    """Each host's task fetches its own feeds in its pool; load records every feed of the day once."""
+    full, _, paths, catalogue = two_host_nights
+    assert full == "success"
+    tis = _ingest_tis(DAY.isoformat())
+    datasets = len(catalogue.datasets)
+    assert sorted(tis["ingest_feed.localhost"]) == [("success", "borough_api__localhost")] * datasets
+    assert sorted(tis["ingest_feed.127_0_0_1"]) == [("success", "borough_api__127_0_0_1")] * (32 * datasets)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        batches = con.execute("select dataset || '/' || borough_code, count(*) from audit.batches "
+                              "where data_day = ? group by 1", [DAY]).fetchall()
+        loaded = con.execute("select count(*) from raw.feed_partitions where data_day = ?", [DAY]).fetchone()[0]
+    assert sorted(feed for feed, _ in batches) == sorted(f.id for f in catalogue.feeds())
+    assert all(count == 1 for _, count in batches)
+    assert loaded == len(catalogue.feeds())
+
+
+@pytest.mark.e2e
+def test_a_host_with_nothing_to_fetch_is_skipped_and_the_night_still_loads(two_host_nights):
+    """A Camden-only night: 127.0.0.1's task is skipped, validate and load still see Camden's outcomes."""
+    _, camden, paths, catalogue = two_host_nights
+    assert camden == "success"
+    tis = _ingest_tis("2026-11-13")
+    assert [state for state, _ in tis["ingest_feed.127_0_0_1"]] == ["skipped"]
+    assert [state for state, _ in tis["ingest_feed.localhost"]] == ["success"] * len(catalogue.datasets)
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        loaded = con.execute("select borough_code, count(*) from raw.feed_partitions where data_day = '2026-11-13' "
+                             "group by 1").fetchall()
+    assert loaded == [("E09000007", len(catalogue.datasets))]
