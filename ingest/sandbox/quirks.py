@@ -37,7 +37,7 @@ __all__ = [
 NUMBER_MODES = ("native", "strings", "thousands")
 NULL_MARKERS = (None, "", "n/a", "-", ".")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
-_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding")
+_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding", "supports_pagination")
 _TEXT_ONLY = ("socrata", "open311")      # every value a string, nulls not written as markers
 
 
@@ -49,6 +49,7 @@ class Quirk:
     numbers: str = "native"
     null_marker: str | None = None
     encoding: str = "utf-8"             # bulk CSV files only
+    supports_pagination: bool = True    # ArcGIS only: False is a 10.2-era server (no resultOffset)
 
 
 _GSS_CODE = re.compile(r"^[EWSN][0-9]{8}$")
@@ -92,6 +93,8 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path) -> dict[str, Qui
             merged["null_marker"] = None
         if area.portal.protocol == "arcgis" and own.get("null_marker") is not None:
             raise CatalogueError(f"{where}.null_marker: ArcGIS fields are typed; a missing value is null")
+        if "supports_pagination" in own and "arcgis" not in area.protocols:
+            raise CatalogueError(f"{where}.supports_pagination: only an ArcGIS portal can lack pagination")
         if own.get("encoding") and area.portal.protocol != "bulk_csv":
             raise CatalogueError(f"{where}.encoding: only a bulk_csv portal publishes files in an encoding")
         quirks[area.code] = Quirk(**merged)
@@ -114,6 +117,8 @@ def _checked(raw: Any, path: Path, where: str) -> dict:
         )
     if "encoding" in raw and raw["encoding"] not in ENCODINGS:
         raise CatalogueError(f"{path}: {where}.encoding: {raw['encoding']!r} is not one of {list(ENCODINGS)}")
+    if "supports_pagination" in raw and not isinstance(raw["supports_pagination"], bool):
+        raise CatalogueError(f"{path}: {where}.supports_pagination: expected true or false")
     if "borough_label" in raw and not isinstance(raw["borough_label"], str):
         raise CatalogueError(f"{path}: {where}.borough_label: expected a string")
     return dict(raw)
