@@ -127,13 +127,24 @@ def backoff_s(session: requests.Session, url: str, attempt: int) -> float:
 
 def _unanswered(exc: BaseException, session: requests.Session, url: str, timeout) -> str:
     """What happened to a request that got no answer: a timeout says which limit it hit."""
-    cause = _root_cause(exc)
     tries = session.get_adapter(url).max_retries.total + 1
-    if "Read timed out" in cause:
+    kinds = {type(e).__name__ for e in _chain(exc)}
+    if "ReadTimeoutError" in kinds or "ReadTimeout" in kinds:
         return f"timed out: no response within read_timeout_s={timeout[1]} s, {tries} tries"
-    if "timed out" in cause.lower():
+    if "ConnectTimeoutError" in kinds or "ConnectTimeout" in kinds:
         return f"timed out: no connection within connect_timeout_s={timeout[0]} s, {tries} tries"
-    return f"could not connect or read ({tries} tries): {cause}"
+    return f"could not connect or read ({tries} tries): {_root_cause(exc)}"
+
+
+def _chain(exc: BaseException):
+    """The exception and every cause behind it, outermost first (requests wraps urllib3 wraps socket)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        reason = getattr(exc, "reason", None)
+        exc = exc.__cause__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None) \
+            or (reason if isinstance(reason, BaseException) else None)
 
 
 def _root_cause(exc: BaseException) -> str:

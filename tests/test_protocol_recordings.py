@@ -267,6 +267,7 @@ def test_arcgis_ids_only_answers_are_read_exactly(name, count, first, last):
     ids = ArcGisFeatureServer().object_ids(payload)
     assert len(ids) == count and (ids[0], ids[-1]) == (first, last)
     assert ArcGisFeatureServer().records(payload, "http://x") == []
+    assert ArcGisFeatureServer().object_ids({**payload, "objectIds": None}) == []   # no match: null
 
 
 def test_arcgis_without_pagination_is_paged_by_object_ids():
