@@ -239,14 +239,27 @@ def test_arcgis_without_pagination_is_paged_by_object_ids(catalogue, data_dir, s
     assert not any("resultOffset" in p for p in paths)
 
 
-@pytest.mark.parametrize("protocol", sorted(PROTOCOL_CLASSES))
-def test_a_read_timeout_is_retried_then_succeeds(catalogue, data_dir, sandbox, protocol):
-    """One response slower than read_timeout_s is given up on and asked again; the feed lands whole."""
-    area = _area(catalogue, protocol)
-    add_fault(sandbox, kind="slow", delay_s=1.0, borough=area.slug, dataset="service_requests", times=1)
-    batch = _fetch(catalogue, area, data_dir, SLOW_HTTP)
+TRANSIENT = {   # fault armed -> session it is tried with, and the faults the first requests met
+    "read_timeout": ({"kind": "slow", "delay_s": 1.0, "times": 1}, SLOW_HTTP, [["slow"], []]),
+    "reset": ({"kind": "reset", "times": 2}, FAST_HTTP, [["reset"], ["reset"], []]),
+}
+
+
+def _lands_whole(catalogue, area, data_dir, http=FAST_HTTP):
+    """Fetch the area's service requests; every row of the truth must have landed."""
+    batch = _fetch(catalogue, area, data_dir, http)
     assert batch.row_count == len(_truth(catalogue, "service_requests", area))
-    assert [r["faults"] for r in request_log(sandbox)][:2] == [["slow"], []]
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOL_CLASSES))
+@pytest.mark.parametrize("failure", sorted(TRANSIENT))
+def test_a_timeout_or_reset_is_retried_then_succeeds(catalogue, data_dir, sandbox, protocol, failure):
+    """A response slower than read_timeout_s, or a connection reset without an answer, is asked again."""
+    fault, http, met = TRANSIENT[failure]
+    area = _area(catalogue, protocol)
+    add_fault(sandbox, **fault, borough=area.slug, dataset="service_requests")
+    _lands_whole(catalogue, area, data_dir, http)
+    assert [r["faults"] for r in request_log(sandbox)][:len(met)] == met
 
 
 def test_a_portal_that_never_answers_in_time_fails_clearly(catalogue, data_dir, sandbox):
@@ -260,17 +273,8 @@ def test_a_portal_that_never_answers_in_time_fails_clearly(catalogue, data_dir, 
     assert _nothing_landed(data_dir, area)
 
 
-@pytest.mark.parametrize("protocol", sorted(PROTOCOL_CLASSES))
-def test_a_connection_reset_is_retried_then_succeeds(catalogue, data_dir, sandbox, protocol):
-    """The server resets the connection twice without answering; the third try lands the feed."""
-    area = _area(catalogue, protocol)
-    add_fault(sandbox, kind="reset", borough=area.slug, dataset="service_requests", times=2)
-    batch = _fetch(catalogue, area, data_dir)
-    assert batch.row_count == len(_truth(catalogue, "service_requests", area))
-    assert [r["faults"] for r in request_log(sandbox)][:3] == [["reset"], ["reset"], []]
-
-
 def test_a_connection_reset_every_time_fails_clearly(catalogue, data_dir, sandbox):
+    """Every try is reset: a transient error naming the borough, after the session's retries; nothing landed."""
     area = _area(catalogue, "socrata")
     add_fault(sandbox, kind="reset", borough=area.slug, dataset="service_requests")
     with pytest.raises(RetriableFetchError, match="reset") as error:
@@ -284,8 +288,7 @@ def test_an_empty_page_mid_feed_is_asked_again(catalogue, data_dir, sandbox, var
     """A later page comes back empty once while more are due: it is asked again, and every row lands."""
     area = _countable_area(catalogue, variant)
     add_fault(sandbox, kind="empty_page", borough=area.slug, dataset="service_requests", times=1)
-    batch = _fetch(catalogue, area, data_dir)
-    assert batch.row_count == len(_truth(catalogue, "service_requests", area))
+    _lands_whole(catalogue, area, data_dir)
     assert ["empty_page"] in [r["faults"] for r in request_log(sandbox)]
 
 
