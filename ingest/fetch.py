@@ -32,7 +32,8 @@ def fetch_feed(
 
     A file the server says is unchanged (304) whose day was already landed from that
     same file keeps its landed batch: nothing new is written, the load sees the batch
-    it already loaded.
+    it already loaded. What the portal says about the dataset (CKAN package_show) is
+    asked once the pages are in, so a feed that fails costs no extra request.
     """
     protocol = protocol_for(feed.portal.protocol)
     session = session or build_session(catalogue.settings.http)
@@ -52,7 +53,8 @@ def fetch_feed(
                 log.info("%s for %s: file unchanged, keeping batch %s", feed.label, day, previous.batch_id)
                 return previous
         chained = pages if first is None else itertools.chain([first], pages)
-        batch = land_pages(landing_root, feed, day, protocol.name, chained)
+        batch = land_pages(landing_root, feed, day, protocol.name, chained,
+                           source_metadata=lambda: protocol.source_metadata(session, feed))
     except FetchError as exc:
         raise exc.located(dataset=feed.dataset.id, borough=feed.area.name) from None
     log.info("landed %s for %s: %d rows in %s", feed.label, day, batch.row_count, batch.path)

@@ -19,7 +19,7 @@ from urllib3.util.retry import Retry
 
 from ingest.errors import FatalFetchError, RetriableFetchError
 
-__all__ = ["Response", "build_session", "get_json", "get_body", "TRANSIENT_STATUSES"]
+__all__ = ["Response", "build_session", "get_json", "get_body", "backoff_s", "TRANSIENT_STATUSES"]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 BODY_RETRIES = 2  # a connection broken while the body streams in (after urllib3's reach)
@@ -90,7 +90,7 @@ def get_body(session: requests.Session, url: str, params: dict[str, Any],
     except requests.exceptions.RetryError as exc:
         raise RetriableFetchError(f"still failing after retries: {_root_cause(exc)}", url=shown_url) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise RetriableFetchError(f"could not connect or read: {_root_cause(exc)}", url=shown_url) from None
+        raise RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url) from None
     except requests.exceptions.RequestException as exc:
         raise FatalFetchError(f"request failed: {exc}", url=shown_url) from None
     body = reply.content
@@ -109,15 +109,42 @@ def _get_whole_body(session: requests.Session, url: str, params: dict[str, Any],
     urllib3's Retry covers everything up to the response headers; a reset while the body
     streams in happens after it, so that one case is retried here, with the session's backoff.
     """
-    backoff = session.get_adapter(url).max_retries.backoff_factor
     for attempt in range(BODY_RETRIES + 1):
         try:
             return session.get(url, params=params, timeout=timeout, headers=headers)
         except requests.exceptions.ChunkedEncodingError:
             if attempt == BODY_RETRIES:
                 raise
-            time.sleep(backoff * 2 ** attempt)
+            time.sleep(backoff_s(session, url, attempt))
     raise AssertionError("unreachable")
+
+
+def backoff_s(session: requests.Session, url: str, attempt: int) -> float:
+    """The session's backoff before try `attempt + 2`, for retries made above urllib3."""
+    retry = session.get_adapter(url).max_retries
+    return min(retry.backoff_factor * 2 ** attempt, retry.backoff_max)
+
+
+def _unanswered(exc: BaseException, session: requests.Session, url: str, timeout) -> str:
+    """What happened to a request that got no answer: a timeout says which limit it hit."""
+    tries = session.get_adapter(url).max_retries.total + 1
+    kinds = {type(e).__name__ for e in _chain(exc)}
+    if "ReadTimeoutError" in kinds or "ReadTimeout" in kinds:
+        return f"timed out: no response within read_timeout_s={timeout[1]} s, {tries} tries"
+    if "ConnectTimeoutError" in kinds or "ConnectTimeout" in kinds:
+        return f"timed out: no connection within connect_timeout_s={timeout[0]} s, {tries} tries"
+    return f"could not connect or read ({tries} tries): {_root_cause(exc)}"
+
+
+def _chain(exc: BaseException):
+    """The exception and every cause behind it, outermost first (requests wraps urllib3 wraps socket)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        reason = getattr(exc, "reason", None)
+        exc = exc.__cause__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None) \
+            or (reason if isinstance(reason, BaseException) else None)
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -6,7 +6,9 @@ One batch per fetch of one feed (dataset x borough) for one data day:
                              to its kept download in <borough code>/_downloads/)
         records.jsonl        the records found in them, one JSON object a line (exact
                              duplicates served twice are kept once; the manifest counts them)
-        manifest.json        source URLs, fetched-at, rows, sha256 of every file
+        manifest.json        source URLs, fetched-at, rows, sha256 of every file, and
+                             `source_metadata`: what the portal says about the dataset
+                             (title, licence, last modified; null where the protocol has none)
 A batch is written into a hidden temporary folder and renamed into place once complete,
 so a crash never leaves half a batch; files are made read-only. Re-fetching a day adds a
 new batch beside the old one; nothing is ever overwritten, so any day can be replayed.
@@ -22,7 +24,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ingest.catalogue import Feed
 from ingest.protocols.base import Page
@@ -58,8 +60,13 @@ def batch_dir(landing_root: Path, dataset: str, borough_code: str, data_day: str
     return landing_root / dataset / borough_code / data_day
 
 
-def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: Iterable[Page]) -> LandedBatch:
-    """Write every page and the manifest, then rename the batch into place atomically."""
+def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: Iterable[Page],
+               source_metadata: Callable[[], dict[str, Any] | None] | None = None) -> LandedBatch:
+    """Write every page and the manifest, then rename the batch into place atomically.
+
+    `source_metadata` is called once every page is in (asked of the portal only for a
+    feed that paged to the end); its answer goes into the manifest.
+    """
     started = datetime.now(timezone.utc)
     batch_id = f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
     final = batch_dir(landing_root, feed.dataset.id, feed.area.code, day.isoformat()) / batch_id
@@ -100,6 +107,7 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
             "exact_duplicates_dropped": duplicates,
             "records_file": {"file": RECORDS, "sha256": _sha256(staging / RECORDS)},
             "pages": page_entries,
+            "source_metadata": source_metadata() if source_metadata else None,
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         for item in staging.iterdir():

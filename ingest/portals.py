@@ -5,6 +5,10 @@ borough has one default portal; a dataset may be published elsewhere (Open311 fo
 service requests only), so `portal.datasets.<id>` overrides it per dataset. Protocols
 with fixed vocabularies (Open311 calls `request_ref` `service_request_id`) declare the
 mapping once per dataset in datasets.yml `wire.<protocol>`, never in code.
+
+Two protocol options: `paging` (arcgis: `auto` reads the layer's metadata,
+`offset` or `object_ids` overrides it for a server whose metadata is wrong) and
+`package` (ckan, per dataset: the package_show id when it is not the resource id).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ingest.errors import CatalogueError
 __all__ = [
     "PROTOCOLS",
     "PROTOCOL_DATE_FORMATS",
+    "PAGING_CHOICES",
     "SPECIAL_DATE_FORMATS",
     "WIRE_MAP_REQUIRED",
     "Portal",
@@ -34,6 +39,8 @@ SPECIAL_DATE_FORMATS = tuple(PROTOCOL_DATE_FORMATS.values())
 # Protocols that publish their own field names, so a dataset needs a declared mapping.
 WIRE_MAP_REQUIRED = ("open311",)
 _STRFTIME = re.compile(r"%[Yy]")
+# Protocols whose paging can be chosen per portal, and the choices (the first is the default).
+PAGING_CHOICES = {"arcgis": ("auto", "offset", "object_ids")}
 
 
 @dataclass(frozen=True)
@@ -42,12 +49,16 @@ class Portal:
 
     `date_format` is a strftime pattern, or `epoch_ms` (ArcGIS) / `iso8601` (Open311);
     `timezone` is the one a wire timestamp is read in to find its data day.
+    `paging` is None for protocols with one way to page (see PAGING_CHOICES);
+    `package` is the CKAN package a dataset's resource belongs to (None: the resource id).
     """
 
     protocol: str
     base_url: str
     date_format: str
     timezone: str = "Europe/London"
+    paging: str | None = None
+    package: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
     """One `portal` block (or a per-dataset override inheriting from `parent`)."""
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: {where}: expected a mapping with protocol, base_url, date_format")
-    unknown = set(raw) - {"protocol", "base_url", "date_format", "timezone", "datasets"}
+    unknown = set(raw) - {"protocol", "base_url", "date_format", "timezone", "datasets", "paging", "package"}
     if unknown:
         raise CatalogueError(f"{path}: {where}: unknown keys {sorted(unknown)}")
     protocol = raw.get("protocol") or (parent.protocol if parent else None)
@@ -89,7 +100,35 @@ def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
         raise CatalogueError(f"{path}: {where}.date_format: {date_format!r} is not a strftime pattern with a "
                              f"year; {list(SPECIAL_DATE_FORMATS)} belong to {sorted(PROTOCOL_DATE_FORMATS)}")
     zone = raw.get("timezone", parent.timezone if parent else timezone)
-    return Portal(protocol=protocol, base_url=expand(base_url), date_format=date_format, timezone=zone)
+    inherited = parent.paging if parent and parent.protocol == protocol else None
+    return Portal(protocol=protocol, base_url=expand(base_url), date_format=date_format, timezone=zone,
+                  paging=_paging(raw.get("paging", inherited), protocol, path, where),
+                  package=_package(raw.get("package"), protocol, parent, path, where))
+
+
+def _paging(value: Any, protocol: str, path: Path, where: str) -> str | None:
+    choices = PAGING_CHOICES.get(protocol)
+    if choices is None:
+        if value is not None:
+            raise CatalogueError(f"{path}: {where}.paging: {protocol} pages one way only; "
+                                 f"paging is chosen for {sorted(PAGING_CHOICES)} portals")
+        return None
+    if value is None:
+        return choices[0]
+    if value not in choices:
+        raise CatalogueError(f"{path}: {where}.paging: {value!r} is not one of {list(choices)}")
+    return value
+
+
+def _package(value: Any, protocol: str, parent: Portal | None, path: Path, where: str) -> str | None:
+    if value is None:
+        return None
+    if protocol != "ckan" or parent is None:
+        raise CatalogueError(f"{path}: {where}.package: only a ckan portal's per-dataset entry "
+                             f"(portal.datasets.<dataset>) names the package of its resource")
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogueError(f"{path}: {where}.package: expected the package's name or id, got {value!r}")
+    return value
 
 
 def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> dict[str, WireMap]:

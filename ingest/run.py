@@ -185,6 +185,7 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
 def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
     from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
+    from ingest.source_metadata import write_source_metadata
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -221,6 +222,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
             elif outcome["status"] == "not_published":
                 summary["not_published"].append(_line(outcome, ["not published by its due day"]))
             record_batch(con, outcome, run_id, validation)
+        write_source_metadata(con, outcomes)
     # The data day is the latest day of the daily feeds; their earlier days are catch-up
     # and late data; monthly and quarterly feeds fetch the periods they owe.
     daily = [o for o in outcomes if not catalogue.dataset(o["dataset"]).periodic]

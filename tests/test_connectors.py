@@ -200,3 +200,181 @@ def test_a_connection_that_keeps_dropping_fails_clearly(catalogue, data_dir, san
                    build_session(FAST_HTTP))
     assert area.name in str(error.value)
     assert latest_batch(data_dir.landing, "road_casualties", area.code, DAY.isoformat()) is None
+
+
+# --- servers without pagination, timeouts, resets, empty and repeated pages --------------
+
+SLOW_HTTP = FAST_HTTP | {"read_timeout_s": 0.3}
+NO_PAGING = "hounslow"      # config/sandbox.yml: a 10.2-era ArcGIS server (supports_pagination: false)
+# Boroughs whose protocol can tell an empty page from the end: a total (CKAN), a count (Socrata,
+# ArcGIS returnCountOnly) or an id list (ArcGIS without pagination). Open311 has none of these.
+COUNTABLE = {"ckan": None, "socrata": None, "arcgis": None, "arcgis-object-ids": NO_PAGING}
+
+
+def _countable_area(catalogue, variant):
+    slug = COUNTABLE[variant]
+    return catalogue.area(slug) if slug else _area(catalogue, variant)
+
+
+def _fetch(catalogue, area, data_dir, http=FAST_HTTP, dataset="service_requests"):
+    return fetch_feed(_small_pages(catalogue), catalogue.feed(f"{dataset}/{area.code}"), DAY, data_dir.landing,
+                      build_session(http))
+
+
+def _nothing_landed(data_dir, area, dataset="service_requests"):
+    return latest_batch(data_dir.landing, dataset, area.code, DAY.isoformat()) is None
+
+
+def test_arcgis_without_pagination_is_paged_by_object_ids(catalogue, data_dir, sandbox):
+    """The 10.2-style borough's layer declares no pagination: ids first, then objectIds chunks, all rows."""
+    area = catalogue.area(NO_PAGING)
+    batch = _fetch(catalogue, area, data_dir)
+    truth = _truth(catalogue, "service_requests", area)
+    assert batch.row_count == len(truth) > 14
+    manifest = json.loads((batch.records_path.parent / "manifest.json").read_text())
+    assert [p["records"] for p in manifest["pages"]][0] == 0 and manifest["pages"][0]["reported_total"] == len(truth)
+    assert len(manifest["pages"]) == 1 + math.ceil(len(truth) / 7)
+    paths = [r["path"] for r in request_log(sandbox)]
+    assert "returnIdsOnly=true" in paths[1] and all("objectIds=" in p for p in paths[2:])
+    assert not any("resultOffset" in p for p in paths)
+
+
+TRANSIENT = {   # fault armed -> session it is tried with, and the faults the first requests met
+    "read_timeout": ({"kind": "slow", "delay_s": 1.0, "times": 1}, SLOW_HTTP, [["slow"], []]),
+    "reset": ({"kind": "reset", "times": 2}, FAST_HTTP, [["reset"], ["reset"], []]),
+}
+
+
+def _lands_whole(catalogue, area, data_dir, http=FAST_HTTP):
+    """Fetch the area's service requests; every row of the truth must have landed."""
+    batch = _fetch(catalogue, area, data_dir, http)
+    assert batch.row_count == len(_truth(catalogue, "service_requests", area))
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOL_CLASSES))
+@pytest.mark.parametrize("failure", sorted(TRANSIENT))
+def test_a_timeout_or_reset_is_retried_then_succeeds(catalogue, data_dir, sandbox, protocol, failure):
+    """A response slower than read_timeout_s, or a connection reset without an answer, is asked again."""
+    fault, http, met = TRANSIENT[failure]
+    area = _area(catalogue, protocol)
+    add_fault(sandbox, **fault, borough=area.slug, dataset="service_requests")
+    _lands_whole(catalogue, area, data_dir, http)
+    assert [r["faults"] for r in request_log(sandbox)][:len(met)] == met
+
+
+def test_a_portal_that_never_answers_in_time_fails_clearly(catalogue, data_dir, sandbox):
+    """Every try times out: a transient error naming dataset, borough and the limit hit; nothing landed."""
+    area = _area(catalogue, "ckan")
+    add_fault(sandbox, kind="slow", delay_s=1.0, borough=area.slug, dataset="service_requests")
+    with pytest.raises(RetriableFetchError, match=r"timed out: no response within read_timeout_s=0.3 s, 4 tries"
+                       ) as error:
+        _fetch(catalogue, area, data_dir, SLOW_HTTP)
+    assert str(error.value).startswith(f"service_requests from {area.name} failed")
+    assert _nothing_landed(data_dir, area)
+
+
+def test_a_connection_reset_every_time_fails_clearly(catalogue, data_dir, sandbox):
+    """Every try is reset: a transient error naming the borough, after the session's retries; nothing landed."""
+    area = _area(catalogue, "socrata")
+    add_fault(sandbox, kind="reset", borough=area.slug, dataset="service_requests")
+    with pytest.raises(RetriableFetchError, match="reset") as error:
+        _fetch(catalogue, area, data_dir)
+    assert area.name in str(error.value) and _nothing_landed(data_dir, area)
+    assert len(request_log(sandbox)) == FAST_HTTP["retries"] + 1
+
+
+@pytest.mark.parametrize("variant", sorted(COUNTABLE))
+def test_an_empty_page_mid_feed_is_asked_again(catalogue, data_dir, sandbox, variant):
+    """A later page comes back empty once while more are due: it is asked again, and every row lands."""
+    area = _countable_area(catalogue, variant)
+    add_fault(sandbox, kind="empty_page", borough=area.slug, dataset="service_requests", times=1)
+    _lands_whole(catalogue, area, data_dir)
+    assert ["empty_page"] in [r["faults"] for r in request_log(sandbox)]
+
+
+@pytest.mark.parametrize("variant", sorted(COUNTABLE))
+def test_a_page_that_stays_empty_fails_rather_than_land_part_of_the_feed(catalogue, data_dir, sandbox, variant):
+    """A later page stays empty though more are due: a transient error, and no partial batch is landed."""
+    area = _countable_area(catalogue, variant)
+    add_fault(sandbox, kind="empty_page", borough=area.slug, dataset="service_requests")
+    with pytest.raises(RetriableFetchError, match=r"page \d came back empty 3 times although the server says "
+                                                  r"\d+ more records are due") as error:
+        _fetch(catalogue, area, data_dir)
+    assert str(error.value).startswith(f"service_requests from {area.name} failed")
+    assert _nothing_landed(data_dir, area)
+    assert [r["faults"] for r in request_log(sandbox)].count(["empty_page"]) == 3
+
+
+def test_an_empty_last_page_after_a_full_one_is_the_end(catalogue, data_dir, sandbox):
+    """Socrata: a day of exactly one full page ends on an empty page; the count confirms it, nothing is re-asked."""
+    area = _area(catalogue, "socrata")
+    rows = len(_truth(catalogue, "service_requests", area))
+    batch = fetch_feed(_small_pages(catalogue, size=rows), catalogue.feed(f"service_requests/{area.code}"),
+                       DAY, data_dir.landing, build_session(FAST_HTTP))
+    assert batch.row_count == rows
+    paths = [r["path"] for r in request_log(sandbox)]
+    assert len(paths) == 3 and "%24offset=0" in paths[0] and f"%24offset={rows}" in paths[1]
+    assert "%24select=count" in paths[2]
+
+
+@pytest.mark.parametrize("protocol", ["ckan", "socrata", "arcgis", "open311"])
+def test_a_page_that_repeats_the_previous_one_is_refused(catalogue, data_dir, sandbox, protocol):
+    """The server ignores the offset and sends page 1 again: refused at once, never looped on or landed."""
+    area = _area(catalogue, protocol)
+    add_fault(sandbox, kind="repeat_page", borough=area.slug, dataset="service_requests")
+    with pytest.raises(FatalFetchError, match="page 2 repeats the previous page") as error:
+        _fetch(catalogue, area, data_dir)
+    assert area.name in str(error.value) and _nothing_landed(data_dir, area)
+    assert [r["faults"] for r in request_log(sandbox)].count(["repeat_page"]) == 1
+
+
+def test_ckan_package_show_is_recorded_in_the_manifest(catalogue, data_dir, sandbox):
+    """After the pages, one package_show: title, licence and last modified go into the manifest."""
+    area = _area(catalogue, "ckan")
+    batch = _fetch(catalogue, area, data_dir)
+    said = json.loads((batch.records_path.parent / "manifest.json").read_text())["source_metadata"]
+    assert said["title"] == f"{catalogue.dataset('service_requests').title} ({area.name})"
+    assert said["licence"] == "UK Open Government Licence (OGL)" and said["resource_id"] == "service-requests"
+    assert said["metadata_modified"] == said["resource_last_modified"] and "error" not in said
+    paths = [r["path"] for r in request_log(sandbox)]
+    assert sum("package_show" in p for p in paths) == 1 and "package_show" in paths[-1]
+
+
+def test_a_failed_package_show_lands_the_data_and_says_why(catalogue, data_dir, sandbox):
+    """package_show for a package the portal does not have: the feed lands, the manifest says what failed."""
+    area = _area(catalogue, "ckan")
+    feed = catalogue.feed(f"service_requests/{area.code}")
+    wrong = replace(feed.area, dataset_portals={"service_requests": replace(area.portal, package="no-such-package")})
+    batch = fetch_feed(catalogue, replace(feed, area=wrong), DAY, data_dir.landing, build_session(FAST_HTTP))
+    assert batch.row_count == len(_truth(catalogue, "service_requests", area))
+    said = json.loads((batch.records_path.parent / "manifest.json").read_text())["source_metadata"]
+    assert said["error"].startswith("HTTP 404") and "id=no-such-package" in said["url"]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"protocol": "arcgis", "base_url": "x", "paging": "cursor"}, r"paging: 'cursor' is not one of \['auto'"),
+    ({"protocol": "ckan", "base_url": "x", "date_format": "%Y", "paging": "offset"}, "ckan pages one way only"),
+    ({"protocol": "ckan", "base_url": "x", "date_format": "%Y", "package": "p"}, "per-dataset entry"),
+])
+def test_portal_paging_and_package_are_validated(raw, message):
+    """A wrong paging choice, or a package outside a CKAN dataset entry, stops the config load."""
+    from pathlib import Path
+
+    from ingest.errors import CatalogueError
+    from ingest.portals import parse_portal
+
+    with pytest.raises(CatalogueError, match=message):
+        parse_portal(raw, Path("london.yml"), "areas[0].portal", str, "Europe/London")
+
+
+def test_portal_paging_defaults_to_the_layer_and_package_to_the_resource():
+    from pathlib import Path
+
+    from ingest.portals import parse_portal
+
+    arcgis = parse_portal({"protocol": "arcgis", "base_url": "x"}, Path("l.yml"), "p", str, "Europe/London")
+    ckan = parse_portal({"protocol": "ckan", "base_url": "x", "date_format": "%Y"}, Path("l.yml"), "p", str,
+                        "Europe/London")
+    entry = parse_portal({"package": "road-casualties-2026"}, Path("l.yml"), "p.datasets.d", str,
+                         "Europe/London", parent=ckan)
+    assert (arcgis.paging, ckan.paging, ckan.package, entry.package) == ("auto", None, None, "road-casualties-2026")

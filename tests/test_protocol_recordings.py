@@ -5,6 +5,8 @@ one query parameter (the offset), so paging decisions are made on what real CKAN
 Socrata and ArcGIS servers actually sent (tests/fixtures/SOURCES.md): `_links.next` on
 the last page, a total that drifts between recordings, bare arrays of strings,
 `exceededTransferLimit` with zero features, and errors that arrive with HTTP 200.
+Requests that are not pages (an ArcGIS layer description, a count or an id list, CKAN
+package_show) are answered from `routes`, keyed by what the request asks for.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from ingest.catalogue import Feed, Portal, load_catalogue
-from ingest.errors import FatalFetchError
+from ingest.errors import FatalFetchError, RetriableFetchError
 from ingest.http import build_session
 from ingest.protocols import protocol_for
+from ingest.protocols.arcgis import ArcGisFeatureServer, layer_paging
 
 API = Path(__file__).resolve().parent / "fixtures" / "api"
 DAY = date(2026, 11, 10)
@@ -31,18 +34,34 @@ HTTP = {"connect_timeout_s": 2, "read_timeout_s": 10, "retries": 0, "backoff_fac
 CATALOGUE = load_catalogue()
 
 
-class Replay:
-    """Serves recorded bodies: {value of `param`: (status, body)}; anything else is a 404."""
+def route(path: str, query: dict[str, str]) -> str | None:
+    """What a request that is no page asks for: layer, returnCountOnly, returnIdsOnly, package_show."""
+    if path.endswith("/FeatureServer/0"):
+        return "layer"
+    if path.endswith("/package_show"):
+        return "package_show"
+    return next((flag for flag in ("returnCountOnly", "returnIdsOnly") if query.get(flag) == "true"), None)
 
-    def __init__(self, param: str, bodies: dict[str, tuple[int, bytes]]):
+
+class Replay:
+    """Serves recorded bodies: {value of `param`: (status, body)}, and `routes` for requests
+    that are no page (see route()); anything else is a 404."""
+
+    def __init__(self, param: str, bodies: dict[str, tuple[int, bytes]],
+                 routes: dict[str, tuple[int, bytes]] | None = None):
         self.param, self.bodies, self.requests = param, bodies, []
+        self.routes = {"layer": (200, recorded("arcgis", "koop_layer.json")), **(routes or {})}
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                query = dict(parse_qsl(urlsplit(self.path).query))
-                replay.requests.append(query)
-                status, body = replay.bodies.get(query.get(replay.param, "0"), (404, b'{"error": "not recorded"}'))
+                path, query = urlsplit(self.path).path, dict(parse_qsl(urlsplit(self.path).query))
+                asked = route(path, query)
+                if asked is None:
+                    replay.requests.append(query)
+                missing = (404, b'{"error": "not recorded"}')
+                status, body = replay.routes.get(asked, missing) if asked else \
+                    replay.bodies.get(query.get(replay.param, "0"), missing)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -74,14 +93,25 @@ def recorded(*parts: str) -> bytes:
     return (API.joinpath(*parts)).read_bytes()
 
 
-def run(protocol: str, replay: Replay, page_size: int) -> list:
-    """Every page the real connector reads from the replay server, for a feed pointed at it."""
+def feed_at(protocol: str, replay: Replay, resource: str | None = None) -> Feed:
+    """A road casualties feed whose portal is the replay server."""
     feed = CATALOGUE.feeds(["road_casualties"])[0]
     fixed = {"arcgis": "epoch_ms", "open311": "iso8601"}.get(protocol, "%Y-%m-%d")
     area = replace(feed.area, portal=Portal(protocol, replay.url, fixed), dataset_portals={})
-    pages = protocol_for(protocol).pages(build_session(HTTP), Feed(feed.dataset, area), DAY,
+    dataset = replace(feed.dataset, resource=resource) if resource else feed.dataset
+    return Feed(dataset, area)
+
+
+def run(protocol: str, replay: Replay, page_size: int) -> list:
+    """Every page the real connector reads from the replay server, for a feed pointed at it."""
+    pages = protocol_for(protocol).pages(build_session(HTTP), feed_at(protocol, replay), DAY,
                                          page_size=page_size, max_pages=int(HTTP["max_pages"]))
     return list(pages)
+
+
+def counted(n: int) -> tuple[int, bytes]:
+    """A returnCountOnly answer shaped like koop_countPaging.json, for a count no recording has."""
+    return 200, json.dumps({"count": n}).encode()
 
 
 # --- CKAN ------------------------------------------------------------------------------
@@ -133,6 +163,36 @@ def test_dkan_total_alone_does_not_stop_a_full_page():
     assert api.offsets() == ["0", "100"] and [len(p.records) for p in pages] == [100, 38]
 
 
+def test_ckan_package_show_gives_title_licence_and_modification_times():
+    """demo.ckan.org package_show: the resource asked for is found; its last_modified is null there."""
+    with Replay("offset", {}, {"package_show": (200, recorded("ckan", "demo_ckan_package_show_17be64bb.json"))}) as api:
+        said = protocol_for("ckan").source_metadata(
+            build_session(HTTP), feed_at("ckan", api, resource="a5cd573b-5565-48f1-9b2d-8726004cb020"))
+    assert said == {
+        "url": said["url"], "package": "2016-regione-asia-est-oceania-classi-di-eta",
+        "title": "2016 Regione Asia Est Oceania * Classi di età", "licence": "Creative Commons Attribution",
+        "licence_id": "cc-by", "licence_url": "http://www.opendefinition.org/licenses/cc-by",
+        "metadata_modified": "2017-07-05T19:29:07.136124",
+        "resource_id": "a5cd573b-5565-48f1-9b2d-8726004cb020", "resource_last_modified": None}
+    assert said["url"].startswith(f"{api.url}/api/3/action/package_show?id=a5cd573b")
+
+
+def test_ckan_package_show_without_licence_url_or_organization():
+    """The 62513382 package has no license_url and no organization: those are simply absent."""
+    with Replay("offset", {}, {"package_show": (200, recorded("ckan", "demo_ckan_package_show_62513382.json"))}) as api:
+        said = protocol_for("ckan").source_metadata(build_session(HTTP), feed_at("ckan", api))
+    assert (said["title"], said["licence"], said["licence_url"]) == ("100 Validated Species of Plants",
+                                                                     "Other (Open)", None)
+    assert said["resource_id"] == "bf4d5116-634e-43f2-a41c-9ae22d362083"   # the package's only resource
+
+
+def test_ckan_package_show_failure_is_recorded_not_raised():
+    """A package_show error (here a 404) leaves the feed alone and says what went wrong."""
+    with Replay("offset", {}) as api:
+        said = protocol_for("ckan").source_metadata(build_session(HTTP), feed_at("ckan", api))
+    assert said["error"].startswith("HTTP 404") and "package_show" in said["url"]
+
+
 # --- Socrata ---------------------------------------------------------------------------
 
 def test_socrata_bike_counts_stop_on_the_short_page():
@@ -158,10 +218,11 @@ def test_socrata_error_body_is_fatal_with_its_message(status):
 # --- ArcGIS ----------------------------------------------------------------------------
 
 def test_arcgis_exceeded_transfer_limit_then_empty_page_stops():
-    """koop_page (flag true) asks for the next page; features-empty (flag true, 0 rows) stops."""
+    """koop_page (flag true) asks for the next page; features-empty (flag true, 0 rows) stops
+    once the server's count says the 1,000 rows received are all there are."""
     bodies = {"0": (200, recorded("arcgis", "koop_page.json")),
               "1000": (200, recorded("arcgis", "koop_features-empty.json"))}
-    with Replay("resultOffset", bodies) as api:
+    with Replay("resultOffset", bodies, {"returnCountOnly": counted(1000)}) as api:
         pages = run("arcgis", api, page_size=1000)
     assert api.offsets() == ["0", "1000"]
     assert [len(p.records) for p in pages] == [1000, 0]
@@ -169,10 +230,66 @@ def test_arcgis_exceeded_transfer_limit_then_empty_page_stops():
 
 
 def test_arcgis_flag_with_zero_features_never_loops():
-    """exceededTransferLimit true with no features, on the first page: one request, no rows."""
-    with Replay("resultOffset", {"0": (200, recorded("arcgis", "koop_features-empty.json"))}) as api:
+    """exceededTransferLimit true with no features, on the first page, count 0: one request, no rows."""
+    with Replay("resultOffset", {"0": (200, recorded("arcgis", "koop_features-empty.json"))},
+                {"returnCountOnly": counted(0)}) as api:
         pages = run("arcgis", api, page_size=1000)
     assert len(api.requests) == 1 and [len(p.records) for p in pages] == [0]
+
+
+def test_arcgis_empty_page_while_the_count_says_more_fails_after_asking_again():
+    """features-empty flagged, koop_countPaging says 15,592: the page is asked again, then refused."""
+    with Replay("resultOffset", {"0": (200, recorded("arcgis", "koop_features-empty.json"))},
+                {"returnCountOnly": (200, recorded("arcgis", "koop_countPaging.json"))}) as api:
+        with pytest.raises(RetriableFetchError, match="page 1 came back empty 3 times although the server says "
+                                                      "15592 more records are due"):
+            run("arcgis", api, page_size=1000)
+    assert api.offsets() == ["0", "0", "0"]
+
+
+@pytest.mark.parametrize("name, supports, limit", [
+    ("koop_layerNoPaging.json", False, 1000),        # 10.2: no advancedQueryCapabilities
+    ("koop_layerPaging.json", True, 100),
+    ("koop_layer.json", True, 1000),
+    ("esridump_us-ca-carson_us-ca-carson-metadata.json", False, 500),   # 10.0: no maxRecordCount
+])
+def test_arcgis_layer_metadata_says_how_to_page(name, supports, limit):
+    """supportsPagination and maxRecordCount are read from real layer descriptions."""
+    assert layer_paging(json.loads(recorded("arcgis", name))) == (supports, limit)
+
+
+@pytest.mark.parametrize("name, count, first, last", [("koop_objectIds.json", 82, 1, 82),
+                                                      ("esridump_us-ca-carson_us-ca-carson-ids-only.json",
+                                                       100, 70193, 70307)])
+def test_arcgis_ids_only_answers_are_read_exactly(name, count, first, last):
+    """returnIdsOnly answers (objectIdField or objectIdFieldName) give every id, gaps and all."""
+    payload = json.loads(recorded("arcgis", name))
+    ids = ArcGisFeatureServer().object_ids(payload)
+    assert len(ids) == count and (ids[0], ids[-1]) == (first, last)
+    assert ArcGisFeatureServer().records(payload, "http://x") == []
+    assert ArcGisFeatureServer().object_ids({**payload, "objectIds": None}) == []   # no match: null
+
+
+def test_arcgis_without_pagination_is_paged_by_object_ids():
+    """koop_layerNoPaging (10.2): every id first (carson's 100), then chunks of objectIds, never resultOffset."""
+    ids = json.loads(recorded("arcgis", "esridump_us-ca-carson_us-ca-carson-ids-only.json"))["objectIds"]
+    chunks = {",".join(map(str, ids[:50])): (200, recorded("arcgis", "esridump_us-il-cook_page-full.json")),
+              ",".join(map(str, ids[50:])): (200, recorded("arcgis", "esridump_us-il-cook_page-partial.json"))}
+    routes = {"layer": (200, recorded("arcgis", "koop_layerNoPaging.json")),
+              "returnIdsOnly": (200, recorded("arcgis", "esridump_us-ca-carson_us-ca-carson-ids-only.json"))}
+    with Replay("objectIds", chunks, routes) as api:
+        pages = run("arcgis", api, page_size=50)
+    assert [q.get("objectIds") for q in api.requests] == list(chunks)
+    assert not any("resultOffset" in q for q in api.requests)
+    assert [len(p.records) for p in pages] == [0, 500, 2] and pages[0].total == 100
+
+
+def test_arcgis_page_size_is_kept_within_max_record_count():
+    """koop_layerPaging says maxRecordCount 100: pages of 100 are asked for, not the 1,000 configured."""
+    with Replay("resultOffset", {"0": (200, recorded("arcgis", "esridump_us-il-cook_page-partial.json"))},
+                {"layer": (200, recorded("arcgis", "koop_layerPaging.json"))}) as api:
+        run("arcgis", api, page_size=1000)
+    assert [q["resultRecordCount"] for q in api.requests] == ["100"]
 
 
 @pytest.mark.parametrize("name, rows", [("esridump_us-il-cook_page-full.json", 500),

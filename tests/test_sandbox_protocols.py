@@ -109,3 +109,82 @@ def test_bulk_file_holds_every_day_to_the_publication_day(sandbox):
     expected = sum(len(truth("road_casualties", "sutton", SETTINGS.bulk_first_day + dt.timedelta(days=n)))
                    for n in range((AS_OF - SETTINGS.bulk_first_day).days + 1))
     assert len(lines) - 1 == expected and text.endswith("\r\n")
+
+
+def test_arcgis_borough_without_pagination_answers_like_a_10_2_server(sandbox):
+    """Hounslow (supports_pagination: false): no advancedQueryCapabilities, resultOffset ignored,
+    every id on returnIdsOnly, records by objectIds, the count on returnCountOnly."""
+    layer = requests.get(f"{sandbox.url}/hounslow/arcgis/rest/services/service-requests/FeatureServer/0",
+                         params={"f": "json"}, timeout=10).json()
+    assert layer["currentVersion"] == 10.2 and "advancedQueryCapabilities" not in layer
+    rows = len(truth("service_requests", "hounslow"))
+    where = where_for_day("requested_date", DAY, "Europe/London")
+    second = query(sandbox, "hounslow", where=where, resultOffset=2, resultRecordCount=2).json()
+    assert len(second["features"]) == rows and "exceededTransferLimit" not in second
+    ids = query(sandbox, "hounslow", where=where, returnIdsOnly="true").json()
+    assert ids["objectIdFieldName"] == "OBJECTID" and len(ids["objectIds"]) == rows
+    chunk = query(sandbox, "hounslow", where=where, objectIds=",".join(map(str, ids["objectIds"][2:5]))).json()
+    assert [f["attributes"]["OBJECTID"] for f in chunk["features"]] == ids["objectIds"][2:5]
+    assert query(sandbox, "hounslow", where=where, returnCountOnly="true").json() == {"count": rows}
+
+
+def test_arcgis_object_ids_are_stable_across_queries(sandbox):
+    """An id names the same record whatever the where clause or order (ids paging relies on it)."""
+    day = where_for_day("requested_date", DAY, "Europe/London")
+    week = (f"requested_date >= timestamp '{DAY - dt.timedelta(days=3)} 00:00:00' AND "
+            f"requested_date < timestamp '{DAY + dt.timedelta(days=1)} 00:00:00'")
+    one = {f["attributes"]["OBJECTID"]: f["attributes"]["request_ref"] for f in query(sandbox, where=day).json()["features"]}
+    many = {f["attributes"]["OBJECTID"]: f["attributes"]["request_ref"]
+            for f in query(sandbox, where=week, orderByFields="request_ref DESC").json()["features"]}
+    assert one and all(many[oid] == ref for oid, ref in one.items())
+
+
+def test_ckan_package_show_describes_the_dataset(sandbox):
+    """package_show: the borough's title, OGL licence, and last modified on the publication day."""
+    body = requests.get(f"{sandbox.url}/croydon/api/3/action/package_show", params={"id": "road-casualties"},
+                        timeout=10).json()
+    result = body["result"]
+    assert body["success"] is True and result["name"] == "road-casualties"
+    assert result["title"] == f"{CATALOGUE.dataset('road_casualties').title} (Croydon)"
+    assert result["license_id"] == "uk-ogl" and result["metadata_modified"].startswith(AS_OF.isoformat())
+    assert result["resources"][0]["id"] == "road-casualties"
+    assert result["resources"][0]["last_modified"] == result["metadata_modified"]
+    missing = requests.get(f"{sandbox.url}/croydon/api/3/action/package_show", params={"id": "nope"}, timeout=10)
+    assert missing.status_code == 404 and missing.json()["success"] is False
+
+
+def test_socrata_counts_with_select(sandbox):
+    """$select=count(*) [AS name] answers one row with the count as text; other $select is refused."""
+    url = f"{sandbox.url}/hackney/resource/service-requests.json"
+    area = CATALOGUE.area("hackney")
+    where = {"$where": f"requested_date = '{DAY.strftime(area.portal_for('service_requests').date_format)}'"}
+    rows = len(truth("service_requests", "hackney"))
+    assert requests.get(url, params={**where, "$select": "count(*)"}, timeout=10).json() == [{"count": str(rows)}]
+    assert requests.get(url, params={**where, "$select": "count(*) AS n"}, timeout=10).json() == [{"n": str(rows)}]
+    assert requests.get(url, params={**where, "$select": "borough"}, timeout=10).status_code == 400
+
+
+@pytest.mark.parametrize("fault, message", [
+    ({"kind": "reset", "rows": 1}, r"reset: unknown keys \['rows'\]"),
+    ({"kind": "empty_page", "delay_s": 1}, r"empty_page: unknown keys \['delay_s'\]"),
+    ({"kind": "repeat_pages"}, "unknown fault kind 'repeat_pages'"),
+])
+def test_new_fault_kinds_are_validated(fault, message):
+    from ingest.sandbox.fault_specs import FaultSpecError, parse_fault
+
+    with pytest.raises(FaultSpecError, match=message):
+        parse_fault(fault, CATALOGUE)
+
+
+@pytest.mark.parametrize("quirk, message", [
+    ({"E09000007": {"supports_pagination": False}}, "only an ArcGIS portal can lack pagination"),
+    ({"E09000018": {"supports_pagination": "no"}}, "supports_pagination: expected true or false"),
+])
+def test_supports_pagination_quirk_is_validated(quirk, message):
+    from pathlib import Path
+
+    from ingest.errors import CatalogueError
+    from ingest.sandbox.quirks import build_quirks
+
+    with pytest.raises(CatalogueError, match=message):
+        build_quirks(quirk, CATALOGUE.region.areas, Path("sandbox.yml"))

@@ -4,11 +4,16 @@ A protocol says where a feed lives, how a data day is asked for, where the recor
 the total and the "more" flag sit in a page, and which paginator style it pages with
 (paginators.py). The loop itself — fetch, refuse a page that repeats or a runaway page
 count, turn wire records into the dataset's records — lives here once.
+
+An empty page while the server has promised more (a total, a `more` flag, an id list,
+or a count asked for when it says nothing) is a transient inconsistency: it is asked
+again, and if it stays empty the fetch fails rather than land a partial batch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -17,12 +22,14 @@ from typing import Any, Iterator
 import requests
 
 from ingest.catalogue import Feed
-from ingest.errors import FatalFetchError
-from ingest.http import Response, get_json
-from ingest.protocols.paginators import OffsetPaginator, PageSignals, Paginator
+from ingest.errors import FatalFetchError, RetriableFetchError
+from ingest.http import Response, backoff_s, get_json
+from ingest.protocols.paginators import OffsetPaginator, PageSignals, Paginator, PagingError
 from ingest.protocols.wire import to_canonical
 
-__all__ = ["Page", "Protocol", "OffsetProtocol"]
+__all__ = ["Page", "Protocol", "OffsetProtocol", "EMPTY_PAGE_RETRIES"]
+
+EMPTY_PAGE_RETRIES = 2   # an empty page the server says is not the end is asked again this often
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,10 @@ class Protocol:
         """Whether the server says more pages follow (None: it does not say)."""
         return None
 
+    def object_ids(self, payload: Any) -> list[int] | None:
+        """The object ids of an ids-only answer (ObjectIdPaginator), if the protocol has them."""
+        return None
+
     def fetch(self, session: requests.Session, url: str, params: dict[str, Any], feed: Feed,
               cache: Any = None) -> Response:
         """One GET; JSON unless the protocol says otherwise."""
@@ -85,31 +96,85 @@ class Protocol:
         """The day's records, when the server cannot filter (a bulk file); all by default."""
         return records
 
+    def plan(self, session: requests.Session, feed: Feed, page_size: int) -> Paginator:
+        """How this feed is paged; a protocol may ask the server first (ArcGIS layer metadata)."""
+        return self.paginator(page_size, **self.paginator_options)
+
+    def count(self, session: requests.Session, feed: Feed, day: date) -> int | None:
+        """How many records the day has, asked of the server (None: the protocol cannot count)."""
+        return None
+
+    def source_metadata(self, session: requests.Session, feed: Feed) -> dict[str, Any] | None:
+        """What the portal says about the dataset (title, licence, last modified), for the manifest."""
+        return None
+
     def pages(self, session: requests.Session, feed: Feed, day: date, *, page_size: int, max_pages: int,
               cache: Any = None) -> Iterator[Page]:
         """Every page of one feed for one data day, in order."""
         url = self.endpoint(feed)
         query = self.day_query(feed, day)
-        paginator = self.paginator(page_size, **self.paginator_options)
+        paginator = self.plan(session, feed, page_size)
         params: dict[str, Any] | None = paginator.first()
-        previous_digest = None
+        previous_digest, received = None, 0
         for number in range(1, max_pages + 1):
-            reply = self.fetch(session, url, {**query, **params}, feed, cache)
-            wire = self.records(reply.payload, reply.url)
+            reply, wire = self._get(session, url, {**query, **params}, feed, cache)
+            if not wire:
+                due = self._due(session, feed, day, paginator, self._signals(reply.payload, wire), received)
+                if due:
+                    reply, wire = self._ask_again(session, url, {**query, **params}, feed, cache, number, due)
             digest = _records_digest(wire)
             if wire and digest == previous_digest:
                 raise FatalFetchError(
-                    f"page {number} repeats the previous page ({params} ignored by the server?)", url=reply.url
+                    f"page {number} repeats the previous page: the server ignored {params} and sent the same "
+                    f"records again; not landing duplicates", url=reply.url
                 )
             records = to_canonical(self.select(wire, feed, day), feed, self.name)
             yield Page(number, reply.url, reply.status, reply.body, records, self.total(reply.payload),
                        datetime.now(timezone.utc).isoformat(timespec="seconds"), self.page_suffix,
                        kept_at=getattr(reply, "kept_at", None), not_modified=getattr(reply, "unchanged", reply.status == 304))
-            params = paginator.next(PageSignals(len(wire), self.more(reply.payload), self.total(reply.payload)))
+            received += len(wire)
+            try:
+                params = paginator.next(self._signals(reply.payload, wire))
+            except PagingError as exc:
+                raise FatalFetchError(f"page {number}: {exc}", url=reply.url) from None
             if params is None:
                 return
             previous_digest = digest
         raise FatalFetchError(f"more than {max_pages} pages: runaway paging stopped", url=url)
+
+    def _get(self, session, url, params, feed, cache) -> tuple[Response, list[dict[str, Any]]]:
+        reply = self.fetch(session, url, params, feed, cache)
+        return reply, self.records(reply.payload, reply.url)
+
+    def _signals(self, payload: Any, wire: list[dict[str, Any]]) -> PageSignals:
+        ids = self.object_ids(payload)
+        return PageSignals(len(wire), self.more(payload), self.total(payload),
+                           tuple(ids) if ids is not None else None)
+
+    def _due(self, session, feed: Feed, day: date, paginator: Paginator, signals: PageSignals,
+             received: int) -> int:
+        """Records still due after an empty page: promised by the pages, else counted by the server.
+
+        Without a total or id list, an empty page after records (or one flagged `more`) may
+        be the end or a glitch; the server's own count decides. Protocols that cannot count
+        (Open311) end on it, as the protocol gives nothing better.
+        """
+        due = paginator.due(signals)
+        if due is None and (received or signals.more):
+            counted = self.count(session, feed, day)
+            due = None if counted is None else counted - received
+        return max(due or 0, 0)
+
+    def _ask_again(self, session, url, params, feed, cache, number: int, due: int):
+        """The same page again, with backoff, until it has records; still empty: the fetch fails."""
+        for attempt in range(EMPTY_PAGE_RETRIES):
+            time.sleep(backoff_s(session, url, attempt))
+            reply, wire = self._get(session, url, params, feed, cache)
+            if wire:
+                return reply, wire
+        raise RetriableFetchError(
+            f"page {number} came back empty {EMPTY_PAGE_RETRIES + 1} times although the server says "
+            f"{due} more records are due; not landing a partial batch", url=reply.url)
 
 
 OffsetProtocol = Protocol   # the name CKAN and Socrata were written against

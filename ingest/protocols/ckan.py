@@ -2,19 +2,60 @@
 
 `_links.next` is present even on the last page, so it is never used to stop; `total`
 can drift between pages, so a short page also stops. Errors come as `success: false`.
+
+After the pages, one `package_show` says what the borough says about the dataset
+(title, licence, metadata_modified, the resource's last_modified) for the manifest; it
+is asked once per fetch and never fails the feed: a failure is recorded instead.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from typing import Any
 
+import requests
+
 from ingest.catalogue import Feed
-from ingest.errors import FatalFetchError
+from ingest.errors import FatalFetchError, FetchError
+from ingest.http import get_json
 from ingest.protocols.base import Protocol
 
-__all__ = ["CkanDatastore"]
+__all__ = ["CkanDatastore", "package_metadata"]
+
+log = logging.getLogger(__name__)
+
+
+def package_metadata(payload: Any, resource_id: str, url: str) -> dict[str, Any]:
+    """Title, licence and modification times from a package_show answer; FatalFetchError if it is none."""
+    result = _result(payload, url)
+    if not isinstance(result, dict) or "resources" not in result:
+        raise FatalFetchError("CKAN package_show result has no resources", url=url)
+    resources = result.get("resources") or []
+    resource = next((r for r in resources if isinstance(r, dict) and resource_id in (r.get("id"), r.get("name"))),
+                    resources[0] if len(resources) == 1 else {})
+    return {
+        "url": url,
+        "package": result.get("name"),
+        "title": result.get("title"),
+        "licence": result.get("license_title") or result.get("license_id"),
+        "licence_id": result.get("license_id"),
+        "licence_url": result.get("license_url"),
+        "metadata_modified": result.get("metadata_modified"),
+        "resource_id": resource.get("id"),
+        "resource_last_modified": resource.get("last_modified"),
+    }
+
+
+def _result(payload: Any, url: str) -> Any:
+    """The `result` of a CKAN Action API answer; an error answer is a FatalFetchError."""
+    if not isinstance(payload, dict) or "success" not in payload:
+        raise FatalFetchError("not a CKAN Action API response (no 'success' key)", url=url)
+    if not payload["success"]:
+        error = payload.get("error") or {}
+        raise FatalFetchError(f"CKAN error {error.get('__type', '?')}: {error.get('message', error)}", url=url)
+    return payload.get("result")
 
 
 class CkanDatastore(Protocol):
@@ -31,14 +72,7 @@ class CkanDatastore(Protocol):
         }
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
-        if not isinstance(payload, dict) or "success" not in payload:
-            raise FatalFetchError("not a CKAN Action API response (no 'success' key)", url=url)
-        if not payload["success"]:
-            error = payload.get("error") or {}
-            raise FatalFetchError(
-                f"CKAN error {error.get('__type', '?')}: {error.get('message', error)}", url=url
-            )
-        records = (payload.get("result") or {}).get("records")
+        records = (_result(payload, url) or {}).get("records")
         if not isinstance(records, list):
             raise FatalFetchError("CKAN result has no records list", url=url)
         return [{k: v for k, v in record.items() if k != "_id"} for record in records]
@@ -46,3 +80,12 @@ class CkanDatastore(Protocol):
     def total(self, payload: Any) -> int | None:
         total = (payload.get("result") or {}).get("total")
         return int(total) if total is not None else None
+
+    def source_metadata(self, session: requests.Session, feed: Feed) -> dict[str, Any] | None:
+        url = f"{feed.portal.base_url}/api/3/action/package_show"
+        try:
+            reply = get_json(session, url, {"id": feed.portal.package or feed.dataset.resource})
+            return package_metadata(reply.payload, feed.dataset.resource, reply.url)
+        except FetchError as exc:
+            log.warning("%s: package_show failed, landing without source metadata: %s", feed.label, exc.reason)
+            return {"url": exc.url or url, "error": exc.reason}

@@ -2,6 +2,9 @@
 
 No total and no next link: pages are read under a stable `$order` until a short or
 empty page. A data day is selected with `$where`; errors come as `{"error": true}`.
+Because nothing says how many rows are due, an empty page after records (the natural
+end when the day is a whole number of pages, or a glitch that would lose the rest) is
+checked against the server's own `$select=count(*)` for the same `$where`.
 """
 
 from __future__ import annotations
@@ -9,8 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import requests
+
 from ingest.catalogue import Feed
 from ingest.errors import FatalFetchError
+from ingest.http import get_json
 from ingest.protocols.base import Protocol
 
 __all__ = ["SocrataSoda"]
@@ -36,3 +42,13 @@ class SocrataSoda(Protocol):
         if not isinstance(payload, list):
             raise FatalFetchError("Socrata response is not a JSON array of rows", url=url)
         return payload
+
+    def count(self, session: requests.Session, feed: Feed, day: date) -> int | None:
+        where = {k: v for k, v in self.day_query(feed, day).items() if k != "$order"}
+        reply = get_json(session, self.endpoint(feed), {**where, "$select": "count(*) AS row_count"})
+        rows = self.records(reply.payload, reply.url)
+        try:
+            (value,) = rows[0].values()
+            return int(value)
+        except (IndexError, ValueError, TypeError, AttributeError):
+            raise FatalFetchError(f"asked $select=count(*), got {str(rows)[:100]}", url=reply.url) from None

@@ -59,7 +59,7 @@ class SandboxApp:
             self.faults.add(spec)
         self._areas = {area.slug: area for area in catalogue.region.areas}
         self.as_of = as_of
-        self._portals = {"ckan": CkanPortal(), "socrata": SocrataPortal(), "arcgis": ArcGisPortal(),
+        self._portals = {"ckan": CkanPortal(lambda: self.bulk_window()[1]), "socrata": SocrataPortal(), "arcgis": ArcGisPortal(),
                          "open311": Open311Portal(), "bulk_csv": BulkCsvPortal(self.bulk_window)}
         self._log: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
@@ -79,7 +79,9 @@ class SandboxApp:
         dataset = portal.dataset_for(request, rest, self.catalogue)
         if dataset is not None and area.portal_for(dataset.id).protocol != portal.protocol:
             dataset = None          # published by this borough, but through another protocol
-        active = self.faults.take(area.code, dataset.id if dataset else None, f"{request.method} {request.target}")
+        position = portal.position(request) if dataset is not None and hasattr(portal, "position") else None
+        active = self.faults.take(area.code, dataset.id if dataset else None, f"{request.method} {request.target}",
+                                  position)
         refusal = active.refusal
         if refusal is not None:
             response = offline_page(refusal.status) if refusal.proxy_page else \
@@ -92,6 +94,8 @@ class SandboxApp:
             response = active.cut(portal.serve(request, rest, area.slug, feed))
         if active.delay_s:
             response = replace(response, delay_s=active.delay_s)
+        if active.reset:
+            response = replace(response, reset=True)
         self._record({"method": request.method, "path": request.target, "status": response.status,
                       "borough": area.code, "dataset": dataset.id if dataset else None, "faults": active.kinds})
         return response

@@ -6,6 +6,11 @@ last page), pages capped at the layer's maxRecordCount, and errors with HTTP 200
 `error` object (`{"code": 400, "message": "Invalid or missing input parameters."}`).
 Days are chosen by `where` on the date field: comparisons with `timestamp 'Y-m-d H:M:S'`
 or `date 'Y-m-d'` literals (UTC, standardized SQL) joined by AND.
+`returnIdsOnly` answers every matching object id (null when none, as ArcGIS Server
+does), `returnCountOnly` the count, `objectIds=1,2` those records. Object ids are stable
+(day number x 100,000 + the record's place in its day), so that id paging works.
+A borough whose quirk says `supports_pagination: false` is a 10.2-era server: its layer
+declares no pagination and its query ignores resultOffset/resultRecordCount.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ __all__ = ["ArcGisPortal", "MAX_RECORD_COUNT", "MAX_DAYS", "days_where"]
 
 MAX_RECORD_COUNT = 1000
 MAX_DAYS = 366
+_OID_EPOCH = dt.date(2000, 1, 1)
+_OIDS_PER_DAY = 100_000
 _ROUTE = re.compile(r"^/arcgis/rest/services/([A-Za-z0-9_-]+)/FeatureServer/0(/query)?/?$")
 _CLAUSE = re.compile(r"\s*(?P<field>\w+)\s*(?P<op>>=|<=|=|>|<)\s*(?P<kind>timestamp|date)\s*'(?P<value>[^']*)'\s*",
                      re.IGNORECASE)
@@ -58,6 +65,16 @@ class ArcGisPortal:
         except WhereError as exc:
             return _error(400, "Unable to complete operation.", [str(exc)])
 
+    def position(self, request: Request) -> int | None:
+        """Rows before the asked page: resultOffset, or a chunk's place in its day; None for no page."""
+        if not (request.path.rstrip("/").endswith("/query")) or request.arg("returnIdsOnly") == "true" \
+                or request.arg("returnCountOnly") == "true":
+            return None
+        ids = _ids_arg(request)
+        if ids:
+            return min(ids) % _OIDS_PER_DAY - 1
+        return request.whole("resultOffset") or 0
+
     def error(self, request: Request, slug: str, status: int, message: str) -> Response:
         """An injected failure: the HTTP status stays (a 429 or 503 is the gateway's)."""
         return json_response(status, {"error": {"code": status, "message": message, "details": []}})
@@ -79,12 +96,40 @@ def _fields(feed: FeedView) -> list[dict[str, Any]]:
 
 
 def _layer(feed: FeedView) -> dict[str, Any]:
+    if not feed.quirk.supports_pagination:      # shaped like koop_layerNoPaging.json (a 10.2 server)
+        return {"currentVersion": 10.2, "id": 0, "name": feed.dataset.resource, "type": "Table",
+                "capabilities": "Map,Query,Data", "maxRecordCount": MAX_RECORD_COUNT, "supportsStatistics": True,
+                "supportsAdvancedQueries": True, "supportedQueryFormats": "JSON, AMF",
+                "useStandardizedQueries": True, "fields": _fields(feed)}
     return {"currentVersion": 11.1, "id": 0, "name": feed.dataset.resource, "type": "Table",
             "maxRecordCount": MAX_RECORD_COUNT, "objectIdField": "OBJECTID", "supportedQueryFormats": "JSON",
             "advancedQueryCapabilities": {"supportsPagination": True, "supportsOrderBy": True,
                                           "useStandardizedQueries": True},
             "dateFieldsTimeReference": {"timeZone": "UTC", "respectsDaylightSaving": False},
             "fields": _fields(feed)}
+
+
+def _ids_arg(request: Request) -> list[int] | None:
+    """objectIds=1,2,3 as numbers; None when not sent; WhereError when not numbers."""
+    text = request.arg("objectIds")
+    if text in (None, ""):
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise WhereError("'objectIds' must be a comma-separated list of object ids")
+    return [int(p) for p in parts]
+
+
+def _object_ids(typed: list[dict], date_field: str) -> list[int]:
+    """Stable ids: the day's number x 100,000 + the record's place in that day."""
+    seen: dict[int, int] = {}
+    ids = []
+    for record in typed:
+        day = record.get(date_field)
+        base = (day - _OID_EPOCH).days * _OIDS_PER_DAY if isinstance(day, dt.date) else 0
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base + seen[base])
+    return ids
 
 
 def _count(request: Request, name: str, default: int) -> int:
@@ -99,6 +144,8 @@ def _count(request: Request, name: str, default: int) -> int:
 def _query(request: Request, feed: FeedView) -> Response:
     offset = _count(request, "resultOffset", 0)
     count = min(_count(request, "resultRecordCount", MAX_RECORD_COUNT) or MAX_RECORD_COUNT, MAX_RECORD_COUNT)
+    if not feed.quirk.supports_pagination:
+        offset, count = 0, MAX_RECORD_COUNT      # a 10.2 server ignores both
     try:
         order = parse_order(request.arg("orderByFields"), feed.dataset) if request.arg("orderByFields") else []
     except OrderError as exc:
@@ -106,12 +153,22 @@ def _query(request: Request, feed: FeedView) -> Response:
     days = days_where(request.arg("where") or "", feed.dataset, feed.publisher.timezone)
     typed = feed.typed(days)
     published = feed.published(typed)
-    numbered = list(zip(typed, published, range(1, len(typed) + 1)))
+    numbered = list(zip(typed, published, _object_ids(typed, feed.dataset.date_field)))
     if order:
         position = {id(t): n for n, (t, _, _) in enumerate(numbered)}
         ranked = sort_records([t for t, _, _ in numbered], order, feed.dataset.key)
         numbered = [numbered[position[id(t)]] for t in ranked]
-    page = numbered[offset:offset + count]
+    if request.arg("returnCountOnly") == "true":
+        return json_response(200, {"count": len(numbered)})
+    if request.arg("returnIdsOnly") == "true":
+        return json_response(200, {"objectIdFieldName": "OBJECTID", "objectIds": sorted(o for _, _, o in numbered) or None})
+    wanted = _ids_arg(request)
+    if wanted is not None:
+        chosen = set(wanted)
+        numbered, offset = [n for n in numbered if n[2] in chosen], 0
+        page = [] if feed.faults.empty else numbered[:count]
+    else:
+        page = feed.faults.page(numbered, offset, count)
     body: dict[str, Any] = {
         "objectIdFieldName": "OBJECTID",
         "uniqueIdField": {"name": "OBJECTID", "isSystemMaintained": True},

@@ -7,14 +7,19 @@ last page, so a client that pages until `next` disappears never stops. Errors ca
 `"success": false` and an `error.__type`; validation errors list messages per field, 409.
 One request serves one or more data days, chosen by `filters` on the dataset's date field
 written in the borough's own date format (exact text match, as on a text column).
+`package_show?id=<resource id>` describes the dataset's package (one package per
+dataset, named like its resource), shaped like realdata's demo.ckan.org recordings:
+deterministic title and licence; metadata_modified and the resource's last_modified
+move to the publication day, as a borough re-publishing nightly would.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from ingest.catalogue import Catalogue, Dataset, Field
@@ -30,6 +35,9 @@ MAX_DAYS = 366
 _ACTION_PREFIXES = ("/api/3/action/", "/api/action/")
 _UNSUPPORTED = ("q", "plain", "language", "fields", "distinct", "total_estimation_threshold")
 _ACCEPTED = ("resource_id", "id", "limit", "offset", "filters", "sort", "include_total", "records_format")
+_ACTIONS = ("datastore_search", "package_show")
+_LICENCE = {"license_id": "uk-ogl", "license_title": "UK Open Government Licence (OGL)",
+            "license_url": "http://reference.data.gov.uk/id/open-government-licence"}
 
 
 class CkanPortal:
@@ -37,9 +45,12 @@ class CkanPortal:
 
     protocol = "ckan"
 
+    def __init__(self, publication_day: Callable[[], dt.date]):
+        self.publication_day = publication_day
+
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
-        """The dataset a datastore_search request names, if it names one we publish."""
-        if _action(rest) != "datastore_search":
+        """The dataset a datastore_search or package_show request names, if it names one we publish."""
+        if _action(rest) not in _ACTIONS:
             return None
         params = _params(request)
         resource = params.get("resource_id", params.get("id")) if params is not None else None
@@ -50,22 +61,52 @@ class CkanPortal:
         help_url = f"{request.host_url}/{slug}/api/3/action/help_show?name={action or 'help_show'}"
         if action is None:
             return _error(404, help_url, "Not Found Error", "Not found")
-        if action != "datastore_search":
+        if action not in _ACTIONS:
             return _error(400, help_url, "Bad Request", f"Bad request - Action name not known: {action}")
         params = _params(request)
         if params is None:
             return _error(400, help_url, "Bad Request", "Bad request - JSON Error: could not decode the request body")
         resource = params.get("resource_id", params.get("id"))
+        if action == "package_show":
+            if feed is None:
+                return _error(404, help_url, "Not Found Error", "Not found")
+            return json_response(200, {"help": help_url, "success": True,
+                                       "result": _package(request, slug, feed, self.publication_day())})
         if feed is None:
             if resource in (None, ""):
                 return _invalid(help_url, {"resource_id": ["Missing value"]})
             return _error(404, help_url, "Not Found Error", f'Not found: Resource "{resource}" was not found.')
         return _search(request, params, feed, help_url)
 
+    def position(self, request: Request) -> int | None:
+        """Rows before the asked page (datastore_search's offset); None for package_show."""
+        if _action("/" + request.path.lstrip("/").partition("/")[2]) != "datastore_search":
+            return None
+        offset = (_params(request) or {}).get("offset", 0)
+        return int(offset) if str(offset).isdigit() else 0
+
     def error(self, request: Request, slug: str, status: int, message: str) -> Response:
         """The portal's own error body for an injected failure."""
         help_url = f"{request.host_url}/{slug}/api/3/action/help_show?name=datastore_search"
         return _error(status, help_url, HTTPStatus(status).phrase, message)
+
+
+def _package(request: Request, slug: str, feed: FeedView, published: dt.date) -> dict[str, Any]:
+    """A package_show result for one borough's dataset, in CKAN 2.9's shape."""
+    resource = feed.dataset.resource
+    package_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{slug}/{resource}"))
+    created = "2024-04-01T09:00:00.000000"
+    modified = f"{published.isoformat()}T01:30:00.000000"
+    return {
+        "id": package_id, "name": resource, "title": f"{feed.dataset.title} ({feed.area.name})",
+        "notes": feed.dataset.title, "type": "dataset", "state": "active", "private": False, **_LICENCE,
+        "isopen": True, "metadata_created": created, "metadata_modified": modified,
+        "organization": {"name": slug, "title": feed.area.name, "type": "organization"},
+        "num_resources": 1, "num_tags": 0, "tags": [], "groups": [], "extras": [],
+        "resources": [{"id": resource, "package_id": package_id, "name": f"{resource}.csv", "format": "CSV",
+                       "datastore_active": True, "created": created, "last_modified": modified,
+                       "url": f"{request.host_url}/{slug}/datastore/dump/{resource}"}],
+    }
 
 
 def _action(rest: str) -> str | None:
@@ -148,7 +189,7 @@ def _search(request: Request, params: dict[str, Any], feed: FeedView, help_url: 
     if filters:
         rows = [r for r in rows if all(_equals(r.get(k), v) for k, v in filters.items())]
     limit, offset = min(values["limit"], MAX_LIMIT), values["offset"]
-    page = [{"_id": offset + i + 1, **row} for i, row in enumerate(rows[offset:offset + limit])]
+    page = [{"_id": offset + i + 1, **row} for i, row in enumerate(feed.faults.page(rows, offset, limit))]
 
     result: dict[str, Any] = {}
     if params.get("filters") is not None:

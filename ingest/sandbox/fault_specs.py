@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 from ingest.catalogue import Catalogue, Dataset
 from ingest.errors import CatalogueError
 
-__all__ = ["FaultSpec", "FaultSpecError", "FAULT_KINDS", "parse_fault"]
+__all__ = ["FaultSpec", "FaultSpecError", "FAULT_KINDS", "PAGE_KINDS", "parse_fault"]
 
 
 class FaultSpecError(ValueError):
@@ -97,7 +97,12 @@ FAULT_KINDS: dict[str, dict[str, _Param]] = {
     "out_of_range": {"column": (_text, _REQUIRED), "value": (_scalar, _REQUIRED), "rows": (_positive, None)},
     "duplicate_rows": {"rows": (_positive, 1)},
     "late": {"rows": (_positive, 1)},
+    "reset": {},
+    "empty_page": {},
+    "repeat_page": {},
 }
+# Faults of a page after the first: they match (and count `times` on) only such requests.
+PAGE_KINDS = ("empty_page", "repeat_page")
 
 
 @dataclass(frozen=True)

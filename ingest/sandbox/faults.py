@@ -14,6 +14,13 @@ expires after `times` matching requests (null = never). Kinds:
     wrong_type / out_of_range   `value` in `column` for the first `rows`   -> validation
     duplicate_rows  the first `rows` records published twice               -> dedupe
     late            the last `rows` records not published yet              -> late data
+    reset           the connection is reset without an answer              -> retries
+    empty_page      a page after the first has no records, though the total
+                    or the flag says more are due                          -> re-asked, then refused
+    repeat_page     a page after the first repeats the previous one (the
+                    offset ignored)                                        -> refused, never landed
+empty_page and repeat_page match only requests for a page after the first (a portal
+says where a request starts, `position`), so `times` counts those pages only.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from http import HTTPStatus
 from typing import Any
 
 from ingest.catalogue import Dataset
-from ingest.sandbox.fault_specs import FAULT_KINDS, FaultSpec, FaultSpecError, parse_fault
+from ingest.sandbox.fault_specs import FAULT_KINDS, PAGE_KINDS, FaultSpec, FaultSpecError, parse_fault
 from ingest.sandbox.messages import Response
 from ingest.sandbox.quirks import json_scalar_text
 
@@ -66,6 +73,22 @@ class ActiveFaults:
     @property
     def delay_s(self) -> float:
         return sum(f.params["delay_s"] for f in self.faults if f.kind == "slow")
+
+    @property
+    def reset(self) -> bool:
+        return bool(self._of("reset"))
+
+    @property
+    def empty(self) -> bool:
+        return bool(self._of("empty_page"))
+
+    def page(self, rows: list, offset: int, limit: int) -> list:
+        """rows[offset:offset+limit], unless a page fault empties it or serves the previous page."""
+        if self.empty:
+            return []
+        if self._of("repeat_page"):
+            offset = max(offset - limit, 0)
+        return rows[offset:offset + limit]
 
     def _of(self, *kinds: str) -> list[FaultSpec]:
         return [f for f in self.faults if f.kind in kinds]
@@ -174,8 +197,12 @@ class FaultBook:
     def _entry(fault_id: int, armed: _Armed) -> dict:
         return {"id": fault_id, **armed.spec.describe(), "remaining": armed.remaining}
 
-    def take(self, borough: str, dataset: str | None, target: str) -> ActiveFaults:
-        """The faults hitting this request; each one's `times` is counted down."""
+    def take(self, borough: str, dataset: str | None, target: str, position: int | None = None) -> ActiveFaults:
+        """The faults hitting this request; each one's `times` is counted down.
+
+        `position` is where the request's page starts (rows before it), None for a request
+        that is no page; page faults hit only pages after the first.
+        """
         with self._lock:
             if len(self._attempts) > self._ATTEMPTS_KEPT:
                 self._attempts.clear()
@@ -184,6 +211,8 @@ class FaultBook:
             for fault_id, armed in list(self._armed.items()):
                 spec = armed.spec
                 if spec.borough not in (None, borough) or spec.dataset not in (None, dataset):
+                    continue
+                if spec.kind in PAGE_KINDS and not position:
                     continue
                 matched.append(spec)
                 if armed.remaining is not None:

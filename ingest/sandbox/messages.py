@@ -51,6 +51,11 @@ class Request:
                 found = value
         return found
 
+    def whole(self, name: str) -> int | None:
+        """A query argument that is a whole number, else None (for routing faults, not validation)."""
+        text = self.arg(name)
+        return int(text) if text is not None and text.isdigit() else None
+
     def json_body(self) -> Any:
         """The body parsed as JSON; an empty body is None. Raises ValueError."""
         if not self.body.strip():
@@ -61,7 +66,8 @@ class Request:
 @dataclass(frozen=True)
 class Response:
     """What to send back. `declared_length` larger than the body drops the connection
-    mid-body (a truncated transfer); `delay_s` holds the response back (a slow portal)."""
+    mid-body (a truncated transfer); `delay_s` holds the response back (a slow portal);
+    `reset` resets the connection instead of answering."""
 
     status: int
     body: bytes
@@ -69,6 +75,7 @@ class Response:
     headers: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     declared_length: int | None = None
     delay_s: float = 0.0
+    reset: bool = False
 
     def with_headers(self, *extra: tuple[str, str]) -> "Response":
         return replace(self, headers=self.headers + tuple(extra))

@@ -54,6 +54,11 @@ class Open311Portal:
         except ValueError as exc:
             return _error(400, str(exc))
 
+    def position(self, request: Request) -> int | None:
+        """Rows before the asked page (page faults hit pages after the first)."""
+        page = request.whole("page")
+        return None if page is None else (page - 1) * (request.whole("page_size") or 1)
+
     def error(self, request: Request, slug: str, status: int, message: str) -> Response:
         return _error(status, message)
 
@@ -115,7 +120,7 @@ def _requests(request: Request, feed: FeedView) -> Response:
     status = request.arg("status")
     rows = [r for r in rows if (not codes or r.get("service_code") in codes)
             and (not status or r.get("status") in status.split(","))]
-    return json_response(200, rows[(page - 1) * size: page * size])
+    return json_response(200, feed.faults.page(rows, (page - 1) * size, size))
 
 
 def _to_wire(row: dict, feed: FeedView) -> dict:

@@ -38,7 +38,8 @@ __all__ = [
 NUMBER_MODES = ("native", "strings", "thousands")
 NULL_MARKERS = (None, "", "n/a", "-", ".")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
-_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding", "late_days", "withholds")
+_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding", "late_days", "withholds",
+               "supports_pagination")
 EARLY_DAYS = 3                          # boroughs on time publish this many days before the due day
 _TEXT_ONLY = ("socrata", "open311")      # every value a string, nulls not written as markers
 
@@ -51,6 +52,7 @@ class Quirk:
     numbers: str = "native"
     null_marker: str | None = None
     encoding: str = "utf-8"             # bulk CSV files only
+    supports_pagination: bool = True    # ArcGIS only: False is a 10.2-era server (no resultOffset)
     late_days: Mapping[str, int] = field(default_factory=dict)   # periodic dataset -> days late
     withholds: tuple[str, ...] = ()     # periodic datasets this borough never publishes
 
@@ -111,6 +113,8 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path,
             merged["null_marker"] = None
         if area.portal.protocol == "arcgis" and own.get("null_marker") is not None:
             raise CatalogueError(f"{where}.null_marker: ArcGIS fields are typed; a missing value is null")
+        if "supports_pagination" in own and "arcgis" not in area.protocols:
+            raise CatalogueError(f"{where}.supports_pagination: only an ArcGIS portal can lack pagination")
         if own.get("encoding") and area.portal.protocol != "bulk_csv":
             raise CatalogueError(f"{where}.encoding: only a bulk_csv portal publishes files in an encoding")
         quirks[area.code] = Quirk(**merged)
@@ -133,6 +137,8 @@ def _checked(raw: Any, path: Path, where: str, datasets: Mapping[str, Dataset]) 
         )
     if "encoding" in raw and raw["encoding"] not in ENCODINGS:
         raise CatalogueError(f"{path}: {where}.encoding: {raw['encoding']!r} is not one of {list(ENCODINGS)}")
+    if "supports_pagination" in raw and not isinstance(raw["supports_pagination"], bool):
+        raise CatalogueError(f"{path}: {where}.supports_pagination: expected true or false")
     if "borough_label" in raw and not isinstance(raw["borough_label"], str):
         raise CatalogueError(f"{path}: {where}.borough_label: expected a string")
     checked = dict(raw)

@@ -8,6 +8,7 @@ thread, so a test fixture or `python -m ingest.sandbox` can start and stop it at
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import threading
 import time
@@ -117,6 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response) -> None:
         if response.delay_s:
             time.sleep(response.delay_s)
+        if response.reset:           # SO_LINGER 0: close() sends RST, the client reads "connection reset"
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         for name, value in response.headers:
