@@ -59,7 +59,7 @@ class SandboxApp:
             self.faults.add(spec)
         self._areas = {area.slug: area for area in catalogue.region.areas}
         self.as_of = as_of
-        self._portals = {"ckan": CkanPortal(lambda: self.bulk_window()[1]), "socrata": SocrataPortal(), "arcgis": ArcGisPortal(),
+        self._portals = {"ckan": CkanPortal(self.publication_day), "socrata": SocrataPortal(), "arcgis": ArcGisPortal(),
                          "open311": Open311Portal(), "bulk_csv": BulkCsvPortal(self.bulk_window)}
         self._log: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
