@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable
@@ -159,14 +160,17 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
     rule = catalogue.settings.row_count_history
     histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
                  for day in {o["data_day"] for o in outcomes if o["status"] == "landed"}}
+    joint = _periods_validated_together(dataset, outcomes) if dataset.periodic else {}
     verdicts = []
     for outcome in outcomes:
         if outcome["status"] != "landed":
             verdicts.append(outcome)
             continue
         batch = read_batch(outcome["batch"]["path"])
-        bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
-        verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
+        verdict = joint.get(outcome["batch"]["batch_id"])
+        if verdict is None:
+            bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
+            verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
         result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
         result_path.parent.mkdir(parents=True, exist_ok=True)
         result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
@@ -179,6 +183,30 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
         log.error("%s from %s for %s quarantined: %s", dataset_id, batch.borough_name, batch.data_day,
                   "; ".join(verdict.failures))
         verdicts.append(checked | {"status": "quarantined", "quarantine_path": str(where)})
+    return verdicts
+
+
+def _periods_validated_together(dataset, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """batch id -> verdict, for feeds whose several landed periods pass one joint run clean."""
+    from ingest.landing import read_batch
+    from ingest.validate import validate_periods_together
+
+    catalogue = load_catalogue()
+    by_feed: dict[str, list[dict[str, Any]]] = {}
+    for outcome in outcomes:
+        if outcome["status"] == "landed":
+            by_feed.setdefault(outcome["feed_id"], []).append(outcome)
+    verdicts = {}
+    for feed_outcomes in by_feed.values():
+        if len(feed_outcomes) < 2:
+            continue
+        batches = [read_batch(o["batch"]["path"]) for o in feed_outcomes]
+        verdict = validate_periods_together(batches, dataset, catalogue.area(batches[0].borough_code),
+                                            catalogue.settings)
+        if verdict.success and not verdict.warnings:
+            meta = verdict.result.get("meta", {}) | {"validated_together_with": [b.batch_id for b in batches]}
+            verdicts.update({b.batch_id: replace(verdict, result=verdict.result | {"meta": meta})
+                             for b in batches})
     return verdicts
 
 
