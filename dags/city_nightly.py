@@ -75,7 +75,7 @@ def city_nightly():
     @task(map_index_template="{{ feed_label }}", max_active_tis_per_dagrun=8)
     def ingest_feed(feed: dict) -> list[dict]:
         get_current_context()["feed_label"] = feed["label"]
-        return run.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"))
+        return run.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark"))
 
     @task(map_index_template="{{ dataset }}")
     def validate(dataset: str, outcomes: list[dict]) -> list[dict]:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ingest.errors import CatalogueError
-from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_portal, parse_wire
+from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_incremental, parse_portal, parse_wire
 
 __all__ = [
     "Field",
@@ -168,6 +168,7 @@ class Settings:
     row_count_history: RowCountHistory
     open_data: OpenData
     source_freshness: bool = True
+    incremental: dict[str, str] = field(default_factory=dict)   # protocol -> its changed-at field
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,7 @@ def _settings(data: dict, path: Path) -> Settings:
         row_count_history=_row_count_history(data, path),
         source_freshness=_need(run, "source_freshness", path, "run", bool),
         open_data=_open_data(data, path),
+        incremental=parse_incremental(data.get("incremental"), path),
     )
 
 

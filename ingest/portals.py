@@ -19,6 +19,7 @@ from ingest.errors import CatalogueError
 __all__ = [
     "PROTOCOLS",
     "PROTOCOL_DATE_FORMATS",
+    "parse_incremental",
     "SPECIAL_DATE_FORMATS",
     "WIRE_MAP_REQUIRED",
     "Portal",
@@ -34,6 +35,7 @@ SPECIAL_DATE_FORMATS = tuple(PROTOCOL_DATE_FORMATS.values())
 # Protocols that publish their own field names, so a dataset needs a declared mapping.
 WIRE_MAP_REQUIRED = ("open311",)
 _STRFTIME = re.compile(r"%[Yy]")
+_CHANGED_FIELD = re.compile(r"^:?[A-Za-z_][A-Za-z0-9_]{0,62}$")   # a column or a system field (:updated_at)
 
 
 @dataclass(frozen=True)
@@ -125,3 +127,29 @@ def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> di
                                                               for k, v in values.items()},
                                  ignore=tuple(ignore))
     return maps
+
+
+def parse_incremental(raw: Any, path: Path) -> dict[str, str]:
+    """pipeline.yml `incremental`: {protocol: {changed_field: name}} -> protocol -> field.
+
+    Protocols listed can say which records changed since a moment (a watermark per feed);
+    the others are fetched as full snapshots. The field goes into a query, so it must be
+    a plain name.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: incremental: expected a mapping of protocol to {{changed_field: name}}")
+    fields = {}
+    for protocol, spec in raw.items():
+        where = f"incremental.{protocol}"
+        if protocol not in PROTOCOLS:
+            raise CatalogueError(f"{path}: {where}: unknown protocol; known: {list(PROTOCOLS)}")
+        if not isinstance(spec, dict) or set(spec) != {"changed_field"}:
+            raise CatalogueError(f"{path}: {where}: expected {{changed_field: name}}, got {spec!r}")
+        name = spec["changed_field"]
+        if not isinstance(name, str) or not _CHANGED_FIELD.match(name):
+            raise CatalogueError(f"{path}: {where}.changed_field: {name!r} is not a field name "
+                                 f"(letters, digits, '_', optionally a leading ':' for a system field)")
+        fields[protocol] = name
+    return fields

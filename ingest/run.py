@@ -76,13 +76,16 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
     the warehouse; `loaded` names their current batch, so an unchanged day costs no
     validation or load.
     """
+    from ingest.watermarks import read_watermarks
+
     catalogue = load_catalogue()
     gaps, loaded = _earlier_days(catalogue, data_day, paths or data_paths())
+    marks = read_watermarks(catalogue, paths or data_paths())   # incremental feeds: what changed since
     plans = []
     for feed in catalogue.feeds(datasets, boroughs):
         earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
         plans.append({"feed_id": feed.id, "label": feed.label, "days": [data_day, *sorted(earlier)],
-                      "loaded": loaded.get(feed.id, {})})
+                      "loaded": loaded.get(feed.id, {}), "watermark": marks.get(feed.id)})
     return plans
 
 
@@ -92,20 +95,23 @@ def plan_datasets() -> list[str]:
 
 
 def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = None,
-                paths: DataPaths | None = None) -> list[dict[str, Any]]:
+                paths: DataPaths | None = None, watermark: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; a failure becomes a `fetch_failed` outcome.
 
     A day whose loaded batch (`loaded`: day -> batch id) holds exactly the same records
-    as the new fetch is `unchanged`: nothing to validate or load.
+    as the new fetch is `unchanged`: nothing to validate or load. An incremental feed
+    fetches the days changed since its `watermark` instead of re-fetching blindly.
     """
     from ingest.fetch import fetch_feed
     from ingest.http import build_session
     from ingest.landing import batch_dir, same_records
+    from ingest.watermarks import days_to_fetch, with_candidate
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
     session = build_session(catalogue.settings.http)
+    days, candidate = days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     outcomes = []
     for day in days:
         outcome = _outcome(feed, day)
@@ -121,7 +127,7 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
             outcomes.append(outcome | {"status": "unchanged", "batch": batch.to_dict()})
             continue
         outcomes.append(outcome | {"status": "landed", "batch": batch.to_dict()})
-    return outcomes
+    return with_candidate(outcomes, candidate)
 
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
@@ -164,6 +170,7 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
 def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
     from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
+    from ingest.watermarks import advance_watermarks
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -198,6 +205,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
             elif outcome["status"] == "fetch_failed":
                 summary["fetch_failed"].append(_line(outcome, [outcome.get("error", "")]))
             record_batch(con, outcome, run_id, validation)
+        summary["watermarks_advanced"] = advance_watermarks(con, outcomes, run_id)   # only feeds that fully loaded
     # The data day is the latest day of the night; earlier days are catch-up of gaps.
     data_day = max((o["data_day"] for o in outcomes), default=None)
     summary["feeds"] = len({o["feed_id"] for o in outcomes})

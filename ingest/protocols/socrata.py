@@ -2,11 +2,13 @@
 
 No total and no next link: pages are read under a stable `$order` until a short or
 empty page. A data day is selected with `$where`; errors come as `{"error": true}`.
+Every SODA dataset carries the system field `:updated_at` (a fixed timestamp, UTC), so
+the records changed since a moment are `$where=:updated_at > '<moment>'`.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ingest.catalogue import Feed
@@ -19,6 +21,7 @@ __all__ = ["SocrataSoda"]
 class SocrataSoda(Protocol):
     name = "socrata"
     paginator_options = {"limit_param": "$limit", "offset_param": "$offset"}
+    lists_changes = True
 
     def endpoint(self, feed: Feed) -> str:
         return f"{feed.portal.base_url}/resource/{feed.dataset.resource}.json"
@@ -28,6 +31,15 @@ class SocrataSoda(Protocol):
         return {
             "$where": f"{feed.dataset.date_field} = '{value}'",
             "$order": f"{feed.dataset.key}",
+        }
+
+    def changes_query(self, feed: Feed, field: str, since: datetime) -> dict[str, str]:
+        moment = since.astimezone(timezone.utc)
+        literal = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}"   # floating literal, read as UTC
+        return {
+            "$select": f"{field}, {feed.dataset.date_field}, {feed.dataset.key}",
+            "$where": f"{field} > '{literal}'",
+            "$order": feed.dataset.key,
         }
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:

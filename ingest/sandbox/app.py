@@ -58,7 +58,7 @@ class SandboxApp:
             self.faults.add(spec)
         self._areas = {area.slug: area for area in catalogue.region.areas}
         self.as_of = as_of
-        self._portals = {"ckan": CkanPortal(), "socrata": SocrataPortal(), "arcgis": ArcGisPortal(),
+        self._portals = {"ckan": CkanPortal(), "socrata": SocrataPortal(self.bulk_window), "arcgis": ArcGisPortal(),
                          "open311": Open311Portal(), "bulk_csv": BulkCsvPortal(self.bulk_window)}
         self._log: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
@@ -96,7 +96,8 @@ class SandboxApp:
         return response
 
     def bulk_window(self) -> tuple[dt.date, dt.date]:
-        """The days a bulk file holds: first_day to the publication day (yesterday in the region)."""
+        """The days a portal has published: first_day to the publication day (yesterday in the
+        region); a bulk file holds them all, a Socrata `:updated_at` query looks through them."""
         last = self.as_of or dt.datetime.now(ZoneInfo(self.catalogue.region.timezone)).date() - dt.timedelta(days=1)
         return self.settings.bulk_first_day, last
 
