@@ -29,7 +29,7 @@ from typing import Any
 from ingest.catalogue import Dataset
 from ingest.sandbox.fault_specs import FAULT_KINDS, FaultSpec, FaultSpecError, parse_fault
 from ingest.sandbox.messages import Response
-from ingest.sandbox.publication import Release, late_keys
+from ingest.sandbox.publication import Release, late_keys, now
 from ingest.sandbox.quirks import json_scalar_text
 
 __all__ = ["FaultBook", "ActiveFaults", "Refusal", "offline_page",
@@ -181,8 +181,8 @@ class FaultBook:
 
     def _release(self, ended: list[_Armed]) -> None:
         """Late records appear when their fault ends: remember when (caller holds the lock)."""
-        now = dt.datetime.now(dt.timezone.utc)
-        self._released.extend((a.spec, now) for a in ended if a.spec.kind == "late")
+        moment = now()
+        self._released.extend((a.spec, moment) for a in ended if a.spec.kind == "late")
         del self._released[:-self._RELEASES_KEPT]
 
     def listing(self) -> list[dict]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Dataset
 
-__all__ = ["Release", "late_keys", "uploaded_at", "stamps", "stamp_text"]
+__all__ = ["Release", "late_keys", "uploaded_at", "stamps", "stamp_text", "now"]
 
 Release = tuple[int, dt.datetime]          # a late fault's `rows`, and when its records appeared
 
@@ -50,6 +50,12 @@ def stamps(records: list[dict], dataset: Dataset, zone: str, releases: Iterable[
         identity = (day, record[dataset.key])
         result.append(max([stamp, *(moment for keys, moment in late if identity in keys)]))
     return result
+
+
+def now() -> dt.datetime:
+    """This moment at the precision SODA reports (milliseconds), so `> reported` excludes it."""
+    moment = dt.datetime.now(dt.timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def stamp_text(moment: dt.datetime) -> str:
