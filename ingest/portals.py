@@ -96,15 +96,8 @@ def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
 
 def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> dict[str, WireMap]:
     """datasets.<id>.wire: {protocol: {fields: {canonical: wire}, values: {...}, ignore: [...]}}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to its field names")
     maps = {}
-    for protocol, spec in raw.items():
-        here = f"{where}.{protocol}"
-        if protocol not in PROTOCOLS:
-            raise CatalogueError(f"{path}: {here}: unknown protocol; known: {list(PROTOCOLS)}")
+    for protocol, spec, here in _per_protocol(raw, path, where, "its field names"):
         if not isinstance(spec, dict) or set(spec) - {"fields", "values", "ignore"}:
             raise CatalogueError(f"{path}: {here}: expected keys fields, values, ignore")
         fields = spec.get("fields") or {}
@@ -136,15 +129,8 @@ def parse_incremental(raw: Any, path: Path) -> dict[str, str]:
     the others are fetched as full snapshots. The field goes into a query, so it must be
     a plain name.
     """
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CatalogueError(f"{path}: incremental: expected a mapping of protocol to {{changed_field: name}}")
     fields = {}
-    for protocol, spec in raw.items():
-        where = f"incremental.{protocol}"
-        if protocol not in PROTOCOLS:
-            raise CatalogueError(f"{path}: {where}: unknown protocol; known: {list(PROTOCOLS)}")
+    for protocol, spec, where in _per_protocol(raw, path, "incremental", "{changed_field: name}"):
         if not isinstance(spec, dict) or set(spec) != {"changed_field"}:
             raise CatalogueError(f"{path}: {where}: expected {{changed_field: name}}, got {spec!r}")
         name = spec["changed_field"]
@@ -153,3 +139,15 @@ def parse_incremental(raw: Any, path: Path) -> dict[str, str]:
                                  f"(letters, digits, '_', optionally a leading ':' for a system field)")
         fields[protocol] = name
     return fields
+
+
+def _per_protocol(raw: Any, path: Path, where: str, what: str) -> list[tuple[str, Any, str]]:
+    """(protocol, its block, where it is) of a mapping keyed by protocol; None is empty."""
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to {what}")
+    for protocol in raw:
+        if protocol not in PROTOCOLS:
+            raise CatalogueError(f"{path}: {where}.{protocol}: unknown protocol; known: {list(PROTOCOLS)}")
+    return [(protocol, spec, f"{where}.{protocol}") for protocol, spec in raw.items()]

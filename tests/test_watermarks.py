@@ -9,15 +9,12 @@ the sandbox remembers when late faults ended for the whole session.
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import unquote_plus
 
 import duckdb
 import pytest
 import requests
-import yaml
 
 from ingest import run
 from ingest.catalogue import load_catalogue
@@ -30,17 +27,6 @@ from sandbox_control import add_fault, clear_faults, clear_request_log, request_
 
 DATASET = "service_requests"
 NIGHTS = [date(2026, 11, 2) + timedelta(days=n) for n in range(4)]
-
-
-@pytest.fixture(scope="module")
-def fast_config(tmp_path_factory) -> Path:
-    """The real config with retries that give up in about a second (an offline borough)."""
-    target = tmp_path_factory.mktemp("config") / "config"
-    shutil.copytree(REPO_ROOT / "config", target)
-    settings = yaml.safe_load((target / "pipeline.yml").read_text())
-    settings["http"].update({"retries": 2, "backoff_factor_s": 0.05, "backoff_max_s": 0.2, "retry_after_max_s": 1})
-    (target / "pipeline.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
-    return target
 
 
 @pytest.fixture(autouse=True)
