@@ -14,6 +14,8 @@ newest change stamp (Socrata `:updated_at`) the warehouse has caught up with, ke
   load    moves the mark to the newest stamp seen, but only when every day fetched for
           the feed that night loaded or was unchanged; otherwise it stays, and the next
           night asks again from the same mark.
+A backfill night (an earlier data day) fetches changed days up to its data day only; when
+loaded days after it changed too, it leaves the mark for a later night to move.
 Records deleted at the portal do not show as changes; a day fetched for another reason
 (data day, catch-up) does drop them.
 """
@@ -97,13 +99,18 @@ def days_to_fetch(catalogue: Catalogue, feed: Feed, days: list[str], loaded: dic
                   feed.label, since.isoformat(), exc)
         return days, None
     # Only days the warehouse holds are kept current; a day never loaded is a data day's job.
-    first, last = span.get("first_day") or data_day, max(span.get("last_day") or data_day, data_day)
-    changed = {day for day in changes.days if first <= day <= last}
+    first, last = span.get("first_day") or data_day, span.get("last_day") or data_day
+    changed = {day for day in changes.days if first <= day <= data_day}
+    later = sorted(day for day in changes.days if data_day < day <= last)
     kept = [day for day in days[1:] if stored is None or day not in loaded]
     chosen = [data_day, *sorted((set(kept) | changed) - {data_day})]
     log.info("%s: %d records changed since %s on %d days (%d loaded, to fetch again): %s",
              feed.label, changes.records, since.isoformat(), len(changes.days), len(changed - {data_day}),
              ", ".join(sorted(changed)) or "none")
+    if later:   # a backfill night: loaded days after its data day changed too; a later night fetches them
+        log.info("%s: loaded days after %s changed too (%s): the watermark waits for a later night",
+                 feed.label, data_day, ", ".join(later))
+        return chosen, None
     return chosen, {"changed_field": field, "candidate": changes.newest.isoformat(timespec="milliseconds")}
 
 

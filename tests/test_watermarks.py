@@ -147,6 +147,24 @@ def test_the_watermark_stays_until_a_changed_day_loads(sandbox, data_dir, slug, 
         assert _rows(data_dir, slug)[day.isoformat()] == (truth, truth), day
 
 
+def test_a_backfill_night_leaves_later_changed_days_and_the_watermark_to_a_later_night(sandbox, data_dir):
+    """Re-running night 1 loads day 1's late records but not day 2's; the mark waits for night 3."""
+    slug, late = "brent", 2
+    add_fault(sandbox, kind="late", rows=late, borough=slug, dataset=DATASET)
+    for day in NIGHTS[:2]:
+        _night(data_dir, day, [slug])
+    mark = _watermark(data_dir, slug)
+    clear_faults(sandbox)
+    _night(data_dir, NIGHTS[0], [slug])
+    rows = _rows(data_dir, slug)
+    assert rows[NIGHTS[0].isoformat()][0] == _truth(slug, NIGHTS[0])
+    assert rows[NIGHTS[1].isoformat()][0] == _truth(slug, NIGHTS[1]) - late, "a later day is a later night's job"
+    assert _watermark(data_dir, slug) == mark
+    _night(data_dir, NIGHTS[2], [slug])
+    assert _rows(data_dir, slug)[NIGHTS[1].isoformat()][0] == _truth(slug, NIGHTS[1])
+    assert _watermark(data_dir, slug) > mark
+
+
 def test_soda_updated_at_is_stamped_when_late_records_appear(sandbox, catalogue):
     """`:updated_at` is the day's upload for most records and the release moment for late ones."""
     area = catalogue.area("southwark")

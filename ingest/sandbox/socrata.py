@@ -268,7 +268,7 @@ def parse_where(where: str, dataset: Dataset, date_format: str) -> _Where:
             parsed.stamps += ([(name, ">=", moments[0]), (name, "<=", moments[1])] if op == "between"
                               else [(name, op, moments[0])])
         else:
-            if name not in dataset.column_names:
+            if name not in dataset.column_names and name not in _SYSTEM:
                 raise WhereError(f"No such column: {name}", "query.soql.no-such-column")
             if name != dataset.date_field:
                 raise WhereError(f"The borough API sandbox filters on {dataset.date_field} and :updated_at only, "
