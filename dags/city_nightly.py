@@ -84,7 +84,7 @@ def city_nightly():
     @task(map_index_template="{{ feed_label }}")
     def ingest_feed(feed: dict) -> list[dict]:
         get_current_context()["feed_label"] = feed["label"]
-        return run.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"))
+        return run.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark"))
 
     @task(map_index_template="{{ dataset }}", trigger_rule="none_failed")  # a host with no feeds is skipped
     def validate(dataset: str, outcomes: list[dict]) -> list[dict]:

@@ -17,7 +17,7 @@ import yaml
 
 from ingest.errors import CatalogueError
 from ingest.periods import CADENCES
-from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_portal, parse_wire
+from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_incremental, parse_portal, parse_wire
 
 __all__ = [
     "Field",
@@ -199,6 +199,7 @@ class Settings:
     open_data: OpenData
     source_freshness: bool = True
     pools: HostPools = field(default_factory=HostPools)
+    incremental: dict[str, str] = field(default_factory=dict)   # protocol -> its changed-at field
 
 
 @dataclass(frozen=True)
@@ -359,6 +360,7 @@ def _settings(data: dict, path: Path) -> Settings:
         source_freshness=_need(run, "source_freshness", path, "run", bool),
         open_data=_open_data(data, path),
         pools=_host_pools(data, path),
+        incremental=parse_incremental(data.get("incremental"), path),
     )
 
 

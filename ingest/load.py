@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ingest.catalogue import Catalogue, Dataset
+from ingest.watermarks import ensure_watermark_table
 
 __all__ = ["connect", "ensure_tables", "ensure_audit_tables", "write_areas", "write_datasets", "load_partition",
            "record_batch", "quote"]
@@ -64,6 +65,7 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
         create table if not exists raw.feed_partitions (
             dataset varchar, borough_code varchar, data_day date, batch_id varchar,
             row_count bigint, loaded_at timestamp, primary key (dataset, borough_code, data_day))""")
+    ensure_watermark_table(con)   # raw.feed_watermarks: incremental feeds' high-water marks
     con.execute("""
         create table if not exists raw.areas (
             area_code varchar primary key, area_name varchar, area_slug varchar,

@@ -24,6 +24,7 @@ __all__ = [
     "PROTOCOLS",
     "PROTOCOL_DATE_FORMATS",
     "PAGING_CHOICES",
+    "parse_incremental",
     "SPECIAL_DATE_FORMATS",
     "WIRE_MAP_REQUIRED",
     "Portal",
@@ -41,6 +42,7 @@ WIRE_MAP_REQUIRED = ("open311",)
 _STRFTIME = re.compile(r"%[Yy]")
 # Protocols whose paging can be chosen per portal, and the choices (the first is the default).
 PAGING_CHOICES = {"arcgis": ("auto", "offset", "object_ids")}
+_CHANGED_FIELD = re.compile(r"^:?[A-Za-z_][A-Za-z0-9_]{0,62}$")   # a column or a system field (:updated_at)
 
 
 @dataclass(frozen=True)
@@ -133,15 +135,8 @@ def _package(value: Any, protocol: str, parent: Portal | None, path: Path, where
 
 def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> dict[str, WireMap]:
     """datasets.<id>.wire: {protocol: {fields: {canonical: wire}, values: {...}, ignore: [...]}}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to its field names")
     maps = {}
-    for protocol, spec in raw.items():
-        here = f"{where}.{protocol}"
-        if protocol not in PROTOCOLS:
-            raise CatalogueError(f"{path}: {here}: unknown protocol; known: {list(PROTOCOLS)}")
+    for protocol, spec, here in _per_protocol(raw, path, where, "its field names"):
         if not isinstance(spec, dict) or set(spec) - {"fields", "values", "ignore"}:
             raise CatalogueError(f"{path}: {here}: expected keys fields, values, ignore")
         fields = spec.get("fields") or {}
@@ -164,3 +159,34 @@ def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> di
                                                               for k, v in values.items()},
                                  ignore=tuple(ignore))
     return maps
+
+
+def parse_incremental(raw: Any, path: Path) -> dict[str, str]:
+    """pipeline.yml `incremental`: {protocol: {changed_field: name}} -> protocol -> field.
+
+    Protocols listed can say which records changed since a moment (a watermark per feed);
+    the others are fetched as full snapshots. The field goes into a query, so it must be
+    a plain name.
+    """
+    fields = {}
+    for protocol, spec, where in _per_protocol(raw, path, "incremental", "{changed_field: name}"):
+        if not isinstance(spec, dict) or set(spec) != {"changed_field"}:
+            raise CatalogueError(f"{path}: {where}: expected {{changed_field: name}}, got {spec!r}")
+        name = spec["changed_field"]
+        if not isinstance(name, str) or not _CHANGED_FIELD.match(name):
+            raise CatalogueError(f"{path}: {where}.changed_field: {name!r} is not a field name "
+                                 f"(letters, digits, '_', optionally a leading ':' for a system field)")
+        fields[protocol] = name
+    return fields
+
+
+def _per_protocol(raw: Any, path: Path, where: str, what: str) -> list[tuple[str, Any, str]]:
+    """(protocol, its block, where it is) of a mapping keyed by protocol; None is empty."""
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to {what}")
+    for protocol in raw:
+        if protocol not in PROTOCOLS:
+            raise CatalogueError(f"{path}: {where}.{protocol}: unknown protocol; known: {list(PROTOCOLS)}")
+    return [(protocol, spec, f"{where}.{protocol}") for protocol, spec in raw.items()]

@@ -79,9 +79,12 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
     periods that is not loaded yet (a period's first day stands for it). A late borough
     is asked every night until it publishes; a feed with nothing owed is not planned.
     """
+    from ingest.watermarks import read_watermarks
+
     catalogue = load_catalogue()
     day = date.fromisoformat(data_day)
     gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, paths or data_paths())
+    marks = read_watermarks(catalogue, paths or data_paths())   # incremental feeds: what changed since
     plans = []
     for feed in catalogue.feeds(datasets, boroughs):
         if feed.dataset.periodic:
@@ -92,7 +95,7 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
             continue
         earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
         plans.append({"feed_id": feed.id, "label": feed.label, "days": [data_day, *sorted(earlier)],
-                      "loaded": loaded.get(feed.id, {})})
+                      "loaded": loaded.get(feed.id, {}), "watermark": marks.get(feed.id)})
     return plans
 
 
@@ -109,20 +112,23 @@ def plan_datasets() -> list[str]:
 
 
 def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = None,
-                paths: DataPaths | None = None) -> list[dict[str, Any]]:
+                paths: DataPaths | None = None, watermark: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; a failure becomes a `fetch_failed` outcome.
 
     A day whose loaded batch (`loaded`: day -> batch id) holds exactly the same records
-    as the new fetch is `unchanged`: nothing to validate or load.
+    as the new fetch is `unchanged`: nothing to validate or load. An incremental feed
+    fetches the days changed since its `watermark` instead of re-fetching blindly.
     """
     from ingest.fetch import fetch_feed
     from ingest.http import build_session
     from ingest.landing import batch_dir, same_records
+    from ingest.watermarks import days_to_fetch, with_candidate
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
     session = build_session(catalogue.settings.http)
+    days, candidate = days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     outcomes = []
     for day in days:
         outcome = _outcome(feed, day)
@@ -143,7 +149,7 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
             outcomes.append(outcome | {"status": "unchanged", "batch": batch.to_dict()})
             continue
         outcomes.append(outcome | {"status": "landed", "batch": batch.to_dict()})
-    return outcomes
+    return with_candidate(outcomes, candidate)
 
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
@@ -214,6 +220,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
     """Load every batch that passed, record every batch's fate; one writer, serially."""
     from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
     from ingest.source_metadata import write_source_metadata
+    from ingest.watermarks import advance_watermarks
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -251,6 +258,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
                 summary["not_published"].append(_line(outcome, ["not published by its due day"]))
             record_batch(con, outcome, run_id, validation)
         write_source_metadata(con, outcomes)
+        summary["watermarks_advanced"] = advance_watermarks(con, outcomes, run_id)   # only feeds that fully loaded
     # The data day is the latest day of the daily feeds; their earlier days are catch-up
     # and late data; monthly and quarterly feeds fetch the periods they owe.
     daily = [o for o in outcomes if not catalogue.dataset(o["dataset"]).periodic]

@@ -64,3 +64,19 @@ def data_dir(tmp_path: Path, monkeypatch) -> DataPaths:
     """A fresh data directory (landing, quarantine, warehouse, published) for one test."""
     monkeypatch.setenv("CITY_DATA_DIR", str(tmp_path / "data"))
     return DataPaths(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def fast_config(tmp_path_factory) -> Path:
+    """The real config with retries that give up in about a second instead of half a minute
+    (use with CITY_CONFIG_DIR; the sandbox process still reads the repository's config)."""
+    import shutil
+
+    import yaml
+
+    target = tmp_path_factory.mktemp("config") / "config"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "config", target)
+    settings = yaml.safe_load((target / "pipeline.yml").read_text())
+    settings["http"].update({"retries": 4, "backoff_factor_s": 0.05, "backoff_max_s": 0.3, "retry_after_max_s": 1})
+    (target / "pipeline.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    return target

@@ -63,6 +63,7 @@ class Protocol:
     paginator: type[Paginator] = OffsetPaginator
     paginator_options: dict[str, Any] = {}
     page_suffix = ".json"
+    lists_changes = False   # True: changes_query can list records changed since a moment
 
     def endpoint(self, feed: Feed) -> str:
         raise NotImplementedError
@@ -92,6 +93,20 @@ class Protocol:
         """One GET; JSON unless the protocol says otherwise."""
         return get_json(session, url, params)
 
+    def changes_query(self, feed: Feed, field: str, since: datetime) -> dict[str, str]:
+        """Query parameters listing the records changed after `since` (UTC): only the changed
+        field, the date field and the key, ordered by the key (an immutable order, so a record
+        changed while paging is read twice, never skipped). Only when `lists_changes`."""
+        raise NotImplementedError(f"{self.name} cannot list changed records")
+
+    def changed_at(self, value: Any) -> datetime | None:
+        """A wire change stamp as an aware UTC datetime (ISO 8601 by default; naive = UTC)."""
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+
     def select(self, records: list[dict[str, Any]], feed: Feed, day: date) -> list[dict[str, Any]]:
         """The day's records, when the server cannot filter (a bulk file); all by default."""
         return records
@@ -108,11 +123,11 @@ class Protocol:
         """What the portal says about the dataset (title, licence, last modified), for the manifest."""
         return None
 
-    def pages(self, session: requests.Session, feed: Feed, day: date, *, page_size: int, max_pages: int,
-              cache: Any = None) -> Iterator[Page]:
-        """Every page of one feed for one data day, in order."""
+    def pages(self, session: requests.Session, feed: Feed, day: date | None, *, page_size: int, max_pages: int,
+              cache: Any = None, query: dict[str, str] | None = None) -> Iterator[Page]:
+        """Every page of one feed for one data day (or for `query`, e.g. changes), in order."""
         url = self.endpoint(feed)
-        query = self.day_query(feed, day)
+        query = self.day_query(feed, day) if query is None else query
         paginator = self.plan(session, feed, page_size)
         params: dict[str, Any] | None = paginator.first()
         previous_digest, received = None, 0
@@ -160,7 +175,7 @@ class Protocol:
         (Open311) end on it, as the protocol gives nothing better.
         """
         due = paginator.due(signals)
-        if due is None and (received or signals.more):
+        if due is None and day is not None and (received or signals.more):
             counted = self.count(session, feed, day)
             due = None if counted is None else counted - received
         return max(due or 0, 0)

@@ -5,11 +5,14 @@ empty page. A data day is selected with `$where`; errors come as `{"error": true
 Because nothing says how many rows are due, an empty page after records (the natural
 end when the day is a whole number of pages, or a glitch that would lose the rest) is
 checked against the server's own `$select=count(*)` for the same `$where`.
+
+Every SODA dataset carries the system field `:updated_at` (a fixed timestamp, UTC), so
+the records changed since a moment are `$where=:updated_at > '<moment>'`.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 import requests
@@ -25,6 +28,7 @@ __all__ = ["SocrataSoda"]
 class SocrataSoda(Protocol):
     name = "socrata"
     paginator_options = {"limit_param": "$limit", "offset_param": "$offset"}
+    lists_changes = True
 
     def endpoint(self, feed: Feed) -> str:
         return f"{feed.portal.base_url}/resource/{feed.dataset.resource}.json"
@@ -34,6 +38,15 @@ class SocrataSoda(Protocol):
         return {
             "$where": f"{feed.dataset.date_field} = '{value}'",
             "$order": f"{feed.dataset.key}",
+        }
+
+    def changes_query(self, feed: Feed, field: str, since: datetime) -> dict[str, str]:
+        moment = since.astimezone(timezone.utc)
+        literal = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}"   # floating literal, read as UTC
+        return {
+            "$select": f"{field}, {feed.dataset.date_field}, {feed.dataset.key}",
+            "$where": f"{field} > '{literal}'",
+            "$order": feed.dataset.key,
         }
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:

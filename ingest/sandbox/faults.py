@@ -13,7 +13,8 @@ expires after `times` matching requests (null = never). Kinds:
     drop_column / rename_column                                            -> schema drift
     wrong_type / out_of_range   `value` in `column` for the first `rows`   -> validation
     duplicate_rows  the first `rows` records published twice               -> dedupe
-    late            the last `rows` records not published yet              -> late data
+    late            the last `rows` records of each day not published yet  -> late data
+                    (when the fault ends they appear, stamped then: publication.py)
     reset           the connection is reset without an answer              -> retries
     empty_page      a page after the first has no records, though the total
                     or the flag says more are due                          -> re-asked, then refused
@@ -35,6 +36,7 @@ from typing import Any
 from ingest.catalogue import Dataset
 from ingest.sandbox.fault_specs import FAULT_KINDS, PAGE_KINDS, FaultSpec, FaultSpecError, parse_fault
 from ingest.sandbox.messages import Response
+from ingest.sandbox.publication import Release, late_keys, now
 from ingest.sandbox.quirks import json_scalar_text
 
 __all__ = ["FaultBook", "ActiveFaults", "Refusal", "offline_page",
@@ -65,6 +67,7 @@ class ActiveFaults:
 
     faults: tuple[FaultSpec, ...] = ()
     refusal: Refusal | None = None
+    released: tuple[Release, ...] = ()      # late faults on this feed that have ended
 
     @property
     def kinds(self) -> list[str]:
@@ -96,7 +99,8 @@ class ActiveFaults:
     def typed(self, records: list[dict], dataset: Dataset) -> list[dict]:
         """Duplicates and out-of-range values, applied before the borough renders them."""
         for fault in self._of("late"):
-            records = records[: max(0, len(records) - fault.params["rows"])]
+            late = late_keys(records, dataset, fault.params["rows"])
+            records = [r for r in records if (r.get(dataset.date_field), r[dataset.key]) not in late]
         for fault in self._of("duplicate_rows"):
             records = records + [dict(r) for r in records[: fault.params["rows"]]]
         types = {f.name: f.type for f in dataset.fields}
@@ -156,6 +160,10 @@ def _set_first(rows: list[dict], count: int | None, column: str, value: Any, omi
     return changed
 
 
+def _hits(spec: FaultSpec, borough: str, dataset: str | None) -> bool:
+    return spec.borough in (None, borough) and spec.dataset in (None, dataset)
+
+
 @dataclass
 class _Armed:
     spec: FaultSpec
@@ -166,6 +174,7 @@ class FaultBook:
     """The faults armed on one server; thread-safe. Ids count up from 1."""
 
     _ATTEMPTS_KEPT = 100_000
+    _RELEASES_KEPT = 1_000
 
     def __init__(self, seed: int):
         self._seed = seed
@@ -173,6 +182,7 @@ class FaultBook:
         self._armed: dict[int, _Armed] = {}
         self._next_id = 1
         self._attempts: dict[str, int] = {}
+        self._released: list[tuple[FaultSpec, dt.datetime]] = []   # ended late faults; kept through clear()
 
     def add(self, spec: FaultSpec) -> dict:
         with self._lock:
@@ -182,12 +192,21 @@ class FaultBook:
 
     def remove(self, fault_id: int) -> bool:
         with self._lock:
-            return self._armed.pop(fault_id, None) is not None
+            armed = self._armed.pop(fault_id, None)
+            self._release([armed] if armed else [])
+            return armed is not None
 
     def clear(self) -> None:
         with self._lock:
+            self._release(list(self._armed.values()))
             self._armed.clear()
             self._attempts.clear()
+
+    def _release(self, ended: list[_Armed]) -> None:
+        """Late records appear when their fault ends: remember when (caller holds the lock)."""
+        moment = now()
+        self._released.extend((a.spec, moment) for a in ended if a.spec.kind == "late")
+        del self._released[:-self._RELEASES_KEPT]
 
     def listing(self) -> list[dict]:
         with self._lock:
@@ -210,7 +229,7 @@ class FaultBook:
             matched = []
             for fault_id, armed in list(self._armed.items()):
                 spec = armed.spec
-                if spec.borough not in (None, borough) or spec.dataset not in (None, dataset):
+                if not _hits(spec, borough, dataset):
                     continue
                 if spec.kind in PAGE_KINDS and not position:
                     continue
@@ -218,8 +237,9 @@ class FaultBook:
                 if armed.remaining is not None:
                     armed.remaining -= 1
                     if armed.remaining <= 0:
-                        del self._armed[fault_id]
-        return ActiveFaults(tuple(matched), self._refusal(matched, target, attempt))
+                        self._release([self._armed.pop(fault_id)])
+            released = tuple((s.params["rows"], t) for s, t in self._released if _hits(s, borough, dataset))
+        return ActiveFaults(tuple(matched), self._refusal(matched, target, attempt), released)
 
     def _refusal(self, matched: list[FaultSpec], target: str, attempt: int) -> Refusal | None:
         for spec in matched:

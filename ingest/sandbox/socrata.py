@@ -5,33 +5,44 @@ objects, one per line, every value a string and null fields left out; there is n
 total and no next link, so clients page with $limit/$offset until a short page, and
 need $order for the pages to be stable. Days are chosen with $where on the date field
 (`=`, `between`, `>=`/`>`/`<=`/`<` joined by `and`) or a simple `?field=value` filter.
-Errors are `{"code", "error": true, "message"}` with 400 or 404.
+The system fields `:id`, `:created_at` and `:updated_at` (SODA 2.1: only when named in
+$select, or by `:*`) can be selected, ordered by, and `:updated_at`/`:created_at` compared
+in $where, e.g. `:updated_at > '2026-11-20T03:00:00.000'` (UTC): such a query covers every
+day the portal has published (from sandbox.yml bulk_csv.first_day to the publication day),
+with the stamps publication.py gives. Errors are `{"code", "error": true, "message"}` with
+400 or 404; what the sandbox cannot answer (functions, aliases, `or`) is a 400 saying so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Callable
 
 from ingest.catalogue import Catalogue, Dataset, Field
 from ingest.sandbox.messages import JSON_TYPE, Request, Response, json_response
-from ingest.sandbox.records import FeedView, OrderError, parse_order
+from ingest.sandbox.publication import stamp_text, stamps, uploaded_at
+from ingest.sandbox.records import FeedView, OrderError, parse_order, sort_records
 
-__all__ = ["SocrataPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS", "WhereError", "days_where"]
+__all__ = ["SocrataPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS", "WhereError", "days_where", "parse_where"]
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 50000
 MAX_DAYS = 366
 _RESOURCE = re.compile(r"^/resource/([A-Za-z0-9_-]+)\.json$")
 _CLAUSE = re.compile(
-    r"\s*(?P<field>\w+)\s*(?:(?P<op>>=|<=|=|>|<)\s*'(?P<value>[^']*)'"
+    r"\s*(?P<field>:?\w+)\s*(?:(?P<op>>=|<=|=|>|<)\s*'(?P<value>[^']*)'"
     r"|\s(?i:between)\s+'(?P<low>[^']*)'\s+(?i:and)\s+'(?P<high>[^']*)')\s*"
 )
 _AND = re.compile(r"(?i:and)\b")
 _KNOWN = ("$limit", "$offset", "$order", "$where", "$select")
 _COUNT = re.compile(r"^\s*count\(\s*\*\s*\)(?:\s+as\s+(?P<alias>\w+))?\s*$", re.IGNORECASE)
+_SYSTEM = (":id", ":created_at", ":updated_at")
+_STAMPED = (":created_at", ":updated_at")      # fixed timestamps $where can compare
 
 
 class WhereError(ValueError):
@@ -43,9 +54,15 @@ class WhereError(ValueError):
 
 
 class SocrataPortal:
-    """Routes under /<slug>/resource/; stateless, one instance serves every borough."""
+    """Routes under /<slug>/resource/; one instance serves every borough.
+
+    `window` gives the days the portals have published (first day, publication day).
+    """
 
     protocol = "socrata"
+
+    def __init__(self, window: Callable[[Dataset], tuple[dt.date, dt.date]]):
+        self.window = window
 
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _RESOURCE.match(rest)
@@ -56,7 +73,7 @@ class SocrataPortal:
         if feed is None:
             return _error(404, "not_found", "Not found")
         try:
-            return _query(request, feed)
+            return _query(request, feed, self.window(feed.dataset))
         except WhereError as exc:
             return _error(400, exc.code, str(exc))
 
@@ -82,7 +99,15 @@ def _count(request: Request, name: str, default: int) -> int:
     return int(text)
 
 
-def _query(request: Request, feed: FeedView) -> Response:
+@dataclass
+class _Where:
+    """What a $where asks for: data days (None: not bounded by the date field), stamp tests."""
+
+    days: list[dt.date] | None = None
+    stamps: list[tuple[str, str, dt.datetime]] = field(default_factory=list)   # (field, op, moment)
+
+
+def _query(request: Request, feed: FeedView, window: tuple[dt.date, dt.date]) -> Response:
     names = {shown for shown, _ in feed.columns()}
     unknown = [k for k, _ in request.args if k.startswith("$") and not k.startswith("$$") and k not in _KNOWN]
     if unknown:
@@ -90,35 +115,53 @@ def _query(request: Request, feed: FeedView) -> Response:
     limit, offset = _count(request, "$limit", DEFAULT_LIMIT), _count(request, "$offset", 0)
     if limit > MAX_LIMIT:
         raise WhereError(f"$limit must be at most {MAX_LIMIT}", "query.soql.invalid-parameter")
-    try:
-        order = parse_order(request.arg("$order"), feed.dataset) if request.arg("$order") else []
-    except OrderError as exc:
-        raise WhereError(str(exc), "query.soql.no-such-column") from None
+    order = _order(request.arg("$order"), feed.dataset)
+    counting = _COUNT.match(request.arg("$select") or "") is not None
+    selected = [] if counting else _select(request.arg("$select"), [shown for shown, _ in feed.columns()])
 
     date_field, date_format = feed.dataset.date_field, feed.publisher.date_format
     simple = {k: v for k, v in request.args if not k.startswith("$")}
     for name in simple:
         if name not in names:
             raise WhereError(f"No such column: {name}", "query.soql.no-such-column")
-    if request.arg("$where"):
-        days = days_where(request.arg("$where"), feed.dataset, date_format)
-    elif date_field in simple:
+    where = parse_where(request.arg("$where"), feed.dataset, date_format) if request.arg("$where") else _Where()
+    if where.days is None and date_field in simple:
         day = _timestamp(simple[date_field], date_format)
-        days = [day.date()] if day and day.time() == dt.time() else []
-    else:
+        where.days = [day.date()] if day and day.time() == dt.time() else []
+    if where.days is None and not where.stamps:
         raise WhereError(f"The borough API sandbox serves data days: use $where on {date_field}, "
-                         f"e.g. {date_field} between '2024-01-01T00:00:00.000' and '2024-01-07T00:00:00.000'")
-    rows = feed.published(feed.typed(days, order))
+                         f"e.g. {date_field} between '2024-01-01T00:00:00.000' and '2024-01-07T00:00:00.000', "
+                         f"or on :updated_at, e.g. :updated_at > '2024-01-07T03:00:00.000'")
+    system = [n for n in selected if n in _SYSTEM] + [n for n, _ in order if n in _SYSTEM]
+    changes = bool(where.stamps) or bool(system)
+    days = where.days if where.days is not None else _changed_days(feed, where.stamps, window)
+    if changes:      # a question about publication: only what has been published
+        days = [d for d in days if d <= window[1]]
+    typed = feed.typed(days, [(n, desc) for n, desc in order if n not in _SYSTEM])
+    extra = _system_fields(typed, feed) if changes else [{} for _ in typed]
+    kept = [i for i, values in enumerate(extra) if all(_compare(values[f], op, at) for f, op, at in where.stamps)]
+    typed, extra = [typed[i] for i in kept], [extra[i] for i in kept]
+    if any(n in _SYSTEM for n, _ in order):
+        pairs = sort_records([{**r, **e, "\0": i} for i, (r, e) in enumerate(zip(typed, extra))], order,
+                             feed.dataset.key)
+        typed, extra = [typed[p["\0"]] for p in pairs], [extra[p["\0"]] for p in pairs]
+    rows = [{**{k: stamp_text(v) if isinstance(v, dt.datetime) else v for k, v in e.items() if k in selected},
+             **row} for row, e in zip(feed.published(typed), extra)]
     rows = [r for r in rows if all(r.get(k) == v for k, v in simple.items() if k != date_field)]
-    if request.arg("$select") is not None:
+    if counting:
         return _count_rows(request.arg("$select"), len(rows))
+    if selected:
+        rows = [{k: r[k] for k in selected if k in r} for r in rows]
     page = feed.faults.page(rows, offset, limit)
     body = ("[" + "\n,".join(json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in page) + "]\n")
-    fields = [(shown, next(f for f in feed.dataset.fields if f.name == source)) for shown, source in feed.columns()]
+    specs = {f.name: f for f in feed.dataset.fields}
+    fields = [(shown, specs[source]) for shown, source in feed.columns()]
+    columns = [(n, None) for n in selected] if selected else fields
+    types = {shown: _type(f, date_format, feed.quirk.numbers) for shown, f in fields}
+    types |= {":id": "meta_data", ":created_at": "fixed_timestamp", ":updated_at": "fixed_timestamp"}
     headers = (
-        ("X-SODA2-Fields", json.dumps([shown for shown, _ in fields], separators=(",", ":"))),
-        ("X-SODA2-Types", json.dumps([_type(f, date_format, feed.quirk.numbers) for _, f in fields],
-                                     separators=(",", ":"))),
+        ("X-SODA2-Fields", json.dumps([n for n, _ in columns], separators=(",", ":"))),
+        ("X-SODA2-Types", json.dumps([types[n] for n, _ in columns], separators=(",", ":"))),
     )
     return Response(200, body.encode("utf-8"), content_type=JSON_TYPE, headers=headers)
 
@@ -129,6 +172,73 @@ def _count_rows(select: str, rows: int) -> Response:
     if not match:
         raise WhereError("The borough API sandbox serves $select=count(*) [AS name] only", "query.soql.invalid")
     return json_response(200, [{match.group("alias") or "count": str(rows)}])
+
+
+def _select(expression: str | None, columns: list[str]) -> list[str]:
+    """$select as a list of published names ([] = every column, no system fields)."""
+    if expression is None:
+        return []
+    chosen = []
+    for term in (t.strip() for t in expression.split(",")):
+        if term == "*":
+            chosen += columns
+        elif term == ":*":
+            chosen += list(_SYSTEM)
+        elif term in _SYSTEM or term in columns:
+            chosen.append(term)
+        elif re.fullmatch(r":?\w+", term):
+            raise WhereError(f"No such column: {term}", "query.soql.no-such-column")
+        else:
+            raise WhereError(f"The borough API sandbox selects columns, system fields, * and :* only, "
+                             f"not {term!r} (functions and aliases are not served here)", "query.soql.invalid")
+    return list(dict.fromkeys(chosen))
+
+
+def _order(expression: str | None, dataset: Dataset) -> list[tuple[str, bool]]:
+    """$order terms; system fields allowed beside the dataset's columns."""
+    if not expression:
+        return []
+    terms = []
+    for part in expression.split(","):
+        name, _, direction = part.strip().partition(" ")
+        if name in _SYSTEM and direction.strip().lower() in ("", "asc", "desc"):
+            terms.append((name, direction.strip().lower() == "desc"))
+            continue
+        try:
+            terms += parse_order(part, dataset)
+        except OrderError as exc:
+            raise WhereError(str(exc), "query.soql.no-such-column") from None
+    return terms
+
+
+def _changed_days(feed: FeedView, tests: list[tuple[str, str, dt.datetime]], window: tuple[dt.date, dt.date]
+                  ) -> list[dt.date]:
+    """The published days that may hold a record passing stamp tests (no date field bound)."""
+    after = max((at for _, op, at in tests if op in (">", ">=", "=")), default=None)
+    days = [window[0] + dt.timedelta(days=n) for n in range((window[1] - window[0]).days + 1)]
+    if after is None or any(moment >= after for _, moment in feed.faults.released):
+        return days          # a late fault that ended since may have stamped any day
+    return [d for d in days if uploaded_at(d, feed.publisher.timezone) >= after]
+
+
+def _system_fields(typed: list[dict], feed: FeedView) -> list[dict]:
+    """:id, :created_at, :updated_at of each record (stamps from publication.py)."""
+    dataset, zone = feed.dataset, feed.publisher.timezone
+    updated = stamps(typed, dataset, zone, feed.faults.released,
+                     lambda day: feed.truth.get(dataset.id, feed.area, day))
+    result = []
+    for record, stamp in zip(typed, updated):
+        day = record.get(dataset.date_field)
+        created = uploaded_at(day, zone) if isinstance(day, dt.date) else stamp
+        digest = hashlib.sha256(f"{dataset.id}/{feed.area.code}/{record[dataset.key]}".encode()).hexdigest()
+        result.append({":id": f"row-{digest[:4]}.{digest[4:8]}_{digest[8:12]}", ":created_at": min(created, stamp),
+                       ":updated_at": stamp})
+    return result
+
+
+def _compare(value: dt.datetime, op: str, moment: dt.datetime) -> bool:
+    return {"=": value == moment, ">": value > moment, ">=": value >= moment,
+            "<": value < moment, "<=": value <= moment}[op]
 
 
 def _type(field: Field, date_format: str, numbers: str) -> str:
@@ -150,27 +260,43 @@ def _timestamp(text: str, date_format: str) -> dt.datetime | None:
 
 
 def days_where(where: str, dataset: Dataset, date_format: str) -> list[dt.date]:
-    """The data days a $where selects (records sit at midnight of their day)."""
-    low, high, position = None, None, 0
+    """The data days a $where on the date field selects (records sit at midnight of their day)."""
+    days = parse_where(where, dataset, date_format).days
+    if days is None:
+        raise WhereError(f"$where needs both a first and a last day on {dataset.date_field}")
+    return days
+
+
+def parse_where(where: str, dataset: Dataset, date_format: str) -> _Where:
+    """Clauses joined by `and`: bounds on the date field (both, or none) and stamp tests."""
+    low, high, position, parsed = None, None, 0, _Where()
     while True:
         match = _CLAUSE.match(where, position)
         if not match:
             raise WhereError(f"Could not parse $where near {where[position:position + 40]!r}", "query.soql.malformed")
         name = match.group("field")
-        if name not in dataset.column_names:
-            raise WhereError(f"No such column: {name}", "query.soql.no-such-column")
-        if name != dataset.date_field:
-            raise WhereError(f"The borough API sandbox filters on {dataset.date_field} only, not {name}")
         op = match.group("op") or "between"
         texts = [match.group("value")] if match.group("op") else [match.group("low"), match.group("high")]
-        stamps = [_timestamp(t, date_format) for t in texts]
-        if None in stamps:
-            raise WhereError(f"Could not parse {texts} as a floating timestamp", "query.soql.type-mismatch")
-        for bound, value in _bounds(op, stamps):
-            if bound == "low":
-                low = value if low is None else max(low, value)
-            else:
-                high = value if high is None else min(high, value)
+        if name in _STAMPED:
+            moments = [_moment(t) for t in texts]
+            if None in moments:
+                raise WhereError(f"Could not parse {texts} as a fixed timestamp", "query.soql.type-mismatch")
+            parsed.stamps += ([(name, ">=", moments[0]), (name, "<=", moments[1])] if op == "between"
+                              else [(name, op, moments[0])])
+        else:
+            if name not in dataset.column_names and name not in _SYSTEM:
+                raise WhereError(f"No such column: {name}", "query.soql.no-such-column")
+            if name != dataset.date_field:
+                raise WhereError(f"The borough API sandbox filters on {dataset.date_field} and :updated_at only, "
+                                 f"not {name}")
+            stamps = [_timestamp(t, date_format) for t in texts]
+            if None in stamps:
+                raise WhereError(f"Could not parse {texts} as a floating timestamp", "query.soql.type-mismatch")
+            for bound, value in _bounds(op, stamps):
+                if bound == "low":
+                    low = value if low is None else max(low, value)
+                else:
+                    high = value if high is None else min(high, value)
         position = match.end()
         if position == len(where):
             break
@@ -178,11 +304,22 @@ def days_where(where: str, dataset: Dataset, date_format: str) -> list[dt.date]:
         if not joiner:
             raise WhereError(f"Could not parse $where near {where[position:position + 40]!r}", "query.soql.malformed")
         position = joiner.end()
-    if low is None or high is None:
+    if (low is None) != (high is None) or (low is None and not parsed.stamps):
         raise WhereError(f"$where needs both a first and a last day on {dataset.date_field}")
-    if (high - low).days + 1 > MAX_DAYS:
-        raise WhereError(f"At most {MAX_DAYS} days per request")
-    return [low + dt.timedelta(days=n) for n in range((high - low).days + 1)]
+    if low is not None:
+        if (high - low).days + 1 > MAX_DAYS:
+            raise WhereError(f"At most {MAX_DAYS} days per request")
+        parsed.days = [low + dt.timedelta(days=n) for n in range((high - low).days + 1)]
+    return parsed
+
+
+def _moment(text: str) -> dt.datetime | None:
+    """A fixed-timestamp literal: ISO 8601, a date or date-time; without an offset it is UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc)
 
 
 def _bounds(op: str, stamps: list[dt.datetime]) -> list[tuple[str, dt.date]]:
