@@ -323,12 +323,13 @@ def test_quirky_borough_uses_its_label_date_format_and_null_marker(sandbox):
 
 
 def test_sandbox_config_rejects_mistakes(tmp_path):
-    """sandbox.yml with an unknown borough, numbers mode or label fails to load, saying which."""
+    """A region's sandbox file with an unknown borough, numbers mode or label fails to load, saying which."""
     shutil.copytree(REPO / "config", tmp_path / "config")
     catalogue = load_catalogue(tmp_path / "config")
-    path = tmp_path / "config" / "sandbox.yml"
+    path = tmp_path / "config" / "sandbox" / "london.yml"
     original = yaml.safe_load(path.read_text())
     for quirk, message in (({"E0900009": {"numbers": "strings"}}, "not a GSS borough code"),
+                           ({"E08000003": {"numbers": "strings"}}, "not a borough of this region"),
                            ({"E09000003": {"numbers": "roman"}}, "unknown mode 'roman'"),
                            ({"E09000003": {"borough_label": "Barnett"}}, "not 'Barnet' or one of its aliases")):
         path.write_text(yaml.safe_dump({**original, "quirks": quirk}))
@@ -477,3 +478,13 @@ def test_cli_serves_until_sigterm(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_each_region_has_its_own_quirks_and_fault_profiles():
+    """Greater Manchester's file names its districts; London's profiles are not offered there."""
+    manchester = load_catalogue(region="greater-manchester")
+    settings = load_settings(manchester)
+    assert settings.quirks[manchester.area("manchester").code].borough_label == "Manchester City Council"
+    assert {"none", "flaky", "demo"} <= set(settings.fault_profiles)
+    assert [f.borough for f in settings.fault_profiles["demo"]] == [manchester.area("bolton").code]
+    assert SETTINGS.fault_profiles["demo"] != settings.fault_profiles["demo"]

@@ -3,7 +3,7 @@
 Real feeds agree on field names but not on how values are written: one borough says
 "RBKC", another "Kensington & Chelsea"; one writes 1,234, another "1234"; a missing
 value is null, "", "n/a" or "-". The pipeline's staging models must undo exactly this,
-so the sandbox publishes it, per borough, from config/sandbox.yml `quirks`.
+so the sandbox publishes it, per borough, from config/sandbox/<region>.yml `quirks`.
 Dates follow the borough's `portal.date_format` from the catalogue.
 Protocols add their own habits: Socrata publishes every value as a string and omits null
 fields, as real SODA does; Open311 writes strings and real nulls; ArcGIS writes dates as
@@ -84,14 +84,15 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path,
     raw = raw or {}
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: quirks: expected a mapping of borough code to quirks")
-    # Quirks of every configured region live in one file; those of other regions are
-    # ignored, but a key that is no GSS code at all is a typo.
+    codes = {area.code for area in areas}
     for key in raw:
         if key != "default" and not _GSS_CODE.match(str(key)):
             raise CatalogueError(
                 f"{path}: quirks.{key}: not a GSS borough code (like E09000007); quirks are keyed by GSS code"
             )
-    datasets = datasets or {}
+        if key != "default" and key not in codes:
+            raise CatalogueError(f"{path}: quirks.{key}: not a borough of this region (a typo, or another region's "
+                                 f"code: each region has its own file)")
     default = _checked(raw.get("default"), path, "quirks.default", datasets)
     quirks = {}
     for area in areas:

@@ -15,13 +15,15 @@ from typing import Any, Mapping
 
 from ingest.catalogue import Catalogue, read_yaml
 from ingest.errors import CatalogueError
+from ingest.paths import REPO_ROOT
 from ingest.sandbox.fault_specs import FaultSpec, FaultSpecError, parse_fault
 from ingest.sandbox.quirks import Quirk, build_quirks
 
 __all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]
 
 DEFAULT_POPULATION_SEED = "dbt_project/seeds/reference_population.csv"
-_KEYS = ("seed", "annual_rows", "period_totals", "population_seed", "quirks", "fault_profiles", "bulk_csv")
+_KEYS = ("seed", "annual_rows", "period_totals", "population_seed", "fault_profiles", "bulk_csv")
+_REGION_KEYS = ("quirks", "fault_profiles")
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,18 @@ class SandboxSettings:
 
 
 def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
-    """Read and validate sandbox.yml from the catalogue's config folder (or `path`)."""
+    """Read and validate sandbox.yml from the catalogue's config folder (or `path`), and the
+    region's own file beside it, sandbox/<region slug>.yml (its boroughs' quirks and faults)."""
     path = Path(path) if path else catalogue.config_dir / "sandbox.yml"
     data = read_yaml(path)
     unknown = set(data) - set(_KEYS)
     if unknown:
         raise CatalogueError(f"{path}: unknown top-level keys {sorted(unknown)}; known: {list(_KEYS)}")
+    region_path = path.parent / "sandbox" / f"{catalogue.region.slug}.yml"
+    region = read_yaml(region_path) if region_path.exists() else {}
+    unknown = set(region) - set(_REGION_KEYS)
+    if unknown:
+        raise CatalogueError(f"{region_path}: unknown top-level keys {sorted(unknown)}; known: {list(_REGION_KEYS)}")
     seed = data.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise CatalogueError(f"{path}: seed: expected a whole number, got {seed!r}")
@@ -54,9 +62,10 @@ def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> Sandb
         seed=seed,
         annual_rows=_volumes(data.get("annual_rows"), catalogue, path, "annual_rows", periodic=False),
         period_totals=_volumes(data.get("period_totals"), catalogue, path, "period_totals", periodic=True),
-        population_seed=catalogue.config_dir.parent / population if population else None,
-        quirks=build_quirks(data.get("quirks"), catalogue.region.areas, path, catalogue.datasets),
-        fault_profiles=_profiles(data.get("fault_profiles"), catalogue, path),
+        population_seed=REPO_ROOT / population if population else None,
+        quirks=build_quirks(region.get("quirks"), catalogue.region.areas, region_path, catalogue.datasets),
+        fault_profiles=_profiles(data.get("fault_profiles"), catalogue, path)
+        | _profiles(region.get("fault_profiles"), catalogue, region_path, taken=data.get("fault_profiles")),
         path=path,
         bulk_first_day=_bulk_day(data.get("bulk_csv"), "first_day", path),
         bulk_first_period=_bulk_day(data.get("bulk_csv"), "first_period", path),
@@ -92,32 +101,22 @@ def _volumes(raw: Any, catalogue: Catalogue, path: Path, key: str, periodic: boo
     return {k: float(v) for k, v in raw.items()}
 
 
-def _profiles(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, tuple[FaultSpec, ...]]:
+def _profiles(raw: Any, catalogue: Catalogue, path: Path, taken: Any = None) -> dict[str, tuple[FaultSpec, ...]]:
+    """Named fault profiles; `taken`: the shared file's, which a region file may not redefine."""
     raw = raw or {}
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: fault_profiles: expected a mapping of profile name to a list of faults")
-    profiles: dict[str, tuple[FaultSpec, ...]] = {"none": ()}
-    elsewhere = _other_regions_boroughs(catalogue)
+    profiles: dict[str, tuple[FaultSpec, ...]] = {} if taken is not None else {"none": ()}
     for name, faults in raw.items():
+        if taken is not None and (name in (taken or {}) or name == "none"):
+            raise CatalogueError(f"{path}: fault_profiles.{name}: already defined in the shared sandbox.yml")
         if not isinstance(faults, list):
             raise CatalogueError(f"{path}: fault_profiles.{name}: expected a list of faults (may be empty)")
         specs = []
         for index, fault in enumerate(faults):
-            if isinstance(fault, dict) and str(fault.get("borough")) in elsewhere:
-                continue  # a fault for a borough of another configured region
             try:
                 specs.append(parse_fault(fault, catalogue))
             except FaultSpecError as exc:
                 raise CatalogueError(f"{path}: fault_profiles.{name}[{index}]: {exc}") from None
         profiles[str(name)] = tuple(specs)
     return profiles
-
-
-def _other_regions_boroughs(catalogue: Catalogue) -> set[str]:
-    """Codes and slugs of boroughs in the other configured regions (their faults are skipped)."""
-    names: set[str] = set()
-    for region_file in (catalogue.config_dir / "regions").glob("*.yml"):
-        data = read_yaml(region_file)
-        for area in data.get("areas") or []:
-            names.update(str(area.get(k)) for k in ("code", "slug") if area.get(k))
-    return names - {n for a in catalogue.region.areas for n in (a.code, a.slug)}
