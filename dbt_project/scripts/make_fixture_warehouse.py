@@ -37,7 +37,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
 from ingest.catalogue import load_catalogue  # noqa: E402
-from ingest.load import ensure_audit_tables, write_datasets  # noqa: E402
+from ingest.load import ensure_tables, write_datasets  # noqa: E402
 
 COL, BAD, BRENT, HACKNEY = "E09000001", "E09000002", "E09000005", "E09000012"
 RBKC, TOWER, WESTMINSTER, LONDON = "E09000020", "E09000030", "E09000033", "E12000007"
@@ -166,25 +166,7 @@ def build(path: Path, empty: bool = False) -> None:
     catalogue = load_catalogue()
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
-    con.execute("create schema raw")
-    for dataset in catalogue.datasets.values():
-        columns = ", ".join(f'"{name}" varchar' for name in dataset.column_names)
-        con.execute(
-            f"create table raw.{dataset.id} ({columns}, _borough_code varchar,"
-            " _data_day date, _batch_id varchar, _loaded_at timestamp)"
-        )
-    con.execute(
-        "create table raw.feed_partitions (dataset varchar, borough_code varchar,"
-        " data_day date, batch_id varchar, row_count bigint, loaded_at timestamp)"
-    )
-    con.execute(
-        "create table raw.areas (area_code varchar, area_name varchar, area_slug varchar,"
-        " sub_region varchar, region_code varchar, region_name varchar)"
-    )
-    con.execute("create table raw.area_aliases (area_code varchar, alias varchar)")
-    con.execute("create table raw.datasets (dataset varchar, domain varchar, title varchar,"
-                " owner varchar, licence varchar)")
-    ensure_audit_tables(con)  # empty: no night has run, so the scorecard has no rows
+    ensure_tables(con, catalogue)  # exactly the loader's tables, audit included
     if empty:
         con.close()
         return
