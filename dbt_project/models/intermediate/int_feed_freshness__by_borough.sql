@@ -104,7 +104,7 @@ final as (
                     then expected.as_of_day - delivered.last_data_day
                 -- a periodic feed is overdue from the due day of the period
                 -- after the last one it delivered (0 while none is overdue)
-                else greatest(
+                when delivered.last_data_day is not null then greatest(
                     0,
                     expected.as_of_day - (
                         {{ period_end_of(
