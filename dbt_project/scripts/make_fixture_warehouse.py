@@ -15,10 +15,12 @@ region catalogue (the official name included as an alias); `raw.datasets` and th
 table exists with no rows at all (not even areas).
 
 The rows carry the quirks staging must normalise: borough aliases in any case and
-spacing, every date layout, null markers, '1,234', ' 5 ', '12.0', a row loaded twice,
-a 0-row partition, a borough missing from a dataset, two months. EXPECTED lists the
-monthly city_metrics values these rows must give (worked out by hand); --check compares
-them with analytics.city_metrics (period_type 'month') after `dbt build`.
+spacing, every date layout, null markers, '1,234', ' 5 ', '12.0', '1,100,000.5', a row
+loaded twice, a 0-row partition, a borough missing from a dataset, two months, monthly
+and quarterly datasets with and without the same period a year earlier. EXPECTED lists
+the monthly and quarterly city_metrics values these rows must give (worked out by hand);
+--check compares them with analytics.city_metrics (period_type 'month' and 'quarter')
+after `dbt build`, and fails on any row it does not list.
 
 --sandbox-days N lands instead what the borough API sandbox (ingest.sandbox) publishes
 for every borough, dataset and day of the N days from 2024-01-01, with each borough's
@@ -37,7 +39,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
 from ingest.catalogue import load_catalogue  # noqa: E402
-from ingest.load import ensure_audit_tables, write_datasets  # noqa: E402
+from ingest.load import ensure_tables, write_datasets  # noqa: E402
 
 COL, BAD, BRENT, HACKNEY = "E09000001", "E09000002", "E09000005", "E09000012"
 RBKC, TOWER, WESTMINSTER, LONDON = "E09000020", "E09000030", "E09000033", "E12000007"
@@ -129,6 +131,107 @@ PARTITIONS: dict[tuple[str, str, str, str], list[dict[str, str | None]]] = {
              borough="CITY OF WESTMINSTER", category="Abandoned vehicle", channel="Email",
              status="Open", closed_date=None),
     ],
+    # --- public transport journeys (monthly): the City has March 2023 and
+    # March 2024 (+15%); Tower Hamlets only March 2024 (no change on last year)
+    ("public_transport_journeys", COL, "2023-03-01", "2023-04-15 02:40:00"): [
+        dict(journeys_ref="J1", month="2023-03-01", borough="City of London", mode="Bus",
+             journeys="1000"),
+        dict(journeys_ref="J2", month="01/03/2023", borough="city of london", mode="Underground",
+             journeys="3,000"),
+    ],
+    ("public_transport_journeys", COL, "2024-03-01", "2024-04-15 02:40:00"): [
+        dict(journeys_ref="J3", month="2024-03-01", borough="City of London", mode="Bus",
+             journeys="1,200"),
+        dict(journeys_ref="J4", month="2024-03-01", borough="City", mode="Underground",
+             journeys=" 3400 "),
+    ],
+    ("public_transport_journeys", TOWER, "2024-03-01", "2024-04-15 02:41:00"): [
+        dict(journeys_ref="TJ1", month="2024-03-01T00:00:00.000", borough="LB Tower Hamlets",
+             mode="DLR", journeys="31,000"),
+    ],
+    # --- bus performance (monthly): Brent, two high-frequency routes and a
+    # low-frequency one without waits
+    ("bus_performance", BRENT, "2024-03-01", "2024-04-22 02:42:00"): [
+        dict(route_month_ref="BR18", month="2024-03-01", borough="Brent", route="18",
+             service_type="High frequency", scheduled_wait_minutes="4.5",
+             actual_wait_minutes="5.75", observed_departures="6,000"),
+        dict(route_month_ref="BR297", month="2024-03-01", borough="brent", route="297",
+             service_type="Low frequency", scheduled_wait_minutes="n/a",
+             actual_wait_minutes="", observed_departures="1500"),
+        dict(route_month_ref="BR83", month="2024-03-01", borough="BRENT", route="83",
+             service_type="high frequency", scheduled_wait_minutes="3.0",
+             actual_wait_minutes=" 3.5 ", observed_departures="4000"),
+    ],
+    # --- temporary accommodation (quarterly, Q1 2024 = 91 days)
+    ("temporary_accommodation", HACKNEY, "2024-01-01", "2024-06-15 02:43:00"): [
+        dict(ta_ref="TA1", quarter="2024-01-01T00:00:00.000", borough="LB Hackney",
+             accommodation_type="Nightly paid", households="1,500",
+             households_with_children="1,000"),
+        dict(ta_ref="TA2", quarter="2024-01-01T00:00:00.000", borough="Hackney",
+             accommodation_type="Hostel", households="250", households_with_children="n/a"),
+    ],
+    ("temporary_accommodation", RBKC, "2024-01-01", "2024-06-15 02:44:00"): [
+        dict(ta_ref="KTA1", quarter="01/01/2024", borough="RBKC",
+             accommodation_type="Bed and breakfast", households="100",
+             households_with_children="70"),
+    ],
+    # --- planning applications (daily, by decision day): Westminster decides
+    # four majors on 2024-03-01: 121 days with an extension (in time), 46 days
+    # (in time), 152 days without (late), exactly 91 days (in time); a minor
+    # does not count. Barking and Dagenham delivers an empty day: 0 majors.
+    ("planning_applications", WESTMINSTER, "2024-03-01", "2024-03-02 02:45:00"): [
+        dict(application_ref="P1", decision_date="2024-03-01", borough="City of Westminster",
+             received_date="2023-11-01", development_type="Major", decision="Granted",
+             extension_agreed="Yes"),
+        dict(application_ref="P2", decision_date="2024-03-01", borough="Westminster",
+             received_date="2024-01-15", development_type="MAJOR", decision="Refused",
+             extension_agreed="n/a"),
+        dict(application_ref="P3", decision_date="2024-03-01", borough="westminster",
+             received_date="2023-10-01", development_type="Major", decision="Granted",
+             extension_agreed="No"),
+        dict(application_ref="P4", decision_date="2024-03-01", borough="City of Westminster",
+             received_date="01/12/2023", development_type="Major", decision="Granted",
+             extension_agreed=None),
+        dict(application_ref="P5", decision_date="2024-03-01", borough="City of Westminster",
+             received_date="2023-06-01", development_type="Minor", decision="Granted",
+             extension_agreed="No"),
+    ],
+    ("planning_applications", BAD, "2024-03-02", "2024-03-03 02:45:00"): [],
+    # --- house prices (monthly): Kensington and Chelsea has March 2023 and 2024,
+    # Westminster March 2024 only; no price without sales
+    ("house_prices", RBKC, "2023-03-01", "2023-04-15 02:46:00"): [
+        dict(price_ref="K1", month="2023-03-01", borough="RBKC", property_type="Flat",
+             sales="10", average_price="1,000,000"),
+        dict(price_ref="K2", month="2023-03-01", borough="RBKC", property_type="Terraced",
+             sales="0", average_price="n/a"),
+    ],
+    ("house_prices", RBKC, "2024-03-01", "2024-04-15 02:46:00"): [
+        dict(price_ref="K3", month="2024-03-01", borough="Kensington & Chelsea",
+             property_type="Flat", sales="10", average_price="1,100,000.5"),
+        dict(price_ref="K4", month="2024-03-01", borough="rbkc", property_type="Detached",
+             sales="2", average_price="3000000"),
+    ],
+    ("house_prices", WESTMINSTER, "2024-03-01", "2024-04-15 02:47:00"): [
+        dict(price_ref="W1", month="2024-03-01T00:00:00.000", borough="City of Westminster",
+             property_type="Flat", sales="5", average_price="800000.25"),
+    ],
+    # --- household waste (quarterly): recycled = dry recycling + composting + reuse
+    ("household_waste", TOWER, "2024-01-01", "2024-05-31 02:48:00"): [
+        dict(waste_ref="TW1", quarter="2024-01-01", borough="Tower Hamlets", stream="Residual",
+             tonnes="600.5"),
+        dict(waste_ref="TW2", quarter="2024-01-01", borough="Tower Hamlets",
+             stream="Dry recycling", tonnes="250"),
+        dict(waste_ref="TW3", quarter="2024-01-01", borough="Tower Hamlets", stream="Composting",
+             tonnes="99.5"),
+        dict(waste_ref="TW4", quarter="2024-01-01", borough="Tower Hamlets", stream="Reuse",
+             tonnes="50"),
+    ],
+    ("household_waste", COL, "2024-01-01", "2024-05-31 02:49:00"): [
+        dict(waste_ref="CW1", quarter="2024-01-01", borough="City of London", stream="Residual",
+             tonnes="90"),
+        dict(waste_ref="CW2", quarter="2024-01-01", borough="City of London",
+             stream="Dry recycling", tonnes="10.0"),
+    ],
 }
 
 # Hand-worked city_metrics values for the rows above (population 2017, targets
@@ -159,6 +262,49 @@ EXPECTED = {
     ("digital_channel_share", HACKNEY, "2024-03-01"): (50.0, 2, 1),
     ("digital_channel_share", WESTMINSTER, "2024-03-01"): (100 / 3, 1, 1),
     ("digital_channel_share", LONDON, "2024-03-01"): (300 / 7, 2, 2),
+    # within service level: Hackney R1 (2 <= 2), R3 (10 <= 28), R4 (0 <= 7) of 4;
+    # Westminster W1 (4 <= 10) of 3 (W2 took 20 > 14, W3 open)
+    ("resolved_within_service_level_pct", HACKNEY, "2024-03-01"): (75.0, 2, 1),
+    ("resolved_within_service_level_pct", WESTMINSTER, "2024-03-01"): (100 / 3, 1, 1),
+    ("resolved_within_service_level_pct", LONDON, "2024-03-01"): (400 / 7, 2, 2),
+    # journeys: a delivered month covers all its days; the region divides by 31 once
+    ("daily_journeys", COL, "2023-03-01"): (4000 / 31, 31, 1),
+    ("daily_journeys", LONDON, "2023-03-01"): (4000 / 31, 31, 1),
+    ("daily_journeys", COL, "2024-03-01"): (4600 / 31, 31, 1),
+    ("daily_journeys", TOWER, "2024-03-01"): (1000.0, 31, 1),
+    ("daily_journeys", LONDON, "2024-03-01"): ((4600 + 31000) / 31, 31, 2),
+    # change on last year: only the City has both Marches; the region too
+    ("journeys_change_yoy", COL, "2023-03-01"): (None, 31, 1),
+    ("journeys_change_yoy", LONDON, "2023-03-01"): (None, 31, 0),
+    ("journeys_change_yoy", COL, "2024-03-01"): (100 * 600 / 4000, 31, 1),
+    ("journeys_change_yoy", TOWER, "2024-03-01"): (None, 31, 1),
+    ("journeys_change_yoy", LONDON, "2024-03-01"): (100 * 600 / 4000, 31, 1),
+    # excess wait: (1.25 x 6,000 + 0.5 x 4,000) / 10,000 departures
+    ("bus_excess_wait_minutes", BRENT, "2024-03-01"): (0.95, 31, 1),
+    ("bus_excess_wait_minutes", LONDON, "2024-03-01"): (0.95, 31, 1),
+    # TA per 1,000 households (GLA 2017 households), quarter of 91 days
+    ("ta_per_1000_households", HACKNEY, "2024-01-01"): (1750 / 115417 * 1000, 91, 1),
+    ("ta_per_1000_households", RBKC, "2024-01-01"): (100 / 80200 * 1000, 91, 1),
+    ("ta_per_1000_households", LONDON, "2024-01-01"): (1850 / (115417 + 80200) * 1000, 91, 2),
+    # majors in time: 3 of 4 in Westminster; none decided in Barking and Dagenham
+    ("major_decided_in_time_pct", WESTMINSTER, "2024-03-01"): (75.0, 1, 1),
+    ("major_decided_in_time_pct", BAD, "2024-03-01"): (None, 1, 1),
+    ("major_decided_in_time_pct", LONDON, "2024-03-01"): (75.0, 2, 2),
+    # average price = sum(price x sales) / sales
+    ("average_house_price", RBKC, "2023-03-01"): (1_000_000.0, 31, 1),
+    ("average_house_price", LONDON, "2023-03-01"): (1_000_000.0, 31, 1),
+    ("average_house_price", RBKC, "2024-03-01"): (17_000_005 / 12, 31, 1),
+    ("average_house_price", WESTMINSTER, "2024-03-01"): (800_000.25, 31, 1),
+    ("average_house_price", LONDON, "2024-03-01"): (21_000_006.25 / 17, 31, 2),
+    ("house_price_change_yoy", RBKC, "2023-03-01"): (None, 31, 1),
+    ("house_price_change_yoy", LONDON, "2023-03-01"): (None, 31, 0),
+    ("house_price_change_yoy", RBKC, "2024-03-01"): (100 * (17_000_005 / 12 / 1_000_000 - 1), 31, 1),
+    ("house_price_change_yoy", WESTMINSTER, "2024-03-01"): (None, 31, 1),
+    ("house_price_change_yoy", LONDON, "2024-03-01"): (100 * (17_000_005 / 12 / 1_000_000 - 1), 31, 1),
+    # recycling: Tower Hamlets 399.5 of 1,000 t, the City 10 of 100 t
+    ("recycling_rate", TOWER, "2024-01-01"): (39.95, 91, 1),
+    ("recycling_rate", COL, "2024-01-01"): (10.0, 91, 1),
+    ("recycling_rate", LONDON, "2024-01-01"): (100 * 409.5 / 1100, 91, 2),
 }
 
 
@@ -166,25 +312,7 @@ def build(path: Path, empty: bool = False) -> None:
     catalogue = load_catalogue()
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
-    con.execute("create schema raw")
-    for dataset in catalogue.datasets.values():
-        columns = ", ".join(f'"{name}" varchar' for name in dataset.column_names)
-        con.execute(
-            f"create table raw.{dataset.id} ({columns}, _borough_code varchar,"
-            " _data_day date, _batch_id varchar, _loaded_at timestamp)"
-        )
-    con.execute(
-        "create table raw.feed_partitions (dataset varchar, borough_code varchar,"
-        " data_day date, batch_id varchar, row_count bigint, loaded_at timestamp)"
-    )
-    con.execute(
-        "create table raw.areas (area_code varchar, area_name varchar, area_slug varchar,"
-        " sub_region varchar, region_code varchar, region_name varchar)"
-    )
-    con.execute("create table raw.area_aliases (area_code varchar, alias varchar)")
-    con.execute("create table raw.datasets (dataset varchar, domain varchar, title varchar,"
-                " owner varchar, licence varchar)")
-    ensure_audit_tables(con)  # empty: no night has run, so the scorecard has no rows
+    ensure_tables(con, catalogue)  # exactly the loader's tables, audit included
     if empty:
         con.close()
         return
@@ -260,7 +388,7 @@ def check_expected(path: Path) -> int:
         (m, a, str(p)): (v, d, b)
         for m, a, p, v, d, b in con.execute(
             "select metric_id, area_code, period_start, value, days_covered,"
-            " boroughs_covered from analytics.city_metrics where period_type = 'month'"
+            " boroughs_covered from analytics.city_metrics where period_type in ('month', 'quarter')"
         ).fetchall()
     }
     failures = 0

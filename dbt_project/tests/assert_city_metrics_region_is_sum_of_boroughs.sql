@@ -1,6 +1,9 @@
 -- Each region row's numerator, denominator and boroughs_covered are the sums
--- over its borough rows for the same metric and period (ratio of sums), and a
--- region row exists exactly when some borough row does.
+-- over its borough rows that count in the region (is_in_region_sum: a
+-- year-on-year metric's boroughs with both years) for the same metric and
+-- period (ratio of sums); a per_day metric's denominator is the days in the
+-- period once (the boroughs' shared denominator), not their sum. A region row
+-- exists exactly when some borough row does.
 with
 
 metrics as (
@@ -15,6 +18,12 @@ areas as (
 
 ),
 
+definitions as (
+
+    select * from {{ ref('dim_metrics') }}
+
+),
+
 borough_sums as (
 
     select
@@ -22,16 +31,35 @@ borough_sums as (
         areas.region_code as area_code,
         metrics.period_type,
         metrics.period_start,
-        sum(metrics.numerator) as numerator,
+        sum(metrics.numerator) filter (where metrics.is_in_region_sum)
+            as numerator,
+        sum(metrics.numerator_last_year) filter (
+            where metrics.is_in_region_sum
+        ) as numerator_last_year,
         -- unknown when any covered borough's denominator is unknown
         case
-            when count(metrics.denominator) = count(*)
-                then sum(metrics.denominator)
+            when
+                count(metrics.denominator) filter (
+                    where metrics.is_in_region_sum
+                )
+                = count(*) filter (where metrics.is_in_region_sum)
+                then
+                    case
+                        when any_value(definitions.aggregation) = 'per_day'
+                            then max(metrics.denominator) filter (
+                                where metrics.is_in_region_sum
+                            )
+                        else sum(metrics.denominator) filter (
+                            where metrics.is_in_region_sum
+                        )
+                    end
         end as denominator,
-        count(*) as boroughs_covered
+        count(*) filter (where metrics.is_in_region_sum) as boroughs_covered
     from metrics
     inner join areas
         on metrics.area_code = areas.area_code
+    inner join definitions
+        on metrics.metric_id = definitions.metric_id
     where metrics.area_type = 'borough'
     group by all
 
@@ -69,9 +97,14 @@ final as (
     where
         borough_sums.metric_id is null
         or region_rows.metric_id is null
+        or (borough_sums.numerator is null) != (region_rows.numerator is null)
         or abs(
             coalesce(borough_sums.numerator, 0)
             - coalesce(region_rows.numerator, 0)
+        ) > 1e-6
+        or abs(
+            coalesce(borough_sums.numerator_last_year, 0)
+            - coalesce(region_rows.numerator_last_year, 0)
         ) > 1e-6
         or (borough_sums.denominator is null) != (region_rows.denominator is null)
         or abs(

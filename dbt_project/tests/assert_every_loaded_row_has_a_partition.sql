@@ -5,14 +5,11 @@ with
 
 rows_landed as (
 
-    select distinct 'road_casualties' as dataset, _borough_code, _data_day
-    from {{ source('borough_feeds', 'road_casualties') }}
-    union
-    select distinct 'housing_completions', _borough_code, _data_day
-    from {{ source('borough_feeds', 'housing_completions') }}
-    union
-    select distinct 'service_requests', _borough_code, _data_day
-    from {{ source('borough_feeds', 'service_requests') }}
+    {% for dataset in borough_feed_datasets() %}
+        select distinct '{{ dataset }}' as dataset, _borough_code, _data_day
+        from {{ source('borough_feeds', dataset) }}
+        {% if not loop.last %}union{% endif %}
+    {% endfor %}
 
 ),
 

@@ -5,17 +5,16 @@ with
 
 rows_landed as (
 
-    select 'road_casualties' as dataset, _borough_code, _data_day, count(*) as n
-    from {{ source('borough_feeds', 'road_casualties') }}
-    group by all
-    union all
-    select 'housing_completions', _borough_code, _data_day, count(*)
-    from {{ source('borough_feeds', 'housing_completions') }}
-    group by all
-    union all
-    select 'service_requests', _borough_code, _data_day, count(*)
-    from {{ source('borough_feeds', 'service_requests') }}
-    group by all
+    {% for dataset in borough_feed_datasets() %}
+        select
+            '{{ dataset }}' as dataset,
+            _borough_code,
+            _data_day,
+            count(*) as n
+        from {{ source('borough_feeds', dataset) }}
+        group by all
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

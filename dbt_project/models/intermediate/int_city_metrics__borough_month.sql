@@ -1,7 +1,11 @@
--- The numerator and denominator of every metric for every borough and month
--- in which the borough delivered the metric's dataset (no row otherwise). A
--- covered borough with no events counts zero. city_metrics turns these into
--- values and adds the region rows (ratio of sums).
+-- The numerator and denominator of every monthly metric for every borough and
+-- month in which the borough delivered the metric's dataset (no row
+-- otherwise). A covered borough with no events counts zero. city_metrics turns
+-- these into values and adds the region rows (ratio of sums). A year-on-year
+-- metric also needs the borough's month a year earlier: without it the
+-- borough's row has no numerator or denominator (value null) and is left out
+-- of the region's sums (is_in_region_sum false), so the region compares the
+-- same boroughs in both years.
 with
 
 coverage as (
@@ -35,6 +39,30 @@ requests as (
 
 ),
 
+journeys as (
+
+    select * from {{ ref('int_public_transport_journeys__borough_month') }}
+
+),
+
+buses as (
+
+    select * from {{ ref('int_bus_performance__borough_month') }}
+
+),
+
+planning as (
+
+    select * from {{ ref('int_planning_applications__borough_month') }}
+
+),
+
+house_prices as (
+
+    select * from {{ ref('int_house_prices__borough_month') }}
+
+),
+
 scorecard as (
 
     select * from {{ ref('int_data_scorecard__borough_month') }}
@@ -49,6 +77,7 @@ covered as (
         coverage.region_code,
         coverage.period_start,
         coverage.days_covered,
+        coverage.days_in_period,
         areas.population,
         areas.annual_housing_target
     from coverage
@@ -179,9 +208,202 @@ digital_channel_share as (
 
 ),
 
+-- minutes of excess wait per observed departure, high-frequency routes
+bus_excess_wait_minutes as (
+
+    select
+        'bus_excess_wait_minutes' as metric_id,
+        covered.area_code,
+        covered.region_code,
+        covered.period_start,
+        covered.days_covered,
+        cast(coalesce(buses.excess_wait_departure_minutes, 0) as double)
+            as numerator,
+        cast(coalesce(buses.high_frequency_departures, 0) as double)
+            as denominator,
+        cast(null as double) as median_value
+    from covered
+    left join buses
+        on
+            covered.area_code = buses.area_code
+            and covered.period_start = buses.period_start
+    where covered.dataset = 'bus_performance'
+
+),
+
+-- journeys / days in the month; aggregation per_day: the region divides its
+-- summed journeys by the days in the month once (city_metrics)
+daily_journeys as (
+
+    select
+        'daily_journeys' as metric_id,
+        covered.area_code,
+        covered.region_code,
+        covered.period_start,
+        covered.days_covered,
+        cast(coalesce(journeys.journeys, 0) as double) as numerator,
+        cast(covered.days_in_period as double) as denominator,
+        cast(null as double) as median_value
+    from covered
+    left join journeys
+        on
+            covered.area_code = journeys.area_code
+            and covered.period_start = journeys.period_start
+    where covered.dataset = 'public_transport_journeys'
+
+),
+
+covered_last_year as (
+
+    select
+        dataset,
+        area_code,
+        cast(period_start + interval 1 year as date) as period_start,
+        period_start as period_start_last_year
+    from covered
+
+),
+
+-- (journeys - journeys a year earlier) / journeys a year earlier
+journeys_change_yoy as (
+
+    select
+        'journeys_change_yoy' as metric_id,
+        covered.area_code,
+        covered.region_code,
+        covered.period_start,
+        covered.days_covered,
+        case
+            when covered_last_year.area_code is not null
+                then cast(
+                    coalesce(journeys.journeys, 0)
+                    - coalesce(journeys_last_year.journeys, 0) as double
+                )
+        end as numerator,
+        case
+            when covered_last_year.area_code is not null
+                then cast(coalesce(journeys_last_year.journeys, 0) as double)
+        end as denominator,
+        cast(null as double) as median_value,
+        covered_last_year.area_code is not null as is_in_region_sum
+    from covered
+    left join covered_last_year
+        on
+            covered.dataset = covered_last_year.dataset
+            and covered.area_code = covered_last_year.area_code
+            and covered.period_start = covered_last_year.period_start
+    left join journeys
+        on
+            covered.area_code = journeys.area_code
+            and covered.period_start = journeys.period_start
+    left join journeys as journeys_last_year
+        on
+            covered.area_code = journeys_last_year.area_code
+            and covered_last_year.period_start_last_year
+            = journeys_last_year.period_start
+    where covered.dataset = 'public_transport_journeys'
+
+),
+
+-- majors decided within 13 weeks or an agreed extension / major decisions
+major_decided_in_time_pct as (
+
+    select
+        'major_decided_in_time_pct' as metric_id,
+        covered.area_code,
+        covered.region_code,
+        covered.period_start,
+        covered.days_covered,
+        cast(coalesce(planning.major_decisions_in_time, 0) as double)
+            as numerator,
+        cast(coalesce(planning.major_decisions, 0) as double) as denominator,
+        cast(null as double) as median_value
+    from covered
+    left join planning
+        on
+            covered.area_code = planning.area_code
+            and covered.period_start = planning.period_start
+    where covered.dataset = 'planning_applications'
+
+),
+
+-- sales value / sales: the mean price of the month's sales
+average_house_price as (
+
+    select
+        'average_house_price' as metric_id,
+        covered.area_code,
+        covered.region_code,
+        covered.period_start,
+        covered.days_covered,
+        cast(coalesce(house_prices.sales_value, 0) as double) as numerator,
+        cast(coalesce(house_prices.priced_sales, 0) as double) as denominator,
+        cast(null as double) as median_value
+    from covered
+    left join house_prices
+        on
+            covered.area_code = house_prices.area_code
+            and covered.period_start = house_prices.period_start
+    where covered.dataset = 'house_prices'
+
+),
+
+-- the month's mean price against the same month's a year earlier;
+-- aggregation ratio_change: city_metrics divides the two ratios
+house_price_change_yoy as (
+
+    select
+        'house_price_change_yoy' as metric_id,
+        average_house_price.area_code,
+        average_house_price.region_code,
+        average_house_price.period_start,
+        average_house_price.days_covered,
+        case
+            when price_last_year.area_code is not null
+                then average_house_price.numerator
+        end as numerator,
+        case
+            when price_last_year.area_code is not null
+                then average_house_price.denominator
+        end as denominator,
+        cast(null as double) as median_value,
+        price_last_year.numerator as numerator_last_year,
+        price_last_year.denominator as denominator_last_year,
+        price_last_year.area_code is not null as is_in_region_sum
+    from average_house_price
+    left join average_house_price as price_last_year
+        on
+            average_house_price.area_code = price_last_year.area_code
+            and average_house_price.period_start
+            = cast(price_last_year.period_start + interval 1 year as date)
+
+),
+
+-- requests closed within their category's service level / requests made
+resolved_within_service_level_pct as (
+
+    select
+        'resolved_within_service_level_pct' as metric_id,
+        covered.area_code,
+        covered.region_code,
+        covered.period_start,
+        covered.days_covered,
+        cast(coalesce(requests.resolved_within_service_level, 0) as double)
+            as numerator,
+        cast(coalesce(requests.requests, 0) as double) as denominator,
+        cast(null as double) as median_value
+    from covered
+    left join requests
+        on
+            covered.area_code = requests.area_code
+            and covered.period_start = requests.period_start
+    where covered.dataset = 'service_requests'
+
+),
+
 -- every borough is covered on every day the pipeline ran, whatever it
--- delivered: feed-days delivered and validated / feed-days owed, all datasets
--- (days_covered = the days the pipeline ran in the month)
+-- delivered: feed-days (and periods) delivered and validated / owed, all
+-- datasets (days_covered = the days the pipeline ran in the month)
 data_scorecard as (
 
     select
@@ -189,7 +411,7 @@ data_scorecard as (
         area_code,
         region_code,
         period_start,
-        max(expected_feed_days) as days_covered,
+        max(run_days) as days_covered,
         cast(sum(delivered_feed_days) as double) as numerator,
         cast(sum(expected_feed_days) as double) as denominator,
         cast(null as double) as median_value
@@ -198,20 +420,40 @@ data_scorecard as (
 
 ),
 
-final as (
+unioned as (
 
     select * from ksi_per_100k
-    union all
+    union all by name
     select * from net_completions_vs_target
-    union all
+    union all by name
     select * from affordable_share
-    union all
+    union all by name
     select * from service_requests_per_1000
-    union all
+    union all by name
     select * from median_days_to_resolve
-    union all
+    union all by name
     select * from digital_channel_share
-    union all
+    union all by name
+    select * from bus_excess_wait_minutes
+    union all by name
+    select * from daily_journeys
+    union all by name
+    select * from journeys_change_yoy
+    union all by name
+    select * from major_decided_in_time_pct
+    union all by name
+    select * from average_house_price
+    union all by name
+    select * from house_price_change_yoy
+    union all by name
+    select * from resolved_within_service_level_pct
+    union all by name
+    select * from data_scorecard
+
+),
+
+final as (
+
     select
         metric_id,
         area_code,
@@ -220,8 +462,11 @@ final as (
         days_covered,
         numerator,
         denominator,
-        median_value
-    from data_scorecard
+        median_value,
+        numerator_last_year,
+        denominator_last_year,
+        coalesce(is_in_region_sum, true) as is_in_region_sum
+    from unioned
 
 )
 

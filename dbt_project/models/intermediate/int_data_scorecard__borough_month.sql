@@ -1,6 +1,7 @@
 -- The data scorecard's counts per dataset, borough and calendar month: how
 -- many feed-days were owed, delivered (validated and loaded), on time, and
--- how many landed rows passed validation.
+-- how many landed rows passed validation. A monthly or quarterly period is
+-- scored in the month of the first run day that owed it.
 with
 
 feed_days as (
@@ -9,22 +10,51 @@ feed_days as (
 
 ),
 
-final as (
+run_days as (
+
+    select * from {{ ref('int_run_days__from_batches') }}
+
+),
+
+run_days_per_month as (
+
+    select
+        period_start,
+        count(*) as run_days
+    from run_days
+    group by period_start
+
+),
+
+counts as (
 
     select
         dataset,
+        cadence,
         area_code,
         region_code,
-        period_start,
+        scored_month as period_start,
         count(*) as expected_feed_days,
         count(*) filter (where is_delivered) as delivered_feed_days,
         count(*) filter (where is_on_time) as on_time_feed_days,
         sum(quarantined_batches) as quarantined_batches,
         sum(failed_fetches) as failed_fetches,
+        sum(not_published_batches) as not_published_batches,
         sum(rows_validated) as rows_validated,
         sum(rows_passed) as rows_passed
     from feed_days
-    group by dataset, area_code, region_code, period_start
+    group by dataset, cadence, area_code, region_code, scored_month
+
+),
+
+final as (
+
+    select
+        counts.*,
+        cast(coalesce(run_days_per_month.run_days, 0) as bigint) as run_days
+    from counts
+    left join run_days_per_month
+        on counts.period_start = run_days_per_month.period_start
 
 )
 

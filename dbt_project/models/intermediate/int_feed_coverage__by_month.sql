@@ -1,6 +1,9 @@
--- Which feeds arrived, per dataset, area and calendar month: each borough
--- that delivered at least one partition in the month, and the whole region
--- (days on which any borough delivered; how many boroughs delivered).
+-- Which feeds arrived, per dataset, area and reporting period: each borough
+-- that delivered at least one partition in the period, and the whole region
+-- (days on which any borough delivered; how many boroughs delivered). The
+-- period is the calendar month for daily and monthly datasets and the
+-- calendar quarter for quarterly ones. A monthly or quarterly partition holds
+-- its whole period, so a delivered period covers all of its days.
 with
 
 partitions as (
@@ -12,6 +15,12 @@ partitions as (
 areas as (
 
     select * from {{ ref('stg_borough_feeds__areas') }}
+
+),
+
+datasets as (
+
+    select * from {{ ref('stg_borough_feeds__datasets') }}
 
 ),
 
@@ -28,23 +37,42 @@ boroughs_per_region as (
 borough_partitions as (
 
     select
-        partitions.*,
-        areas.region_code
+        partitions.dataset,
+        partitions.area_code,
+        partitions.data_day,
+        partitions.row_count,
+        partitions.loaded_at,
+        areas.region_code,
+        coalesce(datasets.cadence, 'daily') as cadence,
+        case
+            when datasets.cadence = 'quarterly' then 'quarter' else 'month'
+        end as period_type,
+        cast(
+            case
+                when datasets.cadence = 'quarterly'
+                    then date_trunc('quarter', partitions.data_day)
+                else date_trunc('month', partitions.data_day)
+            end as date
+        ) as period_start
     from partitions
     inner join areas
         on partitions.area_code = areas.area_code
+    left join datasets
+        on partitions.dataset = datasets.dataset
 
 ),
 
-borough_months as (
+borough_periods as (
 
     select
         dataset,
+        cadence,
+        period_type,
         area_code,
         'borough' as area_type,
         region_code,
         period_start,
-        count(distinct data_day) as days_covered,
+        count(distinct data_day) as days_delivered,
         1 as boroughs_covered,
         1 as boroughs_expected,
         count(*) as partitions_loaded,
@@ -53,19 +81,21 @@ borough_months as (
         max(data_day) as last_data_day,
         max(loaded_at) as last_loaded_at
     from borough_partitions
-    group by dataset, area_code, region_code, period_start
+    group by all
 
 ),
 
-region_months as (
+region_periods as (
 
     select
         borough_partitions.dataset,
+        borough_partitions.cadence,
+        borough_partitions.period_type,
         borough_partitions.region_code as area_code,
         'region' as area_type,
         borough_partitions.region_code,
         borough_partitions.period_start,
-        count(distinct borough_partitions.data_day) as days_covered,
+        count(distinct borough_partitions.data_day) as days_delivered,
         count(distinct borough_partitions.area_code) as boroughs_covered,
         any_value(boroughs_per_region.boroughs_expected) as boroughs_expected,
         count(*) as partitions_loaded,
@@ -78,6 +108,8 @@ region_months as (
         on borough_partitions.region_code = boroughs_per_region.region_code
     group by
         borough_partitions.dataset,
+        borough_partitions.cadence,
+        borough_partitions.period_type,
         borough_partitions.region_code,
         borough_partitions.period_start
 
@@ -85,33 +117,66 @@ region_months as (
 
 unioned as (
 
-    select * from borough_months
+    select * from borough_periods
     union all by name
-    select * from region_months
+    select * from region_periods
 
 ),
 
-final as (
+bounded as (
+
+    select
+        *,
+        cast(
+            case
+                when period_type = 'quarter'
+                    then period_start + interval 3 month - interval 1 day
+                else last_day(period_start)
+            end as date
+        ) as period_end
+    from unioned
+
+),
+
+measured as (
 
     select
         dataset,
+        cadence,
+        period_type,
         area_code,
         area_type,
         region_code,
         period_start,
-        cast(last_day(period_start) as date) as period_end,
-        cast(day(last_day(period_start)) as bigint) as days_in_month,
-        cast(days_covered as bigint) as days_covered,
+        period_end,
+        cast(date_diff('day', period_start, period_end) + 1 as bigint)
+            as days_in_period,
+        -- a daily feed covers the days it delivered; a monthly or quarterly
+        -- partition covers its whole period
+        cast(
+            case
+                when cadence = 'daily' then days_delivered
+                else date_diff('day', period_start, period_end) + 1
+            end as bigint
+        ) as days_covered,
         cast(boroughs_covered as bigint) as boroughs_covered,
         cast(boroughs_expected as bigint) as boroughs_expected,
         cast(partitions_loaded as bigint) as partitions_loaded,
         cast(rows_loaded as bigint) as rows_loaded,
         first_data_day,
         last_data_day,
-        last_loaded_at,
-        days_covered = day(last_day(period_start))
+        last_loaded_at
+    from bounded
+
+),
+
+final as (
+
+    select
+        *,
+        days_covered = days_in_period
         and boroughs_covered = boroughs_expected as is_complete
-    from unioned
+    from measured
 
 )
 

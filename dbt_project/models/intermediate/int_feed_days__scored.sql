@@ -1,8 +1,12 @@
--- Every feed-day the pipeline owed the city: each dataset x borough for each
--- data day the pipeline ran for (a day with at least one batch in
--- audit.batches), and what became of it. Delivered = its partition is loaded
--- now (it passed validation, possibly on a re-run); on time = the first batch
--- recorded for it (the nightly run's) was loaded.
+-- Every feed-day the pipeline owed the city, and what became of it. A daily
+-- dataset owes each borough every data day the pipeline ran for; a monthly or
+-- quarterly one owes its due periods (int_feed_periods__due), each under the
+-- period's first day. Delivered = its partition is loaded now (it passed
+-- validation, possibly on a re-run); on time = the first batch recorded for
+-- it was loaded: for a daily feed the nightly run's, for a periodic one the
+-- batch of the night the period fell due (or of the feed's first night, for
+-- its history), so a period the borough had not published by then
+-- (not_published) is late, though not a validation failure.
 with
 
 batches as (
@@ -31,20 +35,48 @@ datasets as (
 
 run_days as (
 
-    select distinct data_day from batches
+    select * from {{ ref('int_run_days__from_batches') }}
+
+),
+
+periods_due as (
+
+    select * from {{ ref('int_feed_periods__due') }}
+
+),
+
+owed as (
+
+    select
+        datasets.dataset,
+        datasets.cadence,
+        run_days.data_day,
+        run_days.data_day as due_day,
+        run_days.data_day as first_owed_day
+    from datasets
+    cross join run_days
+    where datasets.cadence = 'daily'
+
+    union all
+
+    select
+        dataset,
+        cadence,
+        period_start as data_day,
+        due_day,
+        first_owed_day
+    from periods_due
 
 ),
 
 expected as (
 
     select
-        datasets.dataset,
+        owed.*,
         areas.area_code,
-        areas.region_code,
-        run_days.data_day
-    from datasets
+        areas.region_code
+    from owed
     cross join areas
-    cross join run_days
 
 ),
 
@@ -58,6 +90,8 @@ attempts as (
         arg_min(status, attempt) as first_status,
         count(*) filter (where status = 'quarantined') as quarantined_batches,
         count(*) filter (where status = 'fetch_failed') as failed_fetches,
+        count(*) filter (where status = 'not_published')
+            as not_published_batches,
         count(*) filter (
             where status = 'loaded' and has_warnings
         ) as warned_batches,
@@ -78,10 +112,14 @@ final as (
         expected.dataset || '/' || expected.area_code || '/'
         || strftime(expected.data_day, '%Y-%m-%d') as feed_day_id,
         expected.dataset,
+        expected.cadence,
         expected.area_code,
         expected.region_code,
         expected.data_day,
-        cast(date_trunc('month', expected.data_day) as date) as period_start,
+        expected.due_day,
+        expected.first_owed_day,
+        cast(date_trunc('month', expected.first_owed_day) as date)
+            as scored_month,
         cast(coalesce(attempts.batches_recorded, 0) as bigint)
             as batches_recorded,
         attempts.first_status,
@@ -90,6 +128,8 @@ final as (
         cast(coalesce(attempts.quarantined_batches, 0) as bigint)
             as quarantined_batches,
         cast(coalesce(attempts.failed_fetches, 0) as bigint) as failed_fetches,
+        cast(coalesce(attempts.not_published_batches, 0) as bigint)
+            as not_published_batches,
         cast(coalesce(attempts.warned_batches, 0) as bigint) as warned_batches,
         cast(coalesce(attempts.rows_validated, 0) as bigint) as rows_validated,
         cast(coalesce(attempts.rows_passed, 0) as bigint) as rows_passed

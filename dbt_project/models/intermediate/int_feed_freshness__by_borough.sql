@@ -1,6 +1,9 @@
 -- How fresh each borough's feed of each dataset is: the last data day it
 -- delivered, measured against the latest data day the pipeline ran for (not
--- the wall clock, so a backfill or a re-run gives the same answer). dbt source
+-- the wall clock, so a backfill or a re-run gives the same answer). A daily
+-- feed is fresh when it delivered within var freshness_tolerance_days of that
+-- day; a monthly or quarterly feed when it delivered the latest period due by
+-- then (a period a borough has not published yet makes it stale). dbt source
 -- freshness can only say this per raw table; this says it per borough.
 with
 
@@ -10,9 +13,9 @@ partitions as (
 
 ),
 
-batches as (
+run_days as (
 
-    select * from {{ ref('stg_audit__batches') }}
+    select * from {{ ref('int_run_days__from_batches') }}
 
 ),
 
@@ -28,12 +31,22 @@ datasets as (
 
 ),
 
+daily_partitions as (
+
+    select partitions.*
+    from partitions
+    inner join datasets
+        on partitions.dataset = datasets.dataset
+    where datasets.cadence = 'daily'
+
+),
+
 as_of as (
 
     select
         coalesce(
-            (select max(data_day) from batches),
-            (select max(data_day) from partitions)
+            (select max(data_day) from run_days),
+            (select max(data_day) from daily_partitions)
         ) as as_of_day
 
 ),
@@ -51,32 +64,77 @@ delivered as (
 
 ),
 
-final as (
+expected as (
 
     select
         datasets.dataset,
+        datasets.cadence,
         areas.area_code,
         areas.region_code,
-        delivered.first_data_day,
-        delivered.last_data_day,
-        delivered.last_loaded_at,
         as_of.as_of_day,
-        cast(as_of.as_of_day - delivered.last_data_day as bigint) as days_behind,
         case
-            when delivered.last_data_day is null then 'missing'
-            when
-                as_of.as_of_day - delivered.last_data_day
-                <= {{ var('freshness_tolerance_days') }}
-                then 'fresh'
-            else 'stale'
-        end as freshness_status
+            when datasets.cadence = 'daily' then as_of.as_of_day
+            else {{ latest_due_period_start(
+                'as_of.as_of_day', 'datasets.period_months', 'datasets.lag_days'
+            ) }}
+        end as latest_due_data_day,
+        datasets.period_months,
+        datasets.lag_days
     from datasets
     cross join areas
     cross join as_of
+
+),
+
+final as (
+
+    select
+        expected.dataset,
+        expected.cadence,
+        expected.area_code,
+        expected.region_code,
+        delivered.first_data_day,
+        delivered.last_data_day,
+        delivered.last_loaded_at,
+        expected.as_of_day,
+        expected.latest_due_data_day,
+        cast(
+            case
+                when expected.cadence = 'daily'
+                    then expected.as_of_day - delivered.last_data_day
+                -- a periodic feed is overdue from the due day of the period
+                -- after the last one it delivered (0 while none is overdue)
+                when delivered.last_data_day is not null then greatest(
+                    0,
+                    expected.as_of_day - (
+                        {{ period_end_of(
+                            'delivered.last_data_day
+                            + to_months(expected.period_months)',
+                            'expected.period_months'
+                        ) }}
+                        + expected.lag_days
+                    )
+                )
+            end as bigint
+        ) as days_behind,
+        case
+            when delivered.last_data_day is null then 'missing'
+            when
+                expected.cadence = 'daily'
+                and expected.as_of_day - delivered.last_data_day
+                <= {{ var('freshness_tolerance_days') }}
+                then 'fresh'
+            when
+                expected.cadence != 'daily'
+                and delivered.last_data_day >= expected.latest_due_data_day
+                then 'fresh'
+            else 'stale'
+        end as freshness_status
+    from expected
     left join delivered
         on
-            datasets.dataset = delivered.dataset
-            and areas.area_code = delivered.area_code
+            expected.dataset = delivered.dataset
+            and expected.area_code = delivered.area_code
 
 )
 

@@ -2,7 +2,7 @@ with
 
 requests as (
 
-    select * from {{ ref('stg_borough_feeds__service_requests') }}
+    select * from {{ ref('int_service_requests__with_service_level') }}
 
 ),
 
@@ -14,6 +14,8 @@ final as (
         count(*) as requests,
         count(*) filter (where is_digital) as digital_requests,
         count(*) filter (where status_code = 'closed') as closed_requests,
+        count(*) filter (where is_resolved_within_service_level)
+            as resolved_within_service_level,
         median(days_to_resolve) as median_days_to_resolve
     from requests
     group by area_code, period_start

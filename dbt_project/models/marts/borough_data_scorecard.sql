@@ -1,6 +1,7 @@
 -- The audit of local data assets: for each borough and dataset, over every
--- data day the pipeline ran for, how much of what was owed arrived, arrived
--- on the night, and passed validation, and how fresh it is now. Shares are
+-- data day the pipeline ran for (every period due, for a monthly or quarterly
+-- dataset), how much of what was owed arrived, arrived on the night, and
+-- passed validation, and how fresh it is now. Shares are
 -- ratios of counts (null when nothing was owed).
 with
 
@@ -38,6 +39,7 @@ counts as (
         count(*) filter (where is_on_time) as on_time_feed_days,
         sum(quarantined_batches) as quarantined_batches,
         sum(failed_fetches) as failed_fetches,
+        sum(not_published_batches) as not_published_batches,
         sum(warned_batches) as warned_batches,
         sum(rows_validated) as rows_validated,
         sum(rows_passed) as rows_passed,
@@ -56,6 +58,7 @@ final as (
         areas.area_name,
         freshness.dataset,
         datasets.domain,
+        datasets.cadence,
         cast(coalesce(counts.expected_feed_days, 0) as bigint)
             as expected_feed_days,
         cast(coalesce(counts.delivered_feed_days, 0) as bigint)
@@ -65,6 +68,8 @@ final as (
         cast(coalesce(counts.quarantined_batches, 0) as bigint)
             as quarantined_batches,
         cast(coalesce(counts.failed_fetches, 0) as bigint) as failed_fetches,
+        cast(coalesce(counts.not_published_batches, 0) as bigint)
+            as not_published_batches,
         cast(coalesce(counts.warned_batches, 0) as bigint) as warned_batches,
         cast(coalesce(counts.rows_validated, 0) as bigint) as rows_validated,
         cast(coalesce(counts.rows_passed, 0) as bigint) as rows_passed,
@@ -77,6 +82,7 @@ final as (
         counts.first_run_day,
         counts.last_run_day,
         freshness.last_data_day,
+        freshness.latest_due_data_day,
         freshness.last_loaded_at,
         freshness.days_behind,
         freshness.freshness_status

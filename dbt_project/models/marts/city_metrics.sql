@@ -1,17 +1,28 @@
 -- The city-wide picture: one row per metric, area (each borough that
 -- delivered the metric's dataset in the period, and the region) and period:
--- each calendar month of the data day, and for a metric with rolling_months
--- the window of that many months ending in each month (rolling_12m). Region
--- values are ratios of sums over the covered boroughs, and the region median
--- is pooled over all their requests: never an average of borough values. A
--- metric tied to no dataset (data_scorecard) takes its region coverage from
--- its borough rows. Each row carries the value a year earlier and, when both
--- periods are complete, the change.
+-- each calendar month of the data day (or the calendar quarter, for metrics of
+-- quarterly datasets), and for a metric with rolling_months the window of
+-- that many months ending in each month (rolling_12m). Region values are
+-- ratios of sums over the covered boroughs (over the boroughs with both years
+-- for a year-on-year metric), and the region median is pooled over all their
+-- requests: never an average of borough values. Two aggregations differ:
+-- per_day (daily journeys) divides the summed numerator by the days in the
+-- period once, not by days summed over boroughs; ratio_change (house price
+-- change) divides this year's ratio of sums by last year's. A metric tied to
+-- no dataset (data_scorecard) takes its region coverage from its borough
+-- rows. Each row carries the value a year earlier and, when both periods are
+-- complete, the change.
 with
 
 monthly_metrics as (
 
     select * from {{ ref('int_city_metrics__borough_month') }}
+
+),
+
+quarterly_metrics as (
+
+    select * from {{ ref('int_city_metrics__borough_quarter') }}
 
 ),
 
@@ -57,9 +68,26 @@ borough_metrics as (
         numerator,
         denominator,
         median_value,
+        numerator_last_year,
+        denominator_last_year,
+        coalesce(is_in_region_sum, true) as is_in_region_sum,
         days_covered,
         cast(null as bigint) as region_days_covered
     from monthly_metrics
+    union all by name
+    select
+        metric_id,
+        area_code,
+        region_code,
+        'quarter' as period_type,
+        period_start,
+        cast(period_start + interval 3 month - interval 1 day as date)
+            as period_end,
+        numerator,
+        denominator,
+        days_covered,
+        true as is_in_region_sum
+    from quarterly_metrics
     union all by name
     select
         metric_id,
@@ -71,6 +99,7 @@ borough_metrics as (
         numerator,
         denominator,
         cast(null as double) as median_value,
+        true as is_in_region_sum,
         days_covered,
         region_days_covered
     from rolling_metrics
@@ -88,6 +117,9 @@ borough_rows as (
         numerator,
         denominator,
         median_value,
+        numerator_last_year,
+        denominator_last_year,
+        is_in_region_sum,
         days_covered,
         1 as boroughs_covered,
         1 as boroughs_expected
@@ -95,6 +127,8 @@ borough_rows as (
 
 ),
 
+-- only the boroughs whose rows count towards the region (a year-on-year
+-- metric: those with both years)
 region_sums as (
 
     select
@@ -105,18 +139,26 @@ region_sums as (
         period_end,
         -- summed as exact decimals: a double sum depends on the order DuckDB's
         -- threads add rows in, and a re-run must give the same bits
-        cast(sum(cast(numerator as decimal(38, 12))) as double) as numerator,
+        {{ exact_sum('numerator', 'is_in_region_sum') }} as numerator,
+        {{ exact_sum('numerator_last_year', 'is_in_region_sum') }}
+            as numerator_last_year,
         -- a covered borough without a denominator (no population or target)
         -- makes the region's denominator unknown, not smaller
         case
-            when count(denominator) = count(*)
-                then cast(sum(cast(denominator as decimal(38, 12))) as double)
+            when
+                count(denominator) filter (where is_in_region_sum)
+                = count(*) filter (where is_in_region_sum)
+                then {{ exact_sum('denominator', 'is_in_region_sum') }}
         end as denominator,
+        {{ exact_sum('denominator_last_year', 'is_in_region_sum') }}
+            as denominator_last_year,
+        -- per_day: every borough's denominator is the days in the period
+        max(denominator) filter (where is_in_region_sum) as days_in_period,
         -- rolling windows: days on which any borough delivered in the window
         max(region_days_covered) as region_days_covered,
         -- coverage of a metric not tied to one dataset (data_scorecard)
         max(days_covered) as days_covered,
-        count(*) as boroughs_covered
+        count(*) filter (where is_in_region_sum) as boroughs_covered
     from borough_metrics
     group by metric_id, region_code, period_type, period_start, period_end
 
@@ -170,7 +212,14 @@ region_rows as (
         region_sums.period_start,
         region_sums.period_end,
         region_sums.numerator,
-        region_sums.denominator,
+        case
+            when metrics.aggregation = 'per_day'
+                then region_sums.days_in_period
+            else region_sums.denominator
+        end as denominator,
+        region_sums.numerator_last_year,
+        region_sums.denominator_last_year,
+        true as is_in_region_sum,
         case
             when metrics.aggregation = 'median' then region_medians.median_value
         end as median_value,
@@ -179,8 +228,7 @@ region_rows as (
             region_sums.region_days_covered,
             region_sums.days_covered
         ) as days_covered,
-        coalesce(coverage.boroughs_covered, region_sums.boroughs_covered)
-            as boroughs_covered,
+        region_sums.boroughs_covered,
         coalesce(
             coverage.boroughs_expected, boroughs_per_region.boroughs_expected
         ) as boroughs_expected
@@ -194,7 +242,7 @@ region_rows as (
             metrics.dataset = coverage.dataset
             and region_sums.area_code = coverage.area_code
             and region_sums.period_start = coverage.period_start
-            and region_sums.period_type = 'month'
+            and region_sums.period_type = coverage.period_type
             and coverage.area_type = 'region'
     left join region_medians
         on
@@ -228,6 +276,20 @@ valued as (
         cast(
             case
                 when metrics.aggregation = 'median' then unioned.median_value
+                -- this year's ratio against last year's, as a change
+                when metrics.aggregation = 'ratio_change'
+                    then
+                        (
+                            (unioned.numerator / nullif(unioned.denominator, 0))
+                            / nullif(
+                                unioned.numerator_last_year
+                                / nullif(unioned.denominator_last_year, 0),
+                                0
+                            )
+                            - 1
+                        )
+                        * metrics.value_multiplier
+                -- ratio; per_day (its denominator is the days in the period)
                 else
                     unioned.numerator
                     / nullif(unioned.denominator, 0)
@@ -236,6 +298,9 @@ valued as (
         ) as value,
         cast(unioned.numerator as double) as numerator,
         cast(unioned.denominator as double) as denominator,
+        cast(unioned.numerator_last_year as double) as numerator_last_year,
+        cast(unioned.denominator_last_year as double) as denominator_last_year,
+        unioned.is_in_region_sum,
         metrics.unit,
         metrics.direction,
         metrics.target,

@@ -12,6 +12,12 @@ rolling_windows as (
 
 ),
 
+datasets as (
+
+    select * from {{ ref('stg_borough_feeds__datasets') }}
+
+),
+
 final as (
 
     select
@@ -19,6 +25,11 @@ final as (
         definitions.metric_name,
         definitions.domain,
         definitions.dataset,
+        -- the period of a metric's rows in city_metrics: its dataset's
+        -- quarter for a quarterly dataset, else the calendar month
+        case
+            when datasets.cadence = 'quarterly' then 'quarter' else 'month'
+        end as period_type,
         definitions.unit,
         definitions.direction,
         cast(definitions.target as double) as target,
@@ -30,6 +41,8 @@ final as (
     from definitions
     left join rolling_windows
         on definitions.metric_id = rolling_windows.metric_id
+    left join datasets
+        on definitions.dataset = datasets.dataset
 
 )
 

@@ -2,7 +2,7 @@ with
 
 requests as (
 
-    select * from {{ ref('stg_borough_feeds__service_requests') }}
+    select * from {{ ref('int_service_requests__with_service_level') }}
 
 ),
 
@@ -21,6 +21,8 @@ final as (
         status_code,
         closed_date,
         days_to_resolve,
+        service_level_days,
+        is_resolved_within_service_level,
         batch_id,
         loaded_at
     from requests

@@ -16,7 +16,15 @@ final as (
         {{ clean_text('domain') }} as domain,
         {{ clean_text('title') }} as title,
         {{ clean_text('owner') }} as owner,
-        {{ clean_text('licence') }} as licence
+        {{ clean_text('licence') }} as licence,
+
+        ---------- categories
+        coalesce({{ clean_text('cadence') }}, 'daily') as cadence,
+
+        ---------- numerics
+        {{ period_months(clean_text('cadence')) }} as period_months,
+        cast(lag_days as integer) as lag_days,
+        cast(history_periods as integer) as history_periods
 
     from source
 

@@ -1,0 +1,76 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'bus_performance') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('route_month_ref') }} as route_month_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+        {{ clean_text('route') }} as route,
+
+        ---------- categories
+        {{ to_code('service_type') }} as service_type_code,
+
+        ---------- numerics
+        {{ parse_decimal('scheduled_wait_minutes') }} as scheduled_wait_minutes,
+        {{ parse_decimal('actual_wait_minutes') }} as actual_wait_minutes,
+        {{ parse_integer('observed_departures') }} as observed_departures,
+
+        ---------- dates and timestamps
+        {{ parse_day('month') }} as month_start,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+resolved as (
+
+    {{ latest_with_reported_area('renamed', 'aliases', 'route_month_ref') }}
+
+),
+
+final as (
+
+    select
+        area_code || '/' || route_month_ref as route_month_id,
+        route_month_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        month_start,
+        route,
+        service_type_code,
+        service_type_code = 'high_frequency' as is_high_frequency,
+        scheduled_wait_minutes,
+        actual_wait_minutes,
+        -- excess wait time: only high-frequency routes publish their waits
+        actual_wait_minutes - scheduled_wait_minutes as excess_wait_minutes,
+        observed_departures,
+        data_day,
+        cast(date_trunc('month', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final

@@ -1,0 +1,71 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'house_prices') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('price_ref') }} as price_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('property_type') }} as property_type_code,
+
+        ---------- numerics
+        {{ parse_integer('sales') }} as sales,
+        {{ parse_decimal('average_price') }} as average_price,
+
+        ---------- dates and timestamps
+        {{ parse_day('month') }} as month_start,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+resolved as (
+
+    {{ latest_with_reported_area('renamed', 'aliases', 'price_ref') }}
+
+),
+
+final as (
+
+    select
+        area_code || '/' || price_ref as price_id,
+        price_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        month_start,
+        property_type_code,
+        sales,
+        average_price,
+        -- what the month's sales fetched in total (null without a price)
+        average_price * sales as sales_value,
+        data_day,
+        cast(date_trunc('month', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final

@@ -1,0 +1,69 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'household_waste') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('waste_ref') }} as waste_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('stream') }} as stream_code,
+
+        ---------- numerics
+        {{ parse_decimal('tonnes') }} as tonnes,
+
+        ---------- dates and timestamps
+        {{ parse_day('quarter') }} as quarter_start,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+resolved as (
+
+    {{ latest_with_reported_area('renamed', 'aliases', 'waste_ref') }}
+
+),
+
+final as (
+
+    select
+        area_code || '/' || waste_ref as waste_id,
+        waste_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        quarter_start,
+        stream_code,
+        -- recycled, composted or reused: every stream but residual waste
+        stream_code != 'residual' as is_recycled,
+        tonnes,
+        data_day,
+        cast(date_trunc('quarter', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final

@@ -1,0 +1,67 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'public_transport_journeys') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('journeys_ref') }} as journeys_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('mode') }} as mode_code,
+
+        ---------- numerics
+        {{ parse_integer('journeys') }} as journeys,
+
+        ---------- dates and timestamps
+        {{ parse_day('month') }} as month_start,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+resolved as (
+
+    {{ latest_with_reported_area('renamed', 'aliases', 'journeys_ref') }}
+
+),
+
+final as (
+
+    select
+        area_code || '/' || journeys_ref as journeys_id,
+        journeys_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        month_start,
+        mode_code,
+        journeys,
+        data_day,
+        cast(date_trunc('month', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final

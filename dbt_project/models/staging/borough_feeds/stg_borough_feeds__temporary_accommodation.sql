@@ -1,0 +1,70 @@
+with
+
+source as (
+
+    select * from {{ source('borough_feeds', 'temporary_accommodation') }}
+
+),
+
+aliases as (
+
+    select * from {{ ref('stg_borough_feeds__area_aliases') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        {{ clean_text('ta_ref') }} as ta_ref,
+        {{ clean_text('_borough_code') }} as area_code,
+        {{ clean_text('_batch_id') }} as batch_id,
+
+        ---------- text
+        {{ clean_text('borough') }} as reported_borough,
+        {{ normalise_name('borough') }} as reported_borough_normalised,
+
+        ---------- categories
+        {{ to_code('accommodation_type') }} as accommodation_type_code,
+
+        ---------- numerics
+        {{ parse_integer('households') }} as households,
+        {{ parse_integer('households_with_children') }}
+            as households_with_children,
+
+        ---------- dates and timestamps
+        {{ parse_day('quarter') }} as quarter_start,
+        cast(_data_day as date) as data_day,
+        cast(_loaded_at as timestamp) as loaded_at
+
+    from source
+
+),
+
+resolved as (
+
+    {{ latest_with_reported_area('renamed', 'aliases', 'ta_ref') }}
+
+),
+
+final as (
+
+    select
+        area_code || '/' || ta_ref as ta_id,
+        ta_ref,
+        area_code,
+        reported_area_code,
+        reported_borough,
+        quarter_start,
+        accommodation_type_code,
+        households,
+        households_with_children,
+        data_day,
+        cast(date_trunc('quarter', data_day) as date) as period_start,
+        batch_id,
+        loaded_at
+    from resolved
+
+)
+
+select * from final
