@@ -3,12 +3,17 @@
 Runs after publish, reading the analysts' read-only copy, and writes under
 `published/<open_data.directory>/`:
     city_metrics.csv                    every metric row, with "computed from N of M boroughs"
-    <dataset>_borough_month.csv         records per borough (and the region) and month
+    <dataset>_borough_month.csv         records per borough (and the region) and month, for
+                                        each daily dataset (its rows are events: casualties,
+                                        requests, decisions); a monthly or quarterly dataset's
+                                        rows are categories (modes, routes, property types),
+                                        whose count says nothing: its figures are in city_metrics
     open_data.json                      threshold, files, how many cells were suppressed
 A count below `open_data.min_cell_count` (config/pipeline.yml) is blanked with its value,
 flagged `suppressed`, and protected from recovery by subtraction (ingest/suppression.py).
-The count a metric row is judged on is its numerator (a ratio) or the records behind it
-(a median); metrics in `open_data.exempt_metrics` count no people and are not suppressed.
+The count a metric row is judged on is its numerator (a ratio of sums, also per_day and
+ratio_change) or the records behind it (a median); metrics in `open_data.exempt_metrics`
+count no people and are not suppressed.
 Each file is written beside its target and renamed into place.
 """
 
@@ -46,17 +51,18 @@ def export_open_data(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     target = paths.published.parent / settings.directory
     target.mkdir(parents=True, exist_ok=True)
     with open_published(paths) as con:
-        counts = {dataset: _rows(con, _counts_sql(dataset), [dataset, dataset]) for dataset in catalogue.datasets}
+        counts = {dataset.id: _rows(con, _counts_sql(dataset.id), [dataset.id, dataset.id])
+                  for dataset in catalogue.datasets.values() if not dataset.periodic}
         metrics = _rows(con, _METRICS_SQL)
     record_counts = {(d, r["area_code"], r["period_start"]): r["records"] for d, rows in counts.items() for r in rows}
     for row in metrics:
-        row["count"] = row["numerator"] if row["aggregation"] == "ratio" else \
+        row["count"] = row["numerator"] if row["aggregation"] in _SUMMED else \
             record_counts.get((row["dataset"], row["area_code"], row["period_start"]))
         if row["metric_id"] in settings.exempt_metrics:
             row["count"] = None
     summary: dict[str, Any] = {"min_cell_count": settings.min_cell_count, "files": {}}
     metric_rows = suppress_rows(metrics, ("metric_id", "period_type", "period_start"), settings.min_cell_count,
-                                blank=("value", "numerator"), additive=lambda r: r["aggregation"] == "ratio")
+                                blank=("value", "numerator"), additive=lambda r: r["aggregation"] in _SUMMED)
     summary["files"]["city_metrics.csv"] = _write(target / "city_metrics.csv", metric_rows, _METRIC_COLUMNS)
     for dataset, rows in counts.items():
         for row in rows:
@@ -85,6 +91,7 @@ def suppress_rows(rows: list[dict[str, Any]], group_by: tuple[str, ...], thresho
     return out
 
 
+_SUMMED = ("ratio", "per_day", "ratio_change")   # region numerator = sum of the boroughs'
 _METRIC_COLUMNS = ("metric_id", "metric_name", "domain", "area_code", "area_name", "area_type", "period_type",
                    "period_start", "period_end", "days_covered", "value", "numerator", "denominator", "unit",
                    "direction", "target", "boroughs_covered", "boroughs_expected", "coverage", "is_complete",

@@ -1,8 +1,10 @@
-"""The headline: each metric region-wide, with its best and worst borough, latest month.
+"""The headline: each metric region-wide, with its best and worst borough, in its latest period.
 
-Read from the published (read-only) warehouse, exactly as an analyst would. Every line
-says how many boroughs the region value is computed from, full coverage included, so a
-reader never has to guess.
+Read from the published (read-only) warehouse, exactly as an analyst would. Each metric
+shows its own latest month or quarter (monthly and quarterly datasets are published weeks
+after the period ends, so their latest period is older than the daily metrics'), says
+when that period is only partly loaded, and how many boroughs the region value is
+computed from, full coverage included, so a reader never has to guess.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ __all__ = ["headline_rows", "print_headline"]
 
 _QUERY = """
 with latest as (
-    select max(period_start) as period_start from analytics.city_metrics where period_type = 'month'
+    select metric_id, max(period_start) as period_start from analytics.city_metrics
+    where period_type in ('month', 'quarter') and area_type = 'region'
+    group by metric_id
 ),
 metrics as (
-    select m.* from analytics.city_metrics as m join latest using (period_start)
-    where m.period_type = 'month'
+    select m.* from analytics.city_metrics as m join latest using (metric_id, period_start)
+    where m.period_type in ('month', 'quarter')
 ),
 ranked as (
     select
@@ -32,7 +36,7 @@ ranked as (
 )
 select
     r.metric_id, r.metric_name, r.unit, r.direction, r.value as region_value, r.target,
-    r.period_start, r.period_end, r.days_covered, r.boroughs_covered, r.boroughs_expected, r.area_name,
+    r.period_type, r.period_start, r.period_end, r.days_covered, r.boroughs_covered, r.boroughs_expected, r.area_name,
     best.area_name as best_area, best.value as best_value,
     worst.area_name as worst_area, worst.value as worst_value
 from metrics as r
@@ -55,13 +59,11 @@ def print_headline(paths: DataPaths) -> None:
     if not rows:
         print(f"The published warehouse {paths.published} has no metrics yet.")
         return
-    first = rows[0]
-    print(f"Headline metrics — {first['area_name']}, {first['period_start']:%B %Y} to date "
-          f"({first['days_covered']} data days loaded)\n")
+    print(f"Headline metrics — {rows[0]['area_name']}, latest period of each\n")
     for row in rows:
         coverage = f"   [computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
         target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
-        print(f"  {row['metric_name']} ({row['unit']})")
+        print(f"  {row['metric_name']} ({row['unit']}), {_period(row)}")
         spread = (f"every borough {_fmt(row['best_value'])}" if row["best_value"] == row["worst_value"]
                   and row["best_value"] is not None else
                   f"best: {_pair(row['best_area'], row['best_value'])}   "
@@ -70,6 +72,17 @@ def print_headline(paths: DataPaths) -> None:
     print(f"\nPublished warehouse (read-only): {paths.published}")
     print(f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
           "\"select * from analytics.city_metrics order by metric_id, area_name limit 20\"")
+
+
+def _period(row) -> str:
+    """'November 2025 to date (2 data days)', 'October 2025' or 'Q3 2025'."""
+    start, end = row["period_start"], row["period_end"]
+    label = (f"Q{(start.month - 1) // 3 + 1} {start.year}" if row["period_type"] == "quarter"
+             else f"{start:%B %Y}")
+    days = (end - start).days + 1
+    if row["days_covered"] is not None and row["days_covered"] < days:
+        label += f" to date ({row['days_covered']} data days)"
+    return label
 
 
 def _fmt(value) -> str:

@@ -82,9 +82,12 @@ def _published(paths: DataPaths) -> None:
                     "('R1', 'Region', 'region', 'R1')) t(area_code, area_name, area_type, region_code)")
         con.execute("create table analytics.dim_metrics as select * from (values "
                     "('ksi_per_100k', 'ratio', 'road_casualties'), ('median_days_to_resolve', 'median', "
-                    "'service_requests'), ('data_scorecard', 'ratio', null)) t(metric_id, aggregation, dataset)")
+                    "'service_requests'), ('data_scorecard', 'ratio', null), "
+                    "('ta_per_1000_households', 'ratio', 'temporary_accommodation'), "
+                    "('recycling_rate', 'ratio', 'household_waste'), "
+                    "('daily_journeys', 'per_day', 'public_transport_journeys')) t(metric_id, aggregation, dataset)")
         con.execute("""create table analytics.city_metrics as select metric_id, metric_id as metric_name, 'd' as domain,
-            area_code, area_name, area_type, 'month' as period_type, date '2026-11-01' as period_start,
+            area_code, area_name, area_type, period_type, period_start::date as period_start,
             date '2026-11-30' as period_end, 2 as days_covered, value::double as value, numerator::double as numerator,
             denominator::double as denominator, 'u' as unit,
             'lower_is_better' as direction, null as target, covered as boroughs_covered, 3 as boroughs_expected,
@@ -98,17 +101,34 @@ def _published(paths: DataPaths) -> None:
               ('median_days_to_resolve', 'R1', 'Region', 'region', 5.0, null, null, 2),
               ('data_scorecard', 'A1', 'One', 'borough', 50.0, 3.0, 6.0, 1),
               ('data_scorecard', 'R1', 'Region', 'region', 50.0, 3.0, 6.0, 3)
+            ) t(metric_id, area_code, area_name, area_type, value, numerator, denominator, covered),
+            (values ('month', '2026-11-01')) p(period_type, period_start)
+            union all by name
+            select metric_id, metric_id as metric_name, 'd' as domain, area_code, area_name, area_type,
+            'quarter' as period_type, date '2026-07-01' as period_start, date '2026-09-30' as period_end,
+            92 as days_covered, value::double as value, numerator::double as numerator,
+            denominator::double as denominator, 'u' as unit, 'lower_is_better' as direction, null as target,
+            covered as boroughs_covered, 3 as boroughs_expected, true as is_complete
+            from (values
+              ('ta_per_1000_households', 'A1', 'One', 'borough', 0.5, 4.0, 8000.0, 1),
+              ('ta_per_1000_households', 'A2', 'Two', 'borough', 20.0, 400.0, 20000.0, 1),
+              ('ta_per_1000_households', 'A3', 'Three', 'borough', 25.0, 500.0, 20000.0, 1),
+              ('ta_per_1000_households', 'R1', 'Region', 'region', 18.875, 904.0, 48000.0, 3),
+              ('recycling_rate', 'A1', 'One', 'borough', 50.0, 5.5, 11.0, 1),
+              ('recycling_rate', 'R1', 'Region', 'region', 50.0, 5.5, 11.0, 1)
             ) t(metric_id, area_code, area_name, area_type, value, numerator, denominator, covered)""")
         con.execute("create table analytics.fct_road_casualties as select * from (values "
                     "('A1', date '2026-11-01'), ('A2', date '2026-11-01')) t(area_code, period_start)")
         con.execute("create table analytics.fct_housing_completions (area_code varchar, period_start date)")
         con.execute("create table analytics.fct_service_requests as select 'A1' as area_code, "
                     "date '2026-11-01' as period_start from range(3)")
+        con.execute("create table analytics.fct_planning_applications (area_code varchar, period_start date)")
 
 
-def _read(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+def _read(path: Path, period_type: str = "month") -> dict[tuple[str, str], dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
-        return {(r.get("metric_id", ""), r["area_code"]): r for r in csv.DictReader(handle)}
+        return {(r.get("metric_id", ""), r["area_code"]): r for r in csv.DictReader(handle)
+                if r.get("period_type", period_type) == period_type}
 
 
 def test_the_export_blanks_small_cells_flags_them_and_says_the_coverage(tmp_path):
@@ -138,3 +158,19 @@ def test_the_borough_month_counts_are_suppressed_the_same_way(tmp_path):
     assert {code: (r["records"], r["suppressed"]) for (_, code), r in rows.items()} == {
         "A1": ("", "True"), "A2": ("", "True"), "R1": ("", "True")}
     assert (paths.published.parent / "open_data" / "housing_completions_borough_month.csv").exists()
+
+
+def test_quarterly_metrics_are_exported_and_only_counts_of_people_suppressed(tmp_path):
+    """TA households (people) are suppressed like casualties; recycling tonnes are exempt."""
+    paths = DataPaths(tmp_path / "data")
+    _published(paths)
+    export_open_data(load_catalogue(), paths)
+    directory = paths.published.parent / "open_data"
+    rows = _read(directory / "city_metrics.csv", period_type="quarter")
+    a1, a2, a3, region = (rows[("ta_per_1000_households", c)] for c in ("A1", "A2", "A3", "R1"))
+    assert (a1["value"], a1["suppressed"], a1["suppression_reason"]) == ("", "True", PRIMARY)  # 4 households
+    assert (a2["value"], a2["suppressed"], a2["suppression_reason"]) == ("", "True", SECONDARY)
+    assert (a3["numerator"], region["numerator"], region["period_start"]) == ("500.0", "904.0", "2026-07-01")
+    assert rows[("recycling_rate", "A1")]["numerator"] == "5.5"  # 5.5 tonnes: exempt, not a small count
+    assert (directory / "planning_applications_borough_month.csv").exists()
+    assert not (directory / "temporary_accommodation_borough_month.csv").exists()  # rows are types, not events

@@ -60,3 +60,24 @@ def test_every_area_of_every_region_has_a_population():
     for region_file in (ROOT / "config" / "regions").glob("*.yml"):
         areas = load_catalogue(region=region_file.stem).region.areas
         assert {a.code for a in areas} <= populations, region_file.name
+
+
+def test_service_levels_cover_every_category_and_say_they_are_illustrative():
+    """Each service request category of the catalogue has a level; none claims to be a council's."""
+    with (SEEDS / "reference_service_levels.csv").open(encoding="utf-8", newline="") as handle:
+        levels = list(csv.DictReader(handle))
+    categories = next(f for f in load_catalogue().dataset("service_requests").fields if f.name == "category").values
+    assert sorted(row["category"] for row in levels) == sorted(categories)
+    assert all(int(row["service_level_days"]) > 0 for row in levels)
+    assert all("illustrative" in row["source"].lower() for row in levels)
+
+
+def test_every_metric_is_computed_from_a_catalogue_dataset():
+    """A metric naming a dataset the catalogue lacks would never get a row."""
+    with (SEEDS / "metric_definitions.csv").open(encoding="utf-8", newline="") as handle:
+        metrics = list(csv.DictReader(handle))
+    datasets = set(load_catalogue().datasets)
+    assert {row["dataset"] for row in metrics if row["dataset"]} <= datasets
+    assert [row["metric_id"] for row in metrics if not row["dataset"]] == ["data_scorecard"]
+    fixture = ROOT / "dbt_project" / "tests" / "fixtures" / "all_metric_definitions.csv"
+    assert fixture.read_text(encoding="utf-8") == (SEEDS / "metric_definitions.csv").read_text(encoding="utf-8")

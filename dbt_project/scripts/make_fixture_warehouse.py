@@ -6,6 +6,8 @@ Usage (from the repository root):
     .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtempty.duckdb --empty
     .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtfix.duckdb --check
     .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtbig.duckdb --sandbox-days 31
+    .venv/bin/python dbt_project/scripts/make_fixture_warehouse.py /tmp/dbtsb.duckdb --sandbox-days 3 \
+        --sandbox-start 2024-03-01 --sandbox-periods-from 2023-01-01
 
 It (re)creates the `raw` schema: one table per dataset of config/datasets.yml with a
 VARCHAR column per published field plus `_borough_code`, `_data_day`, `_batch_id`,
@@ -23,9 +25,12 @@ the monthly and quarterly city_metrics values these rows must give (worked out b
 after `dbt build`, and fails on any row it does not list.
 
 --sandbox-days N lands instead what the borough API sandbox (ingest.sandbox) publishes
-for every borough, dataset and day of the N days from 2024-01-01, with each borough's
-configured quirks, values turned to text the way the loader does (for volume and
-timing tests; it needs no server).
+for every borough, dataset and day of the N days from 2024-01-01 (or --sandbox-start),
+with each borough's configured quirks, values turned to text the way the loader does
+(for volume and timing tests, and tests/test_metric_truth.py; it needs no server).
+Monthly and quarterly datasets get one partition per period starting in those days, or
+from --sandbox-periods-from on (so that a year-on-year change has its year before); a
+period a borough withholds is not landed.
 """
 
 from __future__ import annotations
@@ -345,11 +350,17 @@ def build(path: Path, empty: bool = False) -> None:
     con.close()
 
 
-def land_sandbox(path: Path, days: int) -> None:
-    """Land the sandbox's published records for `days` days from 2024-01-01, every feed."""
+def land_sandbox(path: Path, days: int, start: date = date(2024, 1, 1),
+                 periods_from: date | None = None) -> None:
+    """Land the sandbox's published records, every feed: `days` data days from `start` for
+    daily datasets, and every period starting from `periods_from` (default `start`) to the
+    last of those days for monthly and quarterly ones (one partition per period, under its
+    first day; a period a borough withholds is not landed, as the loader records it
+    not_published)."""
     from datetime import timedelta
 
     from ingest.catalogue import Feed
+    from ingest.periods import is_period_start
     from ingest.protocols.wire import to_canonical
     from ingest.sandbox import Volumes, load_settings, publish_record, truth_records
 
@@ -357,11 +368,19 @@ def land_sandbox(path: Path, days: int) -> None:
     settings = load_settings(catalogue)
     volumes = Volumes.load(catalogue)
     con = duckdb.connect(str(path))
-    for offset in range(days):
-        day = date(2024, 1, 1) + timedelta(days=offset)
+    first = min(start, periods_from or start)
+    for offset in range((start - first).days + days):
+        day = first + timedelta(days=offset)
         loaded = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=2)
         for dataset in catalogue.datasets.values():
+            if dataset.periodic:
+                if not is_period_start(day, dataset.cadence):
+                    continue
+            elif day < start:
+                continue
             for area in catalogue.region.areas:
+                if dataset.periodic and not settings.quirks[area.code].publishes(dataset, day, date.max):
+                    continue
                 records = truth_records(dataset.id, area, day, seed=settings.seed,
                                         volumes=volumes, catalogue=catalogue)
                 batch = f"{dataset.id}-{area.code}-{day:%Y%m%d}"
@@ -423,7 +442,12 @@ if __name__ == "__main__":
             for alias in (area.name, *area.aliases):
                 con.execute("insert into raw.area_aliases values (?, ?)", [area.code, alias])
         con.close()
-        land_sandbox(target, int(sys.argv[sys.argv.index("--sandbox-days") + 1]))
+        def option(name: str) -> date | None:
+            return date.fromisoformat(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else None
+
+        land_sandbox(target, int(sys.argv[sys.argv.index("--sandbox-days") + 1]),
+                     start=option("--sandbox-start") or date(2024, 1, 1),
+                     periods_from=option("--sandbox-periods-from"))
     else:
         build(target, empty="--empty" in sys.argv[2:])
     print(f"wrote {target}")

@@ -3,7 +3,8 @@
 -- year-on-year metric's boroughs with both years) for the same metric and
 -- period (ratio of sums); a per_day metric's denominator is the days in the
 -- period once (the boroughs' shared denominator), not their sum. A region row
--- exists exactly when some borough row does.
+-- exists exactly when some borough row does. Sums agree to 1e-9 relative (the
+-- region sums exact decimals, this test doubles).
 with
 
 metrics as (
@@ -101,16 +102,16 @@ final as (
         or abs(
             coalesce(borough_sums.numerator, 0)
             - coalesce(region_rows.numerator, 0)
-        ) > 1e-6
+        ) > 1e-9 * greatest(1, abs(coalesce(region_rows.numerator, 0)))
         or abs(
             coalesce(borough_sums.numerator_last_year, 0)
             - coalesce(region_rows.numerator_last_year, 0)
-        ) > 1e-6
+        ) > 1e-9 * greatest(1, abs(coalesce(region_rows.numerator_last_year, 0)))
         or (borough_sums.denominator is null) != (region_rows.denominator is null)
         or abs(
             coalesce(borough_sums.denominator, 0)
             - coalesce(region_rows.denominator, 0)
-        ) > 1e-6
+        ) > 1e-9 * greatest(1, abs(coalesce(region_rows.denominator, 0)))
         or borough_sums.boroughs_covered != region_rows.boroughs_covered
 
 )

@@ -15,14 +15,12 @@ aliases as (
 renamed as (
 
     select
+        {{ feed_record_columns() }}
+
         ---------- ids
         {{ clean_text('route_month_ref') }} as route_month_ref,
-        {{ clean_text('_borough_code') }} as area_code,
-        {{ clean_text('_batch_id') }} as batch_id,
 
         ---------- text
-        {{ clean_text('borough') }} as reported_borough,
-        {{ normalise_name('borough') }} as reported_borough_normalised,
         {{ clean_text('route') }} as route,
 
         ---------- categories
@@ -34,9 +32,7 @@ renamed as (
         {{ parse_integer('observed_departures') }} as observed_departures,
 
         ---------- dates and timestamps
-        {{ parse_day('month') }} as month_start,
-        cast(_data_day as date) as data_day,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ parse_day('month') }} as month_start
 
     from source
 

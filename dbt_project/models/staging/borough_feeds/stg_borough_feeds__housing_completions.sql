@@ -15,14 +15,10 @@ aliases as (
 renamed as (
 
     select
+        {{ feed_record_columns() }}
+
         ---------- ids
         {{ clean_text('completion_ref') }} as completion_ref,
-        {{ clean_text('_borough_code') }} as area_code,
-        {{ clean_text('_batch_id') }} as batch_id,
-
-        ---------- text
-        {{ clean_text('borough') }} as reported_borough,
-        {{ normalise_name('borough') }} as reported_borough_normalised,
 
         ---------- categories
         {{ to_code('tenure') }} as tenure_code,
@@ -32,9 +28,7 @@ renamed as (
         {{ parse_integer('units_lost') }} as units_lost,
 
         ---------- dates and timestamps
-        {{ parse_day('completion_date') }} as completion_date,
-        cast(_data_day as date) as data_day,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ parse_day('completion_date') }} as completion_date
 
     from source
 

@@ -15,14 +15,10 @@ aliases as (
 renamed as (
 
     select
+        {{ feed_record_columns() }}
+
         ---------- ids
         {{ clean_text('application_ref') }} as application_ref,
-        {{ clean_text('_borough_code') }} as area_code,
-        {{ clean_text('_batch_id') }} as batch_id,
-
-        ---------- text
-        {{ clean_text('borough') }} as reported_borough,
-        {{ normalise_name('borough') }} as reported_borough_normalised,
 
         ---------- categories
         {{ to_code('development_type') }} as development_type_code,
@@ -31,9 +27,7 @@ renamed as (
 
         ---------- dates and timestamps
         {{ parse_day('received_date') }} as received_date,
-        {{ parse_day('decision_date') }} as decision_date,
-        cast(_data_day as date) as data_day,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ parse_day('decision_date') }} as decision_date
 
     from source
 

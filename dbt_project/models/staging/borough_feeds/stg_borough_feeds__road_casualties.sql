@@ -15,14 +15,10 @@ aliases as (
 renamed as (
 
     select
+        {{ feed_record_columns() }}
+
         ---------- ids
         {{ clean_text('casualty_ref') }} as casualty_ref,
-        {{ clean_text('_borough_code') }} as area_code,
-        {{ clean_text('_batch_id') }} as batch_id,
-
-        ---------- text
-        {{ clean_text('borough') }} as reported_borough,
-        {{ normalise_name('borough') }} as reported_borough_normalised,
 
         ---------- categories
         {{ to_code('severity') }} as severity_code,
@@ -32,9 +28,7 @@ renamed as (
         {{ parse_integer('casualty_age') }} as casualty_age,
 
         ---------- dates and timestamps
-        {{ parse_day('accident_date') }} as accident_date,
-        cast(_data_day as date) as data_day,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ parse_day('accident_date') }} as accident_date
 
     from source
 

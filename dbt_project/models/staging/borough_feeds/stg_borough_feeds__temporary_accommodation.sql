@@ -15,14 +15,10 @@ aliases as (
 renamed as (
 
     select
+        {{ feed_record_columns() }}
+
         ---------- ids
         {{ clean_text('ta_ref') }} as ta_ref,
-        {{ clean_text('_borough_code') }} as area_code,
-        {{ clean_text('_batch_id') }} as batch_id,
-
-        ---------- text
-        {{ clean_text('borough') }} as reported_borough,
-        {{ normalise_name('borough') }} as reported_borough_normalised,
 
         ---------- categories
         {{ to_code('accommodation_type') }} as accommodation_type_code,
@@ -33,9 +29,7 @@ renamed as (
             as households_with_children,
 
         ---------- dates and timestamps
-        {{ parse_day('quarter') }} as quarter_start,
-        cast(_data_day as date) as data_day,
-        cast(_loaded_at as timestamp) as loaded_at
+        {{ parse_day('quarter') }} as quarter_start
 
     from source
 
