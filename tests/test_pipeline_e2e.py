@@ -38,8 +38,10 @@ pytestmark = pytest.mark.e2e
 
 DAY_1, DAY_2, DAY_3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
 BAD = {  # borough slug -> (dataset, fault, what the quarantine reason must mention)
-    "camden": ("road_casualties", {"kind": "wrong_type", "column": "casualty_age", "value": "abc", "rows": 2},
-               "casualty_age='abc'"),
+    # bad batches from full-snapshot (CKAN) feeds: an incremental (Socrata) feed's first request
+    # of the night is its changes query, which times=1 below would hit instead of the data day
+    "enfield": ("road_casualties", {"kind": "wrong_type", "column": "casualty_age", "value": "abc", "rows": 2},
+                "casualty_age='abc'"),
     "barnet": ("service_requests", {"kind": "drop_column", "column": "channel"}, "missing column(s) ['channel']"),
     "croydon": ("service_requests", {"kind": "out_of_range", "column": "requested_date", "value": "2026-11-30",
                                      "rows": 1}, "requested_date"),
