@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -83,8 +84,11 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
 
     catalogue = load_catalogue()
     day = date.fromisoformat(data_day)
-    gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, paths or data_paths())
-    marks = read_watermarks(catalogue, paths or data_paths())   # incremental feeds: what changed since
+    gaps, loaded, periods_loaded, marks = {}, {}, {}, {}
+    with _read_warehouse(paths or data_paths()) as (con, tables):
+        if {"audit.batches", "raw.feed_partitions"} <= tables:
+            gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, con)
+            marks = read_watermarks(catalogue, con, tables)   # incremental feeds: what changed since
     plans = []
     for feed in catalogue.feeds(datasets, boroughs):
         if feed.dataset.periodic:
@@ -163,17 +167,18 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
     paths = paths or data_paths()
     dataset = catalogue.dataset(dataset_id)
     outcomes = [o for o in _flatten(outcomes) if o["dataset"] == dataset_id]
+    batches = {o["batch"]["batch_id"]: read_batch(o["batch"]["path"]) for o in outcomes if o["status"] == "landed"}
     rule = catalogue.settings.row_count_history
     histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
-                 for day in {o["data_day"] for o in outcomes if o["status"] == "landed"}}
-    joint = _periods_validated_together(dataset, outcomes) if dataset.periodic else {}
+                 for day in {b.data_day for b in batches.values()}}
+    joint = _periods_validated_together(catalogue, dataset, outcomes, batches) if dataset.periodic else {}
     verdicts = []
     for outcome in outcomes:
         if outcome["status"] != "landed":
             verdicts.append(outcome)
             continue
-        batch = read_batch(outcome["batch"]["path"])
-        verdict = joint.get(outcome["batch"]["batch_id"])
+        batch = batches[outcome["batch"]["batch_id"]]
+        verdict = joint.get(batch.batch_id)
         if verdict is None:
             bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
             verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
@@ -192,27 +197,25 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
     return verdicts
 
 
-def _periods_validated_together(dataset, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+def _periods_validated_together(catalogue: Catalogue, dataset, outcomes: list[dict[str, Any]],
+                                batches: dict[str, Any]) -> dict[str, Any]:
     """batch id -> verdict, for feeds whose several landed periods pass one joint run clean."""
-    from ingest.landing import read_batch
     from ingest.validate import validate_periods_together
 
-    catalogue = load_catalogue()
-    by_feed: dict[str, list[dict[str, Any]]] = {}
+    by_feed: dict[str, list[Any]] = {}
     for outcome in outcomes:
         if outcome["status"] == "landed":
-            by_feed.setdefault(outcome["feed_id"], []).append(outcome)
+            by_feed.setdefault(outcome["feed_id"], []).append(batches[outcome["batch"]["batch_id"]])
     verdicts = {}
-    for feed_outcomes in by_feed.values():
-        if len(feed_outcomes) < 2:
+    for feed_batches in by_feed.values():
+        if len(feed_batches) < 2:
             continue
-        batches = [read_batch(o["batch"]["path"]) for o in feed_outcomes]
-        verdict = validate_periods_together(batches, dataset, catalogue.area(batches[0].borough_code),
+        verdict = validate_periods_together(feed_batches, dataset, catalogue.area(feed_batches[0].borough_code),
                                             catalogue.settings)
         if verdict.success and not verdict.warnings:
-            meta = verdict.result.get("meta", {}) | {"validated_together_with": [b.batch_id for b in batches]}
+            meta = verdict.result.get("meta", {}) | {"validated_together_with": [b.batch_id for b in feed_batches]}
             verdicts.update({b.batch_id: replace(verdict, result=verdict.result | {"meta": meta})
-                             for b in batches})
+                             for b in feed_batches})
     return verdicts
 
 
@@ -354,38 +357,42 @@ def _flatten(groups: Iterable[Any]) -> list[dict[str, Any]]:
     return flat
 
 
-def _earlier_days(catalogue: Catalogue, data_day: str, paths: DataPaths
+@contextmanager
+def _read_warehouse(paths: DataPaths):
+    """(read-only connection, its `schema.table` names), or (None, empty) before the first load."""
+    if not paths.warehouse.exists():
+        yield None, set()
+        return
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        yield con, {t for (t,) in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+
+
+def _earlier_days(catalogue: Catalogue, data_day: str, con
                   ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, set[str]]]:
     """Per feed: days to catch up (attempted, not loaded), loaded days to fetch again,
     and the loaded periods of monthly and quarterly feeds."""
     catch_up, refetch = catalogue.settings.catch_up_days, catalogue.settings.refetch_days
-    if not paths.warehouse.exists():
-        return {}, {}, {}
-    import duckdb
-
     day = date.fromisoformat(data_day)
     periodic = [d.id for d in catalogue.datasets.values() if d.periodic] or [""]
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        tables = {t for (t,) in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
-        if not {"audit.batches", "raw.feed_partitions"} <= tables:
-            return {}, {}, {}
-        missing = con.execute("""
-            select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
-            from audit.batches as b
-            where b.data_day >= ?::date and b.data_day < ?::date
-              and b.status in ('fetch_failed', 'quarantined')
-              and not exists (select 1 from raw.feed_partitions as p
-                              where p.dataset = b.dataset and p.borough_code = b.borough_code
-                                and p.data_day = b.data_day)""",
-            [(day - timedelta(days=catch_up)).isoformat(), data_day]).fetchall()
-        recent = con.execute("""
-            select dataset || '/' || borough_code, data_day::varchar, batch_id
-            from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
-            [(day - timedelta(days=refetch)).isoformat(), data_day]).fetchall()
-        periods = con.execute("""
-            select dataset || '/' || borough_code, data_day::varchar
-            from raw.feed_partitions where list_contains(?, dataset)""", [periodic]).fetchall()
+    missing = con.execute("""
+        select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
+        from audit.batches as b
+        where b.data_day >= ?::date and b.data_day < ?::date
+          and b.status in ('fetch_failed', 'quarantined')
+          and not exists (select 1 from raw.feed_partitions as p
+                          where p.dataset = b.dataset and p.borough_code = b.borough_code
+                            and p.data_day = b.data_day)""",
+        [(day - timedelta(days=catch_up)).isoformat(), data_day]).fetchall()
+    recent = con.execute("""
+        select dataset || '/' || borough_code, data_day::varchar, batch_id
+        from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
+        [(day - timedelta(days=refetch)).isoformat(), data_day]).fetchall()
+    periods = con.execute("""
+        select dataset || '/' || borough_code, data_day::varchar
+        from raw.feed_partitions where list_contains(?, dataset)""", [periodic]).fetchall()
     gaps: dict[str, set[str]] = {}
     for feed_id, missing_day in missing:
         gaps.setdefault(feed_id, set()).add(missing_day)

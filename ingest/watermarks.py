@@ -31,7 +31,6 @@ import requests
 from ingest.catalogue import Catalogue, Feed
 from ingest.changes import changed_field, list_changes
 from ingest.errors import FetchError, IngestError
-from ingest.paths import DataPaths
 from ingest.protocols.wire import day_bounds_utc
 
 __all__ = ["TABLE", "ensure_watermark_table", "read_watermarks", "days_to_fetch", "with_candidate",
@@ -52,26 +51,22 @@ def ensure_watermark_table(con) -> None:
             updated_by_run varchar, updated_at timestamp, primary key (dataset, borough_code))""")
 
 
-def read_watermarks(catalogue: Catalogue, paths: DataPaths) -> dict[str, dict[str, Any]]:
-    """Per incremental feed id: its mark (None before the first load) and its loaded days' span."""
-    incremental = {feed.id for feed in catalogue.feeds() if changed_field(catalogue, feed)}
-    if not incremental or not paths.warehouse.exists():
-        return {}
-    import duckdb
+def read_watermarks(catalogue: Catalogue, con, tables: set[str]) -> dict[str, dict[str, Any]]:
+    """Per incremental feed id: its mark (None before the first load) and its loaded days' span.
 
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        tables = {t for (t,) in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
-        if "raw.feed_partitions" not in tables:
-            return {}
-        marks = "w.changed_field, w.watermark" if TABLE in tables else "null, null"
-        joined = (f"left join {TABLE} as w on w.dataset = p.dataset and w.borough_code = p.borough_code"
-                  if TABLE in tables else "")
-        rows = con.execute(f"""
-            select p.dataset || '/' || p.borough_code, {marks},
-                   min(p.data_day)::varchar, max(p.data_day)::varchar
-            from raw.feed_partitions as p {joined}
-            group by all""").fetchall()
+    `con` is the plan step's read-only warehouse connection, `tables` its `schema.table` names.
+    """
+    incremental = {feed.id for feed in catalogue.feeds() if changed_field(catalogue, feed)}
+    if not incremental or "raw.feed_partitions" not in tables:
+        return {}
+    marks = "w.changed_field, w.watermark" if TABLE in tables else "null, null"
+    joined = (f"left join {TABLE} as w on w.dataset = p.dataset and w.borough_code = p.borough_code"
+              if TABLE in tables else "")
+    rows = con.execute(f"""
+        select p.dataset || '/' || p.borough_code, {marks},
+               min(p.data_day)::varchar, max(p.data_day)::varchar
+        from raw.feed_partitions as p {joined}
+        group by all""").fetchall()
     return {feed_id: {"changed_field": field, "since": _iso(mark), "first_day": first, "last_day": last}
             for feed_id, field, mark, first, last in rows if feed_id in incremental}
 

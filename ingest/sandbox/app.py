@@ -59,9 +59,9 @@ class SandboxApp:
             self.faults.add(spec)
         self._areas = {area.slug: area for area in catalogue.region.areas}
         self.as_of = as_of
-        self._portals = {"ckan": CkanPortal(self.publication_day), "socrata": SocrataPortal(self.bulk_window),
+        self._portals = {"ckan": CkanPortal(self.publication_day), "socrata": SocrataPortal(self.published_window),
                          "arcgis": ArcGisPortal(),
-                         "open311": Open311Portal(), "bulk_csv": BulkCsvPortal(self.bulk_window)}
+                         "open311": Open311Portal(), "bulk_csv": BulkCsvPortal(self.published_window)}
         self._log: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self._log_lock = threading.Lock()
 
@@ -105,7 +105,7 @@ class SandboxApp:
         """The last day published: `as_of` when pinned, else yesterday in the region."""
         return self.as_of or dt.datetime.now(ZoneInfo(self.catalogue.region.timezone)).date() - dt.timedelta(days=1)
 
-    def bulk_window(self, dataset: Dataset) -> tuple[dt.date, dt.date]:
+    def published_window(self, dataset: Dataset) -> tuple[dt.date, dt.date]:
         """The days a portal has published: first_day (first_period for periodic datasets) to the
         publication day; a bulk file holds them all, a Socrata `:updated_at` query looks through them."""
         first = self.settings.bulk_first_period if dataset.periodic else self.settings.bulk_first_day

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Callable, Iterable
-from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Dataset
+from ingest.protocols.wire import day_bounds_utc
 
 __all__ = ["Release", "late_keys", "uploaded_at", "stamps", "stamp_text", "now"]
 
@@ -31,9 +31,7 @@ def late_keys(records: Iterable[dict], dataset: Dataset, rows: int) -> set[tuple
 
 def uploaded_at(day: dt.date, zone: str) -> dt.datetime:
     """When a data day's records were uploaded: the day's end in the borough's zone, in UTC."""
-    following = day + dt.timedelta(days=1)
-    return dt.datetime(following.year, following.month, following.day,
-                       tzinfo=ZoneInfo(zone)).astimezone(dt.timezone.utc)
+    return day_bounds_utc(day, zone)[1]
 
 
 def stamps(records: list[dict], dataset: Dataset, zone: str, releases: Iterable[Release],
