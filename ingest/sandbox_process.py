@@ -28,9 +28,10 @@ def free_port() -> int:
 
 class SandboxProcess:
     def __init__(self, *, port: int | None = None, seed: int | None = None, scale: float = 1.0,
-                 faults: str = "none", region: str | None = None):
+                 faults: str = "none", region: str | None = None, as_of=None):
         self.port = port or free_port()
         self.seed, self.scale, self.faults, self.region = seed, scale, faults, region
+        self.as_of = as_of  # the last day the sandbox has published (a date), else yesterday
         self.process: subprocess.Popen | None = None
 
     @property
@@ -45,6 +46,8 @@ class SandboxProcess:
             command += ["--seed", str(self.seed)]
         if self.region:
             command += ["--region", self.region]
+        if self.as_of:
+            command += ["--as-of", self.as_of.isoformat()]
         env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
         deadline = time.monotonic() + timeout_s

@@ -31,15 +31,24 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--region", default=None, help="region config (default: pipeline.yml region)")
     parser.add_argument("--pidfile", type=Path, default=None, help="write the process id here")
     parser.add_argument("--ready-file", type=Path, default=None, help="write the URL here once listening")
+    parser.add_argument("--as-of", type=_day, default=None,
+                        help="last day published, YYYY-MM-DD (default: yesterday in the region); pins the data")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
+
+
+def _day(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     try:
         server = SandboxServer(load_catalogue(region=args.region), seed=args.seed, scale=args.scale,
-                               host=args.host, port=args.port, fault_profile=args.faults, verbose=args.verbose)
+                               host=args.host, port=args.port, fault_profile=args.faults, verbose=args.verbose,
+                               as_of=args.as_of)
     except (CatalogueError, ValueError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
