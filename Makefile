@@ -19,7 +19,7 @@ DAYS ?=
 .PHONY: run test setup airflow-db test-deps clean
 
 run: setup airflow-db
-	$(BIN)/python -m ingest nightly $(if $(DAYS),--days $(DAYS))
+	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
 test: setup airflow-db test-deps
 	$(BIN)/python -m pytest
@@ -35,9 +35,9 @@ $(VENV)/.installed: requirements.txt constraints.txt
 
 airflow-db: $(AIRFLOW_HOME)/.migrated $(AIRFLOW_HOME)/.pools
 
-# One Airflow pool per borough API host (ingest/pools.py), again whenever config changes.
+# One Airflow pool per borough API host (pipeline/pools.py), again whenever config changes.
 $(AIRFLOW_HOME)/.pools: $(AIRFLOW_HOME)/.migrated config/pipeline.yml $(wildcard config/regions/*.yml)
-	$(BIN)/python -m ingest pools
+	$(BIN)/python -m pipeline pools
 	touch $@
 
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repositor
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 from ingest.catalogue import load_catalogue  # noqa: E402
-from ingest.history import feed_history, row_count_bounds  # noqa: E402
-from ingest.sandbox_process import SandboxProcess  # noqa: E402
+from pipeline.history import feed_history, row_count_bounds  # noqa: E402
+from sandbox.process import SandboxProcess  # noqa: E402
 
 
 def main() -> int:
@@ -33,14 +33,14 @@ def main() -> int:
     args = parser.parse_args()
 
     tick = time.perf_counter()
-    from ingest.validate import _context  # GE import and context: once per validate task
+    from pipeline.validate import _context  # GE import and context: once per validate task
     _context()
     warm_up = time.perf_counter() - tick
 
     with SandboxProcess(scale=args.scale) as sandbox, tempfile.TemporaryDirectory() as scratch:
         os.environ["CITY_API_BASE_URL"] = sandbox.url
         from ingest.fetch import fetch_feed
-        from ingest.validate import validate_batch
+        from pipeline.validate import validate_batch
 
         catalogue = load_catalogue()
         landing = Path(scratch) / "landing"

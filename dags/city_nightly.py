@@ -22,7 +22,7 @@ Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only
 - `export_open_data` failed: the warehouse was published but the open-data files are the
   previous night's; fix and re-run the day (re-running is safe).
 - Ingest tasks stuck in *scheduled*: their host's pool is missing or full — `airflow pools list`;
-  `python -m ingest pools` creates the pools from config/pipeline.yml (`pools`).
+  `python -m pipeline pools` creates the pools from config/pipeline.yml (`pools`).
 - `report` is red when more feeds than `run.max_failed_feed_share` are missing.
 """
 
@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, Param, TaskGroup, dag, get_current_context, task
 
-from ingest import pools, run
+from pipeline import pools, run
 
 PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
 SCHEDULE = run.nightly_schedule()  # config/pipeline.yml: cron and timezone

@@ -171,7 +171,7 @@ class OpenData:
 
 @dataclass(frozen=True)
 class HostPools:
-    """Concurrent ingest tasks allowed per borough API host (one Airflow pool each, ingest/pools.py)."""
+    """Concurrent ingest tasks allowed per borough API host (one Airflow pool each, pipeline/pools.py)."""
 
     slots_per_host: int = 8
     hosts: dict[str, int] = field(default_factory=dict)   # host name -> slots, overriding the default

@@ -24,7 +24,7 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 from ingest.catalogue import load_catalogue  # noqa: E402
 from ingest.paths import DataPaths  # noqa: E402
-from ingest.sandbox_process import SandboxProcess  # noqa: E402
+from sandbox.process import SandboxProcess  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -36,7 +36,7 @@ def airflow_db() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
                    check=True, capture_output=True, env=os.environ.copy())
-    subprocess.run([sys.executable, "-m", "ingest", "pools"], check=True, capture_output=True, env=os.environ.copy())
+    subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, env=os.environ.copy())
     return home
 
 

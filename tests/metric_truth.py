@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 
 from ingest.catalogue import Catalogue
-from ingest.sandbox.generator import Volumes, truth_records
-from ingest.sandbox.settings import load_settings
+from sandbox.generator import Volumes, truth_records
+from sandbox.settings import load_settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 MAJOR_STATUTORY_DAYS = 13 * 7     # a major application is due within 13 weeks (or an agreed extension)

@@ -12,7 +12,7 @@ import itertools
 from datetime import date
 from typing import Any
 
-from ingest import run
+from pipeline import run
 
 _RUNS = itertools.count(1)
 

@@ -58,6 +58,6 @@ def test_init_creates_the_host_pools_after_migrating():
     """airflow-init migrates, then creates one pool per borough API host, before the scheduler starts."""
     services = _compose_config()["services"]
     command = " ".join(services["airflow-init"]["command"])
-    assert "airflow db migrate" in command and "python -m ingest pools" in command
-    assert command.index("airflow db migrate") < command.index("python -m ingest pools")
+    assert "airflow db migrate" in command and "python -m pipeline pools" in command
+    assert command.index("airflow db migrate") < command.index("python -m pipeline pools")
     assert services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"

@@ -21,8 +21,8 @@ from ingest.errors import FatalFetchError, RetriableFetchError
 from ingest.fetch import fetch_feed
 from ingest.http import build_session
 from ingest.landing import latest_batch
-from ingest.sandbox.generator import truth_records
-from ingest.sandbox.settings import load_settings
+from sandbox.generator import truth_records
+from sandbox.settings import load_settings
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
 DAY = date(2026, 11, 10)
@@ -205,7 +205,7 @@ def test_a_connection_that_keeps_dropping_fails_clearly(catalogue, data_dir, san
 # --- servers without pagination, timeouts, resets, empty and repeated pages --------------
 
 SLOW_HTTP = FAST_HTTP | {"read_timeout_s": 0.3}
-NO_PAGING = "hounslow"      # config/sandbox.yml: a 10.2-era ArcGIS server (supports_pagination: false)
+NO_PAGING = "hounslow"      # config/sandbox/sandbox.yml: a 10.2-era ArcGIS server (supports_pagination: false)
 # Boroughs whose protocol can tell an empty page from the end: a total (CKAN), a count (Socrata,
 # ArcGIS returnCountOnly) or an id list (ArcGIS without pagination). Open311 has none of these.
 COUNTABLE = {"ckan": None, "socrata": None, "arcgis": None, "arcgis-object-ids": NO_PAGING}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ingest.catalogue import load_catalogue
-from ingest.validate import suite_path
+from pipeline.validate import suite_path
 
 CATALOGUE = load_catalogue()
 KNOWN_PARAMETERS = {"data_days", "borough_spellings", "row_count_min", "row_count_max"}

@@ -13,9 +13,9 @@ import yaml
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
-from ingest.export import export_open_data
+from pipeline.export import export_open_data
 from ingest.paths import REPO_ROOT, DataPaths
-from ingest.suppression import PRIMARY, SECONDARY, suppress_group
+from pipeline.suppression import PRIMARY, SECONDARY, suppress_group
 
 
 def _cells(**counts):

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 
 from ingest.catalogue import RowCountHistory, load_catalogue
-from ingest.history import NO_BOUNDS, feed_history, row_count_bounds
+from pipeline.history import NO_BOUNDS, feed_history, row_count_bounds
 from ingest.landing import LandedBatch
-from ingest.validate import validate_batch
+from pipeline.validate import validate_batch
 
 RULE = RowCountHistory(days=3, min_days=2, factor=3, slack_rows=10)
 

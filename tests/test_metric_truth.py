@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from ingest.catalogue import load_catalogue
-from ingest.dbt_runner import DBT_PROJECT_DIR, dbt_command
+from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 from ingest.paths import DataPaths
 from metric_truth import expected_metrics, expected_period_metrics
 

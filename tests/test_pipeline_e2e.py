@@ -27,10 +27,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.airflow_runner import run_dag_for_day_logged
+from pipeline.airflow_runner import run_dag_for_day_logged
 from ingest.paths import DataPaths
 from ingest.periods import periods_due
-from ingest.sandbox.settings import load_settings
+from sandbox.settings import load_settings
 from metric_truth import expected_metrics, expected_period_metrics
 from sandbox_control import add_fault, clear_faults
 

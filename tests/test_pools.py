@@ -17,11 +17,11 @@ import duckdb
 import pytest
 import yaml
 
-from ingest.airflow_runner import run_dag_for_day_logged
+from pipeline.airflow_runner import run_dag_for_day_logged
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError, IngestError
 from ingest.paths import REPO_ROOT, DataPaths
-from ingest.pools import host_pools, plans_by_pool
+from pipeline.pools import host_pools, plans_by_pool
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 DAY = date(2026, 11, 12)
@@ -154,12 +154,12 @@ def _airflow_pools() -> dict[str, tuple[int, str]]:
 
 
 def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two_hosts):
-    """`python -m ingest pools` creates each host's pool; re-running after a config change updates it."""
-    subprocess.run([sys.executable, "-m", "ingest", "pools"], check=True, capture_output=True, cwd=REPO_ROOT)
+    """`python -m pipeline pools` creates each host's pool; re-running after a config change updates it."""
+    subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, cwd=REPO_ROOT)
     pools = _airflow_pools()
     assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
     _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
-    done = subprocess.run([sys.executable, "-m", "ingest", "pools"], check=True, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, text=True,
                           cwd=REPO_ROOT)
     assert "borough_api__localhost: 3 slots" in done.stdout
     assert _airflow_pools()["borough_api__localhost"] == 3
@@ -170,7 +170,7 @@ def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two
 @pytest.fixture(scope="module")
 def two_host_nights(airflow_db, tmp_path_factory):
     """The real DAG (dag.test) with two hosts: a full night, then a Camden-only night (127.0.0.1 idle)."""
-    from ingest.sandbox_process import SandboxProcess
+    from sandbox.process import SandboxProcess
 
     base = tmp_path_factory.mktemp("pools")
     paths = DataPaths(base / "data")

@@ -14,8 +14,8 @@ import pytest
 from ingest.fetch import fetch_feed
 from ingest.landing import latest_batch
 from ingest.protocols.csv_text import decode_text, parse_csv
-from ingest.sandbox.generator import truth_records
-from ingest.sandbox.settings import load_settings
+from sandbox.generator import truth_records
+from sandbox.settings import load_settings
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
 from conftest import FIXTURES
@@ -138,7 +138,7 @@ def test_open311_records_use_the_dataset_names_and_values(catalogue, data_dir):
                                      "service_requests/sutton"])
 def test_new_protocols_batches_pass_validation(catalogue, data_dir, feed_id):
     """Validation sees the dataset's column names and reads every protocol's values."""
-    from ingest.validate import validate_batch
+    from pipeline.validate import validate_batch
 
     feed = catalogue.feed(feed_id)
     batch = fetch_feed(catalogue, feed, DAY, data_dir.landing)

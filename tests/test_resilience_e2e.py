@@ -16,11 +16,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from ingest.airflow_runner import run_dag_for_day_logged
+from pipeline.airflow_runner import run_dag_for_day_logged
 from ingest.catalogue import load_catalogue
 from ingest.paths import REPO_ROOT, DataPaths
-from ingest.sandbox.generator import truth_records
-from ingest.sandbox.settings import load_settings
+from sandbox.generator import truth_records
+from sandbox.settings import load_settings
 from sandbox_control import add_fault, clear_faults
 
 pytestmark = pytest.mark.e2e

@@ -22,10 +22,10 @@ import yaml
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
 from ingest.periods import is_period_start, period_end
-from ingest.sandbox import SandboxServer, expected_rows, truth_records
-from ingest.sandbox.generator import Volumes
-from ingest.sandbox.quirks import same_name
-from ingest.sandbox.settings import load_settings
+from sandbox import SandboxServer, expected_rows, truth_records
+from sandbox.generator import Volumes
+from sandbox.quirks import same_name
+from sandbox.settings import load_settings
 from ingest.protocols.arcgis import where_for_day
 from ingest.protocols.wire import wire_date
 
@@ -458,10 +458,10 @@ def test_request_log_records_requests(sandbox):
 
 
 def test_cli_serves_until_sigterm(tmp_path):
-    """python -m ingest.sandbox writes its ready file, serves, and exits 0 on SIGTERM."""
+    """python -m sandbox writes its ready file, serves, and exits 0 on SIGTERM."""
     ready, pidfile = tmp_path / "ready", tmp_path / "pid"
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingest.sandbox", "--port", "0", "--faults", "demo",
+        [sys.executable, "-m", "sandbox", "--port", "0", "--faults", "demo",
          "--ready-file", str(ready), "--pidfile", str(pidfile)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

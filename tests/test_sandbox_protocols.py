@@ -9,8 +9,8 @@ import requests
 
 from ingest.catalogue import load_catalogue
 from ingest.protocols.arcgis import where_for_day
-from ingest.sandbox import SandboxServer, truth_records
-from ingest.sandbox.settings import load_settings
+from sandbox import SandboxServer, truth_records
+from sandbox.settings import load_settings
 
 CATALOGUE = load_catalogue()
 SETTINGS = load_settings(CATALOGUE)
@@ -173,7 +173,7 @@ def test_socrata_counts_with_select(sandbox):
     ({"kind": "repeat_pages"}, "unknown fault kind 'repeat_pages'"),
 ])
 def test_new_fault_kinds_are_validated(fault, message):
-    from ingest.sandbox.fault_specs import FaultSpecError, parse_fault
+    from sandbox.fault_specs import FaultSpecError, parse_fault
 
     with pytest.raises(FaultSpecError, match=message):
         parse_fault(fault, CATALOGUE)
@@ -187,7 +187,7 @@ def test_supports_pagination_quirk_is_validated(quirk, message):
     from pathlib import Path
 
     from ingest.errors import CatalogueError
-    from ingest.sandbox.quirks import build_quirks
+    from sandbox.quirks import build_quirks
 
     with pytest.raises(CatalogueError, match=message):
         build_quirks(quirk, CATALOGUE.region.areas, Path("sandbox.yml"))

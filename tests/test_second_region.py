@@ -8,10 +8,10 @@ from datetime import date
 import duckdb
 import pytest
 
-from ingest.airflow_runner import run_dag_for_day_logged
+from pipeline.airflow_runner import run_dag_for_day_logged
 from ingest.catalogue import load_catalogue
 from ingest.paths import DataPaths
-from ingest.sandbox_process import SandboxProcess
+from sandbox.process import SandboxProcess
 from metric_truth import expected_metrics
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ingest.fetch import fetch_feed
-from ingest.load import connect
-from ingest.source_metadata import COLUMNS, write_source_metadata
+from pipeline.load import connect
+from pipeline.source_metadata import COLUMNS, write_source_metadata
 
 DAY = date(2026, 11, 10)
 

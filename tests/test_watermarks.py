@@ -16,13 +16,13 @@ import duckdb
 import pytest
 import requests
 
-from ingest import run
+from pipeline import run
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT, DataPaths
 from ingest.portals import parse_incremental
-from ingest.sandbox.generator import truth_records
-from ingest.sandbox.settings import load_settings
+from sandbox.generator import truth_records
+from sandbox.settings import load_settings
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
 DATASET = "service_requests"

@@ -24,7 +24,7 @@ the monthly and quarterly city_metrics values these rows must give (worked out b
 --check compares them with analytics.city_metrics (period_type 'month' and 'quarter')
 after `dbt build`, and fails on any row it does not list.
 
---sandbox-days N lands instead what the borough API sandbox (ingest.sandbox) publishes
+--sandbox-days N lands instead what the borough API sandbox (sandbox) publishes
 for every borough, dataset and day of the N days from 2024-01-01 (or --sandbox-start),
 with each borough's configured quirks, values turned to text the way the loader does
 (for volume and timing tests, and tests/test_metric_truth.py; it needs no server).
@@ -44,7 +44,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
 from ingest.catalogue import load_catalogue  # noqa: E402
-from ingest.load import ensure_tables, write_datasets  # noqa: E402
+from pipeline.load import ensure_tables, write_datasets  # noqa: E402
 
 COL, BAD, BRENT, HACKNEY = "E09000001", "E09000002", "E09000005", "E09000012"
 RBKC, TOWER, WESTMINSTER, LONDON = "E09000020", "E09000030", "E09000033", "E12000007"
@@ -362,7 +362,7 @@ def land_sandbox(path: Path, days: int, start: date = date(2024, 1, 1),
     from ingest.catalogue import Feed
     from ingest.periods import is_period_start
     from ingest.protocols.wire import to_canonical
-    from ingest.sandbox import Volumes, load_settings, publish_record, truth_records
+    from sandbox import Volumes, load_settings, publish_record, truth_records
 
     catalogue = load_catalogue()
     settings = load_settings(catalogue)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ingest.catalogue import Area, Dataset, Portal
-from ingest.sandbox.faults import ActiveFaults
-from ingest.sandbox.quirks import Quirk, publish_record
+from sandbox.faults import ActiveFaults
+from sandbox.quirks import Quirk, publish_record
 
 __all__ = ["FeedView", "TruthCache", "parse_order", "sort_records", "OrderError"]
 

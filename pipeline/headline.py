@@ -10,7 +10,7 @@ computed from, full coverage included, so a reader never has to guess.
 from __future__ import annotations
 
 from ingest.paths import DataPaths
-from ingest.publish import open_published
+from pipeline.publish import open_published
 
 __all__ = ["headline_rows", "print_headline"]
 

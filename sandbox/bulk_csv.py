@@ -23,8 +23,8 @@ from typing import Callable
 
 from ingest.catalogue import Catalogue, Dataset
 from ingest.periods import is_period_start
-from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.records import FeedView
+from sandbox.messages import Request, Response, json_response
+from sandbox.records import FeedView
 
 __all__ = ["BulkCsvPortal", "PUBLISHED_AT"]
 

@@ -2,7 +2,7 @@
 
 A typo in a fault ("retry-after", a column that does not exist) must be refused with a
 reason, not armed and silently never firing; the same checks serve POST /_sandbox/faults
-and the fault profiles in config/sandbox.yml. faults.py makes armed faults act.
+and the fault profiles in config/sandbox/sandbox.yml. faults.py makes armed faults act.
 """
 
 from __future__ import annotations

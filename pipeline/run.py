@@ -158,10 +158,10 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths: DataPaths | None = None) -> list[dict[str, Any]]:
     """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
-    from ingest.history import feed_history, row_count_bounds
+    from pipeline.history import feed_history, row_count_bounds
     from ingest.landing import read_batch
-    from ingest.quarantine import quarantine_batch
-    from ingest.validate import validate_batch
+    from pipeline.quarantine import quarantine_batch
+    from pipeline.validate import validate_batch
 
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -200,7 +200,7 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[dict[str, Any]], paths:
 def _periods_validated_together(catalogue: Catalogue, dataset, outcomes: list[dict[str, Any]],
                                 batches: dict[str, Any]) -> dict[str, Any]:
     """batch id -> verdict, for feeds whose several landed periods pass one joint run clean."""
-    from ingest.validate import validate_periods_together
+    from pipeline.validate import validate_periods_together
 
     by_feed: dict[str, list[Any]] = {}
     for outcome in outcomes:
@@ -221,8 +221,8 @@ def _periods_validated_together(catalogue: Catalogue, dataset, outcomes: list[di
 
 def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
-    from ingest.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
-    from ingest.source_metadata import write_source_metadata
+    from pipeline.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
+    from pipeline.source_metadata import write_source_metadata
     from ingest.watermarks import advance_watermarks
 
     catalogue = load_catalogue()
@@ -281,7 +281,7 @@ def load_outcomes(outcomes: Iterable[dict[str, Any]], run_id: str, paths: DataPa
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
     """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness."""
-    from ingest.dbt_runner import dbt_build, source_freshness
+    from pipeline.dbt_runner import dbt_build, source_freshness
 
     catalogue, paths = load_catalogue(), paths or data_paths()
     summary = dbt_build(catalogue, paths)
@@ -294,14 +294,14 @@ def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
 
 def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
     """Write-audit-publish: replace the analysts' copy only after everything passed."""
-    from ingest.publish import publish
+    from pipeline.publish import publish
 
     return publish(paths or data_paths())
 
 
 def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
     """Open-data CSVs from the published warehouse, small counts suppressed."""
-    from ingest.export import export_open_data as export
+    from pipeline.export import export_open_data as export
 
     return export(load_catalogue(), paths or data_paths())
 

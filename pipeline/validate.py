@@ -54,7 +54,7 @@ def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: S
                    row_count_bounds: tuple[int | None, int | None] = (None, None)) -> BatchValidation:
     """Run the dataset's suite on one landed batch; never raises for bad data.
 
-    `row_count_bounds` come from the feed's own history (ingest.history); (None, None)
+    `row_count_bounds` come from the feed's own history (pipeline.history); (None, None)
     means no bound.
     """
     return _validate_records(_read_records(batch.records_path), [batch.data_day], dataset, area, settings,

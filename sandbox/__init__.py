@@ -10,16 +10,16 @@ entry names (CKAN or Socrata), with that borough's quirks, and faults on demand.
     socrata     Socrata SODA /resource/<id>.json
     records     truth -> order -> faults -> quirks, once for both portals
     faults      failures on demand, over HTTP
-    settings    config/sandbox.yml, validated
+    settings    config/sandbox/sandbox.yml, validated
     app         routing, faults, request log (no sockets)
     server      SandboxServer: the app on a threaded HTTP server
 """
 
-from ingest.sandbox.fault_specs import FAULT_KINDS, FaultSpec, FaultSpecError
-from ingest.sandbox.generator import Volumes, expected_rows, truth_records
-from ingest.sandbox.quirks import Quirk, publish_record
-from ingest.sandbox.server import SandboxServer
-from ingest.sandbox.settings import SandboxSettings, load_settings
+from sandbox.fault_specs import FAULT_KINDS, FaultSpec, FaultSpecError
+from sandbox.generator import Volumes, expected_rows, truth_records
+from sandbox.quirks import Quirk, publish_record
+from sandbox.server import SandboxServer
+from sandbox.settings import SandboxSettings, load_settings
 
 __all__ = [
     "SandboxServer",

@@ -16,8 +16,8 @@ import re
 from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Catalogue, Dataset
-from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.records import FeedView, sort_records
+from sandbox.messages import Request, Response, json_response
+from sandbox.records import FeedView, sort_records
 
 __all__ = ["Open311Portal", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "MAX_DAYS", "service_code"]
 

@@ -34,10 +34,10 @@ from http import HTTPStatus
 from typing import Any
 
 from ingest.catalogue import Dataset
-from ingest.sandbox.fault_specs import FAULT_KINDS, PAGE_KINDS, FaultSpec, FaultSpecError, parse_fault
-from ingest.sandbox.messages import Response
-from ingest.sandbox.publication import Release, late_keys, now
-from ingest.sandbox.quirks import json_scalar_text
+from sandbox.fault_specs import FAULT_KINDS, PAGE_KINDS, FaultSpec, FaultSpecError, parse_fault
+from sandbox.messages import Response
+from sandbox.publication import Release, late_keys, now
+from sandbox.quirks import json_scalar_text
 
 __all__ = ["FaultBook", "ActiveFaults", "Refusal", "offline_page",
            "FaultSpec", "FaultSpecError", "FAULT_KINDS", "parse_fault"]

@@ -1,4 +1,4 @@
-"""`python -m ingest.sandbox`: run the borough API sandbox in the foreground.
+"""`python -m sandbox`: run the borough API sandbox in the foreground.
 
 Prints one line with the URL once listening, then serves until SIGTERM or SIGINT.
 --pidfile and --ready-file let a Makefile start it in the background and wait for
@@ -16,18 +16,18 @@ from pathlib import Path
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
-from ingest.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 __all__ = ["main"]
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m ingest.sandbox", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port; default 8765)")
-    parser.add_argument("--seed", type=int, default=None, help="data seed (default: config/sandbox.yml seed)")
+    parser.add_argument("--seed", type=int, default=None, help="data seed (default: config/sandbox/sandbox.yml seed)")
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1.0)")
-    parser.add_argument("--faults", default="none", help="fault profile from config/sandbox.yml (default none)")
+    parser.add_argument("--faults", default="none", help="fault profile from config/sandbox/sandbox.yml (default none)")
     parser.add_argument("--region", default=None, help="region config (default: pipeline.yml region)")
     parser.add_argument("--pidfile", type=Path, default=None, help="write the process id here")
     parser.add_argument("--ready-file", type=Path, default=None, help="write the URL here once listening")

@@ -7,7 +7,7 @@ and the data day is also passed explicitly as the `data_day` param.
 
 `dag.test` runs tasks in-process and would sleep through each task's retry_delay, so
 this driver runs with task retries off: a failure shows at once. Under a scheduler the
-DAG's own retries apply. `python -m ingest.airflow_runner DAG_ID DAY` runs one day in a
+DAG's own retries apply. `python -m pipeline.airflow_runner DAG_ID DAY` runs one day in a
 child process, so Airflow's task logs can go to a file while the parent shows progress.
 """
 
@@ -41,9 +41,9 @@ def load_dag(dag_id: str):
 
 def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: str = "Europe/London") -> str:
     """Run the DAG for one data day in this process; returns the run's final state."""
-    from ingest.pools import ensure_pools
+    from pipeline.pools import ensure_pools
 
-    ensure_pools()  # the host pools of the config this run sees (python -m ingest pools)
+    ensure_pools()  # the host pools of the config this run sees (python -m pipeline pools)
     dag = load_dag(dag_id)
     for task in dag.tasks:
         task.retries = 0
@@ -56,7 +56,7 @@ def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path, conf: dict | 
     """Run one day in a child process with Airflow's logs in `log_path`; returns the state."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
-        done = subprocess.run([sys.executable, "-m", "ingest.airflow_runner", dag_id, day.isoformat(),
+        done = subprocess.run([sys.executable, "-m", "pipeline.airflow_runner", dag_id, day.isoformat(),
                                json.dumps(conf or {})],
                               stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()

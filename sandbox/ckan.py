@@ -23,9 +23,9 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from ingest.catalogue import Catalogue, Dataset, Field
-from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.quirks import Quirk
-from ingest.sandbox.records import FeedView, OrderError, parse_order
+from sandbox.messages import Request, Response, json_response
+from sandbox.quirks import Quirk
+from sandbox.records import FeedView, OrderError, parse_order
 
 __all__ = ["CkanPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS"]
 

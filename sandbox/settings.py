@@ -1,4 +1,4 @@
-"""config/sandbox.yml read into one typed, validated value.
+"""config/sandbox/sandbox.yml read into one typed, validated value.
 
 Like the catalogue, a mistake stops the load with the file, the key and the reason,
 before the server answers a single request: a typo in a quirk or a fault profile
@@ -16,8 +16,8 @@ from typing import Any, Mapping
 from ingest.catalogue import Catalogue, read_yaml
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT
-from ingest.sandbox.fault_specs import FaultSpec, FaultSpecError, parse_fault
-from ingest.sandbox.quirks import Quirk, build_quirks
+from sandbox.fault_specs import FaultSpec, FaultSpecError, parse_fault
+from sandbox.quirks import Quirk, build_quirks
 
 __all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]
 
@@ -42,12 +42,12 @@ class SandboxSettings:
 def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
     """Read and validate sandbox.yml from the catalogue's config folder (or `path`), and the
     region's own file beside it, sandbox/<region slug>.yml (its boroughs' quirks and faults)."""
-    path = Path(path) if path else catalogue.config_dir / "sandbox.yml"
+    path = Path(path) if path else catalogue.config_dir / "sandbox" / "sandbox.yml"
     data = read_yaml(path)
     unknown = set(data) - set(_KEYS)
     if unknown:
         raise CatalogueError(f"{path}: unknown top-level keys {sorted(unknown)}; known: {list(_KEYS)}")
-    region_path = path.parent / "sandbox" / f"{catalogue.region.slug}.yml"
+    region_path = path.parent / f"{catalogue.region.slug}.yml"
     region = read_yaml(region_path) if region_path.exists() else {}
     unknown = set(region) - set(_REGION_KEYS)
     if unknown:

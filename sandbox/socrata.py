@@ -24,9 +24,9 @@ from http import HTTPStatus
 from typing import Callable
 
 from ingest.catalogue import Catalogue, Dataset, Field
-from ingest.sandbox.messages import JSON_TYPE, Request, Response, json_response
-from ingest.sandbox.publication import stamp_text, stamps, uploaded_at
-from ingest.sandbox.records import FeedView, OrderError, parse_order, sort_records
+from sandbox.messages import JSON_TYPE, Request, Response, json_response
+from sandbox.publication import stamp_text, stamps, uploaded_at
+from sandbox.records import FeedView, OrderError, parse_order, sort_records
 
 __all__ = ["SocrataPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS", "WhereError", "days_where", "parse_where"]
 

@@ -10,7 +10,7 @@ Runs after publish, reading the analysts' read-only copy, and writes under
                                         whose count says nothing: its figures are in city_metrics
     open_data.json                      threshold, files, how many cells were suppressed
 A count below `open_data.min_cell_count` (config/pipeline.yml) is blanked with its value,
-flagged `suppressed`, and protected from recovery by subtraction (ingest/suppression.py).
+flagged `suppressed`, and protected from recovery by subtraction (pipeline/suppression.py).
 The count a metric row is judged on is its numerator (a ratio of sums, also per_day and
 ratio_change) or the records behind it (a median); metrics in `open_data.exempt_metrics`
 count no people and are not suppressed.
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ingest.catalogue import Catalogue
-from ingest.load import quote
+from pipeline.load import quote
 from ingest.paths import DataPaths
-from ingest.publish import open_published
-from ingest.suppression import suppress_group
+from pipeline.publish import open_published
+from pipeline.suppression import suppress_group
 
 __all__ = ["export_open_data", "suppress_rows"]
 

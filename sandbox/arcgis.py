@@ -21,8 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Catalogue, Dataset, Field
-from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.records import FeedView, OrderError, parse_order, sort_records
+from sandbox.messages import Request, Response, json_response
+from sandbox.records import FeedView, OrderError, parse_order, sort_records
 
 __all__ = ["ArcGisPortal", "MAX_RECORD_COUNT", "MAX_DAYS", "days_where"]
 

@@ -9,7 +9,7 @@ the night's plans between them.
 
 Pools live in Airflow's metadata database and must exist before a task runs (the
 scheduler does not start a task whose pool is missing): `ensure_pools` creates or
-updates them; `python -m ingest pools`, `make airflow-db`, docker-compose's
+updates them; `python -m pipeline pools`, `make airflow-db`, docker-compose's
 airflow-init and the DAG runner call it.
 """
 
@@ -118,7 +118,7 @@ def stale_pools(pools: Iterable[HostPool]) -> list[str]:
 
 
 def print_pools(catalogue: Catalogue | None = None) -> int:
-    """`python -m ingest pools`: sync the pools, then say what Airflow now has and what looks off."""
+    """`python -m pipeline pools`: sync the pools, then say what Airflow now has and what looks off."""
     catalogue = catalogue or load_catalogue()
     pools = ensure_pools(catalogue)
     for pool in pools:

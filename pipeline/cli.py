@@ -1,4 +1,4 @@
-"""`python -m ingest …`: the commands people run (make run calls `nightly`).
+"""`python -m pipeline …`: the commands people run (make run calls `nightly`).
 
     nightly   run the city_nightly DAG with Airflow for recent data days, against the
               bundled sandbox unless --no-sandbox, then print the headline metrics
@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     nightly = commands.add_parser("nightly", help="run the nightly DAG for recent data days")
@@ -36,23 +36,23 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sandbox", help="start the borough API sandbox (see --help)", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "sandbox":
-        from ingest.sandbox.__main__ import main as sandbox_main
+        from sandbox.__main__ import main as sandbox_main
         return sandbox_main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "headline":
-        from ingest.headline import print_headline
+        from pipeline.headline import print_headline
         print_headline(data_paths())
         return 0
     if args.command == "pools":
-        from ingest.pools import print_pools
+        from pipeline.pools import print_pools
         return print_pools()
     return _nightly(args)
 
 
 def _nightly(args: argparse.Namespace) -> int:
     from ingest.catalogue import load_catalogue
-    from ingest.run import resolve_data_day
+    from pipeline.run import resolve_data_day
 
     catalogue = load_catalogue()
     days = args.days or catalogue.settings.default_days
@@ -62,7 +62,7 @@ def _nightly(args: argparse.Namespace) -> int:
     started = time.monotonic()
     failures = 0
     try:
-        from ingest.airflow_runner import run_dag_for_day_logged
+        from pipeline.airflow_runner import run_dag_for_day_logged
 
         logs = data_paths().root / "logs"
         for index, day in enumerate(data_days, start=1):
@@ -78,7 +78,7 @@ def _nightly(args: argparse.Namespace) -> int:
             sandbox.stop()
     print(f"\n{len(data_days)} data days in {time.monotonic() - started:.0f} s "
           f"({failures} run(s) not green)\n")
-    from ingest.headline import print_headline
+    from pipeline.headline import print_headline
     print_headline(data_paths())
     return 1 if failures else 0
 
@@ -94,7 +94,7 @@ def _report(log_path) -> str:
 
 def _start_sandbox(scale: float):
     """The sandbox in its own process on a free loopback port; the catalogue points at it."""
-    from ingest.sandbox_process import SandboxProcess
+    from sandbox.process import SandboxProcess
 
     sandbox = SandboxProcess(scale=scale).start()
     os.environ["CITY_API_BASE_URL"] = sandbox.url

@@ -40,7 +40,7 @@ class SandboxProcess:
 
     def start(self, timeout_s: float = 30) -> "SandboxProcess":
         ready = Path(tempfile.mkdtemp(prefix="sandbox-")) / "ready"
-        command = [sys.executable, "-m", "ingest.sandbox", "--port", str(self.port),
+        command = [sys.executable, "-m", "sandbox", "--port", str(self.port),
                    "--scale", str(self.scale), "--faults", self.faults, "--ready-file", str(ready)]
         if self.seed is not None:
             command += ["--seed", str(self.seed)]

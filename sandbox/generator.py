@@ -47,8 +47,8 @@ class Volumes:
 
     @classmethod
     def load(cls, catalogue: Catalogue | None = None) -> "Volumes":
-        """Volumes from config/sandbox.yml and the population seed it names."""
-        from ingest.sandbox.settings import load_settings  # settings imports this module
+        """Volumes from config/sandbox/sandbox.yml and the population seed it names."""
+        from sandbox.settings import load_settings  # settings imports this module
 
         catalogue = catalogue or load_catalogue()
         settings = load_settings(catalogue)
@@ -89,7 +89,7 @@ def period_total(dataset_id: str, area: Area, *, scale: float = 1.0, volumes: Vo
     try:
         total = volumes.period_totals[dataset_id]
     except KeyError:
-        raise CatalogueError(f"config/sandbox.yml: period_totals has no volume for dataset {dataset_id!r}") from None
+        raise CatalogueError(f"config/sandbox/sandbox.yml: period_totals has no volume for dataset {dataset_id!r}") from None
     return total * scale * volumes.shares.get(area.code, 0.0)
 
 
@@ -99,7 +99,7 @@ def expected_rows(dataset_id: str, area: Area, *, scale: float = 1.0, volumes: V
     try:
         annual = volumes.annual_rows[dataset_id]
     except KeyError:
-        raise CatalogueError(f"config/sandbox.yml: annual_rows has no volume for dataset {dataset_id!r}") from None
+        raise CatalogueError(f"config/sandbox/sandbox.yml: annual_rows has no volume for dataset {dataset_id!r}") from None
     return annual * scale * volumes.shares.get(area.code, 0.0) / DAYS_PER_YEAR
 
 

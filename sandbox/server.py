@@ -2,7 +2,7 @@
 
 Clients under test use real HTTP (connection reuse, timeouts, a body cut mid-transfer),
 so the sandbox must be a real server, not a mocked transport. It serves in a daemon
-thread, so a test fixture or `python -m ingest.sandbox` can start and stop it at will.
+thread, so a test fixture or `python -m sandbox` can start and stop it at will.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ingest.catalogue import Area, Catalogue, load_catalogue
-from ingest.sandbox.app import SandboxApp
-from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.settings import load_settings
+from sandbox.app import SandboxApp
+from sandbox.messages import Request, Response, json_response
+from sandbox.settings import load_settings
 
 __all__ = ["SandboxServer"]
 
@@ -26,7 +26,7 @@ __all__ = ["SandboxServer"]
 class SandboxServer:
     """Every borough portal of the catalogue's region, on http://host:port/<slug>/.
 
-    `seed` defaults to config/sandbox.yml; `port=0` picks a free port (see `.url`).
+    `seed` defaults to config/sandbox/sandbox.yml; `port=0` picks a free port (see `.url`).
     Use as a context manager, or call start() and stop().
     """
 

@@ -19,17 +19,17 @@ from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Area, Catalogue, Dataset
 from ingest.errors import CatalogueError
-from ingest.sandbox.arcgis import ArcGisPortal
-from ingest.sandbox.bulk_csv import BulkCsvPortal
-from ingest.sandbox.ckan import CkanPortal
-from ingest.sandbox.fault_specs import FaultSpecError, parse_fault
-from ingest.sandbox.faults import FaultBook, offline_page
-from ingest.sandbox.generator import Volumes, population_shares, truth_records
-from ingest.sandbox.messages import Request, Response, json_response
-from ingest.sandbox.open311 import Open311Portal
-from ingest.sandbox.records import FeedView, TruthCache
-from ingest.sandbox.settings import SandboxSettings
-from ingest.sandbox.socrata import SocrataPortal
+from sandbox.arcgis import ArcGisPortal
+from sandbox.bulk_csv import BulkCsvPortal
+from sandbox.ckan import CkanPortal
+from sandbox.fault_specs import FaultSpecError, parse_fault
+from sandbox.faults import FaultBook, offline_page
+from sandbox.generator import Volumes, population_shares, truth_records
+from sandbox.messages import Request, Response, json_response
+from sandbox.open311 import Open311Portal
+from sandbox.records import FeedView, TruthCache
+from sandbox.settings import SandboxSettings
+from sandbox.socrata import SocrataPortal
 
 __all__ = ["SandboxApp", "REQUEST_LOG_SIZE"]
 
