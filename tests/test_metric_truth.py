@@ -9,6 +9,7 @@ last year have a year before. About a minute (dbt build on 2 cores).
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -41,13 +42,23 @@ def warehouse(tmp_path_factory):
     command, env = dbt_command(catalogue, paths, "build")
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-3000:]
+    results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
+    unit_tests = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         metrics = {(m, a, p.isoformat()): v for m, a, p, v in con.execute(
             "select metric_id, area_code, period_start, value from analytics.city_metrics "
             "where period_type in ('month', 'quarter')").fetchall()}
         loaded = {(d, a, p) for d, a, p in con.execute(
             "select dataset, borough_code, data_day from raw.feed_partitions").fetchall()}
-    return catalogue, metrics, loaded
+    return catalogue, metrics, loaded, unit_tests
+
+
+def test_the_dbt_unit_tests_run_here_once_and_pass(warehouse):
+    """The nightly build leaves dbt's unit tests out (they test SQL, not a night's data): this
+    build is where `make test` runs every one of them."""
+    unit_tests = warehouse[3]
+    assert len(unit_tests) >= 20
+    assert {status for status in unit_tests.values()} == {"pass"}, unit_tests
 
 
 def _same(got, want) -> bool:
@@ -58,7 +69,7 @@ def _same(got, want) -> bool:
 
 def test_daily_metrics_equal_the_truth(warehouse):
     """March 2024, every borough and the region: planning and service-level metrics included."""
-    catalogue, metrics, _ = warehouse
+    catalogue, metrics, _, _ = warehouse
     expected = expected_metrics(catalogue, [START + timedelta(days=n) for n in range(DAYS)])
     got = {(m, a): v for (m, a, p), v in metrics.items() if p == START.isoformat() and m in DAILY_METRICS}
     assert set(got) == set(expected)
@@ -68,7 +79,7 @@ def test_daily_metrics_equal_the_truth(warehouse):
 
 def test_periodic_metrics_equal_the_truth(warehouse):
     """Every monthly and quarterly metric row, boroughs and region, from the partitions loaded."""
-    catalogue, metrics, loaded = warehouse
+    catalogue, metrics, loaded, _ = warehouse
     expected = expected_period_metrics(catalogue, loaded)
     got = {k: v for k, v in metrics.items() if k[0] not in DAILY_METRICS | {"data_scorecard"}}
     assert set(got) == set(expected)
@@ -85,7 +96,7 @@ def test_periodic_metrics_equal_the_truth(warehouse):
 
 def test_truth_is_not_the_warehouse(warehouse):
     """The comparison can fail: a changed loaded set changes the expected region values."""
-    catalogue, metrics, loaded = warehouse
+    catalogue, metrics, loaded, _ = warehouse
     fewer = {p for p in loaded if not (p[0] == "house_prices" and p[1] == "E09000001")}
     expected = expected_period_metrics(catalogue, fewer)
     key = ("average_house_price", catalogue.region.code, "2024-03-01")

@@ -1,3 +1,7 @@
+-- Materialised as a table: city_metrics and this model's data tests all read it, and as a
+-- view each of them would recompute the whole chain beneath it.
+{{ config(materialized="table") }}
+
 -- The numerator and denominator of every monthly metric for every borough and
 -- month in which the borough delivered the metric's dataset (no row
 -- otherwise). A covered borough with no events counts zero. city_metrics turns

@@ -1,3 +1,7 @@
+-- Materialised as a table: city_metrics and this model's data tests all read it, and as a
+-- view each of them would recompute the whole chain beneath it.
+{{ config(materialized="table") }}
+
 -- The numerator and denominator of every quarterly metric (from the quarterly
 -- datasets) for every borough and calendar quarter in which the borough
 -- delivered the metric's dataset (no row otherwise). city_metrics turns these

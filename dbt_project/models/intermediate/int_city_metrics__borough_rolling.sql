@@ -1,3 +1,7 @@
+-- Materialised as a table: city_metrics and this model's data tests all read it, and as a
+-- view each of them would recompute the whole chain beneath it.
+{{ config(materialized="table") }}
+
 -- Rolling-window metrics (e.g. KSI per 100k over 12 months, as DESIGN.md
 -- defines it) per borough, for every window ending in a month with data:
 -- the window's numerators summed; its denominator summed for a flow (homes,

@@ -1,3 +1,7 @@
+-- Materialised as a table: city_metrics and this model's data tests all read it, and as a
+-- view each of them would recompute the whole chain beneath it.
+{{ config(materialized="table") }}
+
 -- Which feeds arrived, per dataset, area and reporting period: each borough
 -- that delivered at least one partition in the period, and the whole region
 -- (days on which any borough delivered; how many boroughs delivered). The
