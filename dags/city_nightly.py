@@ -23,7 +23,8 @@ Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only
   previous night's; fix and re-run the day (re-running is safe).
 - Ingest tasks stuck in *scheduled*: their host's pool is missing or full — `airflow pools list`;
   `python -m pipeline pools` creates the pools from config/pipeline.yml (`pools`).
-- `report` is red when more feeds than `run.max_failed_feed_share` are missing.
+- `report` is red when more feeds than `run.max_failed_feed_share` are missing, or nothing was published or
+  exported; why, and which feeds, is in `<CITY_DATA_DIR>/runs/<data_day>/summary.json`.
 """
 
 from __future__ import annotations
