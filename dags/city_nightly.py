@@ -23,7 +23,8 @@ Trigger a specific day with the `data_day` param (`YYYY-MM-DD`), optionally only
   previous night's; fix and re-run the day (re-running is safe).
 - Ingest tasks stuck in *scheduled*: their host's pool is missing or full — `airflow pools list`;
   `python -m pipeline pools` creates the pools from config/pipeline.yml (`pools`).
-- `report` is red when more feeds than `run.max_failed_feed_share` are missing.
+- `report` is red when more feeds than `run.max_failed_feed_share` are missing, or nothing was published or
+  exported; why, and which feeds, is in `<CITY_DATA_DIR>/runs/<data_day>/summary.json`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, Param, TaskGroup, dag, get_current_context, task
 
-from pipeline import pools, run
+from pipeline import plan, pools, steps
+from pipeline.report import summarise_run  # a module named report would be shadowed by the task
 
 PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
-SCHEDULE = run.nightly_schedule()  # config/pipeline.yml: cron and timezone
+SCHEDULE = plan.nightly_schedule()  # config/pipeline.yml: cron and timezone
 HOST_POOLS = pools.host_pools()    # one Airflow pool per borough API host (config, YAML only)
 
 
@@ -66,11 +68,11 @@ HOST_POOLS = pools.host_pools()    # one Airflow pool per borough API host (conf
 def city_nightly():
     @task
     def resolve_data_day(params=None, logical_date=None) -> str:
-        return run.resolve_data_day(logical_date, (params or {}).get("data_day"))
+        return plan.resolve_data_day(logical_date, (params or {}).get("data_day"))
 
     @task
     def plan_feeds(data_day: str, params=None) -> dict[str, list[dict]]:
-        plans = run.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
+        plans = plan.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
         return pools.plans_by_pool(plans, [pool.name for pool in HOST_POOLS])
 
     @task
@@ -79,37 +81,37 @@ def city_nightly():
 
     @task
     def plan_datasets() -> list[str]:
-        return run.plan_datasets()
+        return plan.plan_datasets()
 
     @task(map_index_template="{{ feed_label }}")
     def ingest_feed(feed: dict) -> list[dict]:
         get_current_context()["feed_label"] = feed["label"]
-        return run.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark"))
+        return steps.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark"))
 
     @task(map_index_template="{{ dataset }}", trigger_rule="none_failed")  # a host with no feeds is skipped
     def validate(dataset: str, outcomes: list[dict]) -> list[dict]:
         get_current_context()["dataset"] = dataset
-        return run.validate_dataset(dataset, outcomes)
+        return steps.validate_dataset(dataset, outcomes)
 
     @task
     def load(validated: list[list[dict]], run_id=None) -> dict:
-        return run.load_outcomes(validated, run_id)
+        return steps.load_outcomes(validated, run_id)
 
     @task(retries=0)
     def dbt_build(load_summary: dict) -> dict:
-        return run.build_models()
+        return steps.build_models()
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
     def publish(build_summary: dict) -> dict:
-        return run.publish_warehouse()
+        return steps.publish_warehouse()
 
     @task
     def export_open_data(published: dict) -> dict:
-        return run.export_open_data()
+        return steps.export_open_data()
 
     @task(trigger_rule="all_done", retries=0)
     def report(data_day: str, load_summary: dict | None, published: dict | None, exported: dict | None) -> str:
-        return run.summarise_run(data_day, load_summary, published, exported)
+        return summarise_run(data_day, load_summary, published, exported)
 
     data_day = resolve_data_day()
     plans = plan_feeds(data_day)

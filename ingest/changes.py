@@ -37,7 +37,7 @@ class Changes:
 def changed_field(catalogue: Catalogue, feed: Feed) -> str | None:
     """The field a feed's changes are listed by, or None: the feed is a full snapshot.
 
-    Monthly and quarterly feeds fetch the periods they owe instead (pipeline.run.plan_feeds).
+    Monthly and quarterly feeds fetch the periods they owe instead (pipeline.plan.plan_feeds).
     """
     if feed.dataset.periodic:
         return None

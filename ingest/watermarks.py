@@ -32,6 +32,7 @@ from ingest.catalogue import Catalogue, Feed
 from ingest.changes import changed_field, list_changes
 from ingest.errors import FetchError, IngestError
 from ingest.protocols.wire import day_bounds_utc
+from pipeline.outcomes import SETTLED
 
 __all__ = ["TABLE", "ensure_watermark_table", "read_watermarks", "days_to_fetch", "with_candidate",
            "advance_watermarks"]
@@ -39,7 +40,6 @@ __all__ = ["TABLE", "ensure_watermark_table", "read_watermarks", "days_to_fetch"
 log = logging.getLogger(__name__)
 
 TABLE = "raw.feed_watermarks"
-_SETTLED = ("passed", "warned", "loaded", "unchanged")   # a day in one of these is in the warehouse as fetched
 
 
 def ensure_watermark_table(con) -> None:
@@ -126,7 +126,7 @@ def advance_watermarks(con, outcomes: Iterable[dict[str, Any]], run_id: str | No
         candidate = next((o["watermark"] for o in group if o.get("watermark")), None)
         if candidate is None:
             continue
-        unsettled = [f"{o['data_day']} {o['status']}" for o in group if o["status"] not in _SETTLED]
+        unsettled = [f"{o['data_day']} {o['status']}" for o in group if o["status"] not in SETTLED]
         if unsettled:
             log.warning("%s from %s: watermark not moved, the next night asks again (%s)",
                         group[0]["dataset"], group[0].get("borough_name", group[0]["borough_code"]),

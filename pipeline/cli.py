@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
 from ingest.paths import REPO_ROOT, data_paths
 
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _nightly(args: argparse.Namespace) -> int:
     from ingest.catalogue import load_catalogue
-    from pipeline.run import resolve_data_day
+    from pipeline.plan import resolve_data_day
 
     catalogue = load_catalogue()
     days = args.days or catalogue.settings.default_days
@@ -69,10 +71,11 @@ def _nightly(args: argparse.Namespace) -> int:
             print(f"[{index}/{len(data_days)}] data day {day}: running city_nightly …", flush=True)
             tick = time.monotonic()
             log_path = logs / f"city_nightly_{day}.log"
+            started_at = time.time()
             state = run_dag_for_day_logged("city_nightly", day, log_path)
             failures += state != "success"
             print(f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s"
-                  f" — {_report(log_path)}", flush=True)
+                  f" — {_report(day, log_path, started_at)}", flush=True)
     finally:
         if sandbox is not None:
             sandbox.stop()
@@ -83,13 +86,23 @@ def _nightly(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _report(log_path) -> str:
-    """The run's one-line summary from its log (the report task's first lines), and where the log is."""
-    text = log_path.read_text(encoding="utf-8", errors="replace")
-    marker = "feeds: "
-    found = text.rfind(marker)
-    summary = text[found:text.find("\n", found)].strip() if found >= 0 else "no report"
-    return f"{summary} (log: {log_path})"
+def _report(day: date, log_path: Path, since: float | None = None) -> str:
+    """The run's one-line summary from the file its report step wrote, and where the log is.
+
+    A summary older than `since` (the run's start) is an earlier run's: this run wrote none.
+    """
+    from pipeline.report import summary_path
+
+    path = summary_path(data_paths(), day.isoformat())
+    try:
+        if since is not None and path.stat().st_mtime < since:
+            return f"no report (log: {log_path})"
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"no report (log: {log_path})"
+    except ValueError as exc:
+        return f"no report: {path} is not JSON ({exc}) (log: {log_path})"
+    return f"{summary['state']}: {summary['summary']} (log: {log_path})"
 
 
 def _start_sandbox(scale: float):

@@ -12,7 +12,7 @@ import itertools
 from datetime import date
 from typing import Any
 
-from pipeline import run
+from pipeline import plan, report, steps
 
 _RUNS = itertools.count(1)
 
@@ -28,20 +28,20 @@ BOROUGHS = ["barnet", "camden", "croydon", "ealing", "enfield", "havering", "hou
 def land(day: date, boroughs: list[str] | None = None, datasets: list[str] | None = None) -> dict[str, Any]:
     """Plan, ingest, validate and load one data day; returns load's summary (with the outcomes)."""
     data_day = day.isoformat()
-    plans = run.plan_feeds(data_day, datasets, boroughs)
-    landed = [run.ingest_feed(p["feed_id"], p["days"], p.get("loaded"), watermark=p.get("watermark"))
+    plans = plan.plan_feeds(data_day, datasets, boroughs)
+    landed = [steps.ingest_feed(p["feed_id"], p["days"], p.get("loaded"), watermark=p.get("watermark"))
               for p in plans]
-    validated = [run.validate_dataset(dataset, landed) for dataset in run.plan_datasets()]
-    summary = run.load_outcomes(validated, f"steps__{data_day}__{next(_RUNS)}")
+    validated = [steps.validate_dataset(dataset, landed) for dataset in plan.plan_datasets()]
+    summary = steps.load_outcomes(validated, f"steps__{data_day}__{next(_RUNS)}")
     return summary | {"outcomes": [o for group in validated for o in group]}
 
 
 def publish(day: date, load_summary: dict[str, Any]) -> str:
     """dbt build, publish, export and the report, as the DAG's tasks after load."""
-    run.build_models()
-    published = run.publish_warehouse()
-    exported = run.export_open_data()
-    return run.summarise_run(day.isoformat(), load_summary, published, exported)
+    steps.build_models()
+    published = steps.publish_warehouse()
+    exported = steps.export_open_data()
+    return report.summarise_run(day.isoformat(), load_summary, published, exported)
 
 
 def night(day: date, boroughs: list[str] | None = None, datasets: list[str] | None = None) -> str:

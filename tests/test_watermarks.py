@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import requests
 
-from pipeline import run
+from pipeline import plan, steps
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT, DataPaths
@@ -40,10 +40,10 @@ def _clean_sandbox(sandbox, fast_config, monkeypatch):
 
 def _night(paths: DataPaths, day: date, boroughs: list[str]) -> dict:
     """One night of the DAG's steps for DATASET from `boroughs`."""
-    plans = run.plan_feeds(day.isoformat(), [DATASET], boroughs, paths=paths)
-    landed = [run.ingest_feed(p["feed_id"], p["days"], p["loaded"], paths=paths, watermark=p["watermark"])
+    plans = plan.plan_feeds(day.isoformat(), [DATASET], boroughs, paths=paths)
+    landed = [steps.ingest_feed(p["feed_id"], p["days"], p["loaded"], paths=paths, watermark=p["watermark"])
               for p in plans]
-    return run.load_outcomes(run.validate_dataset(DATASET, landed, paths=paths), f"test-{day}", paths=paths)
+    return steps.load_outcomes(steps.validate_dataset(DATASET, landed, paths=paths), f"test-{day}", paths=paths)
 
 
 def _rows(paths: DataPaths, slug: str) -> dict[str, tuple[int, int]]:

@@ -1,0 +1,141 @@
+"""The night's plan: which data day, which feeds owe which days, which datasets to validate.
+
+Reads the warehouse read-only (what loaded, what failed, each incremental feed's
+watermark) so a borough that was offline or late is asked again until its data loads.
+Imported by the DAG file at parse time: heavy libraries load inside the functions.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ingest.catalogue import Catalogue, load_catalogue
+from ingest.errors import IngestError
+from ingest.paths import DataPaths, data_paths
+from pipeline.outcomes import Status
+
+__all__ = ["nightly_schedule", "resolve_data_day", "plan_feeds", "plan_datasets"]
+
+CAUGHT_UP = (Status.FETCH_FAILED, Status.QUARANTINED)
+"""A day that ended in one of these is fetched again, within `run.catch_up_days`, until it loads."""
+
+
+def nightly_schedule():
+    """The nightly schedule from config/pipeline.yml (read at DAG-parse time: YAML only)."""
+    return load_catalogue().settings
+
+
+def resolve_data_day(logical_date: datetime | None, requested: str | None, catalogue: Catalogue | None = None) -> str:
+    """The data day: as requested, else the London day before the run's logical date.
+
+    Manual runs in Airflow 3 have equal interval start and end, so the day is never
+    taken from the interval: a nightly run at 02:00 on the 23rd processes the 22nd.
+    """
+    if requested:
+        try:
+            return date.fromisoformat(str(requested)).isoformat()
+        except ValueError:
+            raise IngestError(f"data_day must be YYYY-MM-DD, got {requested!r}") from None
+    catalogue = catalogue or load_catalogue()
+    moment = logical_date or datetime.now(ZoneInfo("UTC"))
+    local = moment.astimezone(ZoneInfo(catalogue.settings.timezone))
+    return (local.date() - timedelta(days=1)).isoformat()
+
+
+def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[str] | None = None,
+               paths: DataPaths | None = None) -> list[dict[str, Any]]:
+    """Every feed with something to fetch tonight, and the days to fetch.
+
+    Daily feeds: the data day; a day the feed failed or was quarantined on, within
+    `run.catch_up_days`, until it loads (so a borough offline for days fills its gap
+    when it returns; partitions are replaced, so never twice); and the loaded days
+    within `run.refetch_days`, for records published late (`loaded` names their
+    current batch, so an unchanged day costs no validation or load).
+    Monthly and quarterly feeds: each of their `publication.history_periods` latest due
+    periods that is not loaded yet (a period's first day stands for it). A late borough
+    is asked every night until it publishes; a feed with nothing owed is not planned.
+    """
+    from ingest.watermarks import read_watermarks
+
+    catalogue = load_catalogue()
+    day = date.fromisoformat(data_day)
+    gaps, loaded, periods_loaded, marks = {}, {}, {}, {}
+    with _read_warehouse(paths or data_paths()) as (con, tables):
+        if {"audit.batches", "raw.feed_partitions"} <= tables:
+            gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, con)
+            marks = read_watermarks(catalogue, con, tables)   # incremental feeds: what changed since
+    plans = []
+    for feed in catalogue.feeds(datasets, boroughs):
+        if feed.dataset.periodic:
+            days = [p.isoformat() for p in _periods_owed(feed.dataset, day)
+                    if p.isoformat() not in periods_loaded.get(feed.id, set())]
+            if days:
+                plans.append({"feed_id": feed.id, "label": feed.label, "days": days, "loaded": {}})
+            continue
+        earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
+        plans.append({"feed_id": feed.id, "label": feed.label, "days": [data_day, *sorted(earlier)],
+                      "loaded": loaded.get(feed.id, {}), "watermark": marks.get(feed.id)})
+    return plans
+
+
+def _periods_owed(dataset, day: date) -> list[date]:
+    """The periods a monthly or quarterly dataset's feeds owe by the night of `day`."""
+    from ingest.periods import periods_due
+
+    return periods_due(day, dataset.cadence, dataset.publication.lag_days, dataset.publication.history_periods)
+
+
+def plan_datasets() -> list[str]:
+    """Every dataset of the catalogue, as the mapping input of validate."""
+    return list(load_catalogue().datasets)
+
+
+@contextmanager
+def _read_warehouse(paths: DataPaths):
+    """(read-only connection, its `schema.table` names), or (None, empty) before the first load."""
+    if not paths.warehouse.exists():
+        yield None, set()
+        return
+    import duckdb
+
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        yield con, {t for (t,) in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+
+
+def _earlier_days(catalogue: Catalogue, data_day: str, con
+                  ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, set[str]]]:
+    """Per feed: days to catch up (attempted, not loaded), loaded days to fetch again,
+    and the loaded periods of monthly and quarterly feeds."""
+    catch_up, refetch = catalogue.settings.catch_up_days, catalogue.settings.refetch_days
+    day = date.fromisoformat(data_day)
+    periodic = [d.id for d in catalogue.datasets.values() if d.periodic] or [""]
+    missing = con.execute("""
+        select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
+        from audit.batches as b
+        where b.data_day >= ?::date and b.data_day < ?::date
+          and list_contains(?, b.status)
+          and not exists (select 1 from raw.feed_partitions as p
+                          where p.dataset = b.dataset and p.borough_code = b.borough_code
+                            and p.data_day = b.data_day)""",
+        [(day - timedelta(days=catch_up)).isoformat(), data_day, [s.value for s in CAUGHT_UP]]).fetchall()
+    recent = con.execute("""
+        select dataset || '/' || borough_code, data_day::varchar, batch_id
+        from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
+        [(day - timedelta(days=refetch)).isoformat(), data_day]).fetchall()
+    periods = con.execute("""
+        select dataset || '/' || borough_code, data_day::varchar
+        from raw.feed_partitions where list_contains(?, dataset)""", [periodic]).fetchall()
+    gaps: dict[str, set[str]] = {}
+    for feed_id, missing_day in missing:
+        gaps.setdefault(feed_id, set()).add(missing_day)
+    loaded: dict[str, dict[str, str]] = {}
+    for feed_id, loaded_day, batch_id in recent:
+        loaded.setdefault(feed_id, {})[loaded_day] = batch_id
+    periods_loaded: dict[str, set[str]] = {}
+    for feed_id, period in periods:
+        periods_loaded.setdefault(feed_id, set()).add(period)
+    return gaps, loaded, periods_loaded

@@ -1,0 +1,268 @@
+"""The steps of one nightly run, each a plain function a DAG task calls once.
+
+Steps take and return the JSON-able dicts Airflow passes between tasks (one outcome per
+feed-day, see pipeline.outcomes) and work with `Outcome` inside. One borough's failure
+never stops the others: a failed fetch or a quarantined batch is an outcome, reported at
+the end, and that borough keeps its last good data. Imported by the DAG file at parse
+time: heavy libraries load inside the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable
+
+from ingest.catalogue import Catalogue, load_catalogue
+from ingest.errors import FetchError, IngestError
+from ingest.paths import DataPaths, data_paths
+from pipeline.outcomes import Outcome, Status, VALIDATED_OK
+
+__all__ = [
+    "ingest_feed",
+    "validate_dataset",
+    "load_outcomes",
+    "build_models",
+    "publish_warehouse",
+    "export_open_data",
+]
+
+log = logging.getLogger(__name__)
+
+
+def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = None,
+                paths: DataPaths | None = None, watermark: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
+
+    A day whose loaded batch (`loaded`: day -> batch id) holds exactly the same records
+    as the new fetch is `unchanged`: nothing to validate or load. An incremental feed
+    fetches the days changed since its `watermark` instead of re-fetching blindly.
+    """
+    from ingest.http import build_session
+    from ingest.watermarks import with_candidate
+
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    feed = catalogue.feed(feed_id)
+    session = build_session(catalogue.settings.http)
+    days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
+    outcomes = []
+    for day in days:
+        try:
+            outcomes.append(_ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session))
+        except FetchError as exc:
+            log.error("%s", exc)
+            outcomes.append(Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_one_line(str(exc))))
+        except Exception as exc:  # a borough's bytes must not stop the night: this day failed, the rest go on
+            log.exception("%s for %s: unexpected error", feed.label, day)
+            outcomes.append(Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_unexpected(exc)))
+    return with_candidate([o.to_dict() for o in outcomes], candidate)
+
+
+def _days_to_fetch(catalogue: Catalogue, feed, days: list[str], loaded: dict[str, str] | None,
+                   watermark: dict[str, Any] | None, session) -> tuple[list[str], dict | None]:
+    """The watermark's choice of days; the plan's days (no candidate mark) if asking failed unexpectedly."""
+    from ingest.watermarks import days_to_fetch
+
+    try:
+        return days_to_fetch(catalogue, feed, days, loaded, watermark, session)
+    except Exception:
+        log.exception("%s: could not ask what changed, fetching the planned days instead", feed.label)
+        return days, None
+
+
+def _ingest_day(catalogue: Catalogue, feed, day: str, current: str | None, paths: DataPaths,
+                session) -> Outcome:
+    """Fetch and land one feed-day: landed, unchanged or not published (raises if it cannot)."""
+    from ingest.fetch import fetch_feed
+    from ingest.landing import batch_dir, same_records
+
+    batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session)
+    if feed.dataset.periodic and batch.row_count == 0:
+        # an empty period is one the borough has not published yet, never "zero"
+        return Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, batch=batch,
+                                error=f"period starting {day} not published yet")
+    if current and same_records(batch_dir(paths.landing, feed.dataset.id, feed.area.code, day) / current, batch):
+        return Outcome.for_feed(feed, day, Status.UNCHANGED, batch=batch)
+    return Outcome.for_feed(feed, day, Status.LANDED, batch=batch)
+
+
+def _unexpected(exc: Exception) -> str:
+    return _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _one_line(text: str) -> str:
+    """A reason fit for one line of the report: whitespace runs (newlines too) become one space."""
+    return " ".join(text.split())
+
+
+def validate_dataset(dataset_id: str, outcomes: Iterable[Any], paths: DataPaths | None = None) -> list[dict[str, Any]]:
+    """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
+    from ingest.landing import read_batch
+    from pipeline.history import feed_history, row_count_bounds
+    from pipeline.quarantine import quarantine_batch
+    from pipeline.validate import validate_batch
+
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    dataset = catalogue.dataset(dataset_id)
+    outcomes = [o for o in _outcomes(outcomes) if o.dataset == dataset_id]
+    batches = {o.batch.batch_id: read_batch(o.batch.path) for o in outcomes if o.status is Status.LANDED}
+    rule = catalogue.settings.row_count_history
+    histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
+                 for day in {b.data_day for b in batches.values()}}
+    joint = _periods_validated_together(catalogue, dataset, outcomes, batches) if dataset.periodic else {}
+    verdicts = []
+    for outcome in outcomes:
+        if outcome.status is not Status.LANDED:
+            verdicts.append(outcome)
+            continue
+        batch = batches[outcome.batch.batch_id]
+        verdict = joint.get(batch.batch_id)
+        if verdict is None:
+            bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
+            verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
+        result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
+        result_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
+        checked = replace(outcome, failures=tuple(verdict.failures), warnings=tuple(verdict.warnings),
+                          validation_path=str(result_path))
+        if verdict.success:
+            verdicts.append(checked.becomes(Status.WARNED if verdict.warnings else Status.PASSED))
+            continue
+        where = quarantine_batch(batch, paths.quarantine, verdict.failures, verdict.result)
+        log.error("%s from %s for %s quarantined: %s", dataset_id, batch.borough_name, batch.data_day,
+                  "; ".join(verdict.failures))
+        verdicts.append(checked.becomes(Status.QUARANTINED, quarantine_path=str(where)))
+    return [v.to_dict() for v in verdicts]
+
+
+def _periods_validated_together(catalogue: Catalogue, dataset, outcomes: list[Outcome],
+                                batches: dict[str, Any]) -> dict[str, Any]:
+    """batch id -> verdict, for feeds whose several landed periods pass one joint run clean."""
+    from pipeline.validate import validate_periods_together
+
+    by_feed: dict[str, list[Any]] = {}
+    for outcome in outcomes:
+        if outcome.status is Status.LANDED:
+            by_feed.setdefault(outcome.feed_id, []).append(batches[outcome.batch.batch_id])
+    verdicts = {}
+    for feed_batches in by_feed.values():
+        if len(feed_batches) < 2:
+            continue
+        verdict = validate_periods_together(feed_batches, dataset, catalogue.area(feed_batches[0].borough_code),
+                                            catalogue.settings)
+        if verdict.success and not verdict.warnings:
+            meta = verdict.result.get("meta", {}) | {"validated_together_with": [b.batch_id for b in feed_batches]}
+            verdicts.update({b.batch_id: replace(verdict, result=verdict.result | {"meta": meta})
+                             for b in feed_batches})
+    return verdicts
+
+
+def load_outcomes(outcomes: Iterable[Any], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
+    """Load every batch that passed, record every batch's fate; one writer, serially."""
+    from ingest.watermarks import advance_watermarks
+    from pipeline.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
+    from pipeline.source_metadata import write_source_metadata
+
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    outcomes = _outcomes(outcomes)
+    summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
+               "unchanged_batches": 0,
+               "quarantined": [], "fetch_failed": [], "warnings": [], "not_published": []}
+    with connect(paths.warehouse) as con:
+        ensure_tables(con, catalogue)
+        write_areas(con, catalogue)
+        write_datasets(con, catalogue)
+        for outcome in outcomes:
+            if outcome.status is Status.UNCHANGED:
+                summary["unchanged_batches"] += 1
+                continue  # fetched again, same records as the loaded batch: nothing happened
+            validation = None
+            if outcome.validation_path:
+                validation = json.loads(Path(outcome.validation_path).read_text(encoding="utf-8"))
+            summary["landed_rows"] += outcome.batch.row_count if outcome.batch else 0
+            if outcome.status in VALIDATED_OK:
+                batch = outcome.batch
+                summary["loaded_rows"] += load_partition(
+                    con, catalogue.dataset(outcome.dataset), outcome.borough_code, outcome.data_day,
+                    batch.batch_id, batch.records_path, batch.row_count)
+                summary["loaded_batches"] += 1
+                outcome = outcome.becomes(Status.LOADED)
+                if outcome.warnings:
+                    summary["warnings"].append(_line(outcome, outcome.warnings))
+            elif outcome.status is Status.QUARANTINED:
+                summary["quarantined"].append(_line(outcome, outcome.failures))
+                summary["quarantined_rows"] += outcome.batch.row_count
+            elif outcome.status is Status.FETCH_FAILED:
+                summary["fetch_failed"].append(_line(outcome, [outcome.error or ""]))
+            elif outcome.status is Status.NOT_PUBLISHED:
+                summary["not_published"].append(_line(outcome, ["not published by its due day"]))
+            else:
+                raise IngestError(f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): "
+                                  f"cannot load a batch that is {outcome.status} (was it validated?)")
+            record_batch(con, outcome.to_dict(), run_id, validation)
+        as_dicts = [o.to_dict() for o in outcomes]
+        write_source_metadata(con, as_dicts)
+        summary["watermarks_advanced"] = advance_watermarks(con, as_dicts, run_id)   # only feeds that fully loaded
+    # The data day is the latest day of the daily feeds; their earlier days are catch-up
+    # and late data; monthly and quarterly feeds fetch the periods they owe.
+    daily = [o for o in outcomes if not catalogue.dataset(o.dataset).periodic]
+    data_day = max((o.data_day for o in daily), default=None)
+    summary["feeds"] = len({o.feed_id for o in outcomes})
+    summary["due_feeds"] = len({o.feed_id for o in daily})
+    summary["batches"] = len(outcomes)
+    summary["catch_up_batches"] = sum(o.data_day != data_day for o in daily)
+    summary["period_batches"] = len(outcomes) - len(daily)
+    summary["missing_feeds"] = sum(o.data_day == data_day and o.status in (Status.FETCH_FAILED, Status.QUARANTINED)
+                                   for o in daily)
+    if summary["landed_rows"] != summary["loaded_rows"] + summary["quarantined_rows"]:
+        raise IngestError(f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
+                          f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined")
+    return summary
+
+
+def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
+    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness."""
+    from pipeline.dbt_runner import dbt_build, source_freshness
+
+    catalogue, paths = load_catalogue(), paths or data_paths()
+    summary = dbt_build(catalogue, paths)
+    if catalogue.settings.source_freshness:
+        summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
+        for line in freshness["not_fresh"]:
+            log.warning("source freshness: %s", line)
+    return summary
+
+
+def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
+    """Write-audit-publish: replace the analysts' copy only after everything passed."""
+    from pipeline.publish import publish
+
+    return publish(paths or data_paths())
+
+
+def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
+    """Open-data CSVs from the published warehouse, small counts suppressed."""
+    from pipeline.export import export_open_data as export
+
+    return export(load_catalogue(), paths or data_paths())
+
+
+def _outcomes(groups: Iterable[Any]) -> list[Outcome]:
+    """Outcomes arrive as dicts nested in lists (mapped tasks return lists); flatten and type them."""
+    flat: list[Outcome] = []
+    for item in groups:
+        if isinstance(item, (list, tuple)):
+            flat.extend(_outcomes(item))
+        else:
+            flat.append(item if isinstance(item, Outcome) else Outcome.from_dict(item))
+    return flat
+
+
+def _line(outcome: Outcome, reasons: Iterable[str]) -> str:
+    return f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): " + "; ".join(reasons)
