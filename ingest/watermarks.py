@@ -32,7 +32,7 @@ from ingest.catalogue import Catalogue, Feed
 from ingest.changes import changed_field, list_changes
 from ingest.errors import FetchError, IngestError
 from ingest.protocols.wire import day_bounds_utc
-from pipeline.outcomes import SETTLED
+from ingest.outcomes import SETTLED
 
 __all__ = ["TABLE", "ensure_watermark_table", "read_watermarks", "days_to_fetch", "with_candidate",
            "advance_watermarks"]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import IngestError
 from ingest.paths import DataPaths, data_paths
-from pipeline.outcomes import Status
+from ingest.outcomes import Status
 
 __all__ = ["nightly_schedule", "resolve_data_day", "plan_feeds", "plan_datasets"]
 

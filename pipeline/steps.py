@@ -1,7 +1,7 @@
 """The steps of one nightly run, each a plain function a DAG task calls once.
 
 Steps take and return the JSON-able dicts Airflow passes between tasks (one outcome per
-feed-day, see pipeline.outcomes) and work with `Outcome` inside. One borough's failure
+feed-day, see ingest.outcomes) and work with `Outcome` inside. One borough's failure
 never stops the others: a failed fetch or a quarantined batch is an outcome, reported at
 the end, and that borough keeps its last good data. Imported by the DAG file at parse
 time: heavy libraries load inside the functions.
@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import FetchError, IngestError
 from ingest.paths import DataPaths, data_paths
-from pipeline.outcomes import Outcome, Status, VALIDATED_OK
+from ingest.outcomes import Outcome, Status, VALIDATED_OK
 
 __all__ = [
     "ingest_feed",

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ingest.landing import LandedBatch
-from pipeline.outcomes import RECORDED, Outcome, Status
+from ingest.outcomes import RECORDED, Outcome, Status
 
 MODELS = Path(__file__).resolve().parent.parent / "dbt_project" / "models"
 BATCH = LandedBatch(dataset="road_casualties", borough_code="E09000003", borough_name="Barnet",

@@ -9,7 +9,7 @@ import pytest
 
 import ingest.fetch
 from pipeline import steps
-from pipeline.outcomes import Outcome, Status
+from ingest.outcomes import Outcome, Status
 
 DATASET, SLUG = "service_requests", "barnet"   # CKAN: a full-snapshot feed, no changes query
 DAYS = ["2026-11-10", "2026-11-09", "2026-11-08"]
