@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from ingest.catalogue import PROTOCOLS
-from ingest.errors import FetchError, RetriableFetchError
+from ingest.errors import FatalFetchError, FetchError, RetriableFetchError
 from ingest.fetch import fetch_feed
-from ingest.http import build_session
+from ingest.http import Response, build_session
 from ingest.landing import latest_batch
 from ingest.protocols import PROTOCOL_CLASSES
 from pipeline.validate import validate_batch
@@ -171,3 +171,19 @@ def test_a_body_cut_short_is_a_fetch_error_not_a_crash(catalogue, data_dir, sand
     with pytest.raises(FetchError) as error:
         _fetch(catalogue, area, data_dir)
     assert str(error.value).startswith(f"{DATASET} from {area.name} failed: ")
+
+
+@pytest.mark.parametrize("protocol, payload", [
+    ("ckan", {"success": True, "result": []}),
+    ("ckan", {"success": True, "result": {"records": [1, 2], "total": "many"}}),
+    ("socrata", ["a row that is text"]),
+    ("socrata", {"rows": []}),
+    ("arcgis", {"features": [{"attributes": None}]}),
+    ("open311", [{"service_request_id": "1"}, 7]),
+])
+def test_json_of_the_wrong_shape_is_a_fatal_fetch_error(protocol, payload):
+    """Valid JSON that is not the protocol's shape is a FatalFetchError, never an AttributeError."""
+    connector = PROTOCOL_CLASSES[protocol]()
+    connector.fetch = lambda *args, **kwargs: Response(url="http://portal/x", status=200, body=b"", payload=payload)
+    with pytest.raises(FatalFetchError):
+        connector._get(None, "http://portal/x", {}, None, None)
