@@ -226,14 +226,17 @@ class Catalogue:
             return self.datasets[dataset_id]
         except KeyError:
             raise CatalogueError(
-                f"unknown dataset {dataset_id!r}; the catalogue has {sorted(self.datasets)}"
+                f"unknown dataset {dataset_id!r}{suggest(dataset_id, self.datasets)}; "
+                f"the catalogue has {sorted(self.datasets)}"
             ) from None
 
     def area(self, code_or_slug: str) -> Area:
         for area in self.region.areas:
             if code_or_slug in (area.code, area.slug):
                 return area
-        raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}")
+        names = [a.slug for a in self.region.areas] + [a.code for a in self.region.areas]
+        raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}"
+                             f"{suggest(code_or_slug, names)}")
 
 
 def config_dir() -> Path:
@@ -284,16 +287,17 @@ def _with_line(message: str, path: Path, tree: dict) -> str:
 
 def _check_dataset_portals(catalogue: Catalogue, path: Path) -> None:
     """Per-dataset overrides name real datasets, and protocols with their own names are mapped."""
-    for area in catalogue.region.areas:
+    for index, area in enumerate(catalogue.region.areas):
         for dataset_id, portal in area.dataset_portals.items():
-            where = f"{path}: areas ({area.code}).portal.datasets.{dataset_id}"
+            where = f"{path}: areas[{index}] ({area.code}).portal.datasets.{dataset_id}"
             if dataset_id not in catalogue.datasets:
-                raise CatalogueError(f"{where}: unknown dataset; the catalogue has {sorted(catalogue.datasets)}")
+                raise CatalogueError(f"{where}: unknown dataset{suggest(dataset_id, catalogue.datasets)}; "
+                                     f"the catalogue has {sorted(catalogue.datasets)}")
         for dataset in catalogue.datasets.values():
             protocol = area.portal_for(dataset.id).protocol
             if protocol in WIRE_MAP_REQUIRED and protocol not in dataset.wire:
                 raise CatalogueError(
-                    f"{path}: areas ({area.code}): {dataset.id} is published through {protocol}, which has its "
+                    f"{path}: areas[{index}] ({area.code}).portal: {dataset.id} is published through {protocol}, which has its "
                     f"own field names, but datasets.yml {dataset.id}.wire.{protocol} does not map them")
 
 
