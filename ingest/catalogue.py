@@ -2,7 +2,10 @@
 
 The catalogue is the source of truth for every dataset, borough, portal and setting;
 code never names a borough or an endpoint. A mistake in the YAML stops the load with
-a message naming the file, the key and what was wrong.
+one message naming the file, the line, the key path, what was wrong and what is
+allowed, as a compiler would: duplicate keys, unknown keys (with the nearest known
+one), wrong types, and area codes outside the region's `register` (the official list
+of its areas, e.g. ONS GSS codes, kept in the region's own file) are all refused.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ingest.config_yaml import load_yaml_text, located, suggest, unknown_keys
 from ingest.errors import CatalogueError
 from ingest.periods import CADENCES
 from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_incremental, parse_portal, parse_wire
@@ -224,14 +226,17 @@ class Catalogue:
             return self.datasets[dataset_id]
         except KeyError:
             raise CatalogueError(
-                f"unknown dataset {dataset_id!r}; the catalogue has {sorted(self.datasets)}"
+                f"unknown dataset {dataset_id!r}{suggest(dataset_id, self.datasets)}; "
+                f"the catalogue has {sorted(self.datasets)}"
             ) from None
 
     def area(self, code_or_slug: str) -> Area:
         for area in self.region.areas:
             if code_or_slug in (area.code, area.slug):
                 return area
-        raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}")
+        names = [a.slug for a in self.region.areas] + [a.code for a in self.region.areas]
+        raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}"
+                             f"{suggest(code_or_slug, names)}")
 
 
 def config_dir() -> Path:
@@ -240,49 +245,71 @@ def config_dir() -> Path:
 
 
 def load_catalogue(directory: Path | str | None = None, region: str | None = None) -> Catalogue:
-    """Read and validate config/; raises CatalogueError naming file and key."""
+    """Read and validate config/; raises CatalogueError naming file, line and key path."""
     base = Path(directory) if directory else config_dir()
-    settings = _settings(read_yaml(base / "pipeline.yml"), base / "pipeline.yml")
+    settings = _parsed(base / "pipeline.yml", _settings)
     region_name = region or os.environ.get("CITY_REGION") or settings.region
     region_path = base / "regions" / f"{region_name}.yml"
     if not region_path.exists():
         known = sorted(p.stem for p in (base / "regions").glob("*.yml"))
-        raise CatalogueError(f"{region_path}: no such region {region_name!r}; configured: {known}")
-    datasets_path = base / "datasets.yml"
+        raise CatalogueError(f"{region_path}: no such region {region_name!r}{suggest(region_name, known)}; "
+                             f"configured: {known}")
+    region_tree = read_yaml(region_path)
     catalogue = Catalogue(
-        region=_region(read_yaml(region_path), region_path),
-        datasets=_datasets(read_yaml(datasets_path), datasets_path),
+        region=_parsed(region_path, _region, region_tree),
+        datasets=_parsed(base / "datasets.yml", _datasets),
         settings=settings,
         config_dir=base,
     )
-    _check_dataset_portals(catalogue, region_path)
+    _parsed(region_path, lambda _, path: _check_dataset_portals(catalogue, path), region_tree)
     return catalogue
+
+
+def _parsed(path: Path, parse, tree: dict | None = None):
+    """parse(tree, path), its CatalogueError given the line of the key path it names."""
+    tree = read_yaml(path) if tree is None else tree
+    try:
+        return parse(tree, path)
+    except CatalogueError as exc:
+        raise CatalogueError(_with_line(str(exc), path, tree)) from None
+
+
+def _with_line(message: str, path: Path, tree: dict) -> str:
+    """`file: key.path: why` -> `file:LINE: key.path: why`, when the key path is in the tree."""
+    prefix = f"{path}: "
+    if not message.startswith(prefix):
+        return message
+    rest = message[len(prefix):]
+    where = rest.split(": ", 1)[0]
+    line = None if where == "top" else located(tree, where)
+    return f"{path}:{line}: {rest}" if line else message
 
 
 def _check_dataset_portals(catalogue: Catalogue, path: Path) -> None:
     """Per-dataset overrides name real datasets, and protocols with their own names are mapped."""
-    for area in catalogue.region.areas:
+    for index, area in enumerate(catalogue.region.areas):
         for dataset_id, portal in area.dataset_portals.items():
-            where = f"{path}: areas ({area.code}).portal.datasets.{dataset_id}"
+            where = f"{path}: areas[{index}] ({area.code}).portal.datasets.{dataset_id}"
             if dataset_id not in catalogue.datasets:
-                raise CatalogueError(f"{where}: unknown dataset; the catalogue has {sorted(catalogue.datasets)}")
+                raise CatalogueError(f"{where}: unknown dataset{suggest(dataset_id, catalogue.datasets)}; "
+                                     f"the catalogue has {sorted(catalogue.datasets)}")
         for dataset in catalogue.datasets.values():
             protocol = area.portal_for(dataset.id).protocol
             if protocol in WIRE_MAP_REQUIRED and protocol not in dataset.wire:
                 raise CatalogueError(
-                    f"{path}: areas ({area.code}): {dataset.id} is published through {protocol}, which has its "
+                    f"{path}: areas[{index}] ({area.code}).portal: {dataset.id} is published through {protocol}, which has its "
                     f"own field names, but datasets.yml {dataset.id}.wire.{protocol} does not map them")
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A YAML mapping from a config file; any problem is a CatalogueError naming the file."""
+    """A YAML mapping from a config file (duplicate keys refused); any problem is a CatalogueError."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CatalogueError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(f"{path}: cannot be read as UTF-8 text: {exc}") from None
+    data = load_yaml_text(text, path)
     if not isinstance(data, dict):
         raise CatalogueError(f"{path}: expected a mapping at the top level")
     return data
@@ -297,9 +324,38 @@ def _need(mapping: Any, key: str, path: Path, where: str, kind: type | tuple = s
     return value
 
 
+_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+               dict: "a mapping (key: value lines)", list: "a list"}
+
+
 def _kind_name(kind: type | tuple) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
+    if set(kinds) == {int, float}:
+        return "a number"
+    return " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+
+
+# What each block may hold: an unknown key is refused with the nearest known one.
+_SETTINGS_KEYS = {
+    "": ("schedule", "region", "http", "page_size", "run", "incremental", "raw_text", "validation",
+         "open_data", "pools"),
+    "schedule": ("cron", "timezone", "default_days"),
+    "http": ("connect_timeout_s", "read_timeout_s", "retries", "backoff_factor_s", "backoff_max_s",
+             "retry_after_max_s", "max_pages"),
+    "page_size": PROTOCOLS,
+    "run": ("max_failed_feed_share", "catch_up_days", "refetch_days", "source_freshness"),
+    "raw_text": ("null_markers", "date_formats"),
+    "validation": ("row_count_history",),
+    "open_data": ("min_cell_count", "directory", "exempt_metrics"),
+    "pools": ("slots_per_host", "hosts"),
+}
+_REGION_FILE_KEYS = ("region", "register", "areas")
+_REGION_KEYS = ("code", "name", "slug", "timezone")
+_REGISTER_KEYS = ("source", "areas")
+_AREA_KEYS = ("code", "name", "slug", "sub_region", "aliases", "portal")
+_DATASET_KEYS = ("domain", "title", "owner", "licence", "resource", "date_field", "key", "fields", "wire",
+                 "cadence", "publication")
+_FIELD_KEYS = ("type", "required", "values", "min", "max")
 
 
 def _expand_env(value: str) -> str:
@@ -316,6 +372,10 @@ def _expand_env(value: str) -> str:
 
 
 def _settings(data: dict, path: Path) -> Settings:
+    for block, allowed in _SETTINGS_KEYS.items():
+        unknown_keys(data.get(block) if block else data, allowed, path, block)
+    unknown_keys((data.get("validation") or {}).get("row_count_history"), ("days", "min_days", "factor", "slack_rows"),
+                 path, "validation.row_count_history")
     schedule = _need(data, "schedule", path, "top", dict)
     http = _need(data, "http", path, "top", dict)
     page_size = _need(data, "page_size", path, "top", dict)
@@ -413,20 +473,26 @@ def _host_pools(data: dict, path: Path) -> HostPools:
 
 
 def _region(data: dict, path: Path) -> Region:
+    unknown_keys(data, _REGION_FILE_KEYS, path, "")
     head = _need(data, "region", path, "top", dict)
+    unknown_keys(head, _REGION_KEYS, path, "region")
+    register = _register(data, path, _need(head, "name", path, "region"))
     raw_areas = _need(data, "areas", path, "top", list)
     areas, seen = [], set()
     for index, raw in enumerate(raw_areas):
         where = f"areas[{index}]"
         code = _need(raw, "code", path, where)
         where = f"areas[{index}] ({code})"
+        unknown_keys(raw, _AREA_KEYS, path, where)
         if not _GSS_CODE.match(code):
-            raise CatalogueError(f"{path}: {where}: code must be a GSS code like E09000007")
+            raise CatalogueError(f"{path}: {where}.code: {code!r} must be a GSS code like E09000007")
+        _registered(register, code, raw, path, where, head["name"])
         slug = _need(raw, "slug", path, where)
         if not _SLUG.match(slug):
             raise CatalogueError(f"{path}: {where}: slug {slug!r} must be lowercase letters, digits, '-'")
         if code in seen or slug in seen:
-            raise CatalogueError(f"{path}: {where}: duplicate code or slug")
+            raise CatalogueError(f"{path}: {where}.{'code' if code in seen else 'slug'}: "
+                                 f"{code if code in seen else slug!r} is already used by an earlier area")
         seen.update((code, slug))
         raw_portal = _need(raw, "portal", path, where, dict)
         timezone = _need(head, "timezone", path, "region")
@@ -459,11 +525,49 @@ def _region(data: dict, path: Path) -> Region:
     )
 
 
+def _register(data: dict, path: Path, region_name: str) -> dict[str, str]:
+    """register.areas: {code: official name}, the only codes an area of the region may have."""
+    raw = _need(data, "register", path, "top", dict)
+    unknown_keys(raw, _REGISTER_KEYS, path, "register")
+    entries = _need(raw, "areas", path, "register", dict)
+    for code, name in entries.items():
+        if not isinstance(code, str) or not _GSS_CODE.match(code) or not isinstance(name, str):
+            raise CatalogueError(f"{path}: register.areas.{code}: expected `GSS code: official name`, "
+                                 f"e.g. `E09000007: Camden`, got {code!r}: {name!r}")
+    if not entries:
+        raise CatalogueError(f"{path}: register.areas: the register of {region_name}'s areas is empty")
+    return dict(entries)
+
+
+def _registered(register: dict[str, str], code: str, raw: dict, path: Path, where: str, region: str) -> None:
+    """An area's code is in the region's register, under the same name."""
+    if code not in register:
+        raise CatalogueError(f"{path}: {where}.code: {code!r} is not in the register of {region}'s areas"
+                             f"{suggest(code, register)}; allowed: {_code_ranges(sorted(register))}")
+    name = raw.get("name")
+    if isinstance(name, str) and name.strip().lower() != register[code].strip().lower():
+        raise CatalogueError(f"{path}: {where}.name: {name!r}, but the register names {code} "
+                             f"{register[code]!r} (wrong code, or a typo in the name?)")
+
+
+def _code_ranges(codes: list[str]) -> str:
+    """E09000001-E09000033 for a run of consecutive codes, listed otherwise."""
+    runs: list[list[str]] = []
+    for code in codes:
+        if runs and code[:3] == runs[-1][-1][:3] and int(code[3:]) == int(runs[-1][-1][3:]) + 1:
+            runs[-1].append(code)
+        else:
+            runs.append([code])
+    return ", ".join(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs)
+
+
 def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
+    unknown_keys(data, ("datasets",), path, "")
     raw_sets = _need(data, "datasets", path, "top", dict)
     datasets = {}
     for dataset_id, raw in raw_sets.items():
         where = f"datasets.{dataset_id}"
+        unknown_keys(raw, _DATASET_KEYS, path, where)
         if not _IDENTIFIER.match(str(dataset_id)):
             raise CatalogueError(f"{path}: {where}: id must be a lowercase SQL identifier")
         raw_fields = _need(raw, "fields", path, where, dict)
@@ -494,7 +598,8 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
 def _cadence(raw: dict, path: Path, where: str) -> str:
     cadence = raw.get("cadence", "daily")
     if cadence not in CADENCES:
-        raise CatalogueError(f"{path}: {where}.cadence: {cadence!r} is not one of {list(CADENCES)}")
+        raise CatalogueError(f"{path}: {where}.cadence: {cadence!r} is not one of {list(CADENCES)}"
+                             f"{suggest(cadence, CADENCES)}")
     return cadence
 
 
@@ -507,6 +612,7 @@ def _publication(raw: dict, path: Path, where: str) -> Publication | None:
                                  f"(daily ones use run.catch_up_days and run.refetch_days)")
         return None
     publication = _need(raw, "publication", path, where, dict)
+    unknown_keys(publication, ("lag_days", "history_periods"), path, f"{where}.publication")
     lag = _need(publication, "lag_days", path, f"{where}.publication", int)
     history = _need(publication, "history_periods", path, f"{where}.publication", int)
     if not 0 <= lag <= 366:
@@ -519,16 +625,24 @@ def _publication(raw: dict, path: Path, where: str) -> Publication | None:
 def _field(name: str, spec: Any, path: Path, where: str) -> Field:
     if not _IDENTIFIER.match(str(name)):
         raise CatalogueError(f"{path}: {where}: field names must be lowercase SQL identifiers")
+    unknown_keys(spec, _FIELD_KEYS, path, where)
     kind = _need(spec, "type", path, where)
     if kind not in FIELD_TYPES:
-        raise CatalogueError(f"{path}: {where}.type: unknown type {kind!r}; known: {list(FIELD_TYPES)}")
+        raise CatalogueError(f"{path}: {where}.type: unknown type {kind!r}{suggest(kind, FIELD_TYPES)}; "
+                             f"allowed: {list(FIELD_TYPES)}")
+    if not isinstance(spec.get("required", False), bool):
+        raise CatalogueError(f"{path}: {where}.required: expected true or false, got {spec['required']!r}")
+    for bound in ("min", "max"):
+        if spec.get(bound) is not None and (isinstance(spec[bound], bool) or
+                                            not isinstance(spec[bound], (int, float))):
+            raise CatalogueError(f"{path}: {where}.{bound}: expected a number, got {spec[bound]!r}")
     values = spec.get("values")
     if values is not None and not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
         raise CatalogueError(f"{path}: {where}.values: expected a list of strings")
     return Field(
         name=name,
         type=kind,
-        required=bool(spec.get("required", False)),
+        required=spec.get("required", False),
         values=tuple(values) if values else None,
         min=spec.get("min"),
         max=spec.get("max"),

@@ -8,7 +8,9 @@ writes a retry loop of its own. What is left when retries run out becomes a
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,8 @@ from urllib3.util.retry import Retry
 
 from ingest.errors import FatalFetchError, RetriableFetchError
 
-__all__ = ["Response", "build_session", "get_json", "get_body", "backoff_s", "TRANSIENT_STATUSES"]
+__all__ = ["Response", "build_session", "get_json", "get_body", "backoff_s", "TRANSIENT_STATUSES",
+           "decode_text", "charset_of", "refuse_html", "json_payload"]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 BODY_RETRIES = 2  # a connection broken while the body streams in (after urllib3's reach)
@@ -67,14 +70,81 @@ def build_session(http: dict[str, float]) -> requests.Session:
 def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:
     """GET and parse JSON; every failure becomes a FetchError naming the URL and why."""
     reply = get_body(session, url, params)
+    return Response(url=reply.url, status=reply.status, body=reply.body, payload=json_payload(reply),
+                    headers=reply.headers)
+
+
+def json_payload(reply: Response) -> Any:
+    """A body read as JSON in whatever charset the portal saved it; not JSON is a FetchError.
+
+    Portals declare `application/json` and send latin-1, or prefix a UTF-8 byte-order
+    mark, so the bytes are decoded as decode_text says before parsing. A portal's login
+    or maintenance page served with 200 is named as such, not as a JSON syntax error.
+    """
+    refuse_html(reply)
+    text, encoding = decode_text(reply.body, charset_of(reply.headers))
     try:
-        payload = json.loads(reply.body)
-    except ValueError as exc:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
         raise RetriableFetchError(
-            f"response is not valid JSON ({exc.msg} at byte {exc.pos} of {len(reply.body)}; cut off?)",
-            url=reply.url,
-        ) from None
-    return Response(url=reply.url, status=reply.status, body=reply.body, payload=payload, headers=reply.headers)
+            f"response is not valid JSON ({exc.msg} at character {exc.pos} of {len(text)}, read as {encoding}; "
+            f"cut off?)", url=reply.url) from None
+    except (ValueError, RecursionError) as exc:
+        raise FatalFetchError(f"response is not usable JSON ({type(exc).__name__}: {exc})", url=reply.url) from None
+
+
+def decode_text(body: bytes, declared: str | None = None) -> tuple[str, str]:
+    """(text, encoding used) for a body's bytes, whatever encoding the borough saved in.
+
+    A BOM decides; else strict UTF-8 (cp1252/latin-1 text almost never decodes as
+    UTF-8, while a declared charset is often wrong); else the declared charset; else
+    cp1252, then latin-1 (which decodes any byte).
+    """
+    if body.startswith(codecs.BOM_UTF8):
+        try:
+            return body[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    candidates = ["utf-8"] + ([declared] if declared else []) + ["cp1252", "latin-1"]
+    for encoding in dict.fromkeys(c.lower() for c in candidates):
+        try:
+            return body.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def charset_of(headers: dict[str, str]) -> str | None:
+    """The charset a Content-Type header declares, if any."""
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip('"\' ')
+    return None
+
+
+_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def refuse_html(reply: Response) -> None:
+    """A web page where data was expected (a login, maintenance or error page) is a FetchError.
+
+    Retriable: such pages are usually a portal's proxy or maintenance screen that goes away.
+    Some servers label JSON text/html, so the label alone condemns only a body that does
+    not open like JSON.
+    """
+    content_type = next((v for k, v in reply.headers.items() if k.lower() == "content-type"), "")
+    opening = reply.body[:512].lstrip(codecs.BOM_UTF8 + b" \t\r\n")
+    labelled = "html" in content_type.lower() and not opening.startswith((b"{", b"["))
+    if not labelled and not _HTML_START.match(opening):
+        return
+    found = _TITLE.search(reply.body[:4096])
+    title = " ".join(found.group(1).decode("utf-8", errors="replace").split())[:80] if found else ""
+    raise RetriableFetchError(
+        f"an HTML page, not data (HTTP {reply.status}, Content-Type {content_type or 'not given'}"
+        + (f", title {title!r}" if title else "") + ")", url=reply.url)
 
 
 def get_body(session: requests.Session, url: str, params: dict[str, Any],

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ingest.config_yaml import suggest, unknown_keys
 from ingest.errors import CatalogueError
 
 __all__ = [
@@ -42,6 +43,8 @@ WIRE_MAP_REQUIRED = ("open311",)
 _STRFTIME = re.compile(r"%[Yy]")
 # Protocols whose paging can be chosen per portal, and the choices (the first is the default).
 PAGING_CHOICES = {"arcgis": ("auto", "offset", "object_ids")}
+# Keys of a `portal` block; `datasets` (per-dataset overrides) only at the borough's own level.
+PORTAL_KEYS = ("protocol", "base_url", "date_format", "timezone", "paging", "package", "datasets")
 _CHANGED_FIELD = re.compile(r"^:?[A-Za-z_][A-Za-z0-9_]{0,62}$")   # a column or a system field (:updated_at)
 
 
@@ -80,14 +83,13 @@ def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
     """One `portal` block (or a per-dataset override inheriting from `parent`)."""
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: {where}: expected a mapping with protocol, base_url, date_format")
-    unknown = set(raw) - {"protocol", "base_url", "date_format", "timezone", "datasets", "paging", "package"}
-    if unknown:
-        raise CatalogueError(f"{path}: {where}: unknown keys {sorted(unknown)}")
+    unknown_keys(raw, PORTAL_KEYS if parent is None else PORTAL_KEYS[:-1], path, where)
     protocol = raw.get("protocol") or (parent.protocol if parent else None)
     if not isinstance(protocol, str):
         raise CatalogueError(f"{path}: {where}: missing required key 'protocol'")
     if protocol not in PROTOCOLS:
-        raise CatalogueError(f"{path}: {where}.protocol: unknown protocol {protocol!r}; known: {list(PROTOCOLS)}")
+        raise CatalogueError(f"{path}: {where}.protocol: unknown protocol {protocol!r}{suggest(protocol, PROTOCOLS)}; "
+                             f"known: {list(PROTOCOLS)}")
     base_url = raw.get("base_url") or (parent.base_url if parent else None)
     if not isinstance(base_url, str):
         raise CatalogueError(f"{path}: {where}: missing required key 'base_url'")
@@ -118,7 +120,8 @@ def _paging(value: Any, protocol: str, path: Path, where: str) -> str | None:
     if value is None:
         return choices[0]
     if value not in choices:
-        raise CatalogueError(f"{path}: {where}.paging: {value!r} is not one of {list(choices)}")
+        raise CatalogueError(f"{path}: {where}.paging: {value!r} is not one of {list(choices)}"
+                             f"{suggest(value, choices)}")
     return value
 
 
@@ -137,8 +140,9 @@ def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> di
     """datasets.<id>.wire: {protocol: {fields: {canonical: wire}, values: {...}, ignore: [...]}}."""
     maps = {}
     for protocol, spec, here in _per_protocol(raw, path, where, "its field names"):
-        if not isinstance(spec, dict) or set(spec) - {"fields", "values", "ignore"}:
-            raise CatalogueError(f"{path}: {here}: expected keys fields, values, ignore")
+        if not isinstance(spec, dict):
+            raise CatalogueError(f"{path}: {here}: expected a mapping with keys fields, values, ignore")
+        unknown_keys(spec, ("fields", "values", "ignore"), path, here)
         fields = spec.get("fields") or {}
         if not isinstance(fields, dict) or not all(isinstance(v, str) and v for v in fields.values()):
             raise CatalogueError(f"{path}: {here}.fields: expected a mapping of dataset field to wire name")
@@ -188,5 +192,6 @@ def _per_protocol(raw: Any, path: Path, where: str, what: str) -> list[tuple[str
         raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to {what}")
     for protocol in raw:
         if protocol not in PROTOCOLS:
-            raise CatalogueError(f"{path}: {where}.{protocol}: unknown protocol; known: {list(PROTOCOLS)}")
+            raise CatalogueError(f"{path}: {where}.{protocol}: unknown protocol{suggest(protocol, PROTOCOLS)}; "
+                                 f"known: {list(PROTOCOLS)}")
     return [(protocol, spec, f"{where}.{protocol}") for protocol, spec in raw.items()]

@@ -84,6 +84,19 @@ def _truncate_mode(v: Any) -> str:
     raise ValueError('"short" (body ends early) or "drop" (connection closes mid-body)')
 
 
+def _flag(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    raise ValueError("true or false")
+
+
+def _encoding(v: Any) -> str:
+    if v in ENCODINGS:
+        return v
+    raise ValueError(f"one of {list(ENCODINGS)}")
+
+
+ENCODINGS = ("latin-1", "cp1252", "utf-8-sig", "utf-8")
 _Param = tuple[Callable[[Any], Any], Any]
 FAULT_KINDS: dict[str, dict[str, _Param]] = {
     "status": {"status": (_status, _REQUIRED), "retry_after": (_whole_seconds, None), "message": (_text, None)},
@@ -100,6 +113,10 @@ FAULT_KINDS: dict[str, dict[str, _Param]] = {
     "reset": {},
     "empty_page": {},
     "repeat_page": {},
+    "encoding": {"encoding": (_encoding, "latin-1"), "declared": (_flag, False)},
+    "html_page": {"title": (_text, "Sign in")},
+    "huge_cell": {"column": (_text, _REQUIRED), "bytes": (_positive, 200_000), "rows": (_positive, 1)},
+    "null_column": {"column": (_text, _REQUIRED)},
 }
 # Faults of a page after the first: they match (and count `times` on) only such requests.
 PAGE_KINDS = ("empty_page", "repeat_page")

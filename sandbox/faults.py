@@ -20,6 +20,12 @@ expires after `times` matching requests (null = never). Kinds:
                     or the flag says more are due                          -> re-asked, then refused
     repeat_page     a page after the first repeats the previous one (the
                     offset ignored)                                        -> refused, never landed
+    encoding        the body re-encoded in `encoding` (latin-1, cp1252, utf-8-sig), its
+                    Content-Type charset named only if `declared`          -> decoded anyway
+    html_page       a web page (`title`, e.g. a sign-in page) with 200     -> "an HTML page"
+    huge_cell       `column` of the first `rows` records `bytes` long      -> any cell size
+    null_column     `column` null in every record (Socrata leaves it out
+                    of every row; its X-SODA2-Fields still names it)       -> no false drift
 empty_page and repeat_page match only requests for a page after the first (a portal
 says where a request starts, `position`), so `times` counts those pages only.
 """
@@ -39,7 +45,7 @@ from sandbox.messages import Response
 from sandbox.publication import Release, late_keys, now
 from sandbox.quirks import json_scalar_text
 
-__all__ = ["FaultBook", "ActiveFaults", "Refusal", "offline_page",
+__all__ = ["FaultBook", "ActiveFaults", "Refusal", "offline_page", "html_page",
            "FaultSpec", "FaultSpecError", "FAULT_KINDS", "parse_fault"]
 
 
@@ -49,6 +55,25 @@ def offline_page(status: int = 503) -> Response:
     html = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
             f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
     return Response(status, html.encode("ascii"), content_type="text/html")
+
+
+def html_page(title: str) -> Response:
+    """A portal's web page (sign-in, maintenance) served with 200 where data was asked for."""
+    html = (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
+            f"<body><main><h1>{title}</h1><p>Please sign in to continue to the open data portal.</p>"
+            f"</main></body>\n</html>\n")
+    return Response(200, html.encode("utf-8"), content_type="text/html; charset=utf-8")
+
+
+def _recode(response: Response, encoding: str, declared: bool) -> Response:
+    """The same text in another encoding; the Content-Type names it only if `declared`."""
+    charset = next((p.split("=", 1)[1].strip() for p in response.content_type.split(";")[1:]
+                    if p.strip().lower().startswith("charset=")), "utf-8")
+    text = response.body.decode(charset, errors="replace")
+    body = text.encode("utf-8-sig" if encoding == "utf-8-sig" else encoding, errors="replace")
+    media = response.content_type.split(";")[0].strip()
+    return replace(response, body=body,
+                   content_type=f"{media}; charset={encoding.removesuffix('-sig')}" if declared else media)
 
 
 @dataclass(frozen=True)
@@ -124,6 +149,11 @@ class ActiveFaults:
                 value = json_scalar_text(value)
             rows = _set_first(rows, fault.params["rows"], fault.params["column"], value,
                               omit_none=protocol == "socrata")
+        for fault in self._of("huge_cell"):
+            value = ("Long free text. " * (fault.params["bytes"] // 16 + 1))[:fault.params["bytes"]]
+            rows = _set_first(rows, fault.params["rows"], fault.params["column"], value)
+        for fault in self._of("null_column"):
+            rows = _set_first(rows, None, fault.params["column"], None, omit_none=protocol == "socrata")
         for fault in self._of("rename_column", "drop_column"):
             column, to = fault.params["column"], fault.params.get("to")
             rows = [{(to if k == column else k): v for k, v in row.items() if to or k != column} for row in rows]
@@ -139,7 +169,11 @@ class ActiveFaults:
         return columns
 
     def cut(self, response: Response) -> Response:
-        """The body truncated as the first truncate fault says (no-op without one)."""
+        """The body as the body faults leave it: a web page instead, re-encoded, truncated."""
+        for fault in self._of("html_page"):
+            response = html_page(fault.params["title"])
+        for fault in self._of("encoding"):
+            response = _recode(response, fault.params["encoding"], fault.params["declared"])
         for fault in self._of("truncate"):
             body = response.body
             keep = fault.params["bytes"] if fault.params["bytes"] is not None else len(body) // 2

@@ -116,7 +116,7 @@ def test_a_dataset_can_be_published_through_another_protocol():
     (lambda p: p.__setitem__("datasets", {"service_requests": {"protocol": "open311", "date_format": "%Y"}}),
      r"open311 always publishes dates as 'iso8601'"),
     (lambda p: p.__setitem__("datasets", {"service_requests": {"protocl": "open311"}}),
-     r"unknown keys \['protocl'\]"),
+     r"portal\.datasets\.service_requests\.protocl: unknown key \(did you mean 'protocol'\?\)"),
     (lambda p: p.__setitem__("date_format", "epoch_ms"),
      r"'epoch_ms' is not a strftime pattern.*arcgis"),
 ])
@@ -133,3 +133,107 @@ def test_wire_map_must_name_dataset_fields(config_copy):
           .__setitem__("priority", "priority"))
     with pytest.raises(CatalogueError, match=r"wire.open311.fields.priority: not a field"):
         load_catalogue(config_copy)
+
+
+# --- config checked like a compiler would: file:line: key path: what is wrong; allowed ----
+
+def _replace_text(path: Path, old: str, new: str) -> int:
+    """Edit a config file as text (comments, order and duplicates kept); the 1-based line edited."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must occur once in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text[:text.index(old)].count("\n") + 1
+
+
+def _error(config_copy: Path) -> str:
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue(config_copy)
+    message = str(error.value)
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+def test_an_area_code_outside_the_regions_register_is_refused(config_copy):
+    """Westminster typed as E09000034 does not quietly become a 34th code: the register lists 33."""
+    london = config_copy / "regions" / "london.yml"
+    line = _replace_text(london, "  - code: E09000033\n", "  - code: E09000034\n")
+    assert _error(config_copy) == (
+        f"{london}:{line}: areas[32] (E09000034).code: 'E09000034' is not in the register of London's areas "
+        f"(did you mean 'E09000033'?); allowed: E09000001-E09000033")
+
+
+def test_a_code_that_names_another_area_in_the_register_is_refused(config_copy):
+    """A name and code that disagree with the register (a code copied from the row above) are refused."""
+    london = config_copy / "regions" / "london.yml"
+    _replace_text(london, "  - code: E09000033\n    name: Westminster\n", "  - code: E09000033\n    name: Westminstr\n")
+    assert "areas[32] (E09000033).name: 'Westminstr', but the register names E09000033 'Westminster'" \
+        in _error(config_copy)
+
+
+def test_a_region_without_a_register_is_refused(config_copy):
+    """Every region declares the register its area codes are checked against."""
+    _edit(config_copy / "regions" / "greater-manchester.yml", lambda d: d.pop("register"))
+    with pytest.raises(CatalogueError, match=r"greater-manchester.yml: top: missing required key 'register'"):
+        load_catalogue(config_copy, region="greater-manchester")
+
+
+def test_a_duplicated_key_is_refused_with_both_lines(config_copy):
+    """A second `protocol:` under Westminster's portal would silently win; it is refused instead."""
+    london = config_copy / "regions" / "london.yml"
+    text = london.read_text(encoding="utf-8")
+    start = text.index("slug: westminster")
+    first = text[:text.index("protocol:", start)].count("\n") + 1
+    london.write_text(text[:start] + text[start:].replace("      protocol: ", "      protocol: socrata\n      protocol: ", 1))
+    assert _error(config_copy) == (
+        f"{london}:{first + 1}: areas[32] (E09000033).portal.protocol: duplicate key (first at line {first}); "
+        f"YAML would keep only the last one, silently")
+
+
+def test_a_duplicated_dataset_is_refused(config_copy):
+    """Two datasets with one id: the second would replace the first without a word."""
+    datasets = config_copy / "datasets.yml"
+    text = datasets.read_text(encoding="utf-8")
+    datasets.write_text(text + "\n  road_casualties:\n    domain: transport\n", encoding="utf-8")
+    assert "datasets.road_casualties: duplicate key (first at line" in _error(config_copy)
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("pipeline.yml", "  retries: 5 ", "  retires: 5 ",
+     "http.retires: unknown key (did you mean 'retries'?); allowed: ['backoff_factor_s', 'backoff_max_s', "
+     "'connect_timeout_s', 'max_pages', 'read_timeout_s', 'retries', 'retry_after_max_s']"),
+    ("regions/london.yml", "    sub_region: Inner London\n    aliases:\n      - \"City\"",
+     "    subregion: Inner London\n    aliases:\n      - \"City\"",
+     "areas[0] (E09000001).subregion: unknown key (did you mean 'sub_region'?); allowed: ['aliases', 'code', "
+     "'name', 'portal', 'slug', 'sub_region']"),
+    ("datasets.yml", "    resource: road-casualties\n", "    resouce: road-casualties\n",
+     "datasets.road_casualties.resouce: unknown key (did you mean 'resource'?)"),
+])
+def test_an_unknown_key_is_refused_with_a_suggestion(config_copy, file, old, new, message):
+    """A misspelt key is not ignored: the error names its line and the key it probably meant."""
+    path = config_copy / file
+    line = _replace_text(path, old, new)
+    assert _error(config_copy).startswith(f"{path}:{line}: {message}")
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("pipeline.yml", "  retries: 5 ", "  retries: five ", "http.retries: expected a number, got 'five'"),
+    ("pipeline.yml", "  source_freshness: true ", "  source_freshness: sometimes ",
+     "run.source_freshness: expected true or false, got 'sometimes'"),
+    ("datasets.yml", "casualty_age: {type: integer,", "casualty_age: {type: int,",
+     "datasets.road_casualties.fields.casualty_age.type: unknown type 'int' (did you mean 'integer'?); "
+     "allowed: ['string', 'date', 'integer', 'number']"),
+    ("datasets.yml", "casualty_ref: {type: string, required: true}", "casualty_ref: {type: string, required: yes please}",
+     "datasets.road_casualties.fields.casualty_ref.required: expected true or false, got 'yes please'"),
+])
+def test_a_wrong_type_is_refused_with_what_is_allowed(config_copy, file, old, new, message):
+    """A value of the wrong type or outside its choices names the key path, the line and what is allowed."""
+    path = config_copy / file
+    line = _replace_text(path, old, new)
+    assert _error(config_copy) == f"{path}:{line}: {message}"
+
+
+def test_broken_yaml_names_the_line():
+    """A YAML syntax error is one line naming the file and where the parser stopped."""
+    from ingest.config_yaml import load_yaml_text
+    with pytest.raises(CatalogueError, match=r"^x\.yml:3: not valid YAML: expected "):
+        load_yaml_text("a: 1\nb: [2\nc: 3\n", "x.yml")

@@ -114,7 +114,7 @@ class ArcGisFeatureServer(Protocol):
         object_id = payload.get("objectIdFieldName")   # the server's row number, like CKAN's _id
         try:
             return [{k: v for k, v in feature["attributes"].items() if k != object_id} for feature in features]
-        except (TypeError, KeyError):
+        except (TypeError, KeyError, AttributeError):
             raise FatalFetchError("ArcGIS feature without attributes", url=url) from None
 
     def more(self, payload: Any) -> bool | None:

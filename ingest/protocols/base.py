@@ -159,7 +159,12 @@ class Protocol:
 
     def _get(self, session, url, params, feed, cache) -> tuple[Response, list[dict[str, Any]]]:
         reply = self.fetch(session, url, params, feed, cache)
-        return reply, self.records(reply.payload, reply.url)
+        records = self.records(reply.payload, reply.url)
+        odd = next((r for r in records if not isinstance(r, dict)), None) if isinstance(records, list) else None
+        if odd is not None:
+            raise FatalFetchError(f"a record is not a JSON object but {type(odd).__name__} "
+                                  f"{str(odd)[:60]!r}", url=reply.url)
+        return reply, records
 
     def _signals(self, payload: Any, wire: list[dict[str, Any]]) -> PageSignals:
         ids = self.object_ids(payload)

@@ -19,7 +19,7 @@ import requests
 from ingest.catalogue import Feed
 from ingest.downloads import DownloadCache
 from ingest.errors import FatalFetchError
-from ingest.http import Response, get_body
+from ingest.http import Response, charset_of, get_body, refuse_html
 from ingest.protocols.base import Protocol
 from ingest.protocols.csv_text import parse_csv
 from ingest.protocols.paginators import SinglePagePaginator
@@ -57,11 +57,12 @@ class BulkCsv(Protocol):
             path, body = kept
             unchanged = True
         else:
+            refuse_html(reply)
             body = reply.body
             unchanged = kept is not None and kept[1] == body
             path = cache.keep(url, body, reply.headers.get("ETag"), reply.headers.get("Last-Modified")) \
                 if cache else None
-        rows = parse_csv(body, reply.url, _charset(reply.headers.get("Content-Type", "")))
+        rows = parse_csv(body, reply.url, charset_of(reply.headers))
         return KeptResponse(url=reply.url, status=reply.status, body=body, payload=rows, headers=reply.headers,
                             kept_at=path, unchanged=unchanged)
 
@@ -76,10 +77,3 @@ class BulkCsv(Protocol):
         wanted = day.strftime(feed.portal.date_format)
         return [r for r in records if (r.get(column) or "").strip() == wanted]
 
-
-def _charset(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            return value.strip('"')
-    return None

@@ -72,14 +72,21 @@ class CkanDatastore(Protocol):
         }
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
-        records = (_result(payload, url) or {}).get("records")
+        result = _result(payload, url)
+        records = result.get("records") if isinstance(result, dict) else None
         if not isinstance(records, list):
             raise FatalFetchError("CKAN result has no records list", url=url)
+        if not all(isinstance(r, dict) for r in records):
+            raise FatalFetchError("CKAN records are not all JSON objects", url=url)
         return [{k: v for k, v in record.items() if k != "_id"} for record in records]
 
     def total(self, payload: Any) -> int | None:
-        total = (payload.get("result") or {}).get("total")
-        return int(total) if total is not None else None
+        result = payload.get("result") if isinstance(payload, dict) else None
+        total = result.get("total") if isinstance(result, dict) else None
+        try:
+            return int(total) if total is not None else None
+        except (TypeError, ValueError):
+            return None        # a total that is no number is no promise: paging stops on rows alone
 
     def source_metadata(self, session: requests.Session, feed: Feed) -> dict[str, Any] | None:
         url = f"{feed.portal.base_url}/api/3/action/package_show"

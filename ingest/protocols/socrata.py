@@ -6,12 +6,20 @@ Because nothing says how many rows are due, an empty page after records (the nat
 end when the day is a whole number of pages, or a glitch that would lose the rest) is
 checked against the server's own `$select=count(*)` for the same `$where`.
 
+SODA leaves a null field out of a row, so a column null in every row of a page is
+absent from all of them; the response's `X-SODA2-Fields` header names every column the
+query returns, and each record is given those it lacks as null (schema is what the
+portal declares, not what the first row happens to hold).
+
 Every SODA dataset carries the system field `:updated_at` (a fixed timestamp, UTC), so
 the records changed since a moment are `$where=:updated_at > '<moment>'`.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -19,10 +27,27 @@ import requests
 
 from ingest.catalogue import Feed
 from ingest.errors import FatalFetchError
-from ingest.http import get_json
+from ingest.http import Response, get_json
 from ingest.protocols.base import Protocol
 
-__all__ = ["SocrataSoda"]
+__all__ = ["SocrataSoda", "declared_fields"]
+
+log = logging.getLogger(__name__)
+
+
+def declared_fields(headers: dict[str, str]) -> list[str] | None:
+    """The columns a SODA response declares (X-SODA2-Fields), None when absent or unreadable."""
+    raw = next((v for k, v in headers.items() if k.lower() == "x-soda2-fields"), None)
+    if raw is None:
+        return None
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        names = None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        log.warning("unreadable X-SODA2-Fields header %r: rows are taken as sent", raw[:200])
+        return None
+    return names
 
 
 class SocrataSoda(Protocol):
@@ -48,6 +73,16 @@ class SocrataSoda(Protocol):
             "$where": f"{field} > '{literal}'",
             "$order": feed.dataset.key,
         }
+
+    def fetch(self, session: requests.Session, url: str, params: dict[str, Any], feed: Feed,
+              cache: Any = None) -> Response:
+        """One page, each row given the declared columns SODA left out because they are null."""
+        reply = get_json(session, url, params)
+        declared = declared_fields(reply.headers)
+        if not declared or not isinstance(reply.payload, list):
+            return reply
+        rows = [{**dict.fromkeys(declared), **row} if isinstance(row, dict) else row for row in reply.payload]
+        return replace(reply, payload=rows)
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
         if isinstance(payload, dict) and payload.get("error"):

@@ -1,0 +1,55 @@
+"""`python -m pipeline check-config`: the catalogue's checks alone, as a compiler run.
+
+Loads config/ (or CITY_CONFIG_DIR) once per region file, with every check the nightly
+run and DAG parsing apply (they call the same load_catalogue), and prints each error
+as one `file:line: key.path: what is wrong; allowed: ...` line, never a traceback.
+Exits 0 when every region loads, 1 on a config error, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ingest.catalogue import config_dir, load_catalogue
+from ingest.errors import CatalogueError
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline check-config", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--region", action="append", metavar="NAME",
+                        help="check only this region (config/regions/NAME.yml); repeatable; default: all of them")
+    args = parser.parse_args(argv)
+    base = config_dir()
+    regions = args.region or sorted(p.stem for p in (base / "regions").glob("*.yml"))
+    if not regions:
+        print(f"config error: {base / 'regions'}: no region files (*.yml)", file=sys.stderr)
+        return 1
+    errors: list[str] = []
+    for region in regions:
+        try:
+            catalogue = load_catalogue(base, region)
+        except CatalogueError as exc:
+            if str(exc) not in errors:          # a broken pipeline.yml fails every region the same way
+                errors.append(str(exc))
+            continue
+        print(f"ok: {_shown(base)}: region {catalogue.region.name} ({region}): {len(catalogue.region.areas)} areas, "
+              f"{len(catalogue.datasets)} datasets, {len(catalogue.feeds())} feeds")
+    for message in errors:
+        print(f"config error: {message}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
