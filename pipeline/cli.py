@@ -5,6 +5,7 @@
     headline  print the headline metrics of the published warehouse
     pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
     sandbox   start the borough API sandbox on its own (demos, benchmarks)
+    check-config  check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("headline", help="print the published headline metrics")
     commands.add_parser("pools", help="create or update one Airflow pool per borough API host")
     commands.add_parser("sandbox", help="start the borough API sandbox (see --help)", add_help=False)
+    commands.add_parser("check-config", add_help=False,
+                        help="check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error")
     args, rest = parser.parse_known_args(argv)
     if args.command == "sandbox":
         from sandbox.__main__ import main as sandbox_main
         return sandbox_main(rest)
+    if args.command == "check-config":
+        from pipeline.check_config import main as check_config_main
+        return check_config_main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "headline":
@@ -49,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "pools":
         from pipeline.pools import print_pools
         return print_pools()
-    return _nightly(args)
+    from ingest.errors import CatalogueError
+
+    try:
+        return _nightly(args)
+    except CatalogueError as exc:   # a config mistake: its one clear message, no traceback
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _nightly(args: argparse.Namespace) -> int:
