@@ -244,9 +244,35 @@ def config_dir() -> Path:
     return Path(os.environ.get("CITY_CONFIG_DIR") or Path(__file__).resolve().parent.parent / "config")
 
 
+_LOADED: dict[tuple, Catalogue] = {}
+
+
 def load_catalogue(directory: Path | str | None = None, region: str | None = None) -> Catalogue:
-    """Read and validate config/; raises CatalogueError naming file, line and key path."""
+    """Read and validate config/; raises CatalogueError naming file, line and key path.
+
+    Parsed once per process for the same files and environment (every step asks for it,
+    and parsing costs about 0.1 s): the key holds each config file's size and mtime and the
+    environment the config may expand, so an edited file or a changed variable re-reads.
+    """
     base = Path(directory) if directory else config_dir()
+    key = (str(base.resolve()), region, _config_stamp(base), frozenset(os.environ.items()))
+    if key not in _LOADED:
+        if len(_LOADED) >= 16:
+            _LOADED.clear()
+        _LOADED[key] = _read_catalogue(base, region)
+    return _LOADED[key]
+
+
+def _config_stamp(base: Path) -> tuple:
+    """(path, size, mtime) of every YAML file of the config folder: what a re-read depends on."""
+    stamps = []
+    for path in sorted(base.rglob("*.yml")):
+        stat = path.stat()
+        stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(stamps)
+
+
+def _read_catalogue(base: Path, region: str | None) -> Catalogue:
     settings = _parsed(base / "pipeline.yml", _settings)
     region_name = region or os.environ.get("CITY_REGION") or settings.region
     region_path = base / "regions" / f"{region_name}.yml"
