@@ -16,15 +16,28 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := False
 DAYS ?=
 
-.PHONY: run test setup airflow-db test-deps clean
+LINT := .venv-lint/bin
+
+.PHONY: run test lint setup airflow-db test-deps clean
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
-test: setup airflow-db test-deps
+test: setup airflow-db test-deps lint
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.installed
+
+# ruff (check and format) over Python; sqlfluff with the dbt templater over the dbt models.
+lint: .venv-lint/.installed
+	$(LINT)/ruff check .
+	$(LINT)/ruff format --check .
+	cd dbt_project && CITY_WAREHOUSE_PATH=$(CURDIR)/.venv-lint/lint.duckdb ../$(LINT)/sqlfluff lint models tests macros --processes 2 --disable-progress-bar
+
+.venv-lint/.installed: requirements-lint.txt constraints-lint.txt
+	test -x $(LINT)/python || $(PYTHON) -m venv .venv-lint
+	$(LINT)/python -m pip install --quiet -r requirements-lint.txt -c constraints-lint.txt
+	touch $@
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=...)"; exit 1; }
@@ -52,4 +65,4 @@ test-deps:
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
 
 clean:
-	rm -rf data .airflow dbt_project/target dbt_project/logs
+	rm -rf data .airflow dbt_project/target dbt_project/logs .venv-lint
