@@ -90,7 +90,7 @@ class TextReader:
                 number = Decimal(text.replace(",", "")).quantize(_DECIMAL_PLACES, rounding=ROUND_HALF_UP)
             except InvalidOperation:   # an exponent too large to hold
                 return None
-        if abs(number) >= _DECIMAL_LIMIT:
+        if number.copy_abs() >= _DECIMAL_LIMIT:    # copy_abs: abs() would round to 28 digits
             return None
         return number.copy_abs() if number.is_zero() else number
 
