@@ -11,22 +11,22 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ingest.catalogue import Area, Dataset, Settings
 from ingest.landing import LandedBatch
 from ingest.paths import REPO_ROOT
+from pipeline.borough_text import TextReader
 
 __all__ = ["BatchValidation", "validate_batch", "validate_periods_together", "batch_frame", "normalise_name",
            "suite_path"]
 
 log = logging.getLogger(__name__)
 SEVERITY_BLOCKING = "critical"
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -45,9 +45,13 @@ def suite_path(dataset_id: str) -> Path:
     return REPO_ROOT / "expectations" / f"{dataset_id}.json"
 
 
-def normalise_name(value: Any) -> str | None:
-    """Lower case with whitespace collapsed: how borough spellings are compared."""
-    return None if value is None else _SPACES.sub(" ", str(value)).strip().lower()
+def normalise_name(value: Any, settings: Settings | None = None) -> str | None:
+    """How borough spellings are compared: clean text, lower case (pipeline.borough_text).
+
+    Without settings no null markers apply (a configured name is never a marker).
+    """
+    reader = TextReader.from_settings(settings) if settings else TextReader((), ())
+    return reader.normalise_name(value)
 
 
 def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: Settings,
@@ -78,7 +82,8 @@ def validate_periods_together(batches: list[LandedBatch], dataset: Dataset, area
 def _validate_records(records: list[dict[str, Any]], data_days: list[str], dataset: Dataset, area: Area,
                       settings: Settings, row_count_bounds: tuple[int | None, int | None]) -> BatchValidation:
     frame = batch_frame(records, dataset, settings)
-    spellings = sorted({normalise_name(n) for n in (area.name, *area.aliases)})
+    reader = TextReader.from_settings(settings)
+    spellings = sorted({reader.normalise_name(n) for n in (area.name, *area.aliases)} - {None})
     parameters = {"data_days": data_days, "borough_spellings": spellings,
                   "row_count_min": row_count_bounds[0], "row_count_max": row_count_bounds[1]}
     result = _run_suite(dataset.id, frame, parameters)
@@ -98,10 +103,14 @@ def _validate_records(records: list[dict[str, Any]], data_days: list[str], datas
 
 
 def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Settings):
-    """Records as a DataFrame of declared types; unreadable values listed in `_type_errors`."""
+    """Records as a DataFrame of declared types; unreadable values listed in `_type_errors`.
+
+    Each value is read as dbt staging reads it (pipeline.borough_text); a column the
+    catalogue does not declare is kept as published.
+    """
     import pandas as pd
 
-    markers = set(settings.null_markers)
+    reader = TextReader.from_settings(settings)
     columns: dict[str, list[Any]] = {}
     present = [] if records else list(dataset.column_names)
     columns.update({name: [] for name in present})
@@ -117,16 +126,13 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
         values = []
         for index, record in enumerate(records):
             raw = record.get(name)
-            text = None if raw is None else str(raw).strip()
-            if text is not None and text.lower() in markers:
-                text = None
-            if spec is None or text is None or spec.type == "string":
-                values.append(text if spec is not None else raw)
+            if spec is None:
+                values.append(raw)
                 continue
-            parsed = _parse(text, spec.type, settings.date_formats)
-            if parsed is None:
+            parsed = reader.read(raw, spec.type)
+            if parsed is None and reader.clean_text(raw) is not None:
                 type_errors[index].append(f"{name}={raw!r}")
-            values.append(parsed)
+            values.append(_for_suite(parsed))
         columns[name] = values
     frame = pd.DataFrame({name: pd.Series(columns[name], dtype="object") for name in present},
                          index=range(len(records)))
@@ -136,25 +142,16 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
             frame[name] = pd.to_numeric(frame[name], errors="coerce")
     frame["_type_errors"] = pd.Series(["; ".join(e) or None for e in type_errors], dtype="object")
     borough = frame["borough"] if "borough" in frame else pd.Series([None] * len(records), dtype="object")
-    frame["_borough_normalised"] = borough.map(normalise_name).astype("object")
+    frame["_borough_normalised"] = borough.map(reader.normalise_name).astype("object")
     return frame
 
 
-def _parse(text: str, kind: str, date_formats: tuple[str, ...]) -> Any:
-    if kind == "date":
-        for fmt in date_formats:
-            try:
-                return datetime.strptime(text, fmt).date().isoformat()
-            except ValueError:
-                continue
-        return None
-    number = text.replace(",", "")
-    try:
-        value = float(number)
-    except ValueError:
-        return None
-    if kind == "integer":
-        return int(value) if value.is_integer() else None
+def _for_suite(value: Any) -> Any:
+    """Days as ISO text and decimals as floats: the types the suites compare."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
     return value
 
 

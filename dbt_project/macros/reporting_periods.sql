@@ -1,6 +1,7 @@
 {#- Reporting periods of monthly and quarterly datasets, the same rules as
     ingest/periods.py: a period is stored under its first day and is due
-    lag_days after it ends. -#}
+    lag_days after it ends. Both sides are held to
+    tests/fixtures/periods_due_cases.csv (tests/test_periods_due.py). -#}
 
 {#- Months in one period of a cadence: 1 (monthly), 3 (quarterly), null for
     daily. -#}
@@ -38,5 +39,17 @@
                 )
             else {{ period_start_of('(' ~ day ~ ' - ' ~ lag_days ~ ')', months) }}
         end
+    )
+{%- endmacro %}
+
+{#- The `count` latest periods due by `day`, oldest first, as a list of first
+    days (ingest.periods.periods_due). -#}
+{% macro periods_due(day, months, lag_days, count) -%}
+    list_transform(
+        range({{ count }} - 1, -1, -1),
+        lambda periods_back: cast(
+            {{ latest_due_period_start(day, months, lag_days) }}
+            - to_months({{ months }} * periods_back) as date
+        )
     )
 {%- endmacro %}

@@ -17,39 +17,21 @@ datasets as (
 
 ),
 
-latest_due as (
+owed as (
 
     select
         datasets.dataset,
         datasets.cadence,
         datasets.period_months,
         datasets.lag_days,
-        datasets.history_periods,
         run_days.data_day as run_day,
-        {{ latest_due_period_start(
-            'run_days.data_day', 'datasets.period_months', 'datasets.lag_days'
-        ) }} as latest_due_period_start
+        owed_periods.period_start
     from datasets
     cross join run_days
-
-),
-
-owed as (
-
-    select
-        latest_due.dataset,
-        latest_due.cadence,
-        latest_due.period_months,
-        latest_due.lag_days,
-        latest_due.run_day,
-        cast(
-            latest_due.latest_due_period_start
-            - to_months(latest_due.period_months * periods_back.periods_back)
-            as date
-        ) as period_start
-    from latest_due
-    cross join
-        unnest(range(latest_due.history_periods)) as periods_back (periods_back)
+    cross join unnest({{ periods_due(
+        'run_days.data_day', 'datasets.period_months', 'datasets.lag_days',
+        'datasets.history_periods'
+    ) }}) as owed_periods (period_start)
 
 ),
 
