@@ -106,8 +106,10 @@ final as (
         or abs(
             coalesce(borough_sums.numerator_last_year, 0)
             - coalesce(region_rows.numerator_last_year, 0)
-        ) > 1e-9 * greatest(1, abs(coalesce(region_rows.numerator_last_year, 0)))
-        or (borough_sums.denominator is null) != (region_rows.denominator is null)
+        )
+        > 1e-9 * greatest(1, abs(coalesce(region_rows.numerator_last_year, 0)))
+        or (borough_sums.denominator is null)
+        != (region_rows.denominator is null)
         or abs(
             coalesce(borough_sums.denominator, 0)
             - coalesce(region_rows.denominator, 0)

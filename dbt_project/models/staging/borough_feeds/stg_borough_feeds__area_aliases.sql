@@ -24,15 +24,24 @@ spellings as (
 
     union all
 
-    select area_code, area_name as alias from areas
+    select
+        area_code,
+        area_name as alias
+    from areas
 
     union all
 
-    select area_code, area_code as alias from areas
+    select
+        area_code,
+        area_code as alias
+    from areas
 
     union all
 
-    select area_code, area_slug as alias from areas
+    select
+        area_code,
+        area_slug as alias
+    from areas
 
 ),
 

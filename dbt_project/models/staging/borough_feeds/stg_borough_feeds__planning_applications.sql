@@ -47,7 +47,7 @@ timed as (
         decision_date - received_date as days_to_decide,
         7 * case development_type_code
             {%- for kind, weeks in var('planning_statutory_weeks').items() %}
-            when '{{ kind }}' then {{ weeks }}
+                when '{{ kind }}' then {{ weeks }}
             {%- endfor %}
         end as statutory_period_days
     from resolved

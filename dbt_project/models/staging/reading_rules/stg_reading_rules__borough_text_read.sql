@@ -18,7 +18,9 @@ read as (
             when 'clean_text' then {{ clean_text('text') }}
             when 'normalise_name' then {{ normalise_name('text') }}
             when 'parse_day' then strftime({{ parse_day('text') }}, '%Y-%m-%d')
-            when 'parse_integer' then cast({{ parse_integer('text') }} as varchar)
+            when
+                'parse_integer'
+                then cast({{ parse_integer('text') }} as varchar)
             when 'parse_decimal' then regexp_replace(
                 cast({{ parse_decimal('text') }} as varchar), '\.?0+$', ''
             )
