@@ -69,12 +69,8 @@ final as (
     select
         *,
         case when counts_people then rank_count end as cell_count,
-        case
-            when area_type = 'region'
-                then
-                    'computed from ' || boroughs_covered || ' of '
-                    || boroughs_expected || ' boroughs'
-        end as coverage
+        'computed from ' || boroughs_covered || ' of '
+        || boroughs_expected || ' boroughs' as coverage
     from counted
 
 )
