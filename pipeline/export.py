@@ -122,6 +122,7 @@ def _metric_metadata(catalogue: Catalogue, rows: list[dict[str, Any]], written: 
         "freshness": None if latest is None else {
             "latest_period_type": latest["period_type"], "latest_period_start": str(latest["period_start"]),
             "latest_period_end": str(latest["period_end"]), "days_covered": latest["days_covered"],
+            "last_data_day": None if latest["last_data_day"] is None else str(latest["last_data_day"]),
             "is_period_complete": latest["is_period_complete"],
             "boroughs_covered": latest["boroughs_covered"], "boroughs_expected": latest["boroughs_expected"],
             "missing_boroughs": latest["missing_boroughs"].split(", ") if latest["missing_boroughs"] else []},
@@ -139,8 +140,7 @@ def _count_metadata(dataset, rows: list[dict[str, Any]], written: dict[str, Any]
                       "the region row sums its boroughs", "unit": "records",
         "source_boroughs": sorted({r["area_name"] for r in rows if r["area_type"] == "borough"}),
         "freshness": {"latest_period_start": None if latest is None else str(latest)},
-        "small_cell_suppression": {"min_cell_count": threshold, "counts_people": True,
-                                   "cells_suppressed": written["suppressed"]},
+        "small_cell_suppression": {"min_cell_count": threshold, "cells_suppressed": written["suppressed"]},
         "files": {"csv": written["csv"], "parquet": written["parquet"]},
     }
 

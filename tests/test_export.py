@@ -89,7 +89,7 @@ def _published(paths: DataPaths) -> None:
             case when area_type = 'region' then 'computed from ' || covered || ' of 3 boroughs' end as coverage,
             metric_id || ' definition' as definition, dataset, aggregation, true as has_better_direction,
             cell_count is not null as counts_people, aggregation <> 'median' as is_additive,
-            cell_count::double as cell_count
+            cell_count::double as cell_count, null::date as first_data_day, null::date as last_data_day
             from (values
               ('ksi_per_100k', 'road_casualties', 'ratio', 'A1', 'One', 'borough', 'month', '2026-11-01', '2026-11-30', 2, 2.0, 2.0, 100000.0, 1, 2),
               ('ksi_per_100k', 'road_casualties', 'ratio', 'A2', 'Two', 'borough', 'month', '2026-11-01', '2026-11-30', 2, 30.0, 30.0, 100000.0, 1, 30),

@@ -29,12 +29,6 @@ areas as (
 
 ),
 
-coverage as (
-
-    select * from {{ ref('int_feed_coverage__by_month') }}
-
-),
-
 region_periods as (
 
     select
@@ -134,8 +128,6 @@ labelled as (
 
     select
         chosen.*,
-        coverage.first_data_day,
-        coverage.last_data_day,
         case
             when chosen.is_rolling
                 then
@@ -145,23 +137,17 @@ labelled as (
                 then
                     'Q' || quarter(chosen.period_start) || ' '
                     || year(chosen.period_start)
-            when chosen.is_period_complete or coverage.first_data_day is null
+            when chosen.is_period_complete or chosen.first_data_day is null
                 then strftime(chosen.period_start, '%B %Y')
-            when coverage.first_data_day = coverage.last_data_day
-                then strftime(coverage.first_data_day, '%-d %b %Y')
+            when chosen.first_data_day = chosen.last_data_day
+                then strftime(chosen.first_data_day, '%-d %b %Y')
             else
-                strftime(coverage.first_data_day, '%-d') || '–'
-                || strftime(coverage.last_data_day, '%-d %b %Y')
+                strftime(chosen.first_data_day, '%-d') || '–'
+                || strftime(chosen.last_data_day, '%-d %b %Y')
         end as period_name
     from chosen
     inner join metrics
         on chosen.metric_id = metrics.metric_id
-    left join coverage
-        on
-            metrics.dataset = coverage.dataset
-            and chosen.area_code = coverage.area_code
-            and chosen.period_type = coverage.period_type
-            and chosen.period_start = coverage.period_start
 
 ),
 

@@ -6,7 +6,8 @@
 -- records of its dataset). cell_count is that count for a metric counting
 -- people (seed metric_publication.counts_people), null otherwise: the
 -- export suppresses small cell_counts, secondary suppression only where
--- is_additive. The headline ranks on rank_count.
+-- is_additive. The headline ranks on rank_count. first_ and last_data_day:
+-- the days the area's deliveries of a month or quarter span (freshness).
 with
 
 city_metrics as (
@@ -33,6 +34,12 @@ record_counts as (
 
 ),
 
+coverage as (
+
+    select * from {{ ref('int_feed_coverage__by_month') }}
+
+),
+
 counted as (
 
     select
@@ -50,7 +57,9 @@ counted as (
                 then city_metrics.numerator
             when city_metrics.period_type = 'month'
                 then cast(record_counts.records as double)
-        end as rank_count
+        end as rank_count,
+        coverage.first_data_day,
+        coverage.last_data_day
     from city_metrics
     inner join metrics
         on city_metrics.metric_id = metrics.metric_id
@@ -61,6 +70,13 @@ counted as (
             metrics.dataset = record_counts.dataset
             and city_metrics.area_code = record_counts.area_code
             and city_metrics.period_start = record_counts.period_start
+            and city_metrics.period_type = 'month'
+    left join coverage
+        on
+            metrics.dataset = coverage.dataset
+            and city_metrics.area_code = coverage.area_code
+            and city_metrics.period_type = coverage.period_type
+            and city_metrics.period_start = coverage.period_start
 
 ),
 
