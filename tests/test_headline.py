@@ -68,12 +68,22 @@ def test_daily_journeys_highest_is_the_biggest_borough(headline):
 
 
 def test_a_metric_with_a_direction_names_best_and_worst_by_it(headline):
-    """Net completions vs target (higher is better, no count threshold): best is the highest."""
+    """Temporary accommodation (lower is better): best is the lowest rate, worst the highest."""
+    rows, printed = headline
+    row = rows["ta_per_1000_households"]
+    assert row["ranking"] == "best_worst"
+    assert (row["best_area"], row["worst_area"]) == ("Kensington and Chelsea", "Hackney")
+    assert (row["best_area"], row["worst_area"]) == (row["lowest_area"], row["highest_area"])
+    assert "best: Kensington and Chelsea" in printed["ta_per_1000_households"]
+
+
+def test_net_homes_too_few_to_rank_leave_that_borough_out(headline):
+    """Net completions: a borough with fewer than 10 net homes is not named best or worst."""
     rows, printed = headline
     row = rows["net_completions_vs_target"]
-    assert row["ranking"] == "best_worst"
-    assert (row["best_area"], row["worst_area"]) == (row["highest_area"], row["lowest_area"])
-    assert f"best: {row['best_area']}" in printed["net_completions_vs_target"]
+    assert (row["boroughs_ranked"], row["boroughs_too_small_to_rank"]) == (2, 1)
+    assert "Brent" not in printed["net_completions_vs_target"].splitlines()[-1]
+    assert "1 borough with fewer than 10 events not ranked" in printed["net_completions_vs_target"]
 
 
 def test_counts_too_small_to_rank_say_so_instead_of_naming_a_worst_borough(headline):

@@ -4,7 +4,8 @@
 -- delivered, else the latest at all, labelled with the days it covers
 -- ('1–3 Mar 2024, 3 of 31 days'). The region value is city_metrics'; the
 -- boroughs are ranked only on a count of events large enough to mean
--- something (seed metric_publication.min_count_to_rank on rank_count), and
+-- something (seed metric_publication.min_count_to_rank on rank_count, in
+-- either direction: net homes can be negative), and
 -- only as best / worst where the metric's direction is a judgement
 -- (has_better_direction), else as highest / lowest. Fewer than two boroughs
 -- left to rank: no ranking. The boroughs missing from the region value are
@@ -65,7 +66,7 @@ borough_values as (
         areas.area_name,
         cells.value,
         chosen.min_count_to_rank is null
-        or coalesce(cells.rank_count >= chosen.min_count_to_rank, false)
+        or coalesce(abs(cells.rank_count) >= chosen.min_count_to_rank, false)
             as is_rankable
     from chosen
     inner join cells
