@@ -9,6 +9,7 @@ later partial one, _marts.yml); these tests read the built mart and the printed 
 
 from __future__ import annotations
 
+import atexit
 import functools
 import shutil
 import subprocess
@@ -28,7 +29,9 @@ from pipeline.headline import headline_lines, headline_rows
 @functools.cache
 def built_warehouse() -> Path:
     """The fixture warehouse after `dbt build`, published (copied) under a fresh data directory."""
-    paths = DataPaths(Path(tempfile.mkdtemp(prefix="marts-")) / "data")
+    root = Path(tempfile.mkdtemp(prefix="marts-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    paths = DataPaths(root / "data")
     paths.warehouse.parent.mkdir(parents=True)
     script = DBT_PROJECT_DIR / "scripts" / "make_fixture_warehouse.py"
     subprocess.run([sys.executable, str(script), str(paths.warehouse)], check=True, capture_output=True)
