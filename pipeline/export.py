@@ -1,20 +1,22 @@
 """Open-data exports of the published warehouse, with small-cell suppression.
 
-Runs after publish, reading the analysts' read-only copy, and writes under
-`published/<open_data.directory>/`:
-    city_metrics.csv                    every metric row, with "computed from N of M boroughs"
-    <dataset>_borough_month.csv         records per borough (and the region) and month, for
-                                        each daily dataset (its rows are events: casualties,
-                                        requests, decisions); a monthly or quarterly dataset's
-                                        rows are categories (modes, routes, property types),
-                                        whose count says nothing: its figures are in city_metrics
-    open_data.json                      threshold, files, how many cells were suppressed
-A count below `open_data.min_cell_count` (config/pipeline.yml) is blanked with its value,
-flagged `suppressed`, and protected from recovery by subtraction (pipeline/suppression.py).
-The count a metric row is judged on is its numerator (a ratio of sums, also per_day and
-ratio_change) or the records behind it (a median); metrics in `open_data.exempt_metrics`
-count no people and are not suppressed.
-Each file is written beside its target and renamed into place.
+Runs after publish, reading the analysts' read-only copy. What is counted, and which
+count a value rests on, is mart logic (analytics.open_data_city_metrics and
+analytics.open_data_record_counts); this module suppresses small cells
+(pipeline/suppression.py) and writes files under `published/<open_data.directory>/`:
+    city_metrics.csv / .parquet          every metric row, with "computed from N of M boroughs"
+    metrics/<metric_id>.csv / .parquet   one metric's rows, and
+    metrics/<metric_id>.json             its metadata: definition, unit, direction, licence,
+                                         source boroughs, freshness, suppression
+    <dataset>_borough_month.csv / .parquet / .json
+                                         records per borough (and the region) and month, for
+                                         each daily dataset (its rows are events)
+    open_data.json                       threshold, files, how many cells were suppressed
+A cell whose `cell_count` (the numerator, or the records behind a median; null for a
+metric counting no people, seed metric_publication.counts_people) is below
+`open_data.min_cell_count` is blanked, flagged `suppressed`, and protected from recovery
+by subtraction where its count is additive. Each file is written beside its target and
+renamed into place; Parquet is converted from the CSV by DuckDB with the warehouse's types.
 """
 
 from __future__ import annotations
@@ -22,55 +24,64 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ingest.catalogue import Catalogue
-from pipeline.load import quote
 from ingest.paths import DataPaths
 from pipeline.publish import open_published
 from pipeline.suppression import suppress_group
 
 __all__ = ["export_open_data", "suppress_rows"]
 
-_METRICS_SQL = """
-select m.metric_id, m.metric_name, m.domain, m.area_code, m.area_name, m.area_type, m.period_type,
-       m.period_start::varchar as period_start, m.period_end::varchar as period_end, m.days_covered,
-       m.value, m.numerator, m.denominator, m.unit, m.direction, m.target,
-       m.boroughs_covered, m.boroughs_expected, m.is_complete, d.aggregation, d.dataset
-from analytics.city_metrics as m
-left join analytics.dim_metrics as d using (metric_id)
-order by m.metric_id, m.period_type, m.period_start, m.area_type, m.area_code
-"""
+_METRIC_COLUMNS = ("metric_id", "metric_name", "domain", "area_code", "area_name", "area_type", "period_type",
+                   "period_start", "period_end", "days_covered", "value", "numerator", "denominator", "unit",
+                   "direction", "target", "boroughs_covered", "boroughs_expected", "coverage", "is_complete",
+                   "is_period_complete", "missing_boroughs", "suppressed", "suppression_reason")
+_COUNT_COLUMNS = ("dataset", "area_code", "area_name", "area_type", "period_start", "records",
+                  "suppressed", "suppression_reason")
+_ADDED_TYPES = {"suppressed": "BOOLEAN", "suppression_reason": "VARCHAR"}
+_METRICS_SQL = ("select * from analytics.open_data_city_metrics "
+                "order by metric_id, period_type, period_start, area_type, area_code")
+_COUNTS_SQL = ("select * from analytics.open_data_record_counts "
+               "order by dataset, period_start, area_type, area_code")
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 def export_open_data(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     """Write the suppressed open-data files from the published warehouse; returns a summary."""
     settings = catalogue.settings.open_data
     target = paths.published.parent / settings.directory
-    target.mkdir(parents=True, exist_ok=True)
+    (target / "metrics").mkdir(parents=True, exist_ok=True)
     with open_published(paths) as con:
-        counts = {dataset.id: _rows(con, _counts_sql(dataset.id), [dataset.id, dataset.id])
-                  for dataset in catalogue.datasets.values() if not dataset.periodic}
-        metrics = _rows(con, _METRICS_SQL)
-    record_counts = {(d, r["area_code"], r["period_start"]): r["records"] for d, rows in counts.items() for r in rows}
-    for row in metrics:
-        row["count"] = row["numerator"] if row["aggregation"] in _SUMMED else \
-            record_counts.get((row["dataset"], row["area_code"], row["period_start"]))
-        if row["metric_id"] in settings.exempt_metrics:
-            row["count"] = None
-    summary: dict[str, Any] = {"min_cell_count": settings.min_cell_count, "files": {}}
-    metric_rows = suppress_rows(metrics, ("metric_id", "period_type", "period_start"), settings.min_cell_count,
-                                blank=("value", "numerator"), additive=lambda r: r["aggregation"] in _SUMMED)
-    summary["files"]["city_metrics.csv"] = _write(target / "city_metrics.csv", metric_rows, _METRIC_COLUMNS)
-    for dataset, rows in counts.items():
-        for row in rows:
-            row["count"] = row["records"]
-        shown = suppress_rows(rows, ("period_start",), settings.min_cell_count, blank=("records",))
-        name = f"{dataset}_borough_month.csv"
-        summary["files"][name] = _write(target / name, shown, _COUNT_COLUMNS)
-    _atomic_text(target / "open_data.json", json.dumps(summary, indent=2) + "\n")
+        metrics, metric_types = _rows(con, _METRICS_SQL)
+        counts, count_types = _rows(con, _COUNTS_SQL)
+    threshold = settings.min_cell_count
+    summary: dict[str, Any] = {"min_cell_count": threshold, "files": {}}
+    shown = suppress_rows([dict(r, count=r["cell_count"]) for r in metrics],
+                          ("metric_id", "period_type", "period_start"), threshold,
+                          blank=("value", "numerator"), additive=lambda r: r["is_additive"])
+    summary["files"]["city_metrics.csv"] = _write_table(target, "city_metrics", shown, _METRIC_COLUMNS, metric_types)
+    for metric_id, rows in _grouped(shown, "metric_id").items():
+        name = f"metrics/{metric_id}"
+        written = _write_table(target, name, rows, _METRIC_COLUMNS, metric_types)
+        _atomic_json(target / f"{name}.json", _metric_metadata(catalogue, rows, written, threshold))
+        written["metadata"] = f"{name}.json"
+        summary["files"][f"{name}.csv"] = written
+    by_dataset = _grouped(counts, "dataset")
+    for dataset in (d for d in catalogue.datasets.values() if not d.periodic):
+        rows = [dict(r, count=r["records"]) for r in by_dataset.get(dataset.id, [])]
+        shown = suppress_rows(rows, ("region_code", "period_start"), threshold, blank=("records",))
+        name = f"{dataset.id}_borough_month"
+        written = _write_table(target, name, shown, _COUNT_COLUMNS, count_types)
+        _atomic_json(target / f"{name}.json", _count_metadata(dataset, shown, written, threshold))
+        written["metadata"] = f"{name}.json"
+        summary["files"][f"{name}.csv"] = written
+    _atomic_json(target / "open_data.json", summary)
     summary["directory"] = str(target)
     return summary
 
@@ -91,61 +102,98 @@ def suppress_rows(rows: list[dict[str, Any]], group_by: tuple[str, ...], thresho
     return out
 
 
-_SUMMED = ("ratio", "per_day", "ratio_change")   # region numerator = sum of the boroughs'
-_METRIC_COLUMNS = ("metric_id", "metric_name", "domain", "area_code", "area_name", "area_type", "period_type",
-                   "period_start", "period_end", "days_covered", "value", "numerator", "denominator", "unit",
-                   "direction", "target", "boroughs_covered", "boroughs_expected", "coverage", "is_complete",
-                   "suppressed", "suppression_reason")
-_COUNT_COLUMNS = ("dataset", "area_code", "area_name", "area_type", "period_start", "records",
-                  "suppressed", "suppression_reason")
+def _metric_metadata(catalogue: Catalogue, rows: list[dict[str, Any]], written: dict[str, Any],
+                     threshold: int) -> dict[str, Any]:
+    """What a reader of one metric's files needs to know to use them."""
+    first = rows[0]
+    dataset = catalogue.datasets.get(first["dataset"]) if first["dataset"] else None
+    licences = ([dataset.licence] if dataset else sorted({d.licence for d in catalogue.datasets.values()}))
+    regions = [r for r in rows if r["area_type"] == "region"]
+    calendar = [r for r in regions if not r["period_type"].startswith("rolling")] or regions
+    latest = max(calendar, key=lambda r: (r["period_end"], r["period_start"]), default=None)
+    return {
+        "metric_id": first["metric_id"], "metric_name": first["metric_name"], "domain": first["domain"],
+        "definition": first["definition"], "unit": first["unit"], "direction": first["direction"],
+        "has_better_direction": first["has_better_direction"], "target": first["target"],
+        "aggregation": first["aggregation"], "dataset": first["dataset"],
+        "source": dataset.title if dataset else "every dataset of the catalogue",
+        "licence": " / ".join(licences),
+        "source_boroughs": sorted({r["area_name"] for r in rows if r["area_type"] == "borough"}),
+        "freshness": None if latest is None else {
+            "latest_period_type": latest["period_type"], "latest_period_start": str(latest["period_start"]),
+            "latest_period_end": str(latest["period_end"]), "days_covered": latest["days_covered"],
+            "last_data_day": None if latest["last_data_day"] is None else str(latest["last_data_day"]),
+            "is_period_complete": latest["is_period_complete"],
+            "boroughs_covered": latest["boroughs_covered"], "boroughs_expected": latest["boroughs_expected"],
+            "missing_boroughs": latest["missing_boroughs"].split(", ") if latest["missing_boroughs"] else []},
+        "small_cell_suppression": {"min_cell_count": threshold, "counts_people": first["counts_people"],
+                                   "cells_suppressed": written["suppressed"]},
+        "files": {"csv": written["csv"], "parquet": written["parquet"]},
+    }
 
 
-def _counts_sql(dataset: str) -> str:
-    """Records per borough and month of one dataset's fact table, plus the region's total."""
-    table = f"analytics.{quote('fct_' + dataset)}"
-    return f"""
-        with per_borough as (
-            select f.area_code, a.area_name, 'borough' as area_type, a.region_code,
-                   f.period_start, count(*) as records
-            from {table} as f join analytics.dim_areas as a using (area_code)
-            group by all
-        )
-        select ? as dataset, area_code, area_name, area_type, period_start::varchar as period_start,
-               records
-        from per_borough
-        union all
-        select ?, r.area_code, r.area_name, 'region', b.period_start::varchar, sum(b.records)
-        from per_borough as b join analytics.dim_areas as r on r.area_code = b.region_code
-        group by all
-        order by period_start, area_type, area_code
-    """
+def _count_metadata(dataset, rows: list[dict[str, Any]], written: dict[str, Any], threshold: int) -> dict[str, Any]:
+    latest = max((r["period_start"] for r in rows), default=None)
+    return {
+        "dataset": dataset.id, "title": dataset.title, "owner": dataset.owner, "licence": dataset.licence,
+        "definition": f"Records (events) of {dataset.title} per borough and month of their data day; "
+                      "the region row sums its boroughs", "unit": "records",
+        "source_boroughs": sorted({r["area_name"] for r in rows if r["area_type"] == "borough"}),
+        "freshness": {"latest_period_start": None if latest is None else str(latest)},
+        "small_cell_suppression": {"min_cell_count": threshold, "cells_suppressed": written["suppressed"]},
+        "files": {"csv": written["csv"], "parquet": written["parquet"]},
+    }
 
 
-def _rows(con, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or [])
+def _rows(con, sql: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The rows as dicts, and each column's DuckDB type (for the Parquet file)."""
+    cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    types = {d[0]: str(d[1]) for d in cursor.description}
+    return [dict(zip(names, row)) for row in cursor.fetchall()], types
 
 
-def _write(path: Path, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> dict[str, int]:
+def _grouped(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(row)
+    return groups
+
+
+def _write_table(directory: Path, name: str, rows: list[dict[str, Any]], columns: tuple[str, ...],
+                 types: dict[str, str]) -> dict[str, Any]:
+    """<name>.csv and <name>.parquet (same rows, typed as in the warehouse)."""
+    path = directory / f"{name}.csv"
     temporary = path.with_name(f".{path.name}.tmp")
     with temporary.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
-            row = dict(row, coverage=_coverage(row))
             writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
     os.replace(temporary, path)
-    return {"rows": len(rows), "suppressed": sum(1 for r in rows if r["suppressed"])}
+    _csv_to_parquet(path, path.with_suffix(".parquet"), {c: (types | _ADDED_TYPES)[c] for c in columns})
+    return {"rows": len(rows), "suppressed": sum(1 for r in rows if r["suppressed"]),
+            "csv": f"{name}.csv", "parquet": f"{name}.parquet"}
 
 
-def _coverage(row: dict[str, Any]) -> str | None:
-    if row.get("boroughs_expected") is None:
-        return None
-    return f"computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs"
+def _csv_to_parquet(source: Path, target: Path, types: dict[str, str]) -> None:
+    """DuckDB COPY ... (FORMAT parquet) of a CSV we just wrote, with explicit column types."""
+    for column, kind in types.items():
+        if not _NAME.match(column) or not re.fullmatch(r"[A-Z][A-Z0-9_() ,]*", kind):
+            raise ValueError(f"open-data export: unexpected column {column!r} of type {kind!r} for {target.name}")
+    spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
+    temporary = target.with_name(f".{target.name}.tmp")
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from read_csv({_literal(source)}, header = true, nullstr = '', "
+                    f"auto_detect = false, columns = {spec})) to {_literal(temporary)} (format parquet)")
+    os.replace(temporary, target)
 
 
-def _atomic_text(path: Path, text: str) -> None:
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _atomic_json(path: Path, data: dict[str, Any]) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(temporary, path)

@@ -1,53 +1,27 @@
-"""The headline: each metric region-wide, with its best and worst borough, in its latest period.
+"""The headline: each metric region-wide, read from `analytics.headline_metrics` and printed.
 
-Read from the published (read-only) warehouse, exactly as an analyst would. Each metric
-shows its own latest month or quarter (monthly and quarterly datasets are published weeks
-after the period ends, so their latest period is older than the daily metrics'), says
-when that period is only partly loaded, and how many boroughs the region value is
-computed from, full coverage included, so a reader never has to guess.
+Every rule of what the headline says lives in that mart (dbt_project/models/marts/
+headline_metrics.sql): which period (the rolling window where the metric has one, else
+the latest complete month or quarter, else the latest, labelled with the days it covers),
+whether boroughs are ranked best/worst or only highest/lowest, which boroughs are too
+small to rank, and who is missing. This module only reads the published (read-only)
+warehouse, exactly as an analyst would, and words it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ingest.paths import DataPaths
 from pipeline.publish import open_published
 
-__all__ = ["headline_rows", "print_headline"]
+__all__ = ["headline_rows", "print_headline", "headline_lines"]
 
-_QUERY = """
-with latest as (
-    select metric_id, max(period_start) as period_start from analytics.city_metrics
-    where period_type in ('month', 'quarter') and area_type = 'region'
-    group by metric_id
-),
-metrics as (
-    select m.* from analytics.city_metrics as m join latest using (metric_id, period_start)
-    where m.period_type in ('month', 'quarter')
-),
-ranked as (
-    select
-        metric_id, area_name, value,
-        row_number() over (partition by metric_id order by
-            case when direction = 'lower_is_better' then value else -value end asc, area_name) as best_rank,
-        row_number() over (partition by metric_id order by
-            case when direction = 'lower_is_better' then value else -value end desc, area_name) as worst_rank
-    from metrics
-    where area_type = 'borough' and value is not null
-)
-select
-    r.metric_id, r.metric_name, r.unit, r.direction, r.value as region_value, r.target,
-    r.period_type, r.period_start, r.period_end, r.days_covered, r.boroughs_covered, r.boroughs_expected, r.area_name,
-    best.area_name as best_area, best.value as best_value,
-    worst.area_name as worst_area, worst.value as worst_value
-from metrics as r
-left join ranked as best on best.metric_id = r.metric_id and best.best_rank = 1
-left join ranked as worst on worst.metric_id = r.metric_id and worst.worst_rank = 1
-where r.area_type = 'region'
-order by r.domain, r.metric_id
-"""
+_QUERY = "select * from analytics.headline_metrics order by area_code, domain, metric_id"
 
 
-def headline_rows(paths: DataPaths) -> list[dict]:
+def headline_rows(paths: DataPaths) -> list[dict[str, Any]]:
+    """The mart's rows, one per metric and region, as dicts."""
     with open_published(paths) as con:
         cursor = con.execute(_QUERY)
         names = [d[0] for d in cursor.description]
@@ -59,35 +33,60 @@ def print_headline(paths: DataPaths) -> None:
     if not rows:
         print(f"The published warehouse {paths.published} has no metrics yet.")
         return
-    print(f"Headline metrics — {rows[0]['area_name']}, latest period of each\n")
-    for row in rows:
-        coverage = f"   [computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs]"
-        target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
-        print(f"  {row['metric_name']} ({row['unit']}), {_period(row)}")
-        spread = (f"every borough {_fmt(row['best_value'])}" if row["best_value"] == row["worst_value"]
-                  and row["best_value"] is not None else
-                  f"best: {_pair(row['best_area'], row['best_value'])}   "
-                  f"worst: {_pair(row['worst_area'], row['worst_value'])}")
-        print(f"      {row['area_name']}: {_fmt(row['region_value'])}{target}   {spread}{coverage}")
+    print("\n".join(headline_lines(rows)))
     print(f"\nPublished warehouse (read-only): {paths.published}")
     print(f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
-          "\"select * from analytics.city_metrics order by metric_id, area_name limit 20\"")
+          "\"select * from analytics.headline_metrics order by metric_id\"")
 
 
-def _period(row) -> str:
-    """'November 2025 to date (2 data days)', 'October 2025' or 'Q3 2025'."""
-    start, end = row["period_start"], row["period_end"]
-    label = (f"Q{(start.month - 1) // 3 + 1} {start.year}" if row["period_type"] == "quarter"
-             else f"{start:%B %Y}")
-    days = (end - start).days + 1
-    if row["days_covered"] is not None and row["days_covered"] < days:
-        label += f" to date ({row['days_covered']} data days)"
-    return label
+def headline_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The printed headline, three lines a metric."""
+    lines = [f"Headline metrics — {rows[0]['area_name']}: the latest complete period of each "
+             "(rolling where the metric has one), else the latest, with the days it covers", ""]
+    for row in rows:
+        target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
+        lines.append(f"  {row['metric_name']} ({row['unit']}), {row['period_label']}")
+        lines.append(f"      {row['area_name']}: {_fmt(row['value'])}{target}{_change(row)}   {_coverage(row)}")
+        lines.append(f"      {_ranking(row)}")
+    return lines
+
+
+def _ranking(row: dict[str, Any]) -> str:
+    """'best: A 1.00   worst: B 2.00', 'highest: … lowest: …' or why there is no ranking."""
+    small = row["boroughs_too_small_to_rank"]
+    left_out = (f"   ({_boroughs(small)} with fewer than {row['min_count_to_rank']} events not ranked)"
+                if small else "")
+    if row["ranking"] == "not_ranked":
+        if small:
+            rest = f", only {row['boroughs_ranked']} with more" if row["boroughs_ranked"] else ""
+            return (f"not ranked: too small to rank ({_boroughs(small)} with fewer than "
+                    f"{row['min_count_to_rank']} events{rest})")
+        return f"not ranked: only {_boroughs(row['boroughs_ranked'])} with a value"
+    if row["highest_value"] == row["lowest_value"]:
+        return f"every ranked borough {_fmt(row['highest_value'])}{left_out}"
+    if row["ranking"] == "best_worst":
+        return (f"best: {row['best_area']} {_fmt(row['best_value'])}   "
+                f"worst: {row['worst_area']} {_fmt(row['worst_value'])}{left_out}")
+    return (f"highest: {row['highest_area']} {_fmt(row['highest_value'])}   "
+            f"lowest: {row['lowest_area']} {_fmt(row['lowest_value'])}   (no better direction){left_out}")
+
+
+def _change(row: dict[str, Any]) -> str:
+    if row["change_vs_last_year"] is None:
+        return ""
+    return f"   {row['change_vs_last_year']:+,.2f} on last year ({row['change_judgement']})"
+
+
+def _coverage(row: dict[str, Any]) -> str:
+    text = f"[computed from {row['boroughs_covered']} of {row['boroughs_expected']} boroughs"
+    if row["missing_boroughs"]:
+        text += f"; missing: {row['missing_boroughs']}"
+    return text + "]"
+
+
+def _boroughs(count: int) -> str:
+    return f"{count} borough" + ("" if count == 1 else "s")
 
 
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:,.2f}"
-
-
-def _pair(name, value) -> str:
-    return "n/a" if name is None else f"{name} {_fmt(value)}"

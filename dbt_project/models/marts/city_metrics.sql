@@ -320,6 +320,34 @@ valued as (
 
 ),
 
+-- the region's boroughs whose rows do not count towards a region row (no
+-- delivery in the period; a year-on-year metric: not both years), by name
+missing_boroughs as (
+
+    select
+        region_rows.metric_id,
+        region_rows.area_code,
+        region_rows.period_type,
+        region_rows.period_start,
+        string_agg(boroughs.area_name, ', ' order by boroughs.area_name)
+            as missing_boroughs
+    from valued as region_rows
+    inner join areas as boroughs
+        on
+            region_rows.area_code = boroughs.region_code
+            and boroughs.area_type = 'borough'
+    left join valued as covered
+        on
+            region_rows.metric_id = covered.metric_id
+            and region_rows.period_type = covered.period_type
+            and region_rows.period_start = covered.period_start
+            and boroughs.area_code = covered.area_code
+            and covered.is_in_region_sum
+    where region_rows.area_type = 'region' and covered.area_code is null
+    group by all
+
+),
+
 -- year on year: the same metric, area and kind of period a year earlier; the
 -- change only when both periods are complete (partial periods do not compare)
 final as (
@@ -330,7 +358,15 @@ final as (
         case
             when valued.is_complete and last_year.is_complete
                 then valued.value - last_year.value
-        end as change_vs_last_year
+        end as change_vs_last_year,
+        -- added after the recorded columns: all the period's days delivered
+        -- (is_complete also wants every borough), and who is missing
+        coalesce(
+            valued.days_covered
+            = date_diff('day', valued.period_start, valued.period_end) + 1,
+            false
+        ) as is_period_complete,
+        missing_boroughs.missing_boroughs
     from valued
     left join valued as last_year
         on
@@ -339,6 +375,12 @@ final as (
             and valued.period_type = last_year.period_type
             and cast(valued.period_start - interval 1 year as date)
             = last_year.period_start
+    left join missing_boroughs
+        on
+            valued.metric_id = missing_boroughs.metric_id
+            and valued.area_code = missing_boroughs.area_code
+            and valued.period_type = missing_boroughs.period_type
+            and valued.period_start = missing_boroughs.period_start
 
 )
 
