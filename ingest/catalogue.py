@@ -168,7 +168,6 @@ class OpenData:
 
     min_cell_count: int
     directory: str
-    exempt_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -372,7 +371,7 @@ _SETTINGS_KEYS = {
     "run": ("max_failed_feed_share", "catch_up_days", "refetch_days", "source_freshness"),
     "raw_text": ("null_markers", "date_formats"),
     "validation": ("row_count_history",),
-    "open_data": ("min_cell_count", "directory", "exempt_metrics"),
+    "open_data": ("min_cell_count", "directory"),
     "pools": ("slots_per_host", "hosts"),
 }
 _REGION_FILE_KEYS = ("region", "register", "areas")
@@ -473,10 +472,7 @@ def _open_data(data: dict, path: Path) -> OpenData:
     directory = _need(raw, "directory", path, "open_data")
     if not _SLUG.match(directory.replace("_", "-")):
         raise CatalogueError(f"{path}: open_data.directory: {directory!r} must be a plain folder name")
-    exempt = raw.get("exempt_metrics") or []
-    if not isinstance(exempt, list) or not all(isinstance(m, str) and _IDENTIFIER.match(m) for m in exempt):
-        raise CatalogueError(f"{path}: open_data.exempt_metrics: expected a list of metric ids")
-    return OpenData(min_cell_count=threshold, directory=directory, exempt_metrics=tuple(exempt))
+    return OpenData(min_cell_count=threshold, directory=directory)
 
 
 def _host_pools(data: dict, path: Path) -> HostPools:
