@@ -1,5 +1,5 @@
--- Materialised as a table: city_metrics and this model's data tests all read it, and as a
--- view each of them would recompute the whole chain beneath it.
+-- Materialised as a table: city_metrics and this model's data tests all
+-- read it, and as a view each of them would recompute the chain beneath it.
 {{ config(materialized="table") }}
 
 -- Rolling-window metrics (e.g. KSI per 100k over 12 months, as DESIGN.md

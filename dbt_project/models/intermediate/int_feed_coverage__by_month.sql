@@ -1,5 +1,5 @@
--- Materialised as a table: city_metrics and this model's data tests all read it, and as a
--- view each of them would recompute the whole chain beneath it.
+-- Materialised as a table: city_metrics and this model's data tests all
+-- read it, and as a view each of them would recompute the chain beneath it.
 {{ config(materialized="table") }}
 
 -- Which feeds arrived, per dataset, area and reporting period: each borough
@@ -34,7 +34,7 @@ boroughs_per_region as (
         region_code,
         count(*) as boroughs_expected
     from areas
-    group by 1
+    group by region_code
 
 ),
 

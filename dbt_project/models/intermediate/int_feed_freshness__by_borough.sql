@@ -45,8 +45,8 @@ as_of as (
 
     select
         coalesce(
-            (select max(data_day) from run_days),
-            (select max(data_day) from daily_partitions)
+            (select max(data_day) as last_run_day from run_days),
+            (select max(data_day) as last_loaded_day from daily_partitions)
         ) as as_of_day
 
 ),

@@ -32,4 +32,5 @@ final as (
 
 )
 
-select * from final
+-- every staged request column is passed on
+select * from final  -- noqa: AM04

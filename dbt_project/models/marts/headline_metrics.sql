@@ -88,11 +88,11 @@ ranked as (
         *,
         row_number() over (
             partition by metric_id, region_code
-            order by value desc, area_name
+            order by value desc, area_name asc
         ) as highest_rank,
         row_number() over (
             partition by metric_id, region_code
-            order by value asc, area_name
+            order by value asc, area_name asc
         ) as lowest_rank
     from borough_values
     where is_rankable

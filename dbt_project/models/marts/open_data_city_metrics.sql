@@ -91,4 +91,5 @@ final as (
 
 )
 
-select * from final
+-- every column of city_metrics and what the export needs beside it
+select * from final  -- noqa: AM04

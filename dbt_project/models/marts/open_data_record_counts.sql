@@ -13,15 +13,15 @@
 with
 
 {% for dataset in fact_models %}
-{{ dataset }} as (
+    {{ dataset }} as (
 
-    select
-        '{{ dataset }}' as dataset,
-        area_code,
-        period_start
-    from {{ ref('fct_' ~ dataset) }}
+        select
+            '{{ dataset }}' as dataset,
+            area_code,
+            period_start
+        from {{ ref('fct_' ~ dataset) }}
 
-),
+    ),
 
 {% endfor %}
 datasets as (
@@ -38,12 +38,12 @@ areas as (
 
 records as (
 
-{% for dataset in fact_models %}
-    select * from {{ dataset }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-{% endfor %}
+    {% for dataset in fact_models %}
+        select * from {{ dataset }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {% endfor %}
 ),
 
 event_records as (

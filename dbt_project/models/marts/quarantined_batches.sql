@@ -43,7 +43,7 @@ later_loads as (
             quarantined.dataset = batches.dataset
             and quarantined.area_code = batches.area_code
             and quarantined.data_day = batches.data_day
-            and batches.recorded_at > quarantined.recorded_at
+            and quarantined.recorded_at < batches.recorded_at
             and batches.status = 'loaded'
     group by quarantined.batch_record_id
 
