@@ -21,10 +21,15 @@ from typing import Any
 
 from pipeline.dashboard_charts import RAG_COLOURS, ranked_bars_img, scorecard_heatmap_img, sparkline_img
 
-__all__ = ["build_dashboard", "rag_status"]
+__all__ = ["build_dashboard", "dashboard_path", "rag_status"]
 
 NEAR_TARGET = 0.9  # within 10% of the target (on the side of its direction) is "near target"
 DOMAINS = ("housing", "transport", "services", "data")
+
+
+def dashboard_path(published_path: Path | str) -> Path:
+    """dashboard.html beside the published warehouse (where publish writes it)."""
+    return Path(published_path).with_name("dashboard.html")
 
 
 def build_dashboard(published_path: Path | str, out_path: Path | str) -> dict[str, Any]:
@@ -125,8 +130,9 @@ def _metric_card(metric: dict, data: dict[str, Any]) -> str:
     if not series:
         return head + '<p class="nodata">No figures published yet.</p></article>'
     latest = series[-1]
-    boroughs = [f for f in rows if f["area_type"] == "borough" and f["period_start"] == latest["period_start"]
-                and f["value"] is not None]
+    this_period = [f for f in rows if f["area_type"] == "borough" and f["period_start"] == latest["period_start"]]
+    boroughs = [f for f in this_period if f["value"] is not None]
+    no_value = sorted(f["area_name"] for f in this_period if f["value"] is None)
     status = rag_status(latest["value"], metric["target"], metric["direction"])
     unit = metric["unit"]
     value = _fmt(latest["value"], unit)
@@ -148,6 +154,9 @@ def _metric_card(metric: dict, data: dict[str, Any]) -> str:
                                   + "; ".join(f'{f["area_name"]} {_fmt(f["value"], unit)}' for f in ranked)
                                   + (f". Dashed line: {data['region']} {value}." if comparable else "."))
                   if ranked else '<p class="nodata">No borough figures for this period.</p>')
+    if no_value:
+        comparison += (f'<p class="novalue">No figure for {len(no_value)} borough{"s" if len(no_value) > 1 else ""} '
+                       f'(no value this period): {esc(", ".join(no_value))}.</p>')
     return (head + '<div class="cols"><div class="headline">'
             f'<p class="value">{esc(value)} <span class="unit">{esc(_unit_words(unit))}</span></p>'
             f'<p class="period">{esc(_period(latest))} · {esc(better)} is better</p>{target}{trend}'
@@ -261,7 +270,7 @@ h3 {{ margin: 0 0 .4rem; font-size: 1.15rem; }}
 .period, .coverage, .about {{ margin: .3rem 0; color: #333; font-size: .92rem; }}
 .coverage {{ font-weight: 600; }} .about {{ color: #555; font-size: .85rem; }}
 .badge {{ color: #fff; padding: .1rem .5rem; border-radius: 3px; font-weight: 600; font-size: .9rem; }}
-.nodata {{ color: #555; font-style: italic; }}
+.nodata {{ color: #555; font-style: italic; }} .novalue {{ color: #444; font-size: .85rem; margin: .2rem 0; }}
 .legend {{ list-style: none; padding: 0; display: flex; gap: 1rem; flex-wrap: wrap; font-size: .9rem; }}
 .swatch {{ display: inline-block; width: .9rem; height: .9rem; margin-right: .3rem; vertical-align: -2px; }}
 img {{ max-width: 100%; height: auto; }}
