@@ -186,7 +186,7 @@ def _scorecard_section(scorecard: list[dict]) -> str:
                      f'<td>{_pct(on_time, owed)}</td><td>{_pct(passed, validated)}</td>'
                      f'<td>{sum(f["quarantined_batches"] or 0 for f in feeds)}</td>'
                      f'<td>{esc(", ".join(stale) or "none")}</td><td>{esc(", ".join(missing) or "none")}</td></tr>')
-    cells = [{"area": r["area_name"], "dataset": r["dataset"],
+    cells = [{"area": r["area_name"], "dataset": r["dataset"].replace("_", " "),
               "completeness": 100.0 * r["delivered_feed_days"] / r["expected_feed_days"]
               if r["expected_feed_days"] else None,
               "mark": {"stale": "S", "missing": "M"}.get(r["freshness_status"], "")} for r in scorecard]

@@ -66,12 +66,17 @@ def scorecard_heatmap_img(cells: list[dict], alt: str) -> str:
     base = alt_.Chart(alt_.Data(values=cells)).encode(
         y=alt_.Y("area:N", title=None, sort=None, axis=alt_.Axis(labelLimit=170, labelFontSize=11)),
         x=alt_.X("dataset:N", title=None, sort=None, axis=alt_.Axis(orient="top", labelAngle=-40)))
+    owed_nothing = base.mark_rect(stroke="#d0d0d0", fill="#fff")
     rect = base.mark_rect(stroke="white").encode(
-        color=alt_.Color("completeness:Q", title="Delivered %",
+        color=alt_.Color("completeness:Q", title="Delivered % (blank: none owed yet)",
                          scale=alt_.Scale(scheme="cividis", domain=[0, 100]),
-                         legend=alt_.Legend(orient="bottom", gradientLength=160)))
-    marks = base.mark_text(fontSize=10, fontWeight="bold", color="#fff").encode(text="mark:N")
-    chart = (rect + marks).properties(width=alt_.Step(46), height=alt_.Step(14))
+                         legend=alt_.Legend(orient="bottom", gradientLength=160))
+    ).transform_filter("isValid(datum.completeness)")
+    marks = base.mark_text(fontSize=10, fontWeight="bold").encode(
+        text="mark:N",
+        color=alt_.condition("isValid(datum.completeness) && datum.completeness < 60",
+                             alt_.value("#fff"), alt_.value("#000")))
+    chart = (owed_nothing + rect + marks).properties(width=alt_.Step(46), height=alt_.Step(14))
     chart = chart.configure_axis(labelFont=FONT).configure_legend(labelFont=FONT, titleFont=FONT)
     return _img(chart, alt, "heatmap")
 
