@@ -140,9 +140,11 @@ def _metric_card(metric: dict, data: dict[str, Any]) -> str:
     target = (f'<p class="target">Target {esc(_fmt(metric["target"], unit))} '
               f'<span class="badge" style="background:{RAG_COLOURS[status]}">{esc(_STATUS_WORDS[status])}</span></p>'
               if metric["target"] is not None else "")
-    trend = sparkline_img([(f["period_start"], f["value"]) for f in series[-24:]],
-                          f"Trend of {name} for {data['region']}, {len(series[-24:])} periods to "
-                          f"{_period(latest)}: latest {value}.")
+    trend = (sparkline_img([(f["period_start"], f["value"]) for f in series[-24:]],
+                           f"Trend of {name} for {data['region']}, {len(series[-24:])} periods to "
+                           f"{_period(latest)}: latest {value}.")
+             if sum(f["value"] is not None for f in series) > 1
+             else '<p class="nodata">Trend shown from the second period on.</p>')
     better = "higher" if metric["direction"] == "higher_is_better" else "lower"
     ranked = sorted(boroughs, key=lambda f: (-f["value"] if better == "higher" else f["value"], f["area_name"]))
     for f in ranked:
@@ -241,7 +243,9 @@ def _fmt(value: float | None, unit: str) -> str:
         return f"£{value:,.0f}"
     if unit == "%":
         return f"{value:.1f}%"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
 
 def _unit_words(unit: str) -> str:

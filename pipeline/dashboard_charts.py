@@ -16,7 +16,7 @@ from datetime import date
 __all__ = ["RAG_COLOURS", "NEUTRAL", "sparkline_img", "ranked_bars_img", "scorecard_heatmap_img"]
 
 # Okabe-Ito: blue (on target), orange (near), vermillion (off target), grey (no target).
-RAG_COLOURS = {"on target": "#0072B2", "near target": "#E69F00", "off target": "#D55E00", "no target": "#6b6b6b"}
+RAG_COLOURS = {"on target": "#0072B2", "near target": "#E69F00", "off target": "#D55E00", "no target": "#7f7f7f"}
 NEUTRAL = "#0072B2"
 FONT = "Segoe UI, Helvetica, Arial, sans-serif"
 
