@@ -58,11 +58,15 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || { tail -20 $(AIRFLOW_HOME)/migrate.log; exit 1; }
 	touch $@
 
-# Debian packages the tests use: docker-compose validates docker-compose.yml (no daemon).
+# Debian packages the tests use: docker-compose validates docker-compose.yml (no daemon);
+# chromium opens the dashboard and the docs site headless (tests/headless_chromium.py).
 test-deps:
 	@command -v docker-compose >/dev/null || { \
 	  echo "installing Debian's docker-compose (to validate docker-compose.yml)"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium (headless browser tests of the dashboard)"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 clean:
 	rm -rf data .airflow dbt_project/target dbt_project/logs .venv-lint

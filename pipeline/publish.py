@@ -4,6 +4,9 @@ The run writes into the pipeline's own file; publish copies it (after a checkpoi
 the copy is complete without its WAL), checks the copy opens and holds city_metrics,
 makes it read-only and renames it over the published file in one atomic step. Analysts
 who have the old file open keep reading the old snapshot; nobody ever sees half a file.
+
+Beside it, publish_docs puts the dbt docs site (one static HTML file, no internet needed)
+under published/docs/; the same descriptions are DuckDB comments inside the file itself.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import time
 import uuid
+from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any
 
 from ingest.errors import PublishError
 from ingest.paths import DataPaths
 
-__all__ = ["publish", "open_published"]
+__all__ = ["publish", "open_published", "publish_docs", "docs_site_path"]
 
 
 def publish(paths: DataPaths) -> dict[str, Any]:
@@ -57,3 +63,36 @@ def open_published(paths: DataPaths):
     if not paths.published.exists():
         raise PublishError(f"nothing published yet at {paths.published}: run `make run` first")
     return duckdb.connect(str(paths.published), read_only=True)
+
+
+def docs_site_path(paths: DataPaths) -> Path:
+    """Where the analysts' dbt docs site lives: docs/index.html beside the published file."""
+    return paths.published.parent / "docs" / "index.html"
+
+
+def publish_docs(catalogue, paths: DataPaths) -> dict[str, Any]:
+    """`dbt docs generate --static` on the warehouse just published, copied beside it.
+
+    Run after publish (the pipeline's file then holds what was published). The single
+    static_index.html embeds the manifest and catalogue; with anonymous usage stats off
+    (dbt_command's environment) it makes no network request, so it opens from a file share.
+    """
+    from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
+
+    started = time.monotonic()
+    command, env = dbt_command(catalogue, paths, "docs", "generate", "--static")
+    completed = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    site = paths.dbt_target / "static_index.html"
+    if completed.returncode != 0 or not site.exists():
+        raise PublishError(f"dbt docs generate failed (exit {completed.returncode}); docs site unchanged:\n"
+                           f"{completed.stdout[-2000:]}{completed.stderr[-1000:]}")
+    target = docs_site_path(paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    candidate = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        shutil.copyfile(site, candidate)
+        os.replace(candidate, target)
+    finally:
+        candidate.unlink(missing_ok=True)
+    return {"path": str(target), "bytes": target.stat().st_size,
+            "elapsed_s": round(time.monotonic() - started, 1)}
