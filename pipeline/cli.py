@@ -6,6 +6,7 @@
     pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
     sandbox   start the borough API sandbox on its own (demos, benchmarks)
     check-config  check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error
+    query     run SQL on the published warehouse, read-only (table, --csv or --parquet)
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sandbox", help="start the borough API sandbox (see --help)", add_help=False)
     commands.add_parser("check-config", add_help=False,
                         help="check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error")
+    commands.add_parser("query", help="query the published warehouse read-only (see --help)", add_help=False)
     args, rest = parser.parse_known_args(argv)
+    if args.command == "query":
+        from pipeline.query import main as query_main
+        return query_main(rest)
     if args.command == "sandbox":
         from sandbox.__main__ import main as sandbox_main
         return sandbox_main(rest)

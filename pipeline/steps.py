@@ -246,6 +246,21 @@ def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
     return publish(paths or data_paths())
 
 
+def publish_docs_and_dashboard(paths: DataPaths | None = None) -> dict[str, Any]:
+    """The dbt docs site and the mayor's dashboard for the warehouse just published.
+
+    A step of its own after publish: neither decides whether the night is green, and a
+    failure here leaves the published warehouse as it is (the report says so).
+    """
+    from pipeline.dashboard import build_dashboard, dashboard_path
+    from pipeline.publish import publish_docs
+
+    paths = paths or data_paths()
+    docs = publish_docs(load_catalogue(), paths)
+    dashboard = build_dashboard(paths.published, dashboard_path(paths.published))
+    return {"docs": docs, "dashboard": dashboard}
+
+
 def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
     """Open-data CSVs from the published warehouse, small counts suppressed."""
     from pipeline.export import export_open_data as export
