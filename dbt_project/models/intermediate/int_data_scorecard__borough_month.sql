@@ -1,7 +1,10 @@
 -- The data scorecard's counts per dataset, borough and calendar month: how
--- many feed-days were owed, delivered (validated and loaded), on time, and
--- how many landed rows passed validation. A monthly or quarterly period is
--- scored in the month of the first run day that owed it.
+-- many feed-days were owed (by the publication calendar, the same for every
+-- borough), delivered (validated and loaded), on time, and how many landed
+-- rows passed validation. A monthly or quarterly period is scored in the
+-- month of the first day of the scorecard window that owed it. run_days:
+-- days the pipeline ran for the region in the month (a one-borough re-run
+-- adds none).
 with
 
 feed_days as (
@@ -40,6 +43,8 @@ counts as (
         sum(quarantined_batches) as quarantined_batches,
         sum(failed_fetches) as failed_fetches,
         sum(not_published_batches) as not_published_batches,
+        count(*) filter (where not_published_batches > 0)
+            as not_published_feed_days,
         sum(rows_validated) as rows_validated,
         sum(rows_passed) as rows_passed
     from feed_days

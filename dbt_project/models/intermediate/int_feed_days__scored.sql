@@ -1,7 +1,12 @@
--- Every feed-day the pipeline owed the city, and what became of it. A daily
--- dataset owes each borough every data day the pipeline ran for; a monthly or
+-- Every feed-day a borough owed the city, and what became of it. What is
+-- owed comes from each dataset's publication calendar, the same for every
+-- borough: a daily dataset owes every calendar day of the scorecard window
+-- (macro scorecard_window_days: the region's first to latest run day, so a
+-- one-borough re-run of a new day makes nobody owe it); a monthly or
 -- quarterly one owes its due periods (int_feed_periods__due), each under the
--- period's first day. Delivered = its partition is loaded now (it passed
+-- period's first day. Nothing is owed before the first data day any feed of
+-- the dataset was attempted for (a dataset added later owes no history from
+-- before it). Delivered = its partition is loaded now (it passed
 -- validation, possibly on a re-run); on time = the first batch recorded for
 -- it was loaded: for a daily feed the nightly run's, for a periodic one the
 -- batch of the night the period fell due (or of the feed's first night, for
@@ -39,22 +44,38 @@ run_days as (
 
 ),
 
+window_days as (
+
+    {{ scorecard_window_days('run_days') }}
+
+),
+
+first_attempts as (
+
+    select
+        dataset,
+        min(data_day) as first_attempted_day
+    from batches
+    group by dataset
+
+),
+
 periods_due as (
 
     select * from {{ ref('int_feed_periods__due') }}
 
 ),
 
-owed as (
+calendar as (
 
     select
         datasets.dataset,
         datasets.cadence,
-        run_days.data_day,
-        run_days.data_day as due_day,
-        run_days.data_day as first_owed_day
+        window_days.data_day,
+        window_days.data_day as due_day,
+        window_days.data_day as first_owed_day
     from datasets
-    cross join run_days
+    cross join window_days
     where datasets.cadence = 'daily'
 
     union all
@@ -66,6 +87,16 @@ owed as (
         due_day,
         first_owed_day
     from periods_due
+
+),
+
+owed as (
+
+    select calendar.*
+    from calendar
+    inner join first_attempts
+        on calendar.dataset = first_attempts.dataset
+    where calendar.data_day >= first_attempts.first_attempted_day
 
 ),
 

@@ -1,6 +1,8 @@
 -- How fresh each borough's feed of each dataset is: the last data day it
--- delivered, measured against the latest data day the pipeline ran for (not
--- the wall clock, so a backfill or a re-run gives the same answer). A daily
+-- delivered, measured against the latest data day the pipeline ran for the
+-- region (int_run_days__from_batches: not the wall clock, so a backfill or a
+-- re-run gives the same answer, and a one-borough re-run of a later day
+-- leaves the other boroughs as fresh as they were). A daily
 -- feed is fresh when it delivered within var freshness_tolerance_days of that
 -- day; a monthly or quarterly feed when it delivered the latest period due by
 -- then (a period a borough has not published yet makes it stale). dbt source
@@ -100,6 +102,12 @@ final as (
         expected.latest_due_data_day,
         cast(
             case
+                -- 0 for a day delivered after as_of_day (a one-borough
+                -- run ahead of the region)
+                when
+                    expected.cadence = 'daily'
+                    and delivered.last_data_day > expected.as_of_day
+                    then 0
                 when expected.cadence = 'daily'
                     then expected.as_of_day - delivered.last_data_day
                 -- a periodic feed is overdue from the due day of the period

@@ -1,12 +1,21 @@
--- The periods every borough owes of each monthly and quarterly dataset: on
--- each run day the history_periods latest periods due by then (a period is
--- due lag_days after it ends; ingest.periods.periods_due plans the same
--- fetches). One row per dataset and period owed on at least one run day.
+-- The periods every borough owes of each monthly and quarterly dataset, from
+-- its publication calendar: on each day of the scorecard window (macro
+-- scorecard_window_days: the region's first to latest run day, whether or
+-- not a run happened that day) the history_periods latest periods due by
+-- then (a period is due lag_days after it ends; ingest.periods.periods_due
+-- plans the same fetches). One row per dataset and period owed on at least
+-- one day of the window.
 with
 
 run_days as (
 
     select * from {{ ref('int_run_days__from_batches') }}
+
+),
+
+window_days as (
+
+    {{ scorecard_window_days('run_days') }}
 
 ),
 
@@ -24,12 +33,12 @@ owed as (
         datasets.cadence,
         datasets.period_months,
         datasets.lag_days,
-        run_days.data_day as run_day,
+        window_days.data_day as owed_day,
         owed_periods.period_start
     from datasets
-    cross join run_days
+    cross join window_days
     cross join unnest({{ periods_due(
-        'run_days.data_day', 'datasets.period_months', 'datasets.lag_days',
+        'window_days.data_day', 'datasets.period_months', 'datasets.lag_days',
         'datasets.history_periods'
     ) }}) as owed_periods (period_start)
 
@@ -47,8 +56,8 @@ final as (
             {{ period_end_of('period_start', 'any_value(period_months)') }}
             + any_value(lag_days) as date
         ) as due_day,
-        min(run_day) as first_owed_day,
-        max(run_day) as last_owed_day
+        min(owed_day) as first_owed_day,
+        max(owed_day) as last_owed_day
     from owed
     group by dataset, period_start
 

@@ -1,6 +1,10 @@
--- The data days the pipeline ran for: every day with a batch of a daily
--- dataset in audit.batches (a monthly or quarterly batch is recorded under
--- its period's first day, which is no run day).
+-- The data days the pipeline ran for the region: days with batches of daily
+-- datasets in audit.batches (any status, any run) from at least
+-- var scorecard_run_day_min_share of the boroughs it has ever fetched. A
+-- night asks every borough; a re-run of one borough for a day never run
+-- before does not make that day a run day, so no other borough owes it. (A
+-- monthly or quarterly batch is recorded under its period's first day, which
+-- is no run day.)
 with
 
 batches as (
@@ -15,15 +19,49 @@ datasets as (
 
 ),
 
-final as (
+daily_batches as (
 
-    select distinct
+    select
         batches.data_day,
-        cast(date_trunc('month', batches.data_day) as date) as period_start
+        batches.area_code
     from batches
     left join datasets
         on batches.dataset = datasets.dataset
     where coalesce(datasets.cadence, 'daily') = 'daily'
+
+),
+
+boroughs_per_day as (
+
+    select
+        data_day,
+        count(distinct area_code) as boroughs_run
+    from daily_batches
+    group by data_day
+
+),
+
+boroughs_fetched as (
+
+    select count(distinct area_code) as boroughs_fetched
+    from daily_batches
+
+),
+
+final as (
+
+    select
+        boroughs_per_day.data_day,
+        cast(date_trunc('month', boroughs_per_day.data_day) as date)
+            as period_start,
+        boroughs_per_day.boroughs_run,
+        boroughs_fetched.boroughs_fetched
+    from boroughs_per_day
+    cross join boroughs_fetched
+    where
+        boroughs_per_day.boroughs_run
+        >= {{ var('scorecard_run_day_min_share') }}
+        * boroughs_fetched.boroughs_fetched
 
 )
 

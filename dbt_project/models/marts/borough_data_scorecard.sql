@@ -1,8 +1,10 @@
--- The audit of local data assets: for each borough and dataset, over every
--- data day the pipeline ran for (every period due, for a monthly or quarterly
--- dataset), how much of what was owed arrived, arrived on the night, and
--- passed validation, and how fresh it is now. Shares are
--- ratios of counts (null when nothing was owed).
+-- The audit of local data assets: for each borough and dataset, over what
+-- its publication calendar says it owed (every day of the scorecard window
+-- for a daily dataset, every period due in it for a monthly or quarterly
+-- one; the same for every borough, so one borough's re-run changes no other
+-- borough's row), how much arrived, arrived on the night, and passed
+-- validation, and how fresh it is now. Shares are ratios of counts (null
+-- when nothing was owed).
 with
 
 feed_days as (
@@ -23,6 +25,12 @@ areas as (
 
 ),
 
+run_days as (
+
+    select * from {{ ref('int_run_days__from_batches') }}
+
+),
+
 datasets as (
 
     select * from {{ ref('stg_borough_feeds__datasets') }}
@@ -40,13 +48,22 @@ counts as (
         sum(quarantined_batches) as quarantined_batches,
         sum(failed_fetches) as failed_fetches,
         sum(not_published_batches) as not_published_batches,
+        count(*) filter (where not_published_batches > 0)
+            as not_published_feed_days,
         sum(warned_batches) as warned_batches,
         sum(rows_validated) as rows_validated,
         sum(rows_passed) as rows_passed,
-        min(data_day) as first_run_day,
-        max(data_day) as last_run_day
+        min(first_owed_day) as first_run_day,
+        min(data_day) as first_owed_data_day,
+        max(data_day) as last_owed_data_day
     from feed_days
     group by dataset, area_code
+
+),
+
+last_run_day as (
+
+    select max(data_day) as last_run_day from run_days
 
 ),
 
@@ -70,6 +87,8 @@ final as (
         cast(coalesce(counts.failed_fetches, 0) as bigint) as failed_fetches,
         cast(coalesce(counts.not_published_batches, 0) as bigint)
             as not_published_batches,
+        cast(coalesce(counts.not_published_feed_days, 0) as bigint)
+            as not_published_feed_days,
         cast(coalesce(counts.warned_batches, 0) as bigint) as warned_batches,
         cast(coalesce(counts.rows_validated, 0) as bigint) as rows_validated,
         cast(coalesce(counts.rows_passed, 0) as bigint) as rows_passed,
@@ -80,7 +99,12 @@ final as (
         100.0 * counts.rows_passed
         / nullif(counts.rows_validated, 0) as rows_passing_pct,
         counts.first_run_day,
-        counts.last_run_day,
+        case
+            when counts.dataset is not null
+                then last_run_day.last_run_day
+        end as last_run_day,
+        counts.first_owed_data_day,
+        counts.last_owed_data_day,
         freshness.last_data_day,
         freshness.latest_due_data_day,
         freshness.last_loaded_at,
@@ -95,6 +119,7 @@ final as (
             and freshness.area_code = counts.area_code
     left join areas
         on freshness.area_code = areas.area_code
+    cross join last_run_day
 
 )
 
