@@ -9,20 +9,24 @@ and the data day is also passed explicitly as the `data_day` param.
 this driver runs with task retries off: a failure shows at once. Under a scheduler the
 DAG's own retries apply. `python -m pipeline.airflow_runner DAG_ID DAY` runs one day in a
 child process, so Airflow's task logs can go to a file while the parent shows progress.
+Each run writes its own log file (`run_log_path`: day and start time in the name, never
+opened over another run's), and may be lent the parent's warehouse lock (pipeline/lock.py)
+and a cause file where a failing step leaves its one-line cause (pipeline/guard.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ingest.paths import REPO_ROOT
 
-__all__ = ["run_dag_for_day", "run_dag_for_day_logged", "load_dag"]
+__all__ = ["run_dag_for_day", "run_dag_for_day_logged", "load_dag", "run_log_path"]
 
 DAGS_FOLDER = REPO_ROOT / "dags"
 
@@ -52,13 +56,43 @@ def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: 
     return str(getattr(dag_run.state, "value", dag_run.state))
 
 
-def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path, conf: dict | None = None) -> str:
-    """Run one day in a child process with Airflow's logs in `log_path`; returns the state."""
+def run_log_path(logs: Path, dag_id: str, day: date) -> Path:
+    """A new log file for one run of one day: `<dag>_<day>_<UTC start>.log`, created here so no
+    other run (of the same day, started the same second) can open it."""
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for suffix in ("", *(f"-{n}" for n in range(1, 100))):
+        path = logs / f"{dag_id}_{day.isoformat()}_{stamp}{suffix}.log"
+        try:
+            with path.open("x", encoding="utf-8"):
+                return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free log file name for {dag_id} {day} in {logs}")
+
+
+def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path, conf: dict | None = None,
+                           lock_fd: int | None = None, cause_path: Path | None = None) -> str:
+    """Run one day in a child process with Airflow's logs appended to `log_path`; returns the state.
+
+    `lock_fd`: the parent's held warehouse lock, lent to the child; `cause_path`: where a
+    failing step writes its one-line cause.
+    """
+    from pipeline.guard import CAUSE_FILE_ENV
+    from pipeline.lock import LOCK_FD_ENV
+    from pipeline.steps import DATA_DAY_ENV
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log:
+    env = os.environ | {DATA_DAY_ENV: day.isoformat()}
+    if lock_fd is not None:
+        env[LOCK_FD_ENV] = str(lock_fd)
+    if cause_path is not None:
+        env[CAUSE_FILE_ENV] = str(cause_path)
+    with log_path.open("a", encoding="utf-8") as log:
         done = subprocess.run([sys.executable, "-m", "pipeline.airflow_runner", dag_id, day.isoformat(),
                                json.dumps(conf or {})],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+                              stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env,
+                              pass_fds=() if lock_fd is None else (lock_fd,))
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
     state = next((l.split("=", 1)[1] for l in reversed(lines) if l.startswith("DAG_RUN_STATE=")), None)
     return state or f"crashed (exit {done.returncode})"
