@@ -1,0 +1,224 @@
+"""Crash safety: a run killed at any step, or stopped by a full disk, leaves nothing that
+blocks or corrupts, and running the day again gives what an uninterrupted run gives.
+
+Kills are real `kill -9`s of a child process that runs the night's steps
+(tests/night_steps.py), sent by the child to itself at a chosen point so the test is
+deterministic. A full disk is simulated: a write raises ENOSPC as the kernel would.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import night_steps
+from ingest.paths import REPO_ROOT, DataPaths
+from pipeline import steps
+from pipeline.guard import DiskFull, disk_full
+from pipeline.lock import warehouse_lock
+from sandbox.process import SandboxProcess
+
+AS_OF = date(2026, 11, 12)
+DAY = date(2026, 11, 11)
+BOROUGHS = ["barnet", "havering"]   # CKAN and a bulk CSV file
+TESTS = Path(__file__).resolve().parent
+
+CHILD = """
+import os, shutil, signal, sys
+from datetime import date
+sys.path.insert(0, sys.argv[1])
+import night_steps
+from pipeline import load, steps
+
+where, after, day, boroughs = sys.argv[2], int(sys.argv[3]), date.fromisoformat(sys.argv[4]), sys.argv[5].split(",")
+calls = 0
+
+def die_after(original):
+    def wrapper(*args, **kwargs):
+        global calls
+        calls += 1
+        if calls > after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(*args, **kwargs)
+    return wrapper
+
+def half_a_copy_then_die(source, target, *args, **kwargs):
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        dst.write(src.read(os.path.getsize(source) // 2))
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if where == "ingest":
+    steps.ingest_feed = die_after(steps.ingest_feed)
+elif where == "load":
+    load.load_partition = die_after(load.load_partition)
+elif where == "publish":
+    shutil.copyfile = half_a_copy_then_die
+if where == "publish":
+    night_steps.night(day, boroughs)
+else:
+    night_steps.land(day, boroughs)
+print("NOT KILLED")
+"""
+
+
+def run_killed(where: str, day: date, boroughs: list[str], after: int = 0) -> None:
+    """Run a night's steps in a child process that kill -9s itself at `where` (after `after` calls)."""
+    done = subprocess.run([sys.executable, "-c", CHILD, str(TESTS), where, str(after), day.isoformat(),
+                           ",".join(boroughs)], env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == -9, f"the child was not killed at {where}: {done.returncode}\n{done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def pinned_sandbox():
+    """The sandbox publishing up to AS_OF, so results never depend on today's date."""
+    previous = os.environ.get("CITY_API_BASE_URL")
+    with SandboxProcess(as_of=AS_OF) as process:
+        os.environ["CITY_API_BASE_URL"] = process.url
+        yield process
+    if previous is None:
+        os.environ.pop("CITY_API_BASE_URL", None)
+    else:
+        os.environ["CITY_API_BASE_URL"] = previous
+
+
+@pytest.fixture(scope="module")
+def reference(pinned_sandbox, tmp_path_factory):
+    """An uninterrupted night: its data directory, raw partitions and published city_metrics."""
+    paths = DataPaths(tmp_path_factory.mktemp("reference") / "data")
+    previous = os.environ.get("CITY_DATA_DIR")
+    os.environ["CITY_DATA_DIR"] = str(paths.root)
+    try:
+        night_steps.night(DAY, BOROUGHS)
+    finally:
+        if previous is None:
+            os.environ.pop("CITY_DATA_DIR", None)
+        else:
+            os.environ["CITY_DATA_DIR"] = previous
+    return paths, raw_snapshot(paths.warehouse), city_metrics(paths.published)
+
+
+def raw_snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every raw table's rows (without batch ids and load times) and every partition's row count."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables "
+                                             "where table_schema = 'raw' and table_name not in "
+                                             "('feed_partitions', 'feed_watermarks')").fetchall()]
+        snapshot = {t: con.execute(f'select * exclude (_batch_id, _loaded_at) from raw."{t}" order by all').fetchall()
+                    for t in tables if con.execute(f"select count(*) from information_schema.columns where "
+                                                   f"table_schema = 'raw' and table_name = ? and column_name = "
+                                                   f"'_batch_id'", [t]).fetchone()[0]}
+        snapshot["feed_partitions"] = con.execute(
+            "select dataset, borough_code, data_day, row_count from raw.feed_partitions order by all").fetchall()
+    return snapshot
+
+
+def city_metrics(published: Path) -> list[tuple]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute("select * from analytics.city_metrics order by all").fetchall()
+
+
+def test_killed_during_load_then_run_again_gives_the_uninterrupted_warehouse(reference, data_dir):
+    run_killed("load", DAY, BOROUGHS, after=3)           # three partitions committed, the fourth half-way
+    with warehouse_lock(data_dir, step="check", wait_s=0):
+        pass                                               # the dead run holds nothing
+    interrupted = raw_snapshot(data_dir.warehouse)
+    assert 0 < len(interrupted["feed_partitions"]) < len(reference[1]["feed_partitions"])
+    night_steps.land(DAY, BOROUGHS)                        # the same day again
+    assert raw_snapshot(data_dir.warehouse) == reference[1]
+
+
+def test_killed_during_publish_leaves_the_published_file_whole_and_the_rerun_cleans_up(reference, monkeypatch):
+    paths, _, expected = reference
+    monkeypatch.setenv("CITY_DATA_DIR", str(paths.root))
+    before = _sha256(paths.published)
+    run_killed("publish", DAY, BOROUGHS)                   # the same night again, killed mid-copy
+    leftovers = list(paths.published.parent.glob(".*.tmp"))
+    assert leftovers, "the kill left no candidate: it did not hit the copy"
+    assert _sha256(paths.published) == before              # analysts' file untouched, never half-written
+    with warehouse_lock(paths, step="check", wait_s=0):
+        pass
+    steps.publish_warehouse()                              # re-run the step that died
+    assert not any(leftover.exists() for leftover in leftovers)
+    assert city_metrics(paths.published) == expected
+
+
+def test_a_full_disk_during_publish_leaves_the_published_warehouse_unchanged(data_dir, monkeypatch, tmp_path):
+    _tiny_warehouse(data_dir.warehouse, rows=1)
+    steps.publish_warehouse()
+    before = _sha256(data_dir.published)
+    _tiny_warehouse(data_dir.warehouse, rows=2)
+    cause = tmp_path / "run.cause"
+    monkeypatch.setenv("CITY_RUN_CAUSE_FILE", str(cause))
+
+    def copy_until_full(source, target, *args, **kwargs):
+        Path(target).write_bytes(Path(source).read_bytes()[:4096])
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    with monkeypatch.context() as full:
+        full.setattr(shutil, "copyfile", copy_until_full)
+        with pytest.raises(DiskFull, match=r"^disk full: \d+ MB free on /\S* \(publish stopped at .*; "
+                                           r"the published warehouse is unchanged\)$"):
+            steps.publish_warehouse()
+    assert _sha256(data_dir.published) == before
+    assert list(data_dir.published.parent.glob(".*.tmp")) == []
+    assert cause.read_text().startswith("publish: disk full: ")
+    assert steps.publish_warehouse()["city_metrics_rows"] == 2   # space freed: the next run recovers
+
+
+def test_a_full_disk_during_load_is_named_and_the_next_run_loads(pinned_sandbox, data_dir, monkeypatch):
+    from pipeline import load
+
+    def no_space(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "city.duckdb.wal": No space left on device')
+
+    with monkeypatch.context() as full:
+        full.setattr(load, "load_partition", no_space)
+        with pytest.raises(DiskFull, match=r"^disk full: \d+ MB free on .*\(load stopped at "):
+            night_steps.land(DAY, ["barnet"], ["road_casualties"])
+    summary = night_steps.land(DAY, ["barnet"], ["road_casualties"])
+    assert summary["loaded_batches"] == 1 and summary["fetch_failed"] == []
+
+
+def test_a_dbt_build_that_ran_out_of_space_counts_as_a_full_disk():
+    from pipeline.dbt_runner import DbtBuildFailed
+
+    assert disk_full(DbtBuildFailed("dbt build failed; nothing published:\nIO Error: Could not write "
+                                    "file: No space left on device"))
+    assert not disk_full(DbtBuildFailed("dbt build failed; nothing published:\nmodel.x: division by zero"))
+
+
+def test_publish_removes_candidates_an_earlier_kill_left(data_dir):
+    _tiny_warehouse(data_dir.warehouse, rows=1)
+    data_dir.published.parent.mkdir(parents=True)
+    leftover = data_dir.published.with_name(f".{data_dir.published.name}.deadbeef.tmp")
+    leftover.write_bytes(b"half a warehouse")
+    other = data_dir.published.with_name("notes.tmp")     # not a publish candidate: kept
+    other.write_text("mine")
+    steps.publish_warehouse()
+    assert not leftover.exists() and other.exists()
+
+
+def _tiny_warehouse(path: Path, rows: int) -> None:
+    """The two tables publish checks, with `rows` city_metrics rows (no dbt needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema if not exists analytics")
+        con.execute("create schema if not exists raw")
+        con.execute("create or replace table analytics.city_metrics as select range as n from range(?)", [rows])
+        con.execute("create or replace table raw.feed_partitions as select date '2026-11-11' as data_day")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
