@@ -63,6 +63,10 @@ class NotPublished(FetchError):
     """The source says it has not published the day (e.g. a bulk file whose dates start later):
     nothing to land, and the day is missing, not a day of zero records."""
 
+    def describe(self) -> str:
+        where = " ".join(p for p in (self.dataset, f"from {self.borough}" if self.borough else "") if p)
+        return f"{where or 'feed'}: {self.reason}" + (f" (url: {self.url})" if self.url else "")
+
 
 class BatchRejected(IngestError):
     """A landed batch failed an error-severity expectation and was quarantined."""

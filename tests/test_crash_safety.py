@@ -12,85 +12,27 @@ import errno
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+import killed_night
 import night_steps
-from ingest.paths import REPO_ROOT, DataPaths
+from ingest.paths import DataPaths
 from pipeline import steps
 from pipeline.guard import DiskFull, disk_full
 from pipeline.lock import warehouse_lock
-from sandbox.process import SandboxProcess
 
 AS_OF = date(2026, 11, 12)
 DAY = date(2026, 11, 11)
 BOROUGHS = ["barnet", "havering"]   # CKAN and a bulk CSV file
-TESTS = Path(__file__).resolve().parent
-
-CHILD = """
-import os, shutil, signal, sys
-from datetime import date
-sys.path.insert(0, sys.argv[1])
-import night_steps
-from pipeline import load, steps
-
-where, after, day, boroughs = sys.argv[2], int(sys.argv[3]), date.fromisoformat(sys.argv[4]), sys.argv[5].split(",")
-calls = 0
-
-def die_after(original):
-    def wrapper(*args, **kwargs):
-        global calls
-        calls += 1
-        if calls > after:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return original(*args, **kwargs)
-    return wrapper
-
-def half_a_copy_then_die(source, target, *args, **kwargs):
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        dst.write(src.read(os.path.getsize(source) // 2))
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.kill(os.getpid(), signal.SIGKILL)
-
-if where == "ingest":
-    steps.ingest_feed = die_after(steps.ingest_feed)
-elif where == "load":
-    load.load_partition = die_after(load.load_partition)
-elif where == "publish":
-    shutil.copyfile = half_a_copy_then_die
-if where == "publish":
-    night_steps.night(day, boroughs)
-else:
-    night_steps.land(day, boroughs)
-print("NOT KILLED")
-"""
-
-
-def run_killed(where: str, day: date, boroughs: list[str], after: int = 0) -> None:
-    """Run a night's steps in a child process that kill -9s itself at `where` (after `after` calls)."""
-    done = subprocess.run([sys.executable, "-c", CHILD, str(TESTS), where, str(after), day.isoformat(),
-                           ",".join(boroughs)], env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == -9, f"the child was not killed at {where}: {done.returncode}\n{done.stderr[-3000:]}"
-
 
 @pytest.fixture(scope="module")
 def pinned_sandbox():
-    """The sandbox publishing up to AS_OF, so results never depend on today's date."""
-    previous = os.environ.get("CITY_API_BASE_URL")
-    with SandboxProcess(as_of=AS_OF) as process:
-        os.environ["CITY_API_BASE_URL"] = process.url
+    with killed_night.pinned_sandbox(AS_OF) as process:
         yield process
-    if previous is None:
-        os.environ.pop("CITY_API_BASE_URL", None)
-    else:
-        os.environ["CITY_API_BASE_URL"] = previous
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +72,7 @@ def city_metrics(published: Path) -> list[tuple]:
 
 
 def test_killed_during_load_then_run_again_gives_the_uninterrupted_warehouse(reference, data_dir):
-    run_killed("load", DAY, BOROUGHS, after=3)           # three partitions committed, the fourth half-way
+    killed_night.run_killed("load", DAY, BOROUGHS, after=3)           # three partitions committed, the fourth half-way
     with warehouse_lock(data_dir, step="check", wait_s=0):
         pass                                               # the dead run holds nothing
     interrupted = raw_snapshot(data_dir.warehouse)
@@ -143,7 +85,7 @@ def test_killed_during_publish_leaves_the_published_file_whole_and_the_rerun_cle
     paths, _, expected = reference
     monkeypatch.setenv("CITY_DATA_DIR", str(paths.root))
     before = _sha256(paths.published)
-    run_killed("publish", DAY, BOROUGHS)                   # the same night again, killed mid-copy
+    killed_night.run_killed("publish", DAY, BOROUGHS)                   # the same night again, killed mid-copy
     leftovers = list(paths.published.parent.glob(".*.tmp"))
     assert leftovers, "the kill left no candidate: it did not hit the copy"
     assert _sha256(paths.published) == before              # analysts' file untouched, never half-written

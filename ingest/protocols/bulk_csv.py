@@ -6,9 +6,10 @@ Last-Modified from the kept copy, downloads.py): an unchanged file answers 304 a
 read from the landing zone instead. The data day is selected client-side, on the
 dataset's date field written in the borough's date format. Text stays text.
 
-Empty is not zero: a file covers the days from the first to the last date in its date
-column, and up to the day before its Last-Modified date (a file re-published each
-night holds every day up to the day before; a day with no rows in it is a real zero).
+Empty is not zero: a file covers the days from its first day (the portal's declared
+`covers_from`, else the first date in its date column) to the last date in it, or the
+day before its Last-Modified date if later (a file re-published each night holds every
+day up to the day before); a day in that range with no rows is a real zero.
 A day outside that range is one the borough has not published: `NotPublished`, so it
 is recorded missing rather than loaded as a day with no records.
 """
@@ -89,7 +90,7 @@ class BulkCsv(Protocol):
         if records and column not in records[0]:
             raise FatalFetchError(f"the file has no {column!r} column to select the day by; "
                                   f"columns: {sorted(records[0])}")
-        first, last = coverage(records, column, feed.portal.date_format)
+        first, last = coverage(records, column, feed.portal.date_format, feed.portal.covers_from)
         if first is None or not first <= day <= last:
             held = f"covers {first} to {last}" if first else "holds no dated rows"
             raise NotPublished(f"not published: the file {held}, not {day}")
@@ -97,19 +98,24 @@ class BulkCsv(Protocol):
         return [r for r in records if (r.get(column) or "").strip() == wanted]
 
 
-def coverage(records: list[dict[str, Any]], column: str, date_format: str) -> tuple[date | None, date | None]:
-    """The days a file covers: its first and last date, the last at least the day before it was
-    last modified (None, None: no dated row). Unreadable dates are validation's business."""
+def coverage(records: list[dict[str, Any]], column: str, date_format: str,
+             covers_from: date | None = None) -> tuple[date | None, date | None]:
+    """The days a file covers: from its declared first day (else its first date) to its last
+    date, or the day before it was last modified if later; (None, None) when it says nothing.
+    Unreadable dates are validation's business."""
     days = set()
     for value in {(r.get(column) or "").strip() for r in records}:
         try:
             days.add(datetime.strptime(value, date_format).date())
         except ValueError:
             continue
-    if not days:
-        return None, None
     through = getattr(records, "published_through", None)
-    return min(days), max(max(days), through) if through else max(days)
+    ends = [d for d in (max(days, default=None), through) if d is not None]
+    starts = [d for d in (min(days, default=None), covers_from) if d is not None]
+    if not days and covers_from is None or not ends:
+        return None, None
+    first, last = min(starts), max(ends)
+    return (first, last) if first <= last else (None, None)
 
 
 def _day_before(http_date: str | None) -> date | None:
