@@ -99,11 +99,24 @@ def holder(paths: DataPaths) -> dict | None:
 
 def describe_holder(info: dict | None) -> str:
     """'pid 123 (host), data day 2026-11-21, since 2026-11-22T02:00:01+00:00, step load'."""
-    if not info:
+    if not info or not _may_be_alive(info):
         return "holder unknown (a run that reads the warehouse, e.g. planning or validating)"
     host = f" on {info['host']}" if info.get("host") and info.get("host") != socket.gethostname() else ""
     return (f"pid {info.get('pid', '?')}{host}, data day {info.get('data_day') or 'not given'}, "
             f"since {info.get('since', '?')}, step {info.get('step', '?')}")
+
+
+def _may_be_alive(info: dict) -> bool:
+    """False only for a holder on this host whose process is gone (its details outlived it)."""
+    if info.get("host") not in (None, socket.gethostname()):
+        return True
+    try:
+        os.kill(int(info.get("pid")), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, TypeError, ValueError):
+        return True
+    return True
 
 
 def _acquire(fd: int, path: Path, mode: int, step: str, wait_s: float) -> None:
