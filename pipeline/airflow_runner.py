@@ -44,16 +44,51 @@ def load_dag(dag_id: str):
 
 
 def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: str = "Europe/London") -> str:
-    """Run the DAG for one data day in this process; returns the run's final state."""
+    """Run the DAG for one data day in this process; returns the run's final state.
+
+    The whole run holds the data directory's warehouse lock (lent by `python -m pipeline
+    nightly`, else taken here), so no other run interleaves with it, and a `dag.test` run
+    that a killed driver left `running` can be failed: nothing else can be running it.
+    """
+    from ingest.catalogue import load_catalogue
+    from ingest.paths import data_paths
+    from pipeline.lock import warehouse_lock
     from pipeline.pools import ensure_pools
 
-    ensure_pools()  # the host pools of the config this run sees (python -m pipeline pools)
-    dag = load_dag(dag_id)
-    for task in dag.tasks:
-        task.retries = 0
-    slot = datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=ZoneInfo(timezone))
-    dag_run = dag.test(logical_date=slot, run_conf={**(conf or {}), "data_day": day.isoformat()})
+    with warehouse_lock(data_paths(), step=f"{dag_id} (dag.test)", data_day=day.isoformat(),
+                        wait_s=load_catalogue().settings.lock_wait_s):
+        for run_id in fail_orphaned_test_runs(dag_id):
+            print(f"marked {dag_id} run {run_id} failed: a driver that was killed left it running", flush=True)
+        ensure_pools()  # the host pools of the config this run sees (python -m pipeline pools)
+        dag = load_dag(dag_id)
+        for task in dag.tasks:
+            task.retries = 0
+        slot = datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=ZoneInfo(timezone))
+        dag_run = dag.test(logical_date=slot, run_conf={**(conf or {}), "data_day": day.isoformat()})
     return str(getattr(dag_run.state, "value", dag_run.state))
+
+
+def fail_orphaned_test_runs(dag_id: str) -> list[str]:
+    """Fail the `dag.test` runs of `dag_id` still marked running; returns their run ids.
+
+    Only a driver holding the warehouse lock calls this, so such a run has no process left
+    (its driver was killed); left `running`, it would block every later run of a DAG with
+    max_active_runs=1, scheduled ones included. Scheduler-made runs are never touched.
+    """
+    from sqlalchemy import select
+
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from airflow.utils.types import DagRunTriggeredByType
+
+    with create_session() as session:
+        runs = session.scalars(select(DagRun).where(
+            DagRun.dag_id == dag_id, DagRun.state == DagRunState.RUNNING,
+            DagRun.triggered_by == DagRunTriggeredByType.TEST)).all()
+        for run in runs:
+            run.set_state(DagRunState.FAILED)
+        return [run.run_id for run in runs]
 
 
 def run_log_path(logs: Path, dag_id: str, day: date) -> Path:
