@@ -164,3 +164,28 @@ def _tiny_warehouse(path: Path, rows: int) -> None:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_run_gets_its_own_log_file(tmp_path):
+    from pipeline.airflow_runner import run_log_path
+
+    first = run_log_path(tmp_path, "city_nightly", DAY)
+    first.write_text("the first run's error\n")
+    second = run_log_path(tmp_path, "city_nightly", DAY)   # the same day, the same second
+    assert first != second and first.read_text() == "the first run's error\n"
+    assert second.name.startswith(f"city_nightly_{DAY}_") and second.suffix == ".log"
+
+
+def test_the_console_shows_the_cause_of_a_run_that_wrote_no_report(data_dir, tmp_path, monkeypatch):
+    import pipeline.guard
+    from pipeline.cli import _report
+
+    log, cause = tmp_path / "run.log", tmp_path / "run.cause"
+    cause.write_text("publish: disk full: 18 MB free on /data (publish stopped at /data/city; "
+                     "the published warehouse is unchanged)\n")
+    line = _report(DAY, log, since=0, cause_path=cause)
+    assert line == (f"no report: publish: disk full: 18 MB free on /data (publish stopped at /data/city; "
+                    f"the published warehouse is unchanged) (log: {log})")
+    # no room even for the cause: the console says how little is left
+    monkeypatch.setattr(pipeline.guard, "free_mb", lambda path: 3)
+    assert _report(DAY, log, since=0, cause_path=tmp_path / "none.cause").startswith("no report: disk full: 3 MB free on ")
