@@ -76,5 +76,5 @@ def test_the_cli_prints_the_summary_file_or_says_there_is_none(data_dir, tmp_pat
 
     written = summary_path(data_dir, DAY).stat().st_mtime
     os.utime(summary_path(data_dir, DAY), (written - 3600, written - 3600))
-    assert _report(date.fromisoformat(DAY), log_path, since=written) == f"no report (log: {log_path})", \
+    assert _report(date.fromisoformat(DAY), log_path, since=written).startswith("no report: "), \
         "an earlier run's summary is not this run's report"
