@@ -96,12 +96,14 @@ def report_text(data_day: str, load_summary: dict[str, Any], published: dict[str
 
 def _one_line(load_summary: dict[str, Any]) -> str:
     """The night in one line: feeds, what is missing, batches and rows loaded."""
+    unrecorded = load_summary.get("unrecorded_batches", 0)
     return (f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']} of "
             f"{load_summary['due_feeds']} daily feeds, "
             f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} earlier days, "
             f"{load_summary['period_batches']} monthly/quarterly periods, "
             f"{load_summary['unchanged_batches']} unchanged), "
-            f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}")
+            f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}"
+            + (f", caught up: {unrecorded} feed-days a dead run never recorded" if unrecorded else ""))
 
 
 def _summary(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None,

@@ -62,6 +62,7 @@ def test_a_night_killed_during_ingest_is_fetched_by_the_next_and_the_scorecard_s
     summary = json.loads(summary_path(data_dir, next_night).read_text())
     assert summary["state"] == "green" and summary["counts"]["unrecorded_batches"] == len(daily)
     assert len(summary["unrecorded"]) == len(daily)
+    assert summary["summary"].endswith(f"caught up: {len(daily)} feed-days a dead run never recorded")
 
 
 def test_a_loaded_day_is_not_owed_again_and_a_first_night_owes_nothing_earlier(pinned_sandbox, data_dir):
