@@ -199,6 +199,7 @@ class Settings:
     row_count_history: RowCountHistory
     open_data: OpenData
     source_freshness: bool = True
+    lock_wait_s: float = 600.0   # how long a run waits for another run's hold on the warehouse (pipeline/lock.py)
     pools: HostPools = field(default_factory=HostPools)
     incremental: dict[str, str] = field(default_factory=dict)   # protocol -> its changed-at field
 
@@ -368,7 +369,7 @@ _SETTINGS_KEYS = {
     "http": ("connect_timeout_s", "read_timeout_s", "retries", "backoff_factor_s", "backoff_max_s",
              "retry_after_max_s", "max_pages"),
     "page_size": PROTOCOLS,
-    "run": ("max_failed_feed_share", "catch_up_days", "refetch_days", "source_freshness"),
+    "run": ("max_failed_feed_share", "catch_up_days", "refetch_days", "source_freshness", "lock_wait_s"),
     "raw_text": ("null_markers", "date_formats"),
     "validation": ("row_count_history",),
     "open_data": ("min_cell_count", "directory"),
@@ -421,6 +422,9 @@ def _settings(data: dict, path: Path) -> Settings:
     refetch = _need(run, "refetch_days", path, "run", int)
     if not 0 <= refetch <= 30:
         raise CatalogueError(f"{path}: run.refetch_days: must be between 0 and 30, got {refetch}")
+    lock_wait = run.get("lock_wait_s", 600)
+    if isinstance(lock_wait, bool) or not isinstance(lock_wait, (int, float)) or not 0 <= lock_wait <= 86400:
+        raise CatalogueError(f"{path}: run.lock_wait_s: must be seconds between 0 and 86400, got {lock_wait!r}")
     raw_text = _need(data, "raw_text", path, "top", dict)
     markers = _need(raw_text, "null_markers", path, "raw_text", list)
     formats = _need(raw_text, "date_formats", path, "raw_text", list)
@@ -443,6 +447,7 @@ def _settings(data: dict, path: Path) -> Settings:
         date_formats=tuple(formats),
         row_count_history=_row_count_history(data, path),
         source_freshness=_need(run, "source_freshness", path, "run", bool),
+        lock_wait_s=float(lock_wait),
         open_data=_open_data(data, path),
         pools=_host_pools(data, path),
         incremental=parse_incremental(data.get("incremental"), path),

@@ -4,7 +4,8 @@
     ├── CatalogueError       config is wrong: fix the YAML, nothing ran
     ├── FetchError           a feed could not be read
     │   ├── RetriableFetchError   transient (429, 5xx, reset, timeout): try again later
-    │   └── FatalFetchError       will not change by retrying (4xx, bad body, runaway paging)
+    │   ├── FatalFetchError       will not change by retrying (4xx, bad body, runaway paging)
+    │   └── NotPublished          the source does not cover the day: missing, never a zero
     ├── BatchRejected        a landed batch failed validation: it is quarantined
     └── PublishError         the warehouse was not published; the last good copy stands
 """
@@ -17,6 +18,7 @@ __all__ = [
     "FetchError",
     "RetriableFetchError",
     "FatalFetchError",
+    "NotPublished",
     "BatchRejected",
     "PublishError",
 ]
@@ -55,6 +57,15 @@ class RetriableFetchError(FetchError):
 
 class FatalFetchError(FetchError):
     """Permanent failure: retrying the same request will not help."""
+
+
+class NotPublished(FetchError):
+    """The source says it has not published the day (e.g. a bulk file whose dates start later):
+    nothing to land, and the day is missing, not a day of zero records."""
+
+    def describe(self) -> str:
+        where = " ".join(p for p in (self.dataset, f"from {self.borough}" if self.borough else "") if p)
+        return f"{where or 'feed'}: {self.reason}" + (f" (url: {self.url})" if self.url else "")
 
 
 class BatchRejected(IngestError):

@@ -14,6 +14,7 @@ Two protocol options: `paging` (arcgis: `auto` reads the layer's metadata,
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -44,7 +45,7 @@ _STRFTIME = re.compile(r"%[Yy]")
 # Protocols whose paging can be chosen per portal, and the choices (the first is the default).
 PAGING_CHOICES = {"arcgis": ("auto", "offset", "object_ids")}
 # Keys of a `portal` block; `datasets` (per-dataset overrides) only at the borough's own level.
-PORTAL_KEYS = ("protocol", "base_url", "date_format", "timezone", "paging", "package", "datasets")
+PORTAL_KEYS = ("protocol", "base_url", "date_format", "timezone", "paging", "package", "covers_from", "datasets")
 _CHANGED_FIELD = re.compile(r"^:?[A-Za-z_][A-Za-z0-9_]{0,62}$")   # a column or a system field (:updated_at)
 
 
@@ -56,6 +57,8 @@ class Portal:
     `timezone` is the one a wire timestamp is read in to find its data day.
     `paging` is None for protocols with one way to page (see PAGING_CHOICES);
     `package` is the CKAN package a dataset's resource belongs to (None: the resource id).
+    `covers_from` is the first day a bulk file declares it holds (None: its first dated row),
+    so a quiet day at its start is a zero, and a day before it is not published.
     """
 
     protocol: str
@@ -64,6 +67,7 @@ class Portal:
     timezone: str = "Europe/London"
     paging: str | None = None
     package: str | None = None
+    covers_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,22 @@ def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
     inherited = parent.paging if parent and parent.protocol == protocol else None
     return Portal(protocol=protocol, base_url=expand(base_url), date_format=date_format, timezone=zone,
                   paging=_paging(raw.get("paging", inherited), protocol, path, where),
-                  package=_package(raw.get("package"), protocol, parent, path, where))
+                  package=_package(raw.get("package"), protocol, parent, path, where),
+                  covers_from=_covers_from(raw.get("covers_from", parent.covers_from if parent and
+                                                           parent.protocol == protocol else None),
+                                           protocol, path, where))
+
+
+def _covers_from(value: Any, protocol: str, path: Path, where: str) -> date | None:
+    if value is None:
+        return None
+    if protocol != "bulk_csv":
+        raise CatalogueError(f"{path}: {where}.covers_from: only a bulk_csv file declares the days it covers; "
+                             f"an API's own answer says whether it published a day")
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogueError(f"{path}: {where}.covers_from: expected a day (YYYY-MM-DD), got {value!r}") from None
 
 
 def _paging(value: Any, protocol: str, path: Path, where: str) -> str | None:

@@ -1,7 +1,11 @@
 """`python -m pipeline …`: the commands people run (make run calls `nightly`).
 
     nightly   run the city_nightly DAG with Airflow for recent data days, against the
-              bundled sandbox unless --no-sandbox, then print the headline metrics
+              bundled sandbox unless --no-sandbox, then print the headline metrics.
+              Holds the data directory's warehouse lock for the whole run (a second
+              run waits run.lock_wait_s, then refuses naming the holder); each day's
+              log is its own file under <CITY_DATA_DIR>/logs/, and the console shows
+              each day's report line or, when there is none, the one-line cause
     headline  print the headline metrics of the published warehouse
     pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
     sandbox   start the borough API sandbox on its own (demos, benchmarks)
@@ -61,38 +65,59 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.pools import print_pools
         return print_pools()
     from ingest.errors import CatalogueError
+    from pipeline.lock import WarehouseBusy
 
     try:
         return _nightly(args)
     except CatalogueError as exc:   # a config mistake: its one clear message, no traceback
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    except WarehouseBusy as exc:    # another run holds the data directory: say who, do nothing
+        print(f"refused: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        from pipeline.guard import disk_full, free_mb
+        if not disk_full(exc):
+            raise
+        print(f"disk full: {free_mb(data_paths().root)} MB free on {data_paths().root} ({exc})", file=sys.stderr)
+        return 1
 
 
 def _nightly(args: argparse.Namespace) -> int:
     from ingest.catalogue import load_catalogue
+    from pipeline.lock import warehouse_lock
     from pipeline.plan import resolve_data_day
 
     catalogue = load_catalogue()
     days = args.days or catalogue.settings.default_days
     end = args.end_day or date.fromisoformat(resolve_data_day(None, None, catalogue))
     data_days = [end - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    paths = data_paths()
+    with warehouse_lock(paths, step="python -m pipeline nightly", data_day=data_days[0].isoformat(),
+                        wait_s=catalogue.settings.lock_wait_s) as hold:
+        return _run_days(args, data_days, hold)
+
+
+def _run_days(args: argparse.Namespace, data_days: list[date], hold) -> int:
+    """Each day in its own child process, lent this process's warehouse lock."""
+    from pipeline.airflow_runner import run_dag_for_day_logged, run_log_path
+
     sandbox = None if args.no_sandbox else _start_sandbox(args.sandbox_scale)
     started = time.monotonic()
     failures = 0
     try:
-        from pipeline.airflow_runner import run_dag_for_day_logged
-
         logs = data_paths().root / "logs"
         for index, day in enumerate(data_days, start=1):
+            hold.update(step="python -m pipeline nightly", data_day=day.isoformat())
             print(f"[{index}/{len(data_days)}] data day {day}: running city_nightly …", flush=True)
             tick = time.monotonic()
-            log_path = logs / f"city_nightly_{day}.log"
+            log_path = run_log_path(logs, "city_nightly", day)
+            cause_path = log_path.with_suffix(".cause")
             started_at = time.time()
-            state = run_dag_for_day_logged("city_nightly", day, log_path)
+            state = run_dag_for_day_logged("city_nightly", day, log_path, lock_fd=hold.fd, cause_path=cause_path)
             failures += state != "success"
             print(f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s"
-                  f" — {_report(day, log_path, started_at)}", flush=True)
+                  f" — {_report(day, log_path, started_at, cause_path)}", flush=True)
     finally:
         if sandbox is not None:
             sandbox.stop()
@@ -103,23 +128,50 @@ def _nightly(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _report(day: date, log_path: Path, since: float | None = None) -> str:
-    """The run's one-line summary from the file its report step wrote, and where the log is.
+def _report(day: date, log_path: Path, since: float | None = None, cause_path: Path | None = None) -> str:
+    """The run's one-line summary from the file its report step wrote, else its cause; and the log.
 
     A summary older than `since` (the run's start) is an earlier run's: this run wrote none.
+    The cause is the first failing step's one line (pipeline/guard.py), which says more than a
+    red summary's "nothing was loaded"; without either, a nearly full disk is the likely cause.
     """
     from pipeline.report import summary_path
 
+    cause = _first_line(cause_path)
     path = summary_path(data_paths(), day.isoformat())
     try:
         if since is not None and path.stat().st_mtime < since:
-            return f"no report (log: {log_path})"
+            raise FileNotFoundError(path)
         summary = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return f"no report (log: {log_path})"
+        return f"no report: {cause or _disk_note()} (log: {log_path})"
     except ValueError as exc:
-        return f"no report: {path} is not JSON ({exc}) (log: {log_path})"
-    return f"{summary['state']}: {summary['summary']} (log: {log_path})"
+        return f"no report: {path} is not JSON ({exc}); {cause or _disk_note()} (log: {log_path})"
+    line = f"{summary['state']}: {summary['summary']}"
+    if cause and summary.get("state") != "green":
+        line += f" — cause: {cause}"
+    return f"{line} (log: {log_path})"
+
+
+def _first_line(path: Path | None) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()[0].strip() or None
+    except (AttributeError, OSError, IndexError):
+        return None
+
+
+def _disk_note() -> str:
+    """The one cause a run may have had no room to write down."""
+    from pipeline.guard import free_mb
+
+    root = data_paths().root
+    free = free_mb(root)
+    if free < LOW_DISK_MB:
+        return f"disk full: {free} MB free on {root} (the run could not even write its cause)"
+    return "the run ended before its report step (see the log's last lines)"
+
+
+LOW_DISK_MB = 200
 
 
 def _start_sandbox(scale: float):

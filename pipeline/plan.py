@@ -1,7 +1,9 @@
 """The night's plan: which data day, which feeds owe which days, which datasets to validate.
 
-Reads the warehouse read-only (what loaded, what failed, each incremental feed's
+Reads the warehouse read-only (what loaded, what was attempted, each incremental feed's
 watermark) so a borough that was offline or late is asked again until its data loads.
+What a daily feed owes is worked out from what is loaded, not from recorded failures:
+a night that died before `load` recorded nothing, and its day must still be fetched.
 Imported by the DAG file at parse time: heavy libraries load inside the functions.
 """
 
@@ -19,8 +21,9 @@ from ingest.outcomes import Status
 
 __all__ = ["nightly_schedule", "resolve_data_day", "plan_feeds", "plan_datasets"]
 
-CAUGHT_UP = (Status.FETCH_FAILED, Status.QUARANTINED)
-"""A day that ended in one of these is fetched again, within `run.catch_up_days`, until it loads."""
+NOT_COVERED = Status.NOT_PUBLISHED
+"""A daily feed-day last recorded as this, before the feed's first loaded day, is one its source
+does not cover (a bulk file that starts later): it is not asked again."""
 
 
 def nightly_schedule():
@@ -49,11 +52,13 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
                paths: DataPaths | None = None) -> list[dict[str, Any]]:
     """Every feed with something to fetch tonight, and the days to fetch.
 
-    Daily feeds: the data day; a day the feed failed or was quarantined on, within
-    `run.catch_up_days`, until it loads (so a borough offline for days fills its gap
-    when it returns; partitions are replaced, so never twice); and the loaded days
-    within `run.refetch_days`, for records published late (`loaded` names their
-    current batch, so an unchanged day costs no validation or load).
+    Daily feeds: the data day; every earlier day within `run.catch_up_days` that has no
+    partition, from the feed's first loaded or attempted day (or, for a feed never
+    seen, the region's first), unless its source does not cover it (NOT_COVERED) — so
+    a day that failed, was quarantined, or that a run killed before `load` never
+    recorded, is fetched until it loads (partitions are replaced, so never twice); and
+    the loaded days within `run.refetch_days`, for records published late (`loaded`
+    names their current batch, so an unchanged day costs no validation or load).
     Monthly and quarterly feeds: each of their `publication.history_periods` latest due
     periods that is not loaded yet (a period's first day stands for it). A late borough
     is asked every night until it publishes; a feed with nothing owed is not planned.
@@ -63,7 +68,7 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
     catalogue = load_catalogue()
     day = date.fromisoformat(data_day)
     gaps, loaded, periods_loaded, marks = {}, {}, {}, {}
-    with _read_warehouse(paths or data_paths()) as (con, tables):
+    with _read_warehouse(catalogue, paths or data_paths(), data_day) as (con, tables):
         if {"audit.batches", "raw.feed_partitions"} <= tables:
             gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, con)
             marks = read_watermarks(catalogue, con, tables)   # incremental feeds: what changed since
@@ -94,34 +99,54 @@ def plan_datasets() -> list[str]:
 
 
 @contextmanager
-def _read_warehouse(paths: DataPaths):
-    """(read-only connection, its `schema.table` names), or (None, empty) before the first load."""
-    if not paths.warehouse.exists():
-        yield None, set()
-        return
-    import duckdb
+def _read_warehouse(catalogue: Catalogue, paths: DataPaths, data_day: str):
+    """(read-only connection, its `schema.table` names), or (None, empty) before the first load.
 
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        yield con, {t for (t,) in con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    Read under the warehouse lock, shared: DuckDB refuses a reader while another process writes.
+    """
+    from pipeline.guard import guarded
+
+    with guarded(paths, "plan", wait_s=catalogue.settings.lock_wait_s, data_day=data_day, shared=True,
+                 left="nothing was fetched"):
+        if not paths.warehouse.exists():
+            yield None, set()
+            return
+        import duckdb
+
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            yield con, {t for (t,) in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
 
 
 def _earlier_days(catalogue: Catalogue, data_day: str, con
                   ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, set[str]]]:
-    """Per feed: days to catch up (attempted, not loaded), loaded days to fetch again,
-    and the loaded periods of monthly and quarterly feeds."""
+    """Per feed: earlier days owed (no partition), loaded days to fetch again, and the loaded
+    periods of monthly and quarterly feeds."""
     catch_up, refetch = catalogue.settings.catch_up_days, catalogue.settings.refetch_days
     day = date.fromisoformat(data_day)
     periodic = [d.id for d in catalogue.datasets.values() if d.periodic] or [""]
-    missing = con.execute("""
-        select distinct b.dataset || '/' || b.borough_code, b.data_day::varchar
-        from audit.batches as b
-        where b.data_day >= ?::date and b.data_day < ?::date
-          and list_contains(?, b.status)
-          and not exists (select 1 from raw.feed_partitions as p
-                          where p.dataset = b.dataset and p.borough_code = b.borough_code
-                            and p.data_day = b.data_day)""",
-        [(day - timedelta(days=catch_up)).isoformat(), data_day, [s.value for s in CAUGHT_UP]]).fetchall()
+    window_start = (day - timedelta(days=catch_up)).isoformat()
+    seen = dict(con.execute("""
+        select feed, min(data_day)::varchar from (
+            select dataset || '/' || borough_code as feed, data_day from raw.feed_partitions
+            union all
+            select dataset || '/' || borough_code, data_day from audit.batches) as attempts
+        where not list_contains(?, split_part(feed, '/', 1)) and data_day < ?::date
+        group by feed""", [periodic, data_day]).fetchall())
+    present = con.execute("""
+        select dataset || '/' || borough_code, data_day::varchar from raw.feed_partitions
+        where data_day >= ?::date and data_day < ?::date""", [window_start, data_day]).fetchall()
+    not_covered = con.execute("""
+        with latest as (
+            select dataset, borough_code, data_day, arg_max(status, recorded_at) as status
+            from audit.batches where data_day >= ?::date and data_day < ?::date
+            group by all),
+        first_loaded as (
+            select dataset, borough_code, min(data_day) as first_day from raw.feed_partitions group by all)
+        select l.dataset || '/' || l.borough_code, l.data_day::varchar
+        from latest as l left join first_loaded as f using (dataset, borough_code)
+        where l.status = ? and (f.first_day is null or l.data_day < f.first_day)""",
+        [window_start, data_day, NOT_COVERED.value]).fetchall()
     recent = con.execute("""
         select dataset || '/' || borough_code, data_day::varchar, batch_id
         from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
@@ -129,9 +154,17 @@ def _earlier_days(catalogue: Catalogue, data_day: str, con
     periods = con.execute("""
         select dataset || '/' || borough_code, data_day::varchar
         from raw.feed_partitions where list_contains(?, dataset)""", [periodic]).fetchall()
+    region_start = min(seen.values(), default=None)
+    settled = set(present) | set(not_covered)
+    window = [(day - timedelta(days=n)).isoformat() for n in range(catch_up, 0, -1)]
     gaps: dict[str, set[str]] = {}
-    for feed_id, missing_day in missing:
-        gaps.setdefault(feed_id, set()).add(missing_day)
+    for feed in catalogue.feeds():
+        start = seen.get(feed.id, region_start)
+        if feed.dataset.periodic or start is None:
+            continue
+        owed = {d for d in window if d >= start and (feed.id, d) not in settled}
+        if owed:
+            gaps[feed.id] = owed
     loaded: dict[str, dict[str, str]] = {}
     for feed_id, loaded_day, batch_id in recent:
         loaded.setdefault(feed_id, {})[loaded_day] = batch_id

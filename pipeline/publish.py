@@ -5,6 +5,10 @@ the copy is complete without its WAL), checks the copy opens and holds city_metr
 makes it read-only and renames it over the published file in one atomic step. Analysts
 who have the old file open keep reading the old snapshot; nobody ever sees half a file.
 
+A publish killed mid-copy leaves its candidate behind (as big as the warehouse): the
+next publish removes such leftovers first. Publish runs holding the warehouse lock
+(pipeline/lock.py), so no other run's candidate can be in the middle of being written.
+
 Beside it, publish_docs puts the dbt docs site (one static HTML file, no internet needed)
 under published/docs/; the same descriptions are DuckDB comments inside the file itself.
 """
@@ -12,6 +16,7 @@ under published/docs/; the same descriptions are DuckDB comments inside the file
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -24,7 +29,9 @@ from typing import Any
 from ingest.errors import PublishError
 from ingest.paths import DataPaths
 
-__all__ = ["publish", "open_published", "publish_docs", "docs_site_path"]
+__all__ = ["publish", "open_published", "remove_stale_candidates", "publish_docs", "docs_site_path"]
+
+log = logging.getLogger(__name__)
 
 
 def publish(paths: DataPaths) -> dict[str, Any]:
@@ -36,6 +43,7 @@ def publish(paths: DataPaths) -> dict[str, Any]:
         con.execute("checkpoint")
     target = paths.published
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_candidates(paths)
     candidate = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         shutil.copyfile(paths.warehouse, candidate)
@@ -54,6 +62,16 @@ def publish(paths: DataPaths) -> dict[str, Any]:
     manifest = target.with_name("published.json")
     manifest.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
+
+
+def remove_stale_candidates(paths: DataPaths) -> list[str]:
+    """Delete candidates an interrupted publish left in published/; returns their names."""
+    target = paths.published
+    stale = sorted(target.parent.glob(f".{target.name}.*.tmp"))
+    for leftover in stale:
+        leftover.unlink(missing_ok=True)
+        log.warning("removed %s, left by an interrupted publish", leftover)
+    return [p.name for p in stale]
 
 
 def open_published(paths: DataPaths):

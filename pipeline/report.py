@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 GREEN, RED = "green", "red"
 COUNTS = ("feeds", "due_feeds", "missing_feeds", "batches", "catch_up_batches", "period_batches",
           "unchanged_batches", "loaded_batches", "loaded_rows", "landed_rows", "quarantined_rows",
-          "watermarks_advanced")
+          "watermarks_advanced", "unrecorded_batches")
 
 
 class RunFailed(IngestError):
@@ -74,7 +74,9 @@ def report_text(data_day: str, load_summary: dict[str, Any], published: dict[str
              f"+ quarantined {load_summary['quarantined_rows']}"]
     for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
                          ("quarantined (not loaded)", load_summary["quarantined"]),
-                         ("overdue periods (asked again each night)", load_summary["not_published"]),
+                         ("not published by the source (missing, never counted as zero)",
+                          load_summary["not_published"]),
+                         ("caught up: days a dead run never recorded", load_summary.get("unrecorded", [])),
                          ("warnings (loaded)", load_summary["warnings"])):
         if items:
             lines.append(f"{title}: {len(items)}")
@@ -94,12 +96,14 @@ def report_text(data_day: str, load_summary: dict[str, Any], published: dict[str
 
 def _one_line(load_summary: dict[str, Any]) -> str:
     """The night in one line: feeds, what is missing, batches and rows loaded."""
+    unrecorded = load_summary.get("unrecorded_batches", 0)
     return (f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']} of "
             f"{load_summary['due_feeds']} daily feeds, "
             f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} earlier days, "
             f"{load_summary['period_batches']} monthly/quarterly periods, "
             f"{load_summary['unchanged_batches']} unchanged), "
-            f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}")
+            f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}"
+            + (f", caught up: {unrecorded} feed-days a dead run never recorded" if unrecorded else ""))
 
 
 def _summary(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None,
@@ -116,6 +120,7 @@ def _summary(data_day: str, load_summary: dict[str, Any] | None, published: dict
         "quarantined": list(loaded.get("quarantined", [])),
         "overdue": list(loaded.get("not_published", [])),
         "warnings": list(loaded.get("warnings", [])),
+        "unrecorded": list(loaded.get("unrecorded", [])),
         "published": (published or {}).get("path"),
         "open_data": (exported or {}).get("directory"),
     }

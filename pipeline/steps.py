@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
 from ingest.catalogue import Catalogue, load_catalogue
-from ingest.errors import FetchError, IngestError
+from ingest.errors import FetchError, IngestError, NotPublished
 from ingest.paths import DataPaths, data_paths
 from ingest.outcomes import Outcome, Status, VALIDATED_OK
 
@@ -31,6 +32,12 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+MISSING = (Status.FETCH_FAILED, Status.QUARANTINED, Status.NOT_PUBLISHED)
+"""A daily feed in one of these on the data day is missing from the night (a source that does not
+cover the day has not published it: that is missing too, never a zero)."""
+
+DATA_DAY_ENV = "CITY_RUN_DATA_DAY"   # set by the run's driver, so a lock's holder can name its data day
 
 
 def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = None,
@@ -53,6 +60,9 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
     for day in days:
         try:
             outcomes.append(_ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session))
+        except NotPublished as exc:   # the source does not cover the day: missing, never a zero
+            log.warning("%s", exc)
+            outcomes.append(Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=_one_line(exc.reason)))
         except FetchError as exc:
             log.error("%s", exc)
             outcomes.append(Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_one_line(str(exc))))
@@ -101,15 +111,22 @@ def _one_line(text: str) -> str:
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[Any], paths: DataPaths | None = None) -> list[dict[str, Any]]:
     """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    dataset = catalogue.dataset(dataset_id)
+    outcomes = [o for o in _outcomes(outcomes) if o.dataset == dataset_id]
+    with _guarded(catalogue, paths, f"validate {dataset_id}", outcomes, shared=True,
+                  left="nothing was loaded or published"):
+        return _validate(catalogue, paths, dataset, outcomes)
+
+
+def _validate(catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Outcome]) -> list[dict[str, Any]]:
     from ingest.landing import read_batch
     from pipeline.history import feed_history, row_count_bounds
     from pipeline.quarantine import quarantine_batch
     from pipeline.validate import validate_batch
 
-    catalogue = load_catalogue()
-    paths = paths or data_paths()
-    dataset = catalogue.dataset(dataset_id)
-    outcomes = [o for o in _outcomes(outcomes) if o.dataset == dataset_id]
+    dataset_id = dataset.id
     batches = {o.batch.batch_id: read_batch(o.batch.path) for o in outcomes if o.status is Status.LANDED}
     rule = catalogue.settings.row_count_history
     histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
@@ -164,24 +181,39 @@ def _periods_validated_together(catalogue: Catalogue, dataset, outcomes: list[Ou
 
 def load_outcomes(outcomes: Iterable[Any], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
+    catalogue = load_catalogue()
+    paths = paths or data_paths()
+    outcomes = _outcomes(outcomes)
+    with _guarded(catalogue, paths, "load", outcomes, left="the partitions loaded before it stand; "
+                  "nothing was published, the published warehouse is unchanged"):
+        return _load(catalogue, paths, outcomes, run_id)
+
+
+def _load(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_id: str) -> dict[str, Any]:
     from ingest.watermarks import advance_watermarks
     from pipeline.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
     from pipeline.source_metadata import write_source_metadata
 
-    catalogue = load_catalogue()
-    paths = paths or data_paths()
-    outcomes = _outcomes(outcomes)
     summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
                "unchanged_batches": 0,
-               "quarantined": [], "fetch_failed": [], "warnings": [], "not_published": []}
+               "quarantined": [], "fetch_failed": [], "warnings": [], "not_published": [], "unrecorded": []}
+    # The data day is the latest day of the daily feeds; their earlier days are catch-up
+    # and late data; monthly and quarterly feeds fetch the periods they owe.
+    daily = [o for o in outcomes if not catalogue.dataset(o.dataset).periodic]
+    data_day = max((o.data_day for o in daily), default=None)
     with connect(paths.warehouse) as con:
         ensure_tables(con, catalogue)
         write_areas(con, catalogue)
         write_datasets(con, catalogue)
+        unrecorded = _unrecorded(con, daily, data_day)
         for outcome in outcomes:
             if outcome.status is Status.UNCHANGED:
                 summary["unchanged_batches"] += 1
                 continue  # fetched again, same records as the loaded batch: nothing happened
+            if (outcome.dataset, outcome.borough_code, outcome.data_day) in unrecorded:
+                record_batch(con, _missed_night(outcome, run_id), run_id, None)
+                summary["unrecorded"].append(_line(outcome, ["no run had recorded this day (the night that owed "
+                                                             "it ended before load); fetched tonight"]))
             validation = None
             if outcome.validation_path:
                 validation = json.loads(Path(outcome.validation_path).read_text(encoding="utf-8"))
@@ -201,7 +233,7 @@ def load_outcomes(outcomes: Iterable[Any], run_id: str, paths: DataPaths | None 
             elif outcome.status is Status.FETCH_FAILED:
                 summary["fetch_failed"].append(_line(outcome, [outcome.error or ""]))
             elif outcome.status is Status.NOT_PUBLISHED:
-                summary["not_published"].append(_line(outcome, ["not published by its due day"]))
+                summary["not_published"].append(_line(outcome, [outcome.error or "not published by its due day"]))
             else:
                 raise IngestError(f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): "
                                   f"cannot load a batch that is {outcome.status} (was it validated?)")
@@ -209,21 +241,38 @@ def load_outcomes(outcomes: Iterable[Any], run_id: str, paths: DataPaths | None 
         as_dicts = [o.to_dict() for o in outcomes]
         write_source_metadata(con, as_dicts)
         summary["watermarks_advanced"] = advance_watermarks(con, as_dicts, run_id)   # only feeds that fully loaded
-    # The data day is the latest day of the daily feeds; their earlier days are catch-up
-    # and late data; monthly and quarterly feeds fetch the periods they owe.
-    daily = [o for o in outcomes if not catalogue.dataset(o.dataset).periodic]
-    data_day = max((o.data_day for o in daily), default=None)
     summary["feeds"] = len({o.feed_id for o in outcomes})
     summary["due_feeds"] = len({o.feed_id for o in daily})
     summary["batches"] = len(outcomes)
     summary["catch_up_batches"] = sum(o.data_day != data_day for o in daily)
     summary["period_batches"] = len(outcomes) - len(daily)
-    summary["missing_feeds"] = sum(o.data_day == data_day and o.status in (Status.FETCH_FAILED, Status.QUARANTINED)
-                                   for o in daily)
+    summary["missing_feeds"] = sum(o.data_day == data_day and o.status in MISSING for o in daily)
+    summary["unrecorded_batches"] = len(summary["unrecorded"])
     if summary["landed_rows"] != summary["loaded_rows"] + summary["quarantined_rows"]:
         raise IngestError(f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
                           f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined")
     return summary
+
+
+def _unrecorded(con, daily: list[Outcome], data_day: str | None) -> set[tuple[str, str, str]]:
+    """Earlier feed-days fetched tonight that no run ever recorded: a night died before its load."""
+    earlier = sorted({(o.dataset, o.borough_code, o.data_day) for o in daily if data_day and o.data_day < data_day})
+    if not earlier:
+        return set()
+    recorded = con.execute("""
+        select distinct dataset, borough_code, data_day::varchar from audit.batches
+        where list_contains(?, dataset || '/' || borough_code || '/' || data_day::varchar)""",
+        [["/".join(key) for key in earlier]]).fetchall()
+    return set(earlier) - set(recorded)
+
+
+def _missed_night(outcome: Outcome, run_id: str) -> dict[str, Any]:
+    """The audit row a dead night could not write: its feed-day was not fetched on the night,
+    so the scorecard counts it late (a fetch that failed), though it is delivered now."""
+    return {"feed_id": outcome.feed_id, "dataset": outcome.dataset, "borough_code": outcome.borough_code,
+            "data_day": outcome.data_day, "status": Status.FETCH_FAILED.value, "batch": None,
+            "error": f"not fetched on its night: the run for {outcome.data_day} ended before load "
+                     f"without recording anything (killed, crashed or out of space); caught up by run {run_id}"}
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
@@ -231,11 +280,12 @@ def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
     from pipeline.dbt_runner import dbt_build, source_freshness
 
     catalogue, paths = load_catalogue(), paths or data_paths()
-    summary = dbt_build(catalogue, paths)
-    if catalogue.settings.source_freshness:
-        summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
-        for line in freshness["not_fresh"]:
-            log.warning("source freshness: %s", line)
+    with _guarded(catalogue, paths, "dbt build", left="nothing was published, the published warehouse is unchanged"):
+        summary = dbt_build(catalogue, paths)
+        if catalogue.settings.source_freshness:
+            summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
+            for line in freshness["not_fresh"]:
+                log.warning("source freshness: %s", line)
     return summary
 
 
@@ -243,7 +293,9 @@ def publish_warehouse(paths: DataPaths | None = None) -> dict[str, Any]:
     """Write-audit-publish: replace the analysts' copy only after everything passed."""
     from pipeline.publish import publish
 
-    return publish(paths or data_paths())
+    catalogue, paths = load_catalogue(), paths or data_paths()
+    with _guarded(catalogue, paths, "publish", left="the published warehouse is unchanged"):
+        return publish(paths)
 
 
 def publish_docs_and_dashboard(paths: DataPaths | None = None) -> dict[str, Any]:
@@ -255,9 +307,11 @@ def publish_docs_and_dashboard(paths: DataPaths | None = None) -> dict[str, Any]
     from pipeline.dashboard import build_dashboard, dashboard_path
     from pipeline.publish import publish_docs
 
-    paths = paths or data_paths()
-    docs = publish_docs(load_catalogue(), paths)
-    dashboard = build_dashboard(paths.published, dashboard_path(paths.published))
+    catalogue, paths = load_catalogue(), paths or data_paths()
+    with _guarded(catalogue, paths, "docs and dashboard",
+                  left="the warehouse is published; the docs site and dashboard are the previous ones"):
+        docs = publish_docs(catalogue, paths)   # dbt reads the pipeline's file: hold the lock
+        dashboard = build_dashboard(paths.published, dashboard_path(paths.published))
     return {"docs": docs, "dashboard": dashboard}
 
 
@@ -265,7 +319,20 @@ def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
     """Open-data CSVs from the published warehouse, small counts suppressed."""
     from pipeline.export import export_open_data as export
 
-    return export(load_catalogue(), paths or data_paths())
+    catalogue, paths = load_catalogue(), paths or data_paths()
+    with _guarded(catalogue, paths, "export", left="the warehouse is published; the open-data files are "
+                  "the previous ones or incomplete until a re-run"):
+        return export(catalogue, paths)
+
+
+def _guarded(catalogue: Catalogue, paths: DataPaths, step: str, outcomes: list[Outcome] | None = None,
+             **options: Any):
+    """The step holds the warehouse (pipeline/lock.py) and names a full disk (pipeline/guard.py)."""
+    from pipeline.guard import guarded
+
+    days = [o.data_day for o in outcomes or () if not catalogue.dataset(o.dataset).periodic]
+    data_day = max(days, default=None) or os.environ.get(DATA_DAY_ENV)
+    return guarded(paths, step, wait_s=catalogue.settings.lock_wait_s, data_day=data_day, **options)
 
 
 def _outcomes(groups: Iterable[Any]) -> list[Outcome]:

@@ -67,7 +67,8 @@ def test_a_rerun_replaces_the_summary(data_dir):
 def test_the_cli_prints_the_summary_file_or_says_there_is_none(data_dir, tmp_path):
     log_path = tmp_path / "city_nightly_2026-11-09.log"
     log_path.write_text("feeds: 99 scraped from the log\n", encoding="utf-8")
-    assert _report(date.fromisoformat(DAY), log_path) == f"no report (log: {log_path})"
+    none = _report(date.fromisoformat(DAY), log_path)
+    assert none.startswith("no report: ") and none.endswith(f"(log: {log_path})") and "feeds: 99" not in none
 
     summarise_run(DAY, _load_summary(), PUBLISHED, EXPORTED)   # CITY_DATA_DIR is data_dir
     line = _report(date.fromisoformat(DAY), log_path)
@@ -75,5 +76,5 @@ def test_the_cli_prints_the_summary_file_or_says_there_is_none(data_dir, tmp_pat
 
     written = summary_path(data_dir, DAY).stat().st_mtime
     os.utime(summary_path(data_dir, DAY), (written - 3600, written - 3600))
-    assert _report(date.fromisoformat(DAY), log_path, since=written) == f"no report (log: {log_path})", \
+    assert _report(date.fromisoformat(DAY), log_path, since=written).startswith("no report: "), \
         "an earlier run's summary is not this run's report"
