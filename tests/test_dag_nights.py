@@ -40,8 +40,9 @@ def dag_nights(airflow_db, tmp_path_factory):
                                                    {"boroughs": BOROUGHS})
             seen["published_green"] = sha256(paths.published)
             seen["open_data_green"] = sorted(p.name for p in (paths.published.parent / "open_data").glob("*.csv"))
-            seen["metric_areas_green"] = {a for (a,) in query(paths.published, "select distinct area_code "
-                                                                               "from analytics.city_metrics")}
+            seen["metric_areas_green"] = {a for (a,) in query(
+                paths.published, "select distinct area_code from analytics.city_metrics "
+                                 "where metric_id = 'ksi_per_100k' and period_type = 'month'")}
             # A row whose borough spelling no alias resolves makes a dbt test fail.
             with duckdb.connect(str(paths.warehouse)) as con:
                 con.execute("insert into raw.road_casualties (casualty_ref, accident_date, borough, severity, "
