@@ -1,6 +1,7 @@
 # City Region Datastore — the two commands of the README, and their parts.
 #   make run    set up, then the nightly pipeline for recent days against the sandbox
 #   make test   set up, then the whole test suite
+#   make test-fast  the suite without the real DAG nights and the reference run
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -18,13 +19,16 @@ DAYS ?=
 
 LINT := .venv-lint/bin
 
-.PHONY: run test lint setup airflow-db test-deps clean
+.PHONY: run test test-fast lint setup airflow-db test-deps clean
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
 test: setup airflow-db test-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
+
+test-fast: setup test-deps
+	$(BIN)/python -m pytest -m "not e2e and not reference"
 
 setup: $(VENV)/.installed
 

@@ -30,9 +30,15 @@ def _seed(name: str, column: str, key: str = "area_code") -> dict[str, float]:
         return {row[key]: float(row[column]) for row in csv.DictReader(handle) if row[key] and row[column]}
 
 
-def expected_metrics(catalogue: Catalogue, days: list[date]) -> dict[tuple[str, str], float | None]:
-    """{(metric_id, area_code): value} for one month of data days, boroughs and region."""
+def expected_metrics(catalogue: Catalogue, days: list[date],
+                     boroughs: list[str] | None = None) -> dict[tuple[str, str], float | None]:
+    """{(metric_id, area_code): value} for one month of data days, boroughs and region.
+
+    `boroughs` (slugs or codes) restricts it to the boroughs a run loaded: the region's
+    values are then the ratios of sums over those boroughs only, as the warehouse computes them.
+    """
     assert len({(d.year, d.month) for d in days}) == 1, "one calendar month at a time"
+    areas = catalogue.region.areas if boroughs is None else [catalogue.area(b) for b in boroughs]
     seed = load_settings(catalogue).seed
     volumes = Volumes.load(catalogue)   # read once, not per feed-day
     population = _seed("reference_population.csv", "population")
@@ -40,7 +46,7 @@ def expected_metrics(catalogue: Catalogue, days: list[date]) -> dict[tuple[str, 
     service_level = _seed("reference_service_levels.csv", "service_level_days", key="category")
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     resolve_days: dict[str, list[int]] = defaultdict(list)
-    for area in catalogue.region.areas:
+    for area in areas:
         s = sums[area.code]
         for day in days:
             for r in truth_records("road_casualties", area, day, seed=seed, volumes=volumes, catalogue=catalogue):
@@ -65,13 +71,13 @@ def expected_metrics(catalogue: Catalogue, days: list[date]) -> dict[tuple[str, 
         s["target"] = annual_target[area.code] * len(days) / 365 if area.code in annual_target else None
     region = catalogue.region.code
     sums[region] = defaultdict(float)
-    for code in [a.code for a in catalogue.region.areas]:
+    for code in [a.code for a in areas]:
         for key, value in sums[code].items():
             if value is None or sums[region].get(key, 0) is None:
                 sums[region][key] = None  # one unknown denominator makes the region's unknown
             else:
                 sums[region][key] += value
-    resolve_days[region] = [d for a in catalogue.region.areas for d in resolve_days[a.code]]
+    resolve_days[region] = [d for a in areas for d in resolve_days[a.code]]
     expected = {}
     for code, s in sums.items():
         expected[("ksi_per_100k", code)] = s["ksi"] / s["population"] * 100000

@@ -1,8 +1,8 @@
-"""One Airflow pool per borough API host: config, the DAG's shape, the pools in Airflow, a real night.
+"""One Airflow pool per borough API host: config, the DAG's shape, the pools in Airflow.
 
-Mirrors Airflow's own example-DAG tests (DagBag, task attributes) and drives the real DAG
-with `dag.test` for the run. The sandbox serves every borough from one host, so a second
-host is made by pointing Camden at `localhost` while the rest stay on 127.0.0.1.
+Mirrors Airflow's own example-DAG tests (DagBag, task attributes). The sandbox serves every
+borough from one host, so a second host is made by pointing Camden at `localhost` while the
+rest stay on 127.0.0.1; a real two-host night is in test_dag_nights.py.
 """
 
 from __future__ import annotations
@@ -10,21 +10,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 
-from pipeline.airflow_runner import run_dag_for_day_logged
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError, IngestError
-from ingest.paths import REPO_ROOT, DataPaths
+from ingest.paths import REPO_ROOT
 from pipeline.pools import host_pools, plans_by_pool
 
 DAGS_FOLDER = REPO_ROOT / "dags"
-DAY = date(2026, 11, 12)
 
 
 def _edit(path: Path, change) -> None:
@@ -163,81 +159,3 @@ def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two
                           cwd=REPO_ROOT)
     assert "borough_api__localhost: 3 slots" in done.stdout
     assert _airflow_pools()["borough_api__localhost"] == 3
-
-
-# --- a real night with two hosts ------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def two_host_nights(airflow_db, tmp_path_factory):
-    """The real DAG (dag.test) with two hosts: a full night, then a Camden-only night (127.0.0.1 idle)."""
-    from sandbox.process import SandboxProcess
-
-    base = tmp_path_factory.mktemp("pools")
-    paths = DataPaths(base / "data")
-    mp = pytest.MonkeyPatch()
-    try:
-        with SandboxProcess() as sandbox:
-            config = _two_host_config(base / "config", sandbox.url.replace("127.0.0.1", "localhost"))
-            mp.setenv("CITY_CONFIG_DIR", str(config))
-            mp.setenv("CITY_DATA_DIR", str(paths.root))
-            mp.setenv("CITY_API_BASE_URL", sandbox.url)
-            full = run_dag_for_day_logged("city_nightly", DAY, paths.root / "logs" / "full.log")
-            camden = run_dag_for_day_logged("city_nightly", date(2026, 11, 13), paths.root / "logs" / "camden.log",
-                                            {"boroughs": ["camden"]})
-        yield full, camden, paths, load_catalogue(config)
-    finally:
-        mp.undo()
-
-
-def _ingest_tis(data_day: str) -> dict[str, list[tuple[str, str]]]:
-    """Ingest task instances of the run for a data day: task id -> [(state, pool)]."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        runs = [r for r in session.scalars(select(DagRun).where(DagRun.dag_id == "city_nightly"))
-                if (r.conf or {}).get("data_day") == data_day]
-        tis = session.scalars(select(TaskInstance).where(TaskInstance.run_id == runs[-1].run_id,
-                                                         TaskInstance.task_id.like("ingest_feed.%"),
-                                                         ~TaskInstance.task_id.like("%_plans"))).all()
-        found: dict[str, list[tuple[str, str]]] = {}
-        for ti in tis:
-            found.setdefault(ti.task_id, []).append((str(getattr(ti.state, "value", ti.state)), ti.pool))
-        return found
-
-
-@pytest.mark.e2e
-def test_a_two_host_night_ingests_every_feed_exactly_once(two_host_nights):
-    """Each host's task fetches its own feeds in its pool; load records every feed of the day once."""
-    full, _, paths, catalogue = two_host_nights
-    assert full == "success"
-    tis = _ingest_tis(DAY.isoformat())
-    datasets = len(catalogue.datasets)
-    assert sorted(tis["ingest_feed.localhost"]) == [("success", "borough_api__localhost")] * datasets
-    assert sorted(tis["ingest_feed.127_0_0_1"]) == [("success", "borough_api__127_0_0_1")] * (32 * datasets)
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        batches = con.execute("select dataset || '/' || borough_code, count(*) from audit.batches "
-                              "where data_day = ? group by 1", [DAY]).fetchall()
-        loaded = con.execute("select count(*) from raw.feed_partitions where data_day = ?", [DAY]).fetchone()[0]
-    daily = [f.id for f in catalogue.feeds() if not f.dataset.periodic]   # monthly/quarterly: their periods
-    assert sorted(feed for feed, _ in batches) == sorted(daily)
-    assert all(count == 1 for _, count in batches)
-    assert loaded == len(daily)
-
-
-@pytest.mark.e2e
-def test_a_host_with_nothing_to_fetch_is_skipped_and_the_night_still_loads(two_host_nights):
-    """A Camden-only night: 127.0.0.1's task is skipped, validate and load still see Camden's outcomes
-    (its daily feeds: the monthly and quarterly ones loaded their periods the night before)."""
-    _, camden, paths, catalogue = two_host_nights
-    assert camden == "success"
-    tis = _ingest_tis("2026-11-13")
-    daily = sum(not d.periodic for d in catalogue.datasets.values())
-    assert [state for state, _ in tis["ingest_feed.127_0_0_1"]] == ["skipped"]
-    assert [state for state, _ in tis["ingest_feed.localhost"]] == ["success"] * daily
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        loaded = con.execute("select borough_code, count(*) from raw.feed_partitions where data_day = '2026-11-13' "
-                             "group by 1").fetchall()
-    assert loaded == [("E09000007", daily)]

@@ -1,46 +1,38 @@
-"""A second region (Greater Manchester's 10 districts) runs with config alone."""
+"""A second region (Greater Manchester's 10 districts) runs with config alone.
+
+The night's steps against Greater Manchester's own sandbox, pinned to 12 November 2026;
+the DAG itself reads the region the same way (CITY_REGION), proved once by test_dag_nights.py.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import date
 
-import duckdb
 import pytest
 
-from pipeline.airflow_runner import run_dag_for_day_logged
+import night_steps
 from ingest.catalogue import load_catalogue
-from ingest.paths import DataPaths
-from sandbox.process import SandboxProcess
 from metric_truth import expected_metrics
+from night_env import pinned_night, query
 
-pytestmark = pytest.mark.e2e
 DAY = date(2026, 11, 12)
 
 
 @pytest.fixture(scope="module")
-def manchester_night(airflow_db, tmp_path_factory):
-    """One nightly run of the real DAG for Greater Manchester against its own sandbox."""
-    paths = DataPaths(tmp_path_factory.mktemp("gm") / "data")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CITY_REGION", "greater-manchester")
-    mp.setenv("CITY_DATA_DIR", str(paths.root))
-    try:
-        with SandboxProcess(region="greater-manchester") as sandbox:
-            mp.setenv("CITY_API_BASE_URL", sandbox.url)
-            state = run_dag_for_day_logged("city_nightly", DAY, paths.root / "logs" / "gm.log")
-        with duckdb.connect(str(paths.published), read_only=True) as con:
-            rows = con.execute("select metric_id, area_code, area_type, value, boroughs_covered, boroughs_expected "
-                               "from analytics.city_metrics where period_type = 'month'").fetchall()
-        yield state, rows, load_catalogue()
-    finally:
-        mp.undo()
+def manchester_night(tmp_path_factory):
+    """One night for Greater Manchester, every district, against its own sandbox."""
+    with pinned_night(tmp_path_factory.mktemp("gm"), DAY, region="greater-manchester") as (_, paths):
+        report = night_steps.night(DAY)
+        rows = query(paths.published, "select metric_id, area_code, area_type, value, boroughs_covered, "
+                                      "boroughs_expected from analytics.city_metrics where period_type = 'month'")
+        yield report, rows, load_catalogue()
 
 
 def test_the_night_runs_and_publishes(manchester_night):
-    """The same DAG, pointed at another region by CITY_REGION, succeeds and publishes."""
-    state, rows, _ = manchester_night
-    assert state == "success"
+    """The same steps, pointed at another region by CITY_REGION, succeed and publish."""
+    report, rows, _ = manchester_night
+    assert "published: " in report
     assert rows
 
 

@@ -1,0 +1,47 @@
+"""Nothing here may change a published number: the fixed reference run gives the recorded table.
+
+tests/reference_run.py runs three pinned nights for ten boroughs (every protocol and quirk) and
+one dbt build; its analytics.city_metrics must equal tests/fixtures/reference_city_metrics.csv,
+recorded before the refactorings: same columns, same rows, floats within a relative 1e-9.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from reference_run import RECORDED, as_text, run_reference
+
+pytestmark = pytest.mark.reference
+KEY = ("metric_id", "area_code", "period_type", "period_start")
+
+
+def _keyed(columns: list[str], rows: list[list]) -> dict[tuple, dict]:
+    keyed = {}
+    for row in rows:
+        record = dict(zip(columns, row))
+        key = tuple(as_text(record[k]) for k in KEY)
+        assert key not in keyed, f"two city_metrics rows for {key}"
+        keyed[key] = record
+    return keyed
+
+
+def _same(live, recorded: str) -> bool:
+    if isinstance(live, float) and recorded != "":
+        return math.isclose(live, float(recorded), rel_tol=1e-9)
+    return as_text(live) == recorded
+
+
+def test_the_reference_run_publishes_the_recorded_city_metrics(tmp_path):
+    columns, rows = run_reference(tmp_path / "data")
+    with RECORDED.open(newline="", encoding="utf-8") as handle:
+        recorded_columns, *recorded_rows = list(csv.reader(handle))
+    assert columns == recorded_columns
+    live, recorded = _keyed(columns, rows), _keyed(recorded_columns, recorded_rows)
+    assert sorted(live) == sorted(recorded), "the same city_metrics rows"
+    differences = [(key, column, live[key][column], recorded[key][column])
+                   for key in recorded for column in columns
+                   if not _same(live[key][column], recorded[key][column])]
+    assert differences == [], f"{len(differences)} values differ, first: {differences[:5]}"
