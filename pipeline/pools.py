@@ -1,4 +1,4 @@
-"""One Airflow pool per borough API host, so one slow host cannot starve the rest.
+"""Airflow pools: one per borough API host, so one slow host cannot starve the rest; one for the warehouse.
 
 Feeds are grouped by the host of their portal's base_url (the host name, without the
 port: the sandbox's port changes every run, the host does not). Each host gets a pool
@@ -6,6 +6,13 @@ port: the sandbox's port changes every run, the host does not). Each host gets a
 override) from config/pipeline.yml. Airflow cannot map `pool`, so the DAG makes one
 mapped ingest task per host (read here at parse time: YAML only) and this module splits
 the night's plans between them.
+
+The warehouse steps (load, dbt_build, publish, export_open_data) of every run share one
+more pool, `city_warehouse`, with ONE slot: DuckDB allows one writer per file, and a
+backfill (`airflow backfill create --max-active-runs N`) runs several days at once, so
+without it two runs reach `load` together and one fails on the file lock. Whatever N is,
+at most one warehouse step of any run holds the file; the ingest and validate steps of
+the other runs go on meanwhile.
 
 Pools live in Airflow's metadata database and must exist before a task runs (the
 scheduler does not start a task whose pool is missing): `ensure_pools` creates or
@@ -23,10 +30,14 @@ from urllib.parse import urlsplit
 from ingest.catalogue import Catalogue, Feed, load_catalogue
 from ingest.errors import CatalogueError, IngestError
 
-__all__ = ["HostPool", "POOL_PREFIX", "host_of", "host_pools", "plans_by_pool", "ensure_pools", "stale_pools",
+__all__ = ["HostPool", "POOL_PREFIX", "WAREHOUSE_POOL", "WAREHOUSE_TASKS", "host_of", "host_pools", "plans_by_pool", "ensure_pools", "stale_pools",
            "print_pools"]
 
 POOL_PREFIX = "borough_api__"
+WAREHOUSE_POOL = "city_warehouse"
+WAREHOUSE_TASKS = ("load", "dbt_build", "publish", "export_open_data")
+"""The steps that open the DuckDB warehouse for writing: one at a time, across all runs."""
+WAREHOUSE_DESCRIPTION = "one writer on the DuckDB warehouse at a time, across runs and backfills (pipeline/pools.py)"
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,8 @@ def ensure_pools(catalogue: Catalogue | None = None) -> list[HostPool]:
         for pool in pools:
             Pool.create_or_update_pool(pool.name, pool.slots, pool.description, include_deferred=False,
                                        session=session)
+        Pool.create_or_update_pool(WAREHOUSE_POOL, 1, WAREHOUSE_DESCRIPTION, include_deferred=False,
+                                   session=session)
     return pools
 
 
@@ -123,6 +136,7 @@ def print_pools(catalogue: Catalogue | None = None) -> int:
     pools = ensure_pools(catalogue)
     for pool in pools:
         print(f"{pool.name}: {pool.slots} slots for {pool.host} ({len(pool.boroughs)} boroughs)")
+    print(f"{WAREHOUSE_POOL}: 1 slot for {', '.join(WAREHOUSE_TASKS)} (one DuckDB writer)")
     unused = sorted(set(catalogue.settings.pools.hosts) - {pool.host for pool in pools})
     if unused:
         print(f"note: pools.hosts names hosts no portal uses here: {unused}")
