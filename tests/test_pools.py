@@ -145,6 +145,13 @@ def test_two_hosts_give_two_ingest_tasks_each_in_its_pool_feeding_validate(two_h
         assert dag.get_task(task_id).map_index_template == "{{ feed_label }}"
 
 
+def test_the_warehouse_steps_share_one_slot_across_runs():
+    """load, dbt_build, publish and export_open_data are in `city_warehouse`; no other task is."""
+    dag = _dag()
+    in_pool = {t.task_id for t in dag.tasks if t.pool == "city_warehouse"}
+    assert in_pool == {"load", "dbt_build", "publish", "export_open_data"}
+
+
 # --- the pools in Airflow -------------------------------------------------------------------
 
 def _airflow_pools() -> dict[str, tuple[int, str]]:
@@ -158,6 +165,7 @@ def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two
     subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, cwd=REPO_ROOT)
     pools = _airflow_pools()
     assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
+    assert pools["city_warehouse"] == 1     # one DuckDB writer, whatever a backfill's --max-active-runs
     _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
     done = subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, text=True,
                           cwd=REPO_ROOT)
