@@ -72,11 +72,12 @@ class LocalAirflow:
     schedule: bool = False              # False: only triggered runs and backfills, no surprise nightly runs
     sandbox_port: int | None = None     # also run the borough API sandbox here, and point the pipeline at it
     extra_env: dict[str, str] = field(default_factory=dict)
+    pg_root: Path | None = None         # the cluster's folder; default <home>/pg (must be reachable by `postgres`)
 
     # --- paths --------------------------------------------------------------------------------
     @property
     def pg_dir(self) -> Path:
-        return self.home / "pg"
+        return self.pg_root or self.home / "pg"
 
     @property
     def pg_data(self) -> Path:
@@ -179,6 +180,9 @@ class LocalAirflow:
         self.pg_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.pg_dir, "postgres", "postgres")
+            if subprocess.run(self._as_owner(["test", "-w", str(self.pg_dir)])).returncode != 0:
+                raise AirflowStartError(f"the postgres user cannot reach {self.pg_dir}: every folder above it must "
+                                        f"be traversable by others (chmod o+x), or choose another folder")
         if not (self.pg_data / "PG_VERSION").exists():
             pwfile = self.pg_dir / "pwfile"
             pwfile.write_text(password + "\n", encoding="utf-8")

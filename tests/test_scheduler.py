@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -134,7 +135,10 @@ def airflow_night(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sandbox = SandboxProcess(as_of=AS_OF).start()
     config = _config(base / "config", sandbox.url, f"http://127.0.0.1:{server.server_port}/hook")
+    pg_root = Path(tempfile.mkdtemp(prefix="city-test-pg-"))    # pytest's folders are 0700: `postgres` needs a way in
+    pg_root.chmod(0o755)
     airflow = LocalAirflow(home=base / "airflow", api_port=free_port(), pg_port=free_port(), parallelism=8,
+                           pg_root=pg_root,
                            extra_env={"CITY_CONFIG_DIR": str(config), "CITY_DATA_DIR": str(base / "data"),
                                       "CITY_API_BASE_URL": sandbox.url})
     started: list[BaseException] = []
@@ -178,6 +182,7 @@ def airflow_night(tmp_path_factory):
         sandbox.stop()
         server.shutdown()
         server.server_close()
+        shutil.rmtree(pg_root, ignore_errors=True)
         assert not any(airflow._pid(c) for c in airflow.components), f"still running after stop: {stopped}"
 
 
