@@ -165,7 +165,9 @@ class LocalAirflow:
         except KeyError:
             raise AirflowStartError("running as root needs the `postgres` user (Debian's postgresql package "
                                     "creates it): `apt-get install -y postgresql`") from None
-        return ["runuser", "-u", "postgres", "--", *command]
+        runuser = shutil.which("runuser") or next((p for p in ("/usr/sbin/runuser", "/sbin/runuser")
+                                                   if os.path.exists(p)), "runuser")
+        return [runuser, "-u", "postgres", "--", *command]
 
     def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(self._as_owner([postgres_bin("pg_ctl"), "-D", str(self.pg_data), *args]),
@@ -293,7 +295,15 @@ class LocalAirflow:
         raise AirflowStartError(f"Airflow at {self.url} not healthy within {timeout_s:.0f} s ({last}); "
                                 f"logs in {self.log_dir}")
 
+    def remember(self) -> None:
+        """The ports and switches this instance started with, for later commands in a fresh shell."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "local-airflow.json").write_text(json.dumps({
+            "api_port": self.api_port, "pg_port": self.pg_port, "sandbox_port": self.sandbox_port,
+            "users": self.users, "schedule": self.schedule}) + "\n", encoding="utf-8")
+
     def start(self) -> "LocalAirflow":
+        self.remember()
         self.start_postgres()
         self.migrate()
         self.start_components()
@@ -354,18 +364,27 @@ def _zombie(pid: int) -> bool:
         return False
 
 
-def _from_environment() -> LocalAirflow:
-    return LocalAirflow(api_port=int(os.environ.get("AIRFLOW_API_PORT", 8080)),
-                        pg_port=int(os.environ.get("PG_PORT", 5433)),
-                        users=os.environ.get("AIRFLOW_USERS", "admin:admin"),
-                        sandbox_port=int(os.environ.get("SANDBOX_PORT", 8765)) or None,
+def _from_environment(starting: bool = False) -> LocalAirflow:
+    """Settings from the environment (make's variables); later commands reuse what `start` used."""
+    home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
+    remembered = {}
+    if not starting and (home / "local-airflow.json").exists():
+        remembered = json.loads((home / "local-airflow.json").read_text(encoding="utf-8"))
+    if remembered:
+        return LocalAirflow(home=home, api_port=remembered["api_port"], pg_port=remembered["pg_port"],
+                            users=remembered["users"], sandbox_port=remembered["sandbox_port"],
+                            schedule=remembered["schedule"])
+    return LocalAirflow(home=home, api_port=int(os.environ.get("AIRFLOW_API_PORT") or 8080),
+                        pg_port=int(os.environ.get("PG_PORT") or 5433),
+                        users=os.environ.get("AIRFLOW_USERS") or "admin:admin",
+                        sandbox_port=int(os.environ.get("SANDBOX_PORT", "8765") or 0) or None,
                         schedule=os.environ.get("AIRFLOW_SCHEDULE", "false").lower() in ("1", "true", "yes"))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv else "status"
-    local = _from_environment()
+    local = _from_environment(starting=command == "start")
     if command == "start":
         try:
             local.start()
