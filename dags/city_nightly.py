@@ -17,9 +17,9 @@ data day D (unless `data_day` is given). So to reprocess data days A..B:
 `airflow backfill create --dag-id city_nightly --from-date <A+1> --to-date <B+1>T02:00
 --reprocess-behavior completed` (dates are UTC; `--to-date <B+1>` alone, i.e. midnight, stops
 at data day B-1). E.g. data days 2026-11-21 and 11-22: `--from-date 2026-11-22 --to-date
-2026-11-23T02:00`. Runs of a backfill may overlap (`--max-active-runs`), but `load`,
-`dbt_build`, `publish` and `export_open_data` run in the one-slot pool `city_warehouse`:
-never two writers on the DuckDB file.
+2026-11-23T02:00`. Runs of a backfill may overlap (`--max-active-runs`), but the pool
+`city_warehouse` guards the DuckDB file: `load`, `dbt_build`, `publish` and `export_open_data`
+take all its slots (one writer, alone), `plan_feeds` and `validate` one each (readers).
 
 **Alerts.** Every task that fails after its last retry is announced (a log line `ALERT ...`
 and config/pipeline.yml `alerts.webhook_url`); a run that has not succeeded by
@@ -37,7 +37,8 @@ and config/pipeline.yml `alerts.webhook_url`); a run that has not succeeded by
   previous night's; fix and re-run the day (re-running is safe).
 - Ingest tasks stuck in *scheduled*: their host's pool is missing or full — `airflow pools list`;
   `python -m pipeline pools` creates the pools from config/pipeline.yml (`pools`) and `city_warehouse`.
-  `load` waiting in *scheduled* during a backfill: another run holds `city_warehouse` (expected).
+  `load` or `validate` waiting in *scheduled* during a backfill: another run holds `city_warehouse`
+  (a writer runs alone; expected).
 - `report` is red when more feeds than `run.max_failed_feed_share` are missing, or nothing was published or
   exported; why, and which feeds, is in `<CITY_DATA_DIR>/runs/<data_day>/summary.json`.
 """
@@ -57,7 +58,9 @@ PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
 SCHEDULE = plan.nightly_schedule()  # config/pipeline.yml: cron and timezone
 HOST_POOLS = pools.host_pools()    # one Airflow pool per borough API host (config, YAML only)
 PUBLISH_WITHIN = alerts.publish_deadline(SCHEDULE)   # alerts.publish_by minus the nightly slot, or None
-WAREHOUSE = {"pool": pools.WAREHOUSE_POOL}           # one DuckDB writer across runs and backfills
+# The DuckDB file across runs and backfills: one writer alone, or a few readers (pipeline/pools.py)
+WRITES_WAREHOUSE = {"pool": pools.WAREHOUSE_POOL, "pool_slots": pools.WAREHOUSE_SLOTS}
+READS_WAREHOUSE = {"pool": pools.WAREHOUSE_POOL, "pool_slots": 1}
 
 
 @dag(
@@ -93,7 +96,7 @@ def city_nightly():
     def resolve_data_day(params=None, logical_date=None) -> str:
         return plan.resolve_data_day(logical_date, (params or {}).get("data_day"))
 
-    @task
+    @task(**READS_WAREHOUSE)
     def plan_feeds(data_day: str, params=None) -> dict[str, list[dict]]:
         plans = plan.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
         return pools.plans_by_pool(plans, [pool.name for pool in HOST_POOLS])
@@ -111,26 +114,27 @@ def city_nightly():
         get_current_context()["feed_label"] = feed["label"]
         return steps.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark"))
 
-    @task(map_index_template="{{ dataset }}", trigger_rule="none_failed")  # a host with no feeds is skipped
+    # a host with no feeds is skipped; validate reads each feed's row-count history from the warehouse
+    @task(map_index_template="{{ dataset }}", trigger_rule="none_failed", **READS_WAREHOUSE)
     def validate(dataset: str, outcomes: list[dict]) -> list[dict]:
         get_current_context()["dataset"] = dataset
         return steps.validate_dataset(dataset, outcomes)
 
-    @task(**WAREHOUSE)
+    @task(**WRITES_WAREHOUSE)
     def load(validated: list[list[dict]], run_id=None) -> dict:
         # one slice is one read of every mapped result; iterating would probe past the end
         # and log a spurious "XCom not found ... for task 'validate'" on every green run
         return steps.load_outcomes(validated[:], run_id)
 
-    @task(retries=0, **WAREHOUSE)
+    @task(retries=0, **WRITES_WAREHOUSE)
     def dbt_build(load_summary: dict) -> dict:
         return steps.build_models()   # logs a per-model table; its return value lists each model's result
 
-    @task(outlets=[PUBLISHED_WAREHOUSE], **WAREHOUSE)
+    @task(outlets=[PUBLISHED_WAREHOUSE], **WRITES_WAREHOUSE)
     def publish(build_summary: dict) -> dict:
         return steps.publish_warehouse()
 
-    @task(**WAREHOUSE)
+    @task(**WRITES_WAREHOUSE)
     def export_open_data(published: dict) -> dict:
         return steps.export_open_data()
 

@@ -6,8 +6,8 @@ triggers a data day through the public REST API (/api/v2, a JWT from /auth/token
 checks what happened: the published warehouse equals the same day driven through the
 steps directly (tests/night_steps.py); Camden, served from its own host (`localhost`,
 one pool slot) and slowed by the sandbox, fetched its feeds one at a time while the other
-host's feeds finished first; the warehouse steps ran in the one-slot `city_warehouse`
-pool; a run late for its deadline was announced to the webhook; a backfill's dates map
+host's feeds finished first; the warehouse steps held the `city_warehouse` pool (a writer
+all its slots); dbt's per-model results are in Airflow; a run late for its deadline was announced to the webhook; a backfill's dates map
 to the data days the README says. Everything started is stopped.
 
 Marked `scheduler`: part of `make test`, skipped by a fast run (`-m "not e2e and not scheduler"`).
@@ -169,6 +169,8 @@ def airflow_night(tmp_path_factory):
         dry_run = api.post("/backfills/dry_run", {"dag_id": "city_nightly", "from_date": "2026-11-22T00:00:00Z",
                                                   "to_date": "2026-11-23T02:00:00Z", "reprocess_behavior": "completed",
                                                   "max_active_runs": 3})
+        dbt_xcom = api.get(f"/dags/city_nightly/dagRuns/{run_id}/taskInstances/dbt_build/xcomEntries/return_value",
+                           deserialize=True)
         for _ in range(60):                            # the deadline callback runs in the executor, just after
             if hook.received or state["state"] != "success":
                 break
@@ -176,7 +178,8 @@ def airflow_night(tmp_path_factory):
         yield {"run": state, "tis": tis, "reference": reference, "airflow": airflow, "config": config,
                "published": _tables(DataPaths(base / "data").published) if state["state"] == "success"
                else {}, "alerts": list(hook.received), "dry_run": dry_run,
-               "load_log": _task_log(airflow, run_id, "load")}
+               "load_log": _task_log(airflow, run_id, "load"), "dbt_log": _task_log(airflow, run_id, "dbt_build"),
+               "dbt_xcom": dbt_xcom}
     finally:
         stopped = airflow.stop()
         sandbox.stop()
@@ -218,14 +221,16 @@ def test_the_slow_host_fetched_one_feed_at_a_time_and_finished_last(airflow_nigh
     assert max(fast) < max(end for _, end in slow)
 
 
-def test_the_warehouse_steps_ran_in_the_one_slot_pool(airflow_night):
-    """load, dbt_build, publish and export_open_data hold `city_warehouse`: one DuckDB writer across runs."""
-    pools = {t["task_id"]: t["pool"] for t in airflow_night["tis"]}
-    assert {pools[t] for t in ("load", "dbt_build", "publish", "export_open_data")} == {"city_warehouse"}
+def test_the_warehouse_steps_ran_in_the_warehouse_pool(airflow_night):
+    """Writers took every slot of `city_warehouse` (one DuckDB writer across runs), readers one each."""
     airflow = airflow_night["airflow"]
     reply = requests.get(f"{airflow.url}/api/v2/pools/city_warehouse",
                          headers={"Authorization": f"Bearer {airflow.token()}"}, timeout=10)
-    assert reply.json()["slots"] == 1
+    slots = reply.json()["slots"]
+    held = {(t["task_id"], t["pool"], t["pool_slots"]) for t in airflow_night["tis"]}
+    for writer in ("load", "dbt_build", "publish", "export_open_data"):
+        assert (writer, "city_warehouse", slots) in held, writer
+    assert ("plan_feeds", "city_warehouse", 1) in held and ("validate", "city_warehouse", 1) in held
 
 
 def test_load_reads_every_validate_result_without_an_xcom_error(airflow_night):
@@ -233,6 +238,17 @@ def test_load_reads_every_validate_result_without_an_xcom_error(airflow_night):
     log = airflow_night["load_log"]
     assert log, "no load task log found"
     assert "XCom not found" not in log
+
+
+def test_dbt_results_are_visible_per_model_in_airflow(airflow_night):
+    """dbt_build's XCom lists each model's status and time; its log has the per-node table."""
+    value = airflow_night["dbt_xcom"]["value"]
+    value = json.loads(value) if isinstance(value, str) else value
+    models = {m["node"].rsplit(".", 1)[-1]: m for m in value["models"]}
+    assert models["city_metrics"]["status"] == "success" and models["city_metrics"]["type"] == "model"
+    assert all(m["status"] == "success" for m in models.values())
+    assert value["tests"].get("pass", 0) > 0 and not value["failed"]
+    assert "dbt build, per node:" in airflow_night["dbt_log"] and "city_metrics" in airflow_night["dbt_log"]
 
 
 def test_a_run_late_for_its_deadline_is_announced(airflow_night):
