@@ -187,10 +187,11 @@ class LocalAirflow:
                                         f"be traversable by others (chmod o+x), or choose another folder")
         if not (self.pg_data / "PG_VERSION").exists():
             pwfile = self.pg_dir / "pwfile"
-            pwfile.write_text(password + "\n", encoding="utf-8")
+            pwfile.unlink(missing_ok=True)
+            with os.fdopen(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(password + "\n")
             if os.geteuid() == 0:
                 shutil.chown(pwfile, "postgres", "postgres")
-            pwfile.chmod(0o600)
             try:
                 done = subprocess.run(self._as_owner([
                     postgres_bin("initdb"), "-D", str(self.pg_data), "-U", "airflow", "--pwfile", str(pwfile),
