@@ -23,7 +23,7 @@ PG_PORT ?= 5433
 SANDBOX_PORT ?= 8765
 export AIRFLOW_API_PORT PG_PORT SANDBOX_PORT
 
-.PHONY: run test setup airflow-db test-deps clean airflow airflow-stop airflow-status trigger airflow-backfill \
+.PHONY: run test test-fast setup airflow-db test-deps clean airflow airflow-stop airflow-status trigger airflow-backfill \
         postgresql
 
 run: setup airflow-db
@@ -31,6 +31,10 @@ run: setup airflow-db
 
 test: setup airflow-db test-deps
 	$(BIN)/python -m pytest
+
+# Without the slow end-to-end nights and the real scheduler (tests/test_scheduler.py).
+test-fast: setup airflow-db test-deps
+	$(BIN)/python -m pytest -m "not e2e and not scheduler"
 
 setup: $(VENV)/.installed
 
