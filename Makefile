@@ -73,10 +73,12 @@ trigger:
 	@test -n "$(DAY)" || { echo "usage: make trigger DAY=YYYY-MM-DD [BOROUGHS=camden,barnet]"; exit 2; }
 	$(BIN)/python -m pipeline.local_airflow trigger $(DAY) "$(BOROUGHS)"
 
-# Data days FIRST..LAST as an Airflow backfill (Backfills tab): make airflow-backfill FIRST=… LAST=… [RUNS=2]
+# Data days FIRST..LAST as an Airflow backfill (Backfills tab):
+#   make airflow-backfill FIRST=… LAST=… [BOROUGHS=camden,barnet] [RUNS=2]
 airflow-backfill:
-	@test -n "$(FIRST)" -a -n "$(LAST)" || { echo "usage: make airflow-backfill FIRST=YYYY-MM-DD LAST=YYYY-MM-DD [RUNS=2]"; exit 2; }
-	$(BIN)/python -m pipeline.local_airflow backfill $(FIRST) $(LAST) --max-active-runs $(or $(RUNS),2)
+	@test -n "$(FIRST)" -a -n "$(LAST)" || { echo "usage: make airflow-backfill FIRST=YYYY-MM-DD LAST=YYYY-MM-DD [BOROUGHS=a,b] [RUNS=2]"; exit 2; }
+	$(BIN)/python -m pipeline.local_airflow backfill $(FIRST) $(LAST) --max-active-runs $(or $(RUNS),2) \
+	  $(if $(BOROUGHS),--boroughs $(BOROUGHS))
 
 # Debian's PostgreSQL, for Airflow's metadata database (make airflow, tests/test_scheduler.py).
 postgresql:
