@@ -306,8 +306,8 @@ class LocalAirflow:
             "users": self.users, "schedule": self.schedule}) + "\n", encoding="utf-8")
 
     def start(self) -> "LocalAirflow":
-        self.remember()
         self.start_postgres()
+        self.remember()           # only once its database answers on these ports
         self.migrate()
         self.start_components()
         self.wait_healthy()
@@ -370,13 +370,13 @@ def _zombie(pid: int) -> bool:
 def _from_environment(starting: bool = False) -> LocalAirflow:
     """Settings from the environment (make's variables); later commands reuse what `start` used."""
     home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
-    remembered = {}
-    if not starting and (home / "local-airflow.json").exists():
+    if (home / "local-airflow.json").exists():
         remembered = json.loads((home / "local-airflow.json").read_text(encoding="utf-8"))
-    if remembered:
-        return LocalAirflow(home=home, api_port=remembered["api_port"], pg_port=remembered["pg_port"],
-                            users=remembered["users"], sandbox_port=remembered["sandbox_port"],
-                            schedule=remembered["schedule"])
+        previous = LocalAirflow(home=home, api_port=remembered["api_port"], pg_port=remembered["pg_port"],
+                                users=remembered["users"], sandbox_port=remembered["sandbox_port"],
+                                schedule=remembered["schedule"])
+        if not starting or previous.postgres_running():   # starting again while up: the same instance
+            return previous
     return LocalAirflow(home=home, api_port=int(os.environ.get("AIRFLOW_API_PORT") or 8080),
                         pg_port=int(os.environ.get("PG_PORT") or 5433),
                         users=os.environ.get("AIRFLOW_USERS") or "admin:admin",
