@@ -1,7 +1,9 @@
-# City Region Datastore — the two commands of the README, and their parts.
+# City Region Datastore — the commands of the README, and their parts.
 #   make run    set up, then the nightly pipeline for recent days against the sandbox
 #   make test   set up, then the whole test suite
 #   make test-fast  the suite without the real DAG nights and the reference run
+#   make airflow / make airflow-stop   a local Airflow (PostgreSQL, scheduler, dag-processor,
+#               api-server, sandbox); make trigger DAY=… ; make airflow-backfill FIRST=… LAST=…
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -16,10 +18,16 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := False
 DAYS ?=
+# The local Airflow (pipeline/local_airflow.py): ports on 127.0.0.1; SANDBOX_PORT=0 for real APIs only.
+AIRFLOW_API_PORT ?= 8080
+PG_PORT ?= 5433
+SANDBOX_PORT ?= 8765
+export AIRFLOW_API_PORT PG_PORT SANDBOX_PORT
 
 LINT := .venv-lint/bin
 
-.PHONY: run test test-fast lint setup airflow-db test-deps clean
+.PHONY: run test test-fast lint setup airflow-db test-deps clean airflow airflow-stop airflow-status trigger \
+        airflow-backfill postgresql
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
@@ -29,6 +37,10 @@ test: setup airflow-db test-deps lint
 
 test-fast: setup test-deps
 	$(BIN)/python -m pytest -m "not e2e and not reference"
+
+# Without the slow end-to-end nights and the real scheduler (tests/test_scheduler.py).
+test-fast: setup airflow-db test-deps
+	$(BIN)/python -m pytest -m "not e2e and not scheduler"
 
 setup: $(VENV)/.installed
 
@@ -62,9 +74,39 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || { tail -20 $(AIRFLOW_HOME)/migrate.log; exit 1; }
 	touch $@
 
+# A local Airflow on a throwaway PostgreSQL under .airflow/pg (SQLite dies under a scheduler:
+# "database is locked"). Prints the UI address and the generated login.
+airflow: setup postgresql
+	$(BIN)/python -m pipeline.local_airflow start
+
+airflow-stop:
+	$(BIN)/python -m pipeline.local_airflow stop
+
+airflow-status:
+	$(BIN)/python -m pipeline.local_airflow status
+
+# One data day under the running local Airflow: make trigger DAY=2026-11-22 [BOROUGHS=camden,barnet]
+trigger:
+	@test -n "$(DAY)" || { echo "usage: make trigger DAY=YYYY-MM-DD [BOROUGHS=camden,barnet]"; exit 2; }
+	$(BIN)/python -m pipeline.local_airflow trigger $(DAY) "$(BOROUGHS)"
+
+# Data days FIRST..LAST as an Airflow backfill (Backfills tab):
+#   make airflow-backfill FIRST=… LAST=… [BOROUGHS=camden,barnet] [RUNS=2]
+airflow-backfill:
+	@test -n "$(FIRST)" -a -n "$(LAST)" || { echo "usage: make airflow-backfill FIRST=YYYY-MM-DD LAST=YYYY-MM-DD [BOROUGHS=a,b] [RUNS=2]"; exit 2; }
+	$(BIN)/python -m pipeline.local_airflow backfill $(FIRST) $(LAST) --max-active-runs $(or $(RUNS),2) \
+	  $(if $(BOROUGHS),--boroughs $(BOROUGHS))
+
+# Debian's PostgreSQL, for Airflow's metadata database (make airflow, tests/test_scheduler.py).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql (Airflow's metadata database)"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 # Debian packages the tests use: docker-compose validates docker-compose.yml (no daemon);
+# postgresql runs the real scheduler's metadata database (tests/test_scheduler.py);
 # chromium opens the dashboard and the docs site headless (tests/headless_chromium.py).
-test-deps:
+test-deps: postgresql
 	@command -v docker-compose >/dev/null || { \
 	  echo "installing Debian's docker-compose (to validate docker-compose.yml)"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }

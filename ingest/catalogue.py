@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ingest.config_yaml import load_yaml_text, located, suggest, unknown_keys
 from ingest.errors import CatalogueError
@@ -22,6 +23,7 @@ from ingest.periods import CADENCES
 from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_incremental, parse_portal, parse_wire
 
 __all__ = [
+    "Alerts",
     "Field",
     "Dataset",
     "Portal",
@@ -182,6 +184,15 @@ class HostPools:
 
 
 @dataclass(frozen=True)
+class Alerts:
+    """Where failures and a missed publish deadline are announced (pipeline/alerts.py)."""
+
+    webhook_url: str | None = None      # POSTed a JSON message; None: log lines only
+    timeout_s: float = 10
+    publish_by: str | None = None       # "HH:MM" in the schedule's timezone; None: no deadline
+
+
+@dataclass(frozen=True)
 class Settings:
     """config/pipeline.yml: schedule, HTTP behaviour, thresholds."""
 
@@ -201,6 +212,7 @@ class Settings:
     source_freshness: bool = True
     lock_wait_s: float = 600.0   # how long a run waits for another run's hold on the warehouse (pipeline/lock.py)
     pools: HostPools = field(default_factory=HostPools)
+    alerts: Alerts = field(default_factory=Alerts)
     incremental: dict[str, str] = field(default_factory=dict)   # protocol -> its changed-at field
 
 
@@ -364,7 +376,7 @@ def _kind_name(kind: type | tuple) -> str:
 # What each block may hold: an unknown key is refused with the nearest known one.
 _SETTINGS_KEYS = {
     "": ("schedule", "region", "http", "page_size", "run", "incremental", "raw_text", "validation",
-         "open_data", "pools"),
+         "open_data", "pools", "alerts"),
     "schedule": ("cron", "timezone", "default_days"),
     "http": ("connect_timeout_s", "read_timeout_s", "retries", "backoff_factor_s", "backoff_max_s",
              "retry_after_max_s", "max_pages"),
@@ -374,6 +386,7 @@ _SETTINGS_KEYS = {
     "validation": ("row_count_history",),
     "open_data": ("min_cell_count", "directory"),
     "pools": ("slots_per_host", "hosts"),
+    "alerts": ("webhook_url", "timeout_s", "publish_by"),
 }
 _REGION_FILE_KEYS = ("region", "register", "areas")
 _REGION_KEYS = ("code", "name", "slug", "timezone")
@@ -450,6 +463,7 @@ def _settings(data: dict, path: Path) -> Settings:
         lock_wait_s=float(lock_wait),
         open_data=_open_data(data, path),
         pools=_host_pools(data, path),
+        alerts=_alerts(data, path),
         incremental=parse_incremental(data.get("incremental"), path),
     )
 
@@ -497,6 +511,29 @@ def _host_pools(data: dict, path: Path) -> HostPools:
             raise CatalogueError(f"{path}: pools.hosts.{host}: expected a whole number of slots, at least 1, "
                                  f"got {slots!r}")
     return HostPools(slots_per_host=default, hosts=dict(hosts))
+
+
+def _alerts(data: dict, path: Path) -> Alerts:
+    """alerts: {webhook_url: http(s) URL or null, timeout_s: > 0, publish_by: "HH:MM" or null}; optional."""
+    raw = data.get("alerts")
+    if raw is None:
+        return Alerts()
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: alerts: expected a mapping (key: value lines)")
+    url = raw.get("webhook_url")
+    if url is not None:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise CatalogueError(f"{path}: alerts.webhook_url: expected an http(s) URL such as "
+                                 f"https://hooks.example.org/T0/B0/x, or null, got {url!r}")
+    timeout = raw.get("timeout_s", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 120:
+        raise CatalogueError(f"{path}: alerts.timeout_s: expected seconds between 0 and 120, got {timeout!r}")
+    publish_by = raw.get("publish_by")
+    if publish_by is not None and not (isinstance(publish_by, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", publish_by)):
+        raise CatalogueError(f"{path}: alerts.publish_by: expected a time of day \"HH:MM\" (quoted), "
+                             f"or null, got {publish_by!r}")
+    return Alerts(webhook_url=url, timeout_s=float(timeout), publish_by=publish_by)
 
 
 def _region(data: dict, path: Path) -> Region:

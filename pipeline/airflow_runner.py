@@ -1,12 +1,14 @@
 """Drive a DAG with Airflow itself for one data day (`dag.test`: no scheduler needed).
 
 Used by `make run` and the end-to-end tests, so what they exercise is the real DAG —
-its mapping, trigger rules and XComs — not a re-implementation of the chain. The
-logical date is the nightly slot that processes the day (02:00 London the day after),
-and the data day is also passed explicitly as the `data_day` param.
+its mapping, trigger rules and XComs — not a re-implementation of the chain. The data
+day is passed as the `data_day` param, and the run is stamped like a manual trigger from
+the UI: logical date = now. (`dag.test` takes the run's start date from its logical date;
+the nightly slot of a past day, 02:00 the day after, made the UI show durations of days.)
 
 `dag.test` runs tasks in-process and would sleep through each task's retry_delay, so
-this driver runs with task retries off: a failure shows at once. Under a scheduler the
+this driver runs with task retries off: a failure shows at once; and without the DAG's
+publish DeadlineAlert, which only a scheduler acts on. Under a scheduler the
 DAG's own retries apply. `python -m pipeline.airflow_runner DAG_ID DAY` runs one day in a
 child process, so Airflow's task logs can go to a file while the parent shows progress.
 Each run writes its own log file (`run_log_path`: day and start time in the name, never
@@ -43,12 +45,13 @@ def load_dag(dag_id: str):
     return dag
 
 
-def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: str = "Europe/London") -> str:
+def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None) -> str:
     """Run the DAG for one data day in this process; returns the run's final state.
 
     The whole run holds the data directory's warehouse lock (lent by `python -m pipeline
     nightly`, else taken here), so no other run interleaves with it, and a `dag.test` run
     that a killed driver left `running` can be failed: nothing else can be running it.
+    The logical date is now, as a trigger from the UI would have it (honest durations).
     """
     from ingest.catalogue import load_catalogue
     from ingest.paths import data_paths
@@ -63,8 +66,11 @@ def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None, timezone: 
         dag = load_dag(dag_id)
         for task in dag.tasks:
             task.retries = 0
-        slot = datetime.combine(day + timedelta(days=1), time(2, 0), tzinfo=ZoneInfo(timezone))
-        dag_run = dag.test(logical_date=slot, run_conf={**(conf or {}), "data_day": day.isoformat()})
+        # No scheduler watches deadlines here, and dag.test (Airflow 3.3) crashes marking a run
+        # with a DeadlineAlert successful ('dict' object has no attribute 'hex'): it is the scheduler's.
+        dag.deadline = None
+        now = datetime.now(ZoneInfo("UTC"))
+        dag_run = dag.test(logical_date=now, run_after=now, run_conf={**(conf or {}), "data_day": day.isoformat()})
     return str(getattr(dag_run.state, "value", dag_run.state))
 
 

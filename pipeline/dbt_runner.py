@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ from ingest.catalogue import Catalogue
 from ingest.errors import IngestError
 from ingest.paths import REPO_ROOT, DataPaths
 
-__all__ = ["DbtBuildFailed", "dbt_build", "source_freshness", "DBT_PROJECT_DIR", "dbt_command"]
+__all__ = ["DbtBuildFailed", "dbt_build", "source_freshness", "DBT_PROJECT_DIR", "dbt_command", "dbt_executable",
+           "node_results", "results_table"]
 
 log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -32,7 +34,7 @@ class DbtBuildFailed(IngestError):
 
 def dbt_command(catalogue: Catalogue, paths: DataPaths, *args: str) -> tuple[list[str], dict[str, str]]:
     """The dbt command line and environment for this pipeline's warehouse."""
-    dbt = Path(sys.executable).with_name("dbt")
+    dbt = dbt_executable()
     variables = {"null_markers": list(catalogue.settings.null_markers),
                  "date_formats": list(catalogue.settings.date_formats)}
     command = [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -43,6 +45,43 @@ def dbt_command(catalogue: Catalogue, paths: DataPaths, *args: str) -> tuple[lis
     return command, env
 
 
+def dbt_executable() -> Path:
+    """dbt beside this Python (a venv), else on PATH (the official Airflow image puts it in ~/.local/bin)."""
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists():
+        return beside
+    found = shutil.which("dbt")
+    if found:
+        return Path(found)
+    raise IngestError(f"dbt was found neither beside {sys.executable} nor on PATH; "
+                      f"install requirements.txt into this environment (dbt-core, dbt-duckdb)")
+
+
+def node_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per dbt node (model, seed, test): what Airflow shows of the build, per model."""
+    return [{"node": r["unique_id"].split(".", 2)[-1] if r["unique_id"].count(".") >= 2 else r["unique_id"],
+             "type": r["unique_id"].split(".", 1)[0], "status": r["status"],
+             "seconds": round(r.get("execution_time") or 0, 2),
+             "rows": (r.get("adapter_response") or {}).get("rows_affected"),
+             **({"message": r["message"]} if r["status"] not in ("success", "pass") and r.get("message") else {})}
+            for r in results]
+
+
+def results_table(nodes: list[dict[str, Any]]) -> str:
+    """A fixed-width table of models and seeds (tests only counted), slowest first, for the task log."""
+    built = sorted((n for n in nodes if n["type"] in ("model", "seed", "snapshot")), key=lambda n: -n["seconds"])
+    tests = [n for n in nodes if n["type"] == "test"]
+    width = max([len(n["node"]) for n in built] + [10])
+    lines = [f"{'node':<{width}}  {'type':<6}  {'status':<8}  {'seconds':>7}  rows"]
+    lines += [f"{n['node']:<{width}}  {n['type']:<6}  {n['status']:<8}  {n['seconds']:>7.2f}  "
+              f"{'' if n['rows'] is None else n['rows']}" for n in built]
+    by_status: dict[str, int] = {}
+    for n in tests:
+        by_status[n["status"]] = by_status.get(n["status"], 0) + 1
+    lines.append(f"tests: {len(tests)} ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items())) or 'none'})")
+    return "\n".join(lines)
+
+
 def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     """Build seeds, models and data tests; raise DbtBuildFailed listing each failing node."""
     command, env = dbt_command(catalogue, paths, "build", "--exclude", "test_type:unit")
@@ -51,9 +90,15 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
         log.info("dbt: %s", line)
     results = _run_results(paths.dbt_target / "run_results.json")
     failed = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    nodes = node_results(results)
+    if nodes:
+        log.info("dbt build, per node:\n%s", results_table(nodes))
     summary = {"nodes": len(results), "failed": [f"{r['unique_id']}: {r.get('message')}" for r in failed],
                "warned": [r["unique_id"] for r in results if r["status"] == "warn"],
-               "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1)}
+               "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1),
+               "models": [n for n in nodes if n["type"] != "test"],
+               "tests": {s: sum(n["status"] == s for n in nodes if n["type"] == "test")
+                         for s in sorted({n["status"] for n in nodes if n["type"] == "test"})}}
     if completed.returncode != 0:
         detail = "\n".join(summary["failed"]) or (completed.stdout[-3000:] + completed.stderr[-2000:])
         raise DbtBuildFailed(f"dbt build failed; nothing published:\n{detail}")

@@ -1,4 +1,4 @@
-"""One Airflow pool per borough API host, so one slow host cannot starve the rest.
+"""Airflow pools: one per borough API host, so one slow host cannot starve the rest; one for the warehouse.
 
 Feeds are grouped by the host of their portal's base_url (the host name, without the
 port: the sandbox's port changes every run, the host does not). Each host gets a pool
@@ -6,6 +6,16 @@ port: the sandbox's port changes every run, the host does not). Each host gets a
 override) from config/pipeline.yml. Airflow cannot map `pool`, so the DAG makes one
 mapped ingest task per host (read here at parse time: YAML only) and this module splits
 the night's plans between them.
+
+The pipeline's DuckDB file is guarded by one more pool, `city_warehouse`, used as a
+readers-writer lock: DuckDB allows one read-write process per file, or any number of
+read-only ones, never both. A backfill (`airflow backfill create --max-active-runs N`)
+runs several days at once; without the pool two runs reach `load` together and one fails
+on the file lock, or one run's plan or validate (which read the file's history) collides
+with another's load or dbt. The writers (load, dbt_build, publish, export_open_data) take
+all WAREHOUSE_SLOTS slots, the readers (plan_feeds, validate) one each: whatever N is, one
+writer holds the file alone, or up to WAREHOUSE_SLOTS readers share it; ingest, which
+never opens the file, is not in it.
 
 Pools live in Airflow's metadata database and must exist before a task runs (the
 scheduler does not start a task whose pool is missing): `ensure_pools` creates or
@@ -23,10 +33,18 @@ from urllib.parse import urlsplit
 from ingest.catalogue import Catalogue, Feed, load_catalogue
 from ingest.errors import CatalogueError, IngestError
 
-__all__ = ["HostPool", "POOL_PREFIX", "host_of", "host_pools", "plans_by_pool", "ensure_pools", "stale_pools",
+__all__ = ["HostPool", "POOL_PREFIX", "WAREHOUSE_POOL", "WAREHOUSE_SLOTS", "WAREHOUSE_WRITERS", "WAREHOUSE_READERS", "host_of", "host_pools", "plans_by_pool", "ensure_pools", "stale_pools",
            "print_pools"]
 
 POOL_PREFIX = "borough_api__"
+WAREHOUSE_POOL = "city_warehouse"
+WAREHOUSE_SLOTS = 4
+WAREHOUSE_WRITERS = ("load", "dbt_build", "publish", "export_open_data")
+"""Steps that open the DuckDB warehouse for writing: each takes every slot, so runs alone."""
+WAREHOUSE_READERS = ("plan_feeds", "validate")
+"""Steps that read it (read-only): one slot each, never beside a writer."""
+WAREHOUSE_DESCRIPTION = (f"DuckDB warehouse: a writer ({', '.join(WAREHOUSE_WRITERS)}) takes all {WAREHOUSE_SLOTS} "
+                         f"slots, a reader ({', '.join(WAREHOUSE_READERS)}) one (pipeline/pools.py)")
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,8 @@ def ensure_pools(catalogue: Catalogue | None = None) -> list[HostPool]:
         for pool in pools:
             Pool.create_or_update_pool(pool.name, pool.slots, pool.description, include_deferred=False,
                                        session=session)
+        Pool.create_or_update_pool(WAREHOUSE_POOL, WAREHOUSE_SLOTS, WAREHOUSE_DESCRIPTION, include_deferred=False,
+                                   session=session)
     return pools
 
 
@@ -123,6 +143,8 @@ def print_pools(catalogue: Catalogue | None = None) -> int:
     pools = ensure_pools(catalogue)
     for pool in pools:
         print(f"{pool.name}: {pool.slots} slots for {pool.host} ({len(pool.boroughs)} boroughs)")
+    print(f"{WAREHOUSE_POOL}: {WAREHOUSE_SLOTS} slots; {', '.join(WAREHOUSE_WRITERS)} take all (one DuckDB writer), "
+          f"{', '.join(WAREHOUSE_READERS)} one each (readers)")
     unused = sorted(set(catalogue.settings.pools.hosts) - {pool.host for pool in pools})
     if unused:
         print(f"note: pools.hosts names hosts no portal uses here: {unused}")

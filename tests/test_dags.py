@@ -86,3 +86,25 @@ def test_parsing_dags_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
+
+
+@pytest.mark.parametrize(("first", "last"), [("2026-11-21", "2026-11-22"),    # the example in the README
+                                             ("2026-03-27", "2026-03-31"),    # London goes to BST on 29 March
+                                             ("2026-10-23", "2026-10-27")])   # and back on 25 October
+def test_backfill_dates_cover_exactly_the_data_days_asked_for(dagbag, first, last):
+    """make airflow-backfill FIRST..LAST gives Airflow dates whose runs process exactly those data days."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from pipeline.local_airflow import backfill_arguments
+    from pipeline.plan import resolve_data_day
+
+    args = backfill_arguments(date.fromisoformat(first), date.fromisoformat(last))
+    from_date = datetime.fromisoformat(args[args.index("--from-date") + 1]).replace(tzinfo=timezone.utc)
+    to_date = datetime.fromisoformat(args[args.index("--to-date") + 1]).replace(tzinfo=timezone.utc)
+    dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dagbag.dags["city_nightly"]))
+    runs = [info.logical_date for info in dag.iter_dagrun_infos_between(from_date, to_date)]
+    days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+    expected = [(date.fromisoformat(first) + timedelta(days=n)).isoformat() for n in range(days)]
+    assert [resolve_data_day(run, None) for run in runs] == expected

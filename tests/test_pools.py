@@ -141,6 +141,18 @@ def test_two_hosts_give_two_ingest_tasks_each_in_its_pool_feeding_validate(two_h
         assert dag.get_task(task_id).map_index_template == "{{ feed_label }}"
 
 
+def test_the_warehouse_pool_lets_one_writer_or_a_few_readers_hold_the_duckdb_file():
+    """Whatever a backfill's --max-active-runs: a writer step takes every slot of `city_warehouse` (runs
+    alone), a step that reads the file takes one; steps that never open it are not in the pool."""
+    from pipeline.pools import WAREHOUSE_SLOTS
+
+    dag = _dag()
+    slots = {t.task_id: t.pool_slots for t in dag.tasks if t.pool == "city_warehouse"}
+    assert slots == {"load": WAREHOUSE_SLOTS, "dbt_build": WAREHOUSE_SLOTS, "publish": WAREHOUSE_SLOTS,
+                     "export_open_data": WAREHOUSE_SLOTS, "plan_feeds": 1, "validate": 1}
+    assert WAREHOUSE_SLOTS > 1
+
+
 # --- the pools in Airflow -------------------------------------------------------------------
 
 def _airflow_pools() -> dict[str, tuple[int, str]]:
@@ -154,6 +166,7 @@ def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two
     subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, cwd=REPO_ROOT)
     pools = _airflow_pools()
     assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
+    assert pools["city_warehouse"] == 4     # a writer takes all 4, a reader one (see below)
     _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
     done = subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, text=True,
                           cwd=REPO_ROOT)
