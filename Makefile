@@ -35,12 +35,10 @@ run: setup airflow-db
 test: setup airflow-db test-deps lint
 	$(BIN)/python -m pytest --durations=15
 
-test-fast: setup test-deps
-	$(BIN)/python -m pytest -m "not e2e and not reference"
-
-# Without the slow end-to-end nights and the real scheduler (tests/test_scheduler.py).
+# The edit-test loop: without the real DAG nights, the real scheduler, the reference run
+# and the other tests that build a warehouse with dbt (marked slow).
 test-fast: setup airflow-db test-deps
-	$(BIN)/python -m pytest -m "not e2e and not scheduler"
+	$(BIN)/python -m pytest -m "not e2e and not scheduler and not reference and not slow"
 
 setup: $(VENV)/.installed
 
