@@ -23,11 +23,12 @@ from ingest.paths import REPO_ROOT
 from pipeline.borough_text import TextReader
 
 __all__ = ["BatchValidation", "validate_batch", "validate_frame", "verdict_from_result", "suite_parameters",
-           "batch_frame", "read_records", "normalise_name", "suite_path",
+           "batch_frame", "frame_columns", "read_records", "normalise_name", "suite_path",
            "RESULT_FORMAT", "ge_context", "validation_definition"]
 
 log = logging.getLogger(__name__)
 SEVERITY_BLOCKING = "critical"
+DERIVED = ("_type_errors", "_borough_normalised")   # columns batch_frame adds
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 """What each batch's stored result holds: counts and the first 5 unexpected values."""
 
@@ -81,14 +82,13 @@ def suite_parameters(data_day: str, area: Area, settings: Settings,
 
 def validate_frame(frame, dataset: Dataset, parameters: dict[str, Any]) -> BatchValidation:
     """One Great Expectations run of the suite over one batch's frame."""
-    return verdict_from_result(_run_suite(dataset.id, frame, parameters), frame, dataset)
+    return verdict_from_result(_run_suite(dataset.id, frame, parameters), len(frame), list(frame.columns), dataset)
 
 
-def verdict_from_result(result: dict[str, Any], frame, dataset: Dataset) -> BatchValidation:
+def verdict_from_result(result: dict[str, Any], rows: int, columns: list[str], dataset: Dataset) -> BatchValidation:
     """A batch's verdict from its GE result: a failed critical check fails it, others warn."""
-    verdict = BatchValidation(success=True, result=result, rows=len(frame),
-                              extra_columns=sorted(set(frame.columns) - set(dataset.column_names)
-                                                   - {"_type_errors", "_borough_normalised"}))
+    verdict = BatchValidation(success=True, result=result, rows=rows,
+                              extra_columns=sorted(set(columns) - set(dataset.column_names) - set(DERIVED)))
     for outcome in result["results"]:
         if outcome["success"]:
             continue
@@ -110,14 +110,8 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
     import pandas as pd
 
     reader = TextReader.from_settings(settings)
+    present = frame_columns(records, dataset)[: -len(DERIVED)]
     columns: dict[str, list[Any]] = {}
-    present = [] if records else list(dataset.column_names)
-    columns.update({name: [] for name in present})
-    for record in records:
-        for name in record:
-            if name not in columns:
-                columns[name] = []
-                present.append(name)
     type_errors: list[list[str]] = [[] for _ in records]
     declared = {f.name: f for f in dataset.fields}
     for name in present:
@@ -143,6 +137,15 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
     borough = frame["borough"] if "borough" in frame else pd.Series([None] * len(records), dtype="object")
     frame["_borough_normalised"] = borough.map(reader.normalise_name).astype("object")
     return frame
+
+
+def frame_columns(records: list[dict[str, Any]], dataset: Dataset) -> list[str]:
+    """The columns of `batch_frame(records)`, in order, without building it: the published
+    columns as they first appear (the declared ones for no records), then the derived ones."""
+    present = dict.fromkeys(() if records else dataset.column_names)
+    for record in records:
+        present.update(dict.fromkeys(record))
+    return [*present, *DERIVED]
 
 
 def _for_suite(value: Any) -> Any:

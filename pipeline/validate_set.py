@@ -29,8 +29,19 @@ from typing import Any
 
 from ingest.catalogue import Area, Dataset, Settings
 from ingest.landing import LandedBatch
-from pipeline.validate import (RESULT_FORMAT, BatchValidation, batch_frame, ge_context, read_records, suite_parameters,
-                               suite_path, validate_frame, validation_definition, verdict_from_result)
+from pipeline.validate import (
+    RESULT_FORMAT,
+    BatchValidation,
+    batch_frame,
+    frame_columns,
+    ge_context,
+    read_records,
+    suite_parameters,
+    suite_path,
+    validate_frame,
+    validation_definition,
+    verdict_from_result,
+)
 
 __all__ = ["BatchToValidate", "validate_batches"]
 
@@ -51,20 +62,43 @@ class BatchToValidate:
 
 def validate_batches(items: list[BatchToValidate], dataset: Dataset, settings: Settings) -> dict[str, BatchValidation]:
     """{batch id: verdict} for batches of one dataset, with one GE run for all that fit it."""
-    frames = {i.batch.batch_id: batch_frame(read_records(i.batch.records_path), dataset, settings) for i in items}
-    parameters = {i.batch.batch_id: suite_parameters(i.batch.data_day, i.area, settings, i.row_count_bounds)
-                  for i in items}
+    batches = _Batches(dataset, settings)
+    for item in items:
+        batches.add(item)
     plan = _plan(dataset.id)
     needed = set(dataset.column_names) | plan.columns
-    together = [b for b in frames if plan.splittable and needed <= set(frames[b].columns)]
+    together = [b for b in batches.records if plan.splittable and needed <= set(batches.columns[b])]
     verdicts: dict[str, BatchValidation] = {}
     if together:
-        verdicts = _validate_together(plan, dataset, {b: frames[b] for b in together},
-                                      {b: parameters[b] for b in together})
-    for batch_id, frame in frames.items():
+        verdicts = _validate_together(plan, batches, together)
+    for batch_id in batches.records:
         if batch_id not in verdicts:
-            verdicts[batch_id] = validate_frame(frame, dataset, parameters[batch_id])
+            verdicts[batch_id] = validate_frame(batches.frame(batch_id), dataset, batches.parameters[batch_id])
     return {i.batch.batch_id: verdicts[i.batch.batch_id] for i in items}
+
+
+class _Batches:
+    """The batches' records, columns and suite parameters; a batch's own frame only when asked
+    (for the values of its unexpected rows, or to validate it alone)."""
+
+    def __init__(self, dataset: Dataset, settings: Settings):
+        self.dataset, self.settings = dataset, settings
+        self.records: dict[str, list[dict[str, Any]]] = {}
+        self.columns: dict[str, list[str]] = {}
+        self.parameters: dict[str, dict[str, Any]] = {}
+        self._frames: dict[str, Any] = {}
+
+    def add(self, item: BatchToValidate) -> None:
+        batch_id = item.batch.batch_id
+        self.records[batch_id] = read_records(item.batch.records_path)
+        self.columns[batch_id] = frame_columns(self.records[batch_id], self.dataset)
+        self.parameters[batch_id] = suite_parameters(item.batch.data_day, item.area, self.settings,
+                                                     item.row_count_bounds)
+
+    def frame(self, batch_id: str):
+        if batch_id not in self._frames:
+            self._frames[batch_id] = batch_frame(self.records[batch_id], self.dataset, self.settings)
+        return self._frames[batch_id]
 
 
 @dataclass(frozen=True)
@@ -76,6 +110,7 @@ class _Check:
     kind: str           # "table", "column", "pair", or "unsplittable"
     per_batch: str | None = None   # "unique" or the name of the batch's own parameter
     map_metric: str | None = None
+    parameters: tuple[str, ...] = ()   # the suite parameters its kwargs name
 
 
 @dataclass(frozen=True)
@@ -88,9 +123,12 @@ class _Plan:
     splittable: bool
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plan(dataset_id: str) -> _Plan:
-    from great_expectations.expectations.expectation import ColumnMapExpectation, ColumnPairMapExpectation
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+    )
 
     spec = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))
     checks, columns = [], set()
@@ -98,10 +136,11 @@ def _plan(dataset_id: str) -> _Plan:
         kwargs = expectation["kwargs"]
         impl = _expectation_class(expectation["type"])
         parameters = [k for k, v in kwargs.items() if isinstance(v, dict) and "$PARAMETER" in v]
+        names = tuple(sorted(_parameter_names(kwargs)))
         condition_ok = "row_condition" not in kwargs or (isinstance(kwargs["row_condition"], str)
                                                          and kwargs.get("condition_parser") == "pandas")
         if expectation["type"] in _TABLE_METRICS:
-            check = _Check(index, expectation, "table")
+            check = _Check(index, expectation, "table", parameters=names)
         elif issubclass(impl, (ColumnMapExpectation, ColumnPairMapExpectation)) and condition_ok:
             kind = "column" if issubclass(impl, ColumnMapExpectation) else "pair"
             per_batch = None
@@ -111,7 +150,7 @@ def _plan(dataset_id: str) -> _Plan:
                 per_batch = kwargs["value_set"]["$PARAMETER"]
             elif parameters:
                 kind = "unsplittable"
-            check = _Check(index, expectation, kind, per_batch, impl.map_metric)
+            check = _Check(index, expectation, kind, per_batch, impl.map_metric, names)
             columns |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
         else:
             check = _Check(index, expectation, "unsplittable")
@@ -123,6 +162,16 @@ def _plan(dataset_id: str) -> _Plan:
     suite = validation_definition(dataset_id).suite
     return _Plan(spec["name"], tuple(checks), _ge_order(spec["expectations"]),
                  tuple(e.id for e in suite.expectations), frozenset(columns), not unsplittable)
+
+
+def _parameter_names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return {value["$PARAMETER"]}
+        return set().union(*map(_parameter_names, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_parameter_names, value))
+    return set()
 
 
 def _expectation_class(type_name: str):
@@ -141,20 +190,18 @@ def _ge_order(expectations: list[dict]) -> tuple[int, ...]:
     return tuple(i for group in groups.values() for i in group)
 
 
-def _validate_together(plan: _Plan, dataset: Dataset, frames: dict[str, Any],
-                       parameters: dict[str, dict[str, Any]]) -> dict[str, BatchValidation]:
+def _validate_together(plan: _Plan, batches: _Batches, batch_ids: list[str]) -> dict[str, BatchValidation]:
     """One GE run over the batches' rows; each batch's result from its share of the metrics.
 
     Returns {} (so every batch is validated alone) if a check raised in the joint run.
     """
     import numpy as np
-    import pandas as pd
 
-    batch_ids = list(frames)
-    sizes = np.array([len(frames[b]) for b in batch_ids], dtype=np.int64)
+    dataset = batches.dataset
+    sizes = np.array([len(batches.records[b]) for b in batch_ids], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)])
     batch_no = np.repeat(np.arange(len(batch_ids)), sizes)
-    combined = pd.concat([frames[b] for b in batch_ids], ignore_index=True)
+    combined = batch_frame([r for b in batch_ids for r in batches.records[b]], dataset, batches.settings)
     joint_parameters: dict[str, list[str]] = {}
     for check in plan.checks:
         if check.per_batch == "unique":
@@ -165,7 +212,7 @@ def _validate_together(plan: _Plan, dataset: Dataset, frames: dict[str, Any],
             combined[f"{_PER_BATCH}{name}__{column}"] = _paired(
                 combined[column], batch_no, lambda b, v: f"{b}\x1f{v}" if isinstance(v, str) else f"{b}\x1e")
             joint_parameters[name] = sorted({f"{n}\x1f{v}" for n, b in enumerate(batch_ids)
-                                             for v in parameters[b][name]})
+                                             for v in batches.parameters[b][name]})
     run = _joint_definition(plan.name).run(batch_parameters={"dataframe": combined},
                                            expectation_parameters=joint_parameters,
                                            result_format={"result_format": "COMPLETE"})
@@ -178,20 +225,26 @@ def _validate_together(plan: _Plan, dataset: Dataset, frames: dict[str, Any],
                         outcome.exception_info.get("exception_message"))
             return {}
         unexpected[index] = np.sort(np.asarray(outcome.result.get("unexpected_index_list") or [], dtype=np.int64))
-    shares = {c.index: _shares(c, combined, batch_no, len(batch_ids), unexpected.get(c.index)) for c in plan.checks}
-    meta = run.to_json_dict()["meta"]
+    shares = {c.index: _shares(c, combined, batch_no, len(batch_ids)) for c in plan.checks}
+    meta = _json(dict(run.meta))
+    same: dict[tuple, dict] = {}   # a result already made for the same check and metrics
     verdicts = {}
     for n, batch_id in enumerate(batch_ids):
-        frame, lo = frames[batch_id], starts[n]
         results = []
         for index in plan.order:
             check = plan.checks[index]
-            expectation, config = _expectation(plan, index, _substituted(check.spec["kwargs"], parameters[batch_id]))
-            metrics = _metrics(check, frame, n, lo, shares[index], unexpected.get(index))
-            outcome = expectation._validate(metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)})
-            results.append({"success": bool(outcome["success"]), "expectation_config": config,
-                            "result": _json(outcome.get("result", {})), "meta": {},
-                            "exception_info": dict(_NO_EXCEPTION)})
+            expectation, config = _expectation(plan, index, batches.parameters[batch_id])
+            metrics, key = _metrics(check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index))
+            key = (index, id(expectation), *key) if key else None
+            if key is None or key not in same:
+                outcome = expectation._validate(metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)})
+                made = {"success": bool(outcome["success"]), "expectation_config": config,
+                        "result": _json(outcome.get("result", {})), "meta": {}, "exception_info": _NO_EXCEPTION}
+                if key is None:
+                    results.append(made)
+                    continue
+                same[key] = made
+            results.append(dict(same[key]))
         successful = sum(r["success"] for r in results)
         result = {"success": successful == len(results), "results": results, "suite_name": plan.name,
                   "suite_parameters": {},
@@ -201,7 +254,7 @@ def _validate_together(plan: _Plan, dataset: Dataset, frames: dict[str, Any],
                   "meta": meta | {"validated_in_one_run": {"batches": len(batch_ids), "rows": int(starts[-1]),
                                                            "this_batch": batch_id}},
                   "id": None}
-        verdicts[batch_id] = verdict_from_result(result, frame, dataset)
+        verdicts[batch_id] = verdict_from_result(result, int(sizes[n]), batches.columns[batch_id], dataset)
     return verdicts
 
 
@@ -210,11 +263,11 @@ def _paired(column, batch_no, pair):
     import pandas as pd
 
     missing = column.isna().to_numpy()
-    return pd.Series([None if gone else pair(int(b), v) for b, v, gone in zip(batch_no, column, missing)],
+    return pd.Series([None if gone else pair(int(b), v) for b, v, gone in zip(batch_no, column, missing, strict=True)],
                      index=column.index, dtype="object")
 
 
-def _shares(check: _Check, combined, batch_no, batches: int, unexpected) -> dict[str, Any]:
+def _shares(check: _Check, combined, batch_no, batches: int) -> dict[str, Any]:
     """Per batch: rows in the check's domain and rows it skips as null, counted in one pass."""
     import numpy as np
 
@@ -236,31 +289,39 @@ def _shares(check: _Check, combined, batch_no, batches: int, unexpected) -> dict
             "nulls": np.bincount(batch_no[skipped], minlength=batches)}
 
 
-def _metrics(check: _Check, frame, n: int, start: int, share: dict[str, Any], unexpected) -> dict[str, Any]:
-    """The metrics GE's `_validate` reads, for batch `n` alone."""
+def _metrics(check: _Check, batches: _Batches, batch_id: str, n: int, start: int, share: dict[str, Any],
+             unexpected) -> tuple[dict[str, Any], tuple | None]:
+    """The metrics GE's `_validate` reads, for batch `n` alone, and a key for metrics that
+    other batches may share (none when the batch has unexpected rows: their values are its own)."""
     import numpy as np
 
+    records = batches.records[batch_id]
     if check.kind == "table":
-        return {"table.row_count": len(frame), "table.columns": list(frame.columns),
-                "table.column_count": len(frame.columns)}
+        columns = batches.columns[batch_id]
+        metrics = {"table.row_count": len(records), "table.columns": columns, "table.column_count": len(columns)}
+        return metrics, (len(records), tuple(columns))
     kwargs = check.spec["kwargs"]
-    lo, hi = np.searchsorted(unexpected, [start, start + len(frame)])
+    lo, hi = np.searchsorted(unexpected, [start, start + len(records)])
     local = [int(i) for i in unexpected[lo:hi] - start]
     shown = local[: min(RESULT_FORMAT["partial_unexpected_count"], 200)]  # GE's limit below COMPLETE
-    if check.kind == "pair":
-        pairs = frame[[kwargs["column_A"], kwargs["column_B"]]].iloc[shown]
-        values = list(zip(pairs[kwargs["column_A"]].values, pairs[kwargs["column_B"]].values))
-    else:
-        values = list(frame[kwargs["column"]].iloc[shown])
+    values: list[Any] = []
+    if shown:  # from the batch's own frame: its dtypes (an integer column without nulls stays int)
+        frame = batches.frame(batch_id)
+        if check.kind == "pair":
+            pairs = frame[[kwargs["column_A"], kwargs["column_B"]]].iloc[shown]
+            values = list(zip(pairs[kwargs["column_A"]].values, pairs[kwargs["column_B"]].values, strict=True))
+        else:
+            values = list(frame[kwargs["column"]].iloc[shown])
     rows, nulls = int(share["rows"][n]), int(share["nulls"][n])
     name = check.map_metric
-    return {"table.row_count": rows,
-            "column_values.nonnull.unexpected_count": nulls,
-            f"{name}.filtered_row_count": rows - nulls,
-            f"{name}.unexpected_count": len(local),
-            f"{name}.unexpected_values": values,
-            f"{name}.unexpected_index_list": local,
-            f"{name}.unexpected_index_query": None}
+    metrics = {"table.row_count": rows,
+               "column_values.nonnull.unexpected_count": nulls,
+               f"{name}.filtered_row_count": rows - nulls,
+               f"{name}.unexpected_count": len(local),
+               f"{name}.unexpected_values": values,
+               f"{name}.unexpected_index_list": local,
+               f"{name}.unexpected_index_query": None}
+    return metrics, None if local else (rows, nulls)
 
 
 def _substituted(value: Any, parameters: dict[str, Any]) -> Any:
@@ -273,19 +334,23 @@ def _substituted(value: Any, parameters: dict[str, Any]) -> Any:
     return value
 
 
-_EXPECTATIONS: dict[tuple[str, int, str], tuple[Any, dict]] = {}
+_EXPECTATIONS: dict[tuple, tuple[Any, dict]] = {}
 
 
-def _expectation(plan: _Plan, index: int, kwargs: dict[str, Any]) -> tuple[Any, dict]:
+def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[Any, dict]:
     """The suite's expectation with this batch's parameters, and its config as GE reports it
     (built once per distinct parameters: most checks have none)."""
-    key = (plan.name, index, json.dumps(kwargs, sort_keys=True, default=str))
+    check = plan.checks[index]
+    key = (plan.name, index, *(json.dumps(parameters[name], default=str) for name in check.parameters))
     if key not in _EXPECTATIONS:
-        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+        from great_expectations.expectations.expectation_configuration import (
+            ExpectationConfiguration,
+        )
 
-        spec = plan.checks[index].spec
-        config = ExpectationConfiguration(type=spec["type"], kwargs=kwargs, meta=spec.get("meta"),
-                                          severity=spec.get("severity", "critical"), id=plan.ids[index])
+        config = ExpectationConfiguration(type=check.spec["type"],
+                                          kwargs=_substituted(check.spec["kwargs"], parameters),
+                                          meta=check.spec.get("meta"), severity=check.spec.get("severity", "critical"),
+                                          id=plan.ids[index])
         expectation = config.to_domain_obj()
         reported = expectation.configuration.to_json_dict()
         reported["kwargs"] = {"batch_id": f"landed_{plan.name}-{plan.name}"} | reported["kwargs"]
@@ -299,7 +364,7 @@ def _json(value: Any) -> Any:
     return convert_to_json_serializable(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _joint_definition(dataset_id: str):
     """The suite's row-level checks, per-batch ones on their paired columns, on a DataFrame asset."""
     import great_expectations as gx
