@@ -33,8 +33,8 @@ def main() -> int:
     args = parser.parse_args()
 
     tick = time.perf_counter()
-    from pipeline.validate import _context  # GE import and context: once per validate task
-    _context()
+    from pipeline.validate import ge_context  # GE import and context: once per validate task
+    ge_context()
     warm_up = time.perf_counter() - tick
 
     with SandboxProcess(scale=args.scale) as sandbox, tempfile.TemporaryDirectory() as scratch:

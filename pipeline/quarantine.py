@@ -2,7 +2,7 @@
 
     quarantine/<dataset>/<borough code>/<data day>/<batch id>/
         records.jsonl, manifest.json   copies of the landed batch
-        validation.json                the full Great Expectations result
+        validation.json                the batch's Great Expectations result (its own checks)
         reason.txt                     the failures, one a line, for people
 Re-running the day after the borough fixes its feed lands a new batch, which loads.
 """

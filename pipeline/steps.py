@@ -110,7 +110,12 @@ def _one_line(text: str) -> str:
 
 
 def validate_dataset(dataset_id: str, outcomes: Iterable[Any], paths: DataPaths | None = None) -> list[dict[str, Any]]:
-    """Validate every landed batch of one dataset; failures are quarantined, not loaded."""
+    """Validate every landed batch of one dataset; failures are quarantined, not loaded.
+
+    One Great Expectations run for all of the dataset's batches (pipeline.validate_set),
+    each batch judged against its own day, borough and row-count history, with its own
+    result file.
+    """
     catalogue = load_catalogue()
     paths = paths or data_paths()
     dataset = catalogue.dataset(dataset_id)
@@ -124,24 +129,24 @@ def _validate(catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Ou
     from ingest.landing import read_batch
     from pipeline.history import feed_history, row_count_bounds
     from pipeline.quarantine import quarantine_batch
-    from pipeline.validate import validate_batch
+    from pipeline.validate_set import BatchToValidate, validate_batches
 
     dataset_id = dataset.id
     batches = {o.batch.batch_id: read_batch(o.batch.path) for o in outcomes if o.status is Status.LANDED}
     rule = catalogue.settings.row_count_history
     histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
                  for day in {b.data_day for b in batches.values()}}
-    joint = _periods_validated_together(catalogue, dataset, outcomes, batches) if dataset.periodic else {}
+    checked_batches = validate_batches(
+        [BatchToValidate(batch, catalogue.area(batch.borough_code),
+                         row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule))
+         for batch in batches.values()], dataset, catalogue.settings)
     verdicts = []
     for outcome in outcomes:
         if outcome.status is not Status.LANDED:
             verdicts.append(outcome)
             continue
         batch = batches[outcome.batch.batch_id]
-        verdict = joint.get(batch.batch_id)
-        if verdict is None:
-            bounds = row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule)
-            verdict = validate_batch(batch, dataset, catalogue.area(batch.borough_code), catalogue.settings, bounds)
+        verdict = checked_batches[batch.batch_id]
         result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
         result_path.parent.mkdir(parents=True, exist_ok=True)
         result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
@@ -155,28 +160,6 @@ def _validate(catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Ou
                   "; ".join(verdict.failures))
         verdicts.append(checked.becomes(Status.QUARANTINED, quarantine_path=str(where)))
     return [v.to_dict() for v in verdicts]
-
-
-def _periods_validated_together(catalogue: Catalogue, dataset, outcomes: list[Outcome],
-                                batches: dict[str, Any]) -> dict[str, Any]:
-    """batch id -> verdict, for feeds whose several landed periods pass one joint run clean."""
-    from pipeline.validate import validate_periods_together
-
-    by_feed: dict[str, list[Any]] = {}
-    for outcome in outcomes:
-        if outcome.status is Status.LANDED:
-            by_feed.setdefault(outcome.feed_id, []).append(batches[outcome.batch.batch_id])
-    verdicts = {}
-    for feed_batches in by_feed.values():
-        if len(feed_batches) < 2:
-            continue
-        verdict = validate_periods_together(feed_batches, dataset, catalogue.area(feed_batches[0].borough_code),
-                                            catalogue.settings)
-        if verdict.success and not verdict.warnings:
-            meta = verdict.result.get("meta", {}) | {"validated_together_with": [b.batch_id for b in feed_batches]}
-            verdicts.update({b.batch_id: replace(verdict, result=verdict.result | {"meta": meta})
-                             for b in feed_batches})
-    return verdicts
 
 
 def load_outcomes(outcomes: Iterable[Any], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:

@@ -22,11 +22,15 @@ from ingest.landing import LandedBatch
 from ingest.paths import REPO_ROOT
 from pipeline.borough_text import TextReader
 
-__all__ = ["BatchValidation", "validate_batch", "validate_periods_together", "batch_frame", "normalise_name",
-           "suite_path"]
+__all__ = ["BatchValidation", "validate_batch", "validate_frame", "verdict_from_result", "suite_parameters",
+           "batch_frame", "frame_columns", "read_records", "normalise_name", "suite_path",
+           "RESULT_FORMAT", "ge_context", "validation_definition"]
 
 log = logging.getLogger(__name__)
 SEVERITY_BLOCKING = "critical"
+DERIVED = ("_type_errors", "_borough_normalised")   # columns batch_frame adds
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+"""What each batch's stored result holds: counts and the first 5 unexpected values."""
 
 
 @dataclass
@@ -56,40 +60,35 @@ def normalise_name(value: Any, settings: Settings | None = None) -> str | None:
 
 def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: Settings,
                    row_count_bounds: tuple[int | None, int | None] = (None, None)) -> BatchValidation:
-    """Run the dataset's suite on one landed batch; never raises for bad data.
+    """Run the dataset's suite on one landed batch alone; never raises for bad data.
 
     `row_count_bounds` come from the feed's own history (pipeline.history); (None, None)
-    means no bound.
+    means no bound. The nightly step validates a dataset's batches together
+    (pipeline.validate_set), which must give each batch exactly this verdict; this path
+    is the reference, and validates a batch whose columns the joint run cannot judge.
     """
-    return _validate_records(_read_records(batch.records_path), [batch.data_day], dataset, area, settings,
-                             row_count_bounds)
+    frame = batch_frame(read_records(batch.records_path), dataset, settings)
+    return validate_frame(frame, dataset, suite_parameters(batch.data_day, area, settings, row_count_bounds))
 
 
-def validate_periods_together(batches: list[LandedBatch], dataset: Dataset, area: Area,
-                              settings: Settings) -> BatchValidation:
-    """One suite run over several periods of one feed (a new feed's history).
-
-    Great Expectations costs ~0.1 s per run whatever the rows, and a monthly feed's first
-    night lands 13 small periods. A joint run that passes clean stands for each of them;
-    anything else (a failure or a warning) must be attributed, so the caller then
-    validates each period on its own. Row-count bounds do not apply: they are per batch,
-    and monthly partitions have no history within the bound's window.
-    """
-    records = [r for batch in batches for r in _read_records(batch.records_path)]
-    return _validate_records(records, [b.data_day for b in batches], dataset, area, settings, (None, None))
-
-
-def _validate_records(records: list[dict[str, Any]], data_days: list[str], dataset: Dataset, area: Area,
-                      settings: Settings, row_count_bounds: tuple[int | None, int | None]) -> BatchValidation:
-    frame = batch_frame(records, dataset, settings)
+def suite_parameters(data_day: str, area: Area, settings: Settings,
+                     row_count_bounds: tuple[int | None, int | None]) -> dict[str, Any]:
+    """The `$PARAMETER`s of a suite for one batch (expectations/README.md)."""
     reader = TextReader.from_settings(settings)
     spellings = sorted({reader.normalise_name(n) for n in (area.name, *area.aliases)} - {None})
-    parameters = {"data_days": data_days, "borough_spellings": spellings,
-                  "row_count_min": row_count_bounds[0], "row_count_max": row_count_bounds[1]}
-    result = _run_suite(dataset.id, frame, parameters)
-    verdict = BatchValidation(success=True, result=result, rows=len(frame),
-                              extra_columns=sorted(set(frame.columns) - set(dataset.column_names)
-                                                   - {"_type_errors", "_borough_normalised"}))
+    return {"data_days": [data_day], "borough_spellings": spellings,
+            "row_count_min": row_count_bounds[0], "row_count_max": row_count_bounds[1]}
+
+
+def validate_frame(frame, dataset: Dataset, parameters: dict[str, Any]) -> BatchValidation:
+    """One Great Expectations run of the suite over one batch's frame."""
+    return verdict_from_result(_run_suite(dataset.id, frame, parameters), len(frame), list(frame.columns), dataset)
+
+
+def verdict_from_result(result: dict[str, Any], rows: int, columns: list[str], dataset: Dataset) -> BatchValidation:
+    """A batch's verdict from its GE result: a failed critical check fails it, others warn."""
+    verdict = BatchValidation(success=True, result=result, rows=rows,
+                              extra_columns=sorted(set(columns) - set(dataset.column_names) - set(DERIVED)))
     for outcome in result["results"]:
         if outcome["success"]:
             continue
@@ -111,14 +110,8 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
     import pandas as pd
 
     reader = TextReader.from_settings(settings)
+    present = frame_columns(records, dataset)[: -len(DERIVED)]
     columns: dict[str, list[Any]] = {}
-    present = [] if records else list(dataset.column_names)
-    columns.update({name: [] for name in present})
-    for record in records:
-        for name in record:
-            if name not in columns:
-                columns[name] = []
-                present.append(name)
     type_errors: list[list[str]] = [[] for _ in records]
     declared = {f.name: f for f in dataset.fields}
     for name in present:
@@ -146,6 +139,15 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
     return frame
 
 
+def frame_columns(records: list[dict[str, Any]], dataset: Dataset) -> list[str]:
+    """The columns of `batch_frame(records)`, in order, without building it: the published
+    columns as they first appear (the declared ones for no records), then the derived ones."""
+    present = dict.fromkeys(() if records else dataset.column_names)
+    for record in records:
+        present.update(dict.fromkeys(record))
+    return [*present, *DERIVED]
+
+
 def _for_suite(value: Any) -> Any:
     """Days as ISO text and decimals as floats: the types the suites compare."""
     if isinstance(value, date):
@@ -155,13 +157,13 @@ def _for_suite(value: Any) -> Any:
     return value
 
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
+def read_records(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
 @functools.lru_cache(maxsize=1)
-def _context():
+def ge_context():
     """One ephemeral GE context per process, with progress bars off (logs stay readable)."""
     import great_expectations as gx
 
@@ -174,10 +176,11 @@ def _context():
 
 
 @functools.lru_cache(maxsize=None)
-def _validation(dataset_id: str):
+def validation_definition(dataset_id: str):
+    """The dataset's suite on a pandas DataFrame asset, built once per process."""
     import great_expectations as gx
 
-    context = _context()
+    context = ge_context()
     spec = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))
     suite = context.suites.add(gx.ExpectationSuite(
         name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta", {})
@@ -190,10 +193,10 @@ def _validation(dataset_id: str):
 
 
 def _run_suite(dataset_id: str, frame, parameters: dict[str, Any]) -> dict[str, Any]:
-    result = _validation(dataset_id).run(
+    result = validation_definition(dataset_id).run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters,
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        result_format=RESULT_FORMAT,
     )
     return result.to_json_dict()
 
