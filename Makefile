@@ -1,6 +1,7 @@
 # City Region Datastore — the two commands of the README, and their parts.
 #   make run    set up, then the nightly pipeline for recent days against the sandbox
 #   make test   set up, then the whole test suite
+#   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -15,14 +16,26 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := False
 DAYS ?=
+BENCH_MODE ?=
+BASELINE ?=
 
-.PHONY: run test setup airflow-db test-deps clean
+.PHONY: run test bench setup airflow-db test-deps clean
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
 test: setup airflow-db test-deps
 	$(BIN)/python -m pytest
+
+# The comparison tools (dlt, pyarrow, py-spy) live only in bench/.venv, never in requirements.txt.
+bench: setup bench/.venv/.installed
+	$(BIN)/python -m bench $(if $(filter tiny,$(BENCH_MODE)),--tiny) $(if $(BASELINE),--baseline $(BASELINE))
+
+bench/.venv/.installed: bench/requirements.txt
+	test -x bench/.venv/bin/python || $(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet --upgrade pip
+	bench/.venv/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
 
 setup: $(VENV)/.installed
 

@@ -34,6 +34,10 @@ class Sample:
         """A named figure: wall_s, cpu_s, peak_rss_mb, or one the probe reported (inner)."""
         if name in ("wall_s", "cpu_s", "peak_rss_mb"):
             return getattr(self, name)
+        if name.startswith("stage:"):          # a night probe's stage: its CPU-seconds
+            return float(self.inner["stages"][name.removeprefix("stage:")]["cpu_s"])
+        if name in ("total_cpu_s", "total_wall_s"):
+            return float(self.inner["total"][name.removeprefix("total_")])
         return float(self.inner[name])
 
 

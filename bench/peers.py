@@ -3,6 +3,7 @@
     python -m bench.peers bare  <specs.json> <out dir>   requests + DuckDB read_json
     python -m bench.peers fetch <specs.json> <out dir>   requests only, bodies discarded (the sandbox's rate)
     python -m bench.peers dlt   <specs.json> <out dir>   dlt's REST API source -> DuckDB, parquet loader files
+    python -m bench.peers download <specs.json> <out dir> the first spec's URL streamed to a file, then read_csv
 
 Runs in bench/.venv (dlt is never a project requirement) or the project's venv (bare,
 fetch): imports nothing of the project. Prints one JSON line: rows, requests, and the
@@ -101,6 +102,23 @@ def fetch(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     return {"rows": rows, "requests": requests_made, "bytes": body_bytes}
 
 
+def download(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+    """One whole file (a bulk CSV) streamed to disk with requests, then DuckDB read_csv: the least a client holds."""
+    import duckdb
+    import requests
+
+    target = out / "download.csv"
+    with requests.get(specs[0]["url"], stream=True, timeout=600) as reply:
+        reply.raise_for_status()
+        with target.open("wb") as handle:
+            for chunk in reply.iter_content(1 << 20):
+                handle.write(chunk)
+    with duckdb.connect(str(out / "download.duckdb")) as con:
+        con.execute("create table bulk as select * from read_csv(?, all_varchar = true)", [str(target)])
+        rows = con.execute("select count(*) from bulk").fetchone()[0]
+    return {"rows": rows, "response_mb": round(target.stat().st_size / 2**20, 1)}
+
+
 def dlt_load(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     """dlt's REST API source, one resource per feed-day, into DuckDB with parquet loader files."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -144,9 +162,9 @@ def main(argv: list[str]) -> int:
     kind, specs_path, out = argv[0], Path(argv[1]), Path(argv[2])
     specs = json.loads(specs_path.read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
-    work = {"bare": bare, "fetch": fetch, "dlt": dlt_load}[kind]
+    work = {"bare": bare, "fetch": fetch, "dlt": dlt_load, "download": download}[kind]
     import requests  # noqa: F401  imports are not the work: load them before the clock starts
-    if kind == "bare":
+    if kind in ("bare", "download"):
         import duckdb  # noqa: F401
     if kind == "dlt":
         import dlt  # noqa: F401
