@@ -114,7 +114,11 @@ def download(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
             for chunk in reply.iter_content(1 << 20):
                 handle.write(chunk)
     with duckdb.connect(str(out / "download.duckdb")) as con:
-        con.execute("create table bulk as select * from read_csv(?, all_varchar = true)", [str(target)])
+        try:
+            con.execute("create table bulk as select * from read_csv(?, all_varchar = true)", [str(target)])
+        except duckdb.InvalidInputException:   # a Windows "ANSI" spreadsheet: not UTF-8
+            con.execute("create table bulk as select * from read_csv(?, all_varchar = true, encoding = 'latin-1')",
+                        [str(target)])
         rows = con.execute("select count(*) from bulk").fetchone()[0]
     return {"rows": rows, "response_mb": round(target.stat().st_size / 2**20, 1)}
 
