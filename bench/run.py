@@ -30,6 +30,7 @@ __all__ = ["main", "MODES"]
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BENCH_PYTHON = ROOT / "bench" / ".venv" / "bin" / "python"
+CACHE = ROOT / "bench" / ".cache"      # generated fixtures, reused between runs (gitignored)
 DAY = date(2026, 11, 9)
 
 
@@ -187,23 +188,37 @@ class Bench:
                               process_cpu=summarise(ge, sql, "cpu_s")))
 
     # --- dbt -----------------------------------------------------------------------------------
+    def fixture(self, days: int) -> Path:
+        """A data dir whose warehouse holds `days` days of sandbox history (monthly and quarterly
+        periods over the same span), from make_fixture_warehouse.py; kept in bench/.cache
+        (a year costs ~13 CPU-minutes) until the sandbox, the config or the script change."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        sources = [*sorted((ROOT / "sandbox").glob("*.py")), *sorted((ROOT / "config").rglob("*.yml")),
+                   ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py", ROOT / "pipeline" / "load.py"]
+        for source in sources:
+            digest.update(source.read_bytes())
+        cached = CACHE / f"dbt-{days}d-{DAY}-{digest.hexdigest()[:12]}"
+        if not (cached / "warehouse" / "city.duckdb").exists():
+            partial = cached.with_name(cached.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            (partial / "warehouse").mkdir(parents=True)
+            start = (DAY - timedelta(days=days)).isoformat()
+            subprocess.run([PYTHON, str(ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py"),
+                            str(partial / "warehouse" / "city.duckdb"), "--sandbox-days", str(days),
+                            "--sandbox-start", start, "--sandbox-periods-from", start],
+                           env=_env(), check=True, capture_output=True, cwd=ROOT)
+            partial.rename(cached)
+        return cached
+
     def dbt_row(self) -> None:
         from ingest.catalogue import load_catalogue
         from ingest.paths import DataPaths
         from pipeline.dbt_runner import dbt_command
 
         short, long = self.mode.dbt_days
-        start = DAY - timedelta(days=long)
-        fixtures = {}
-        for days in (short, long):
-            root = self.fresh(f"dbt{days}")
-            (root / "warehouse").mkdir(parents=True)
-            subprocess.run([PYTHON, str(ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py"),
-                            str(root / "warehouse" / "city.duckdb"), "--sandbox-days", str(days),
-                            "--sandbox-start", (DAY - timedelta(days=days)).isoformat(),
-                            "--sandbox-periods-from", start.isoformat()],
-                           env=_env(), check=True, capture_output=True, cwd=ROOT)
-            fixtures[days] = root
+        fixtures = {days: self.fixture(days) for days in (short, long)}
 
         def build(days: int) -> Sample:
             root = self.fresh(f"dbtrun{days}")
@@ -213,7 +228,7 @@ class Bench:
                                        "--exclude", *excluded)
             return run_child(command, env=_env() | env, cwd=str(ROOT / "dbt_project"))
 
-        # the same dbt twice before timing: partial parsing and the OS cache warm for both
+        # one untimed build first: imports and the OS cache warm for both sides
         build(short)
         longer, shorter = alternate(lambda: build(long), lambda: build(short), self.mode.slow_runs)
         self.rows.append(_row("dbt_3y_vs_1y", f"dbt build (no unit tests) with {long} vs {short} days of history",
@@ -294,26 +309,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny", action="store_true", help="every row at toy sizes (seconds to minutes)")
     parser.add_argument("--baseline", default=os.environ.get("BASELINE") or "HEAD~1",
                         help="the commit the night is compared with (default $BASELINE or HEAD~1)")
-    parser.add_argument("--only", default="", help="comma-separated groups: ingest,serving,load,dbt,night,memory")
+    parser.add_argument("--only", default="",
+                        help="comma-separated groups: ingest,large,serving,load,dbt,night,memory (default all)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument("--runs", type=int, default=None, help="runs of each side of a quick row (full: 5)")
     parser.add_argument("--boroughs", default="", help="only these boroughs (slugs, comma-separated): a quicker run")
+    parser.add_argument("--dbt-days", default="", help="days of history of the dbt row, short,long (full: 365,1095)")
     parser.add_argument("--slow-runs", type=int, default=None, help="runs of each side of a slow row (full: 3)")
     args = parser.parse_args(argv)
     mode_name = "tiny" if args.tiny or os.environ.get("BENCH_MODE") == "tiny" else "full"
     mode = MODES[mode_name]
     if args.runs or args.slow_runs:
         mode = replace(mode, runs=args.runs or mode.runs, slow_runs=args.slow_runs or mode.slow_runs)
+    if args.dbt_days:
+        mode = replace(mode, dbt_days=tuple(int(d) for d in args.dbt_days.split(",")))
     if args.boroughs:
         mode = replace(mode, boroughs=tuple(args.boroughs.split(",")))
-    groups = set(filter(None, args.only.split(","))) or {"ingest", "serving", "load", "dbt", "night", "memory"}
+    groups = set(filter(None, args.only.split(","))) or {"ingest", "large", "serving", "load", "dbt", "night", "memory"}
     results: dict[str, Any] = {"mode": mode_name, "runs": mode.runs, "slow_runs": mode.slow_runs,
-                               "boroughs": list(mode.boroughs or ["all"]), "machine": machine(), "load_average_start": load_average(),
+                               "boroughs": list(mode.boroughs or ["all"]), "groups": sorted(groups),
+                               "dbt_days": list(mode.dbt_days), "machine": machine(), "load_average_start": load_average(),
                                "baseline_ref": args.baseline, "notes": [], "rows": []}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         bench = Bench(mode, Path(scratch), args.baseline)
         steps = [("ingest", lambda: bench.ingest_rows("default", 1.0, [DAY], mode.runs)),
-                 ("ingest", lambda: bench.ingest_rows(
+                 ("large", lambda: bench.ingest_rows(
                      "large", mode.large_scale, [DAY - timedelta(days=n) for n in range(mode.large_days)][::-1],
                      mode.slow_runs)),
                  ("serving", bench.serving_row), ("load", bench.load_and_validation_rows), ("dbt", bench.dbt_row),
