@@ -50,7 +50,7 @@ class Mode:
 
 MODES = {
     "full": Mode(runs=5, slow_runs=3, boroughs=None, large_scale=20, large_days=30, serving_scale=50,
-                 big_response_scale=70, dbt_days=(365, 1095), dbt_select=(), night_stages="all"),
+                 big_response_scale=160, dbt_days=(365, 1095), dbt_select=(), night_stages="all"),
     "tiny": Mode(runs=1, slow_runs=1, boroughs=("barnet", "camden"), large_scale=3, large_days=2,
                  serving_scale=3, big_response_scale=2, dbt_days=(3, 9),
                  dbt_select=("--select", "resource_type:seed"), night_stages="land"),
