@@ -304,11 +304,19 @@ class Bench:
             self.notes.append(f"the bulk response was {size} MB, not 50: raise big_response_scale")
 
 
+def _before_last_product_change() -> str:
+    """The parent of the newest commit touching the product (not bench/, tests/ or docs): "before the change"."""
+    last = subprocess.run(["git", "log", "-1", "--format=%H", "--", "pipeline", "ingest", "dags", "dbt_project",
+                           "config", "expectations"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return f"{last}~1" if last else "HEAD~1"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="every row at toy sizes (seconds to minutes)")
-    parser.add_argument("--baseline", default=os.environ.get("BASELINE") or "HEAD~1",
-                        help="the commit the night is compared with (default $BASELINE or HEAD~1)")
+    parser.add_argument("--baseline", default=os.environ.get("BASELINE") or _before_last_product_change(),
+                        help="the commit the night is compared with (default $BASELINE, else the parent of the "
+                             "last commit that changed the product: pipeline, ingest, dags, dbt_project, config)")
     parser.add_argument("--only", default="",
                         help="comma-separated groups: ingest,large,serving,load,dbt,night,memory (default all)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
