@@ -4,6 +4,7 @@
 #   make test-fast  the suite without the real DAG nights and the reference run
 #   make airflow / make airflow-stop   a local Airflow (PostgreSQL, scheduler, dag-processor,
 #               api-server, sandbox); make trigger DAY=… ; make airflow-backfill FIRST=… LAST=…
+#   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -26,8 +27,11 @@ export AIRFLOW_API_PORT PG_PORT SANDBOX_PORT
 
 LINT := .venv-lint/bin
 
-.PHONY: run test test-fast lint setup airflow-db test-deps clean airflow airflow-stop airflow-status trigger \
-        airflow-backfill postgresql
+BENCH_MODE ?=
+BASELINE ?=
+
+.PHONY: run test test-fast lint bench setup airflow-db test-deps clean airflow airflow-stop airflow-status \
+        trigger airflow-backfill postgresql
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
@@ -39,6 +43,16 @@ test: setup airflow-db test-deps lint
 # and the other tests that build a warehouse with dbt (marked slow).
 test-fast: setup airflow-db test-deps
 	$(BIN)/python -m pytest -m "not e2e and not scheduler and not reference and not slow"
+
+# The comparison tools (dlt, pyarrow, py-spy) live only in bench/.venv, never in requirements.txt.
+bench: setup bench/.venv/.installed
+	$(BIN)/python -m bench $(if $(filter tiny,$(BENCH_MODE)),--tiny) $(if $(BASELINE),--baseline $(BASELINE))
+
+bench/.venv/.installed: bench/requirements.txt
+	test -x bench/.venv/bin/python || $(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/python -m pip install --quiet --upgrade pip
+	bench/.venv/bin/python -m pip install --quiet -r bench/requirements.txt
+	touch $@
 
 setup: $(VENV)/.installed
 

@@ -1,0 +1,160 @@
+"""Our side of each comparison, one unit of work per child process.
+
+    python -m bench.probes ingest   <specs.json>   <data dir>   steps.ingest_feed for every feed-day
+    python -m bench.probes manifest <data dir>     <out.json>   the landed batches (for load and validation)
+    python -m bench.probes load     <batches.json> <work dir>   pipeline.load, partition by partition
+    python -m bench.probes load_sql <batches.json> <work dir>   DuckDB read_json on the same files (the limit)
+    python -m bench.probes validate <batches.json> <work dir>   Great Expectations, batch by batch, as a night does
+    python -m bench.probes validate_sql <batches.json> <work dir>  the same checks as one DuckDB query a dataset
+    python -m bench.probes fetch_one <feed id> <day> <data dir>  fetch_feed of one feed-day (peak RSS of a big response)
+
+Each prints one JSON line: what it did (rows, batches, verdicts) and the CPU and wall of
+the work alone, after imports (the parent records the whole process too).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def ingest(specs_path: str, data_dir: str) -> dict[str, Any]:
+    from ingest.paths import DataPaths
+    from pipeline import steps
+
+    specs = json.loads(Path(specs_path).read_text(encoding="utf-8"))
+    days: dict[str, list[str]] = {}
+    for spec in specs:
+        days.setdefault(spec["feed_id"], []).append(spec["day"])
+    paths = DataPaths(Path(data_dir))
+    rows = batches = failed = 0
+    for feed_id, feed_days in days.items():
+        for outcome in steps.ingest_feed(feed_id, feed_days, paths=paths):
+            if outcome["status"] == "fetch_failed":
+                failed += 1
+                continue
+            batches += 1
+            rows += (outcome.get("batch") or {}).get("row_count") or 0
+    return {"rows": rows, "batches": batches, "fetch_failed": failed}
+
+
+def manifest(data_dir: str, out: str) -> dict[str, Any]:
+    """Every complete landed batch under data_dir/landing, as LandedBatch dicts."""
+    from ingest.landing import read_batch
+
+    found = [read_batch(p.parent).to_dict() for p in sorted(Path(data_dir, "landing").glob("*/*/*/*/manifest.json"))
+             if not p.parent.name.startswith(".")]
+    Path(out).write_text(json.dumps(found), encoding="utf-8")
+    return {"batches": len(found), "rows": sum(b["row_count"] for b in found)}
+
+
+def _batches(path: str):
+    from ingest.landing import LandedBatch
+
+    return [LandedBatch(**b) for b in json.loads(Path(path).read_text(encoding="utf-8"))]
+
+
+def load(batches_path: str, work_dir: str) -> dict[str, Any]:
+    from ingest.catalogue import load_catalogue
+    from pipeline.load import connect, ensure_tables, load_partition
+
+    catalogue = load_catalogue()
+    rows = 0
+    with connect(Path(work_dir) / "load.duckdb") as con:
+        ensure_tables(con, catalogue)
+        for batch in _batches(batches_path):
+            rows += load_partition(con, catalogue.dataset(batch.dataset), batch.borough_code, batch.data_day,
+                                   batch.batch_id, batch.records_path, batch.row_count)
+    return {"rows": rows}
+
+
+def load_sql(batches_path: str, work_dir: str) -> dict[str, Any]:
+    """One read_json per dataset over all its landed files: what DuckDB alone does."""
+    import duckdb
+
+    from ingest.catalogue import load_catalogue
+    from pipeline.load import quote
+
+    catalogue = load_catalogue()
+    by_dataset: dict[str, list[str]] = {}
+    for batch in _batches(batches_path):
+        if batch.row_count:
+            by_dataset.setdefault(batch.dataset, []).append(str(batch.records_path))
+    rows = 0
+    with duckdb.connect(str(Path(work_dir) / "load_sql.duckdb")) as con:
+        for dataset_id, files in by_dataset.items():
+            names = catalogue.dataset(dataset_id).column_names
+            types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+            con.execute(f"create or replace table {quote(dataset_id)} as select *, filename from read_json(?, "
+                        f"format = 'newline_delimited', columns = {types}, filename = true)", [files])
+            rows += con.execute(f"select count(*) from {quote(dataset_id)}").fetchone()[0]
+    return {"rows": rows}
+
+
+def validate(batches_path: str, work_dir: str) -> dict[str, Any]:
+    from ingest.catalogue import load_catalogue
+    from pipeline.validate import validate_batch
+
+    catalogue = load_catalogue()
+    failed = []
+    batches = _batches(batches_path)
+    for batch in batches:
+        verdict = validate_batch(batch, catalogue.dataset(batch.dataset), catalogue.area(batch.borough_code),
+                                 catalogue.settings)
+        if not verdict.success:
+            failed.append(batch.batch_id)
+    return {"batches": len(batches), "failed": sorted(failed)}
+
+
+def validate_sql(batches_path: str, work_dir: str) -> dict[str, Any]:
+    from bench.sql_checks import failing_batches
+    from ingest.catalogue import load_catalogue
+
+    batches = _batches(batches_path)
+    return {"batches": len(batches), "failed": sorted(failing_batches(load_catalogue(), batches))}
+
+
+def fetch_one(feed_id: str, day: str, data_dir: str) -> dict[str, Any]:
+    from ingest.catalogue import load_catalogue
+    from ingest.fetch import fetch_feed
+
+    catalogue = load_catalogue()
+    batch = fetch_feed(catalogue, catalogue.feed(feed_id), date.fromisoformat(day), Path(data_dir) / "landing")
+    size = sum(p.stat().st_size for p in Path(batch.path).glob("page-*"))
+    return {"rows": batch.row_count, "response_mb": round(size / 2**20, 1)}
+
+
+_PREPARE = {"ingest": ["pipeline.steps", "ingest.fetch", "ingest.http"], "load": ["duckdb", "pipeline.load"],
+            "load_sql": ["duckdb", "pipeline.load"], "validate": ["pipeline.validate", "great_expectations"],
+            "validate_sql": ["duckdb", "bench.sql_checks"], "fetch_one": ["ingest.fetch"], "manifest": []}
+
+
+def main(argv: list[str]) -> int:
+    import importlib
+
+    kind, *arguments = argv
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for module in _PREPARE[kind]:
+        importlib.import_module(module)   # imports are not the work: before the clock
+    if kind == "validate":
+        from pipeline.validate import _context
+        _context()
+    from ingest.catalogue import load_catalogue
+    load_catalogue()
+    work = globals()[kind]
+    cpu, wall = time.process_time(), time.perf_counter()
+    figures = work(*arguments)
+    print(json.dumps(figures | {"work_cpu_s": round(time.process_time() - cpu, 4),
+                                "work_wall_s": round(time.perf_counter() - wall, 4)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
