@@ -26,6 +26,9 @@ renamed as (
         {{ collapse_whitespace('accepted') }} = '--' as accepted_suppressed,
         {{ parse_integer('households_in_ta') }} as households_in_ta,
         {{ collapse_whitespace('households_in_ta') }} = '--' as households_in_ta_suppressed,
+        {{ parse_integer('households_in_bed_and_breakfast') }} as households_in_bed_and_breakfast,
+        {{ collapse_whitespace('households_in_bed_and_breakfast') }} = '--'
+            as households_in_bed_and_breakfast_suppressed,
         {{ parse_integer('region_households_in_ta') }} as region_published_households_in_ta
 
     from source
