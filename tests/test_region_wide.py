@@ -212,3 +212,18 @@ def test_a_region_wide_source_is_fetched_once_a_night_and_a_bad_borough_row_is_q
     downloads = [r for r in sandbox_control.request_log(sandbox) if r["dataset"] == "homelessness"]
     assert [r["status"] for r in downloads] == [304]          # asked again for the quarantined period
     assert len(again["quarantined"]) == 1                      # the source still has the error
+
+
+def test_a_region_wide_file_that_cannot_be_read_is_the_region_feeds_failure_per_period(sandbox, data_dir,
+                                                                                      fast_config, monkeypatch):
+    """A sign-in page served with 200 instead of the TfL file: each planned period is the region
+    feed's fetch_failed outcome, saying so in one line; nothing lands, nothing is split."""
+    monkeypatch.setenv("CITY_CONFIG_DIR", str(fast_config))     # retries give up in about a second
+    sandbox_control.add_fault(sandbox, kind="html_page", dataset="tfl_journeys")
+    try:
+        summary = night_steps.land(date(2024, 12, 1), datasets=["tfl_journeys"])
+    finally:
+        sandbox_control.clear_faults(sandbox)
+    assert summary["loaded_batches"] == 0 and len(summary["fetch_failed"]) == 13
+    assert all(line.startswith("tfl_journeys from London (") and "an HTML page, not data" in line
+               for line in summary["fetch_failed"])
