@@ -7,8 +7,8 @@ owes; planning, the sandbox and the tests all ask this module.
 Cadences: daily, monthly, quarterly (calendar), yearly (January to December),
 financial_year (April to March, the UK public sector's year) and four_weekly (TfL's
 13 periods of a financial year: period 1 runs from 1 April to the Saturday before the
-first Sunday on or after 27 April (as tests/fixtures/realdata's TfL file shows for 2010-2024), periods 2-12 are 28 days from that Sunday, and
-period 13 ends on 31 March).
+first Sunday on or after 27 April, periods 2-12 are 28 days from that Sunday, and period 13
+ends on 31 March: every period of tests/fixtures/realdata's TfL file, 2010-2024, fits).
 
 Sources name periods in their own words; `period_from_label` reads the common ones
 (`2011-12`, `2011/12`, `2011`, `Year ending Dec 2017`, `2011-04-01`) into the first day.

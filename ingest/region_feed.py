@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from ingest.catalogue import Area, Catalogue, Feed
+from ingest.catalogue import Catalogue, Feed
 from ingest.downloads import DownloadCache
 from ingest.errors import FatalFetchError, FetchError
 from ingest.http import charset_of, get_body, refuse_html
@@ -62,7 +62,7 @@ def fetch_region_feed(catalogue: Catalogue, feed: Feed, days: list[str], landing
     except FetchError as exc:
         raise exc.located(dataset=dataset.id, borough=catalogue.region.name) from None
     parts, dropped = split_by_area(records, catalogue, feed)
-    fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     areas = [catalogue.region_area] + ([] if source.areas.region_only else list(catalogue.region.areas))
     summary = {"file": source.file, "url": url, "records_in_file": len(records), "dropped_areas": dropped,
                "partitions": len(parts)}
@@ -158,7 +158,7 @@ def split_by_area(records: list[dict[str, Any]], catalogue: Catalogue, feed: Fee
             record.setdefault("borough", catalogue.region.name if code == catalogue.region.code else "")
         parts.setdefault((code, record[dataset.date_field]), []).append(record)
     if source.region_totals:
-        for (code, day), rows in parts.items():
+        for (_, day), rows in parts.items():
             for record in rows:
                 total = totals.get(day, {})
                 for name in source.region_totals:

@@ -35,9 +35,10 @@ Without `areas.code` and `areas.name` every row is the region's (a city-wide ser
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ingest.config_yaml import suggest, unknown_keys
 from ingest.errors import CatalogueError

@@ -64,7 +64,8 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
     return with_candidate([o.to_dict() for o in outcomes], candidate)
 
 
-def _ingest_region_feed(catalogue: Catalogue, feed, days: list[str], paths: DataPaths, session) -> list[dict[str, Any]]:
+def _ingest_region_feed(catalogue: Catalogue, feed, days: list[str], paths: DataPaths,
+                        session) -> list[dict[str, Any]]:
     """One download for the whole region, split into every area's partitions (ingest/region_feed.py);
     if it cannot be fetched or read, each planned day is the region feed's `fetch_failed` outcome."""
     from ingest.region_feed import fetch_region_feed

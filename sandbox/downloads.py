@@ -49,7 +49,7 @@ class DownloadPublisher:
             return json_response(404, {"error": f"no file {rest} at /{self.slug}"})
         body = path.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        modified = dt.datetime.fromtimestamp(int(path.stat().st_mtime), tz=dt.timezone.utc)
+        modified = dt.datetime.fromtimestamp(int(path.stat().st_mtime), tz=dt.UTC)
         headers = (("ETag", etag), ("Last-Modified", email.utils.format_datetime(modified, usegmt=True)),
                    ("Cache-Control", "no-cache"))
         tags = [t.strip().removeprefix("W/") for t in (request.header("If-None-Match") or "").split(",")]

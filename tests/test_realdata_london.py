@@ -12,12 +12,11 @@ from __future__ import annotations
 import os
 import subprocess
 from datetime import date
-from pathlib import Path
 
 import duckdb
+import night_steps
 import pytest
 
-import night_steps
 from ingest.catalogue import load_catalogue
 from ingest.paths import DataPaths
 from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
