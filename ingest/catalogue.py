@@ -332,9 +332,12 @@ def _read_catalogue(base: Path, region: str | None) -> Catalogue:
         raise CatalogueError(f"{region_path}: no such region {region_name!r}{suggest(region_name, known)}; "
                              f"configured: {known}")
     region_tree = read_yaml(region_path)
+    region_parsed = _parsed(region_path, _region, region_tree)
+    datasets = _parsed(base / "datasets.yml", _datasets)
     catalogue = Catalogue(
-        region=_parsed(region_path, _region, region_tree),
-        datasets=_parsed(base / "datasets.yml", _datasets),
+        region=region_parsed,
+        # a region-wide source is one region's file: its dataset exists for that region only
+        datasets={k: d for k, d in datasets.items() if d.source is None or d.source.region == region_parsed.slug},
         settings=settings,
         config_dir=base,
     )

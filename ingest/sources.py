@@ -10,6 +10,7 @@ airport) go to the region's own partition, under the region's code, never into a
 How the file is read is config (datasets.yml), never code:
     source:
       scope: region               # the only scope: one file serves every area of the region
+      region: london              # whose file it is: the dataset exists for that region only
       protocol: bulk_csv          # a whole-file download (conditional GET, kept in the landing zone)
       base_url: "${CITY_API_BASE_URL}/london-datastore"
       file: dclg-affordable-housing-borough.csv   # .csv, .xlsx or .ods
@@ -50,7 +51,7 @@ SCOPES = ("region",)
 SOURCE_PROTOCOLS = ("bulk_csv",)
 SHEET = "@sheet"
 REGION_PREFIX = "region_"
-_KEYS = ("scope", "protocol", "base_url", "file", "sheets", "header_row", "columns", "first_of", "wide", "period",
+_KEYS = ("scope", "region", "protocol", "base_url", "file", "sheets", "header_row", "columns", "first_of", "wide", "period",
          "key", "areas", "region_totals")
 _WIDE_KEYS = ("columns", "into", "value", "names_row", "names_into")
 _AREA_KEYS = ("code", "name", "keep", "drop")
@@ -87,6 +88,7 @@ class AreaRules:
 @dataclass(frozen=True)
 class RegionSource:
     scope: str
+    region: str
     protocol: str
     base_url: str
     file: str
@@ -147,7 +149,7 @@ def parse_source(raw: Any, fields: tuple[str, ...], date_field: str, key_field: 
     if not isinstance(key, list) or not key or not all(isinstance(k, str) for k in key):
         raise CatalogueError(f"{path}: {where}.key: expected the list of fields that make the key {key_field!r}")
     source = RegionSource(
-        scope=scope, protocol=protocol, base_url=expand(_text(raw, "base_url", path, where)).rstrip("/"),
+        scope=scope, region=_text(raw, "region", path, where), protocol=protocol, base_url=expand(_text(raw, "base_url", path, where)).rstrip("/"),
         file=file, columns=columns, period=_text(raw, "period", path, where), key=tuple(key), areas=areas,
         sheets=sheets, header_row=header_row, first_of={k: tuple(map(str, v)) for k, v in first_of.items()},
         wide=wide, region_totals=tuple(raw.get("region_totals") or ()),
