@@ -102,6 +102,7 @@ class Dataset:
     publication: Publication | None = None      # None for daily datasets
     source: RegionSource | None = field(default=None, compare=False)   # one file for the whole region
     measure: Measure | None = None               # an aggregated series: its summed value field
+    non_borough_rows: tuple[str, ...] = ()       # borough feeds: area names that are no borough's rows
 
     @property
     def region_wide(self) -> bool:
@@ -436,7 +437,7 @@ _REGION_KEYS = ("code", "name", "slug", "timezone")
 _REGISTER_KEYS = ("source", "areas")
 _AREA_KEYS = ("code", "name", "slug", "sub_region", "aliases", "portal")
 _DATASET_KEYS = ("domain", "title", "owner", "licence", "resource", "date_field", "key", "fields", "wire",
-                 "cadence", "publication", "source", "measure")
+                 "cadence", "publication", "source", "measure", "non_borough_rows")
 _FIELD_KEYS = ("type", "required", "values", "min", "max")
 
 
@@ -673,8 +674,21 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
             source=parse_source(raw.get("source"), tuple(names), raw["date_field"], raw["key"], path, where,
                                 _expand_env),
             measure=_measure(raw.get("measure"), fields, path, where),
+            non_borough_rows=_non_borough_rows(raw, path, where),
         )
     return datasets
+
+
+def _non_borough_rows(raw: dict, path: Path, where: str) -> tuple[str, ...]:
+    """Names a borough feed may put in its `borough` column for rows that are no borough's
+    (London, Total): set aside at landing, never validated or loaded as the borough's."""
+    names = raw.get("non_borough_rows") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise CatalogueError(f"{path}: {where}.non_borough_rows: expected a list of area names, e.g. [London, Total]")
+    if names and raw.get("source") is not None:
+        raise CatalogueError(f"{path}: {where}.non_borough_rows: a region-wide source says which areas it keeps "
+                             f"in source.areas.keep")
+    return tuple(names)
 
 
 def _measure(raw: Any, fields: tuple[Field, ...], path: Path, where: str) -> Measure | None:

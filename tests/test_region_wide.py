@@ -8,6 +8,7 @@ that a bad borough row is quarantined alone, beside borough rows and the region 
 from __future__ import annotations
 
 import csv
+import json
 import dataclasses
 import shutil
 from datetime import date, datetime
@@ -226,3 +227,22 @@ def test_a_region_wide_file_that_cannot_be_read_is_the_region_feeds_failure_per_
     assert summary["loaded_batches"] == 0 and len(summary["fetch_failed"]) == 13
     assert all(line.startswith("tfl_journeys from London (") and "an HTML page, not data" in line
                for line in summary["fetch_failed"])
+
+
+def test_a_borough_feeds_total_or_airport_row_is_set_aside_not_quarantining_the_borough(sandbox, data_dir):
+    """Camden's road casualties with one row naming Heathrow Airport (a declared non-borough row of
+    road_casualties): the row is kept beside the batch and counted, Camden's other rows load."""
+    day = date(2026, 11, 10)
+    sandbox_control.add_fault(sandbox, kind="out_of_range", borough="camden", dataset="road_casualties",
+                              column="borough", value="Heathrow Airport", rows=1)
+    try:
+        summary = night_steps.land(day, boroughs=["camden"], datasets=["road_casualties"])
+    finally:
+        sandbox_control.clear_faults(sandbox)
+    assert summary["quarantined"] == [] and summary["fetch_failed"] == []
+    [outcome] = [o for o in summary["outcomes"] if o["data_day"] == day.isoformat()]
+    batch = Path(outcome["batch"]["path"])
+    manifest = json.loads((batch / "manifest.json").read_text())
+    aside = [json.loads(line) for line in (batch / "non_borough.jsonl").read_text().splitlines()]
+    assert manifest["non_borough_rows"] == 1 and [r["borough"] for r in aside] == ["Heathrow Airport"]
+    assert summary["loaded_rows"] == manifest["row_count"] > 0
