@@ -135,7 +135,7 @@ def test_tfl_journeys_are_london_wide_only(warehouse):
     model = "stg_london_datastore__tfl_journeys"
     assert con.execute(f"select distinct area_level, area_code from staging.{model}").fetchall() == \
         [("region", "E12000007")]
-    first = dict(con.execute(f"select mode, journeys_millions from staging.{model} "
+    first = dict(con.execute(f"select transport_mode, journeys_millions from staging.{model} "
                              "where period_start = '2024-04-01'").fetchall())
     assert {k: float(v) for k, v in first.items()} == {
         "Bus": 137.4, "Underground": 89.4, "DLR": 7.2, "Tram": 0.7, "Overground": 13.5, "Cable car": 0.1,

@@ -21,15 +21,19 @@ renamed as (
         {{ clean_text('p1e_ref') }} as p1e_ref,
         replace({{ clean_text('financial_year') }}, '_', '-') as financial_year,
 
-        ---------- numerics: '--' (fewer than 5, suppressed) and '..' (no data) are null
+        ---------- numerics: '--' (under 5, suppressed) and '..' (no data): null
         {{ parse_integer('accepted') }} as accepted,
-        {{ collapse_whitespace('accepted') }} = '--' as accepted_suppressed,
+        {{ collapse_whitespace('accepted') }} = '--'
+            as accepted_suppressed,
         {{ parse_integer('households_in_ta') }} as households_in_ta,
-        {{ collapse_whitespace('households_in_ta') }} = '--' as households_in_ta_suppressed,
-        {{ parse_integer('households_in_bed_and_breakfast') }} as households_in_bed_and_breakfast,
+        {{ collapse_whitespace('households_in_ta') }} = '--'
+            as households_in_ta_suppressed,
+        {{ parse_integer('households_in_bed_and_breakfast') }}
+            as households_in_bed_and_breakfast,
         {{ collapse_whitespace('households_in_bed_and_breakfast') }} = '--'
             as households_in_bed_and_breakfast_suppressed,
-        {{ parse_integer('region_households_in_ta') }} as region_published_households_in_ta
+        {{ parse_integer('region_households_in_ta') }}
+            as region_published_households_in_ta
 
     from source
     cross join region

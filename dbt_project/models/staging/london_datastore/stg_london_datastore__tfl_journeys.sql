@@ -20,7 +20,8 @@ renamed as (
         ---------- ids and labels
         {{ clean_text('journeys_ref') }} as journeys_ref,
         {{ clean_text('period_label') }} as published_period_label,
-        cast(strptime({{ clean_text('period_ending') }}, '%d-%b-%y') as date) as period_end,
+        cast(strptime({{ clean_text('period_ending') }}, '%d-%b-%y') as date)
+            as period_end,
         {{ parse_integer('days_in_period') }} as days_in_period,
 
         ---------- categories: the file's column header, as a mode
@@ -32,7 +33,7 @@ renamed as (
             when 'Overground Journeys (m)' then 'Overground'
             when 'London Cable Car Journeys (m)' then 'Cable car'
             when 'TfL Rail Journeys (m)' then 'TfL Rail'
-        end as mode,
+        end as transport_mode,
 
         ---------- numerics
         {{ parse_decimal('journeys_millions') }} as journeys_millions
