@@ -21,6 +21,7 @@ from ingest.config_yaml import load_yaml_text, located, suggest, unknown_keys
 from ingest.errors import CatalogueError
 from ingest.periods import CADENCES
 from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_incremental, parse_portal, parse_wire
+from ingest.sources import RegionSource, parse_source
 
 __all__ = [
     "Alerts",
@@ -35,6 +36,7 @@ __all__ = [
     "RowCountHistory",
     "OpenData",
     "Publication",
+    "Measure",
     "HostPools",
     "Catalogue",
     "load_catalogue",
@@ -73,6 +75,18 @@ class Publication:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """An aggregated series: the value field that is summed (counts, amounts), not count(*)."""
+
+    field: str
+    aggregation: str      # sum: areas and periods add up (a rate or an average never does)
+    unit: str
+
+
+MEASURE_AGGREGATIONS = ("sum",)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A dataset every borough publishes, and the schema its feeds must carry."""
 
@@ -88,6 +102,14 @@ class Dataset:
     wire: dict[str, WireMap] = field(default_factory=dict, compare=False)
     cadence: str = "daily"
     publication: Publication | None = None      # None for daily datasets
+    source: RegionSource | None = field(default=None, compare=False)   # one file for the whole region
+    measure: Measure | None = None               # an aggregated series: its summed value field
+    non_borough_rows: tuple[str, ...] = ()       # borough feeds: area names that are no borough's rows
+
+    @property
+    def region_wide(self) -> bool:
+        """Fetched once per night for the whole region and split per area (ingest/region_feed.py)."""
+        return self.source is not None
 
     @property
     def periodic(self) -> bool:
@@ -151,7 +173,15 @@ class Feed:
 
     @property
     def portal(self) -> Portal:
+        source = self.dataset.source
+        if source is not None:
+            return Portal(protocol=source.protocol, base_url=source.base_url, date_format="%Y-%m-%d")
         return self.area.portal_for(self.dataset.id)
+
+    @property
+    def region_wide(self) -> bool:
+        """The one feed of a region-wide source (its area is the region itself)."""
+        return self.dataset.region_wide
 
 
 @dataclass(frozen=True)
@@ -224,14 +254,35 @@ class Catalogue:
     config_dir: Path = field(compare=False)
 
     def feeds(self, datasets: list[str] | None = None, areas: list[str] | None = None) -> list[Feed]:
-        """Every dataset x borough pair, optionally narrowed to some of each."""
+        """Every dataset x borough pair, optionally narrowed to some of each.
+
+        A region-wide dataset is one feed, the region's (it serves every borough). Narrowed
+        to some boroughs, it is left out unless its dataset is named too: it is no
+        borough's feed.
+        """
         chosen_ds = [self.dataset(d) for d in datasets] if datasets else list(self.datasets.values())
         chosen_areas = [self.area(a) for a in areas] if areas else list(self.region.areas)
-        return [Feed(ds, area) for ds in chosen_ds for area in chosen_areas]
+        feeds = []
+        for ds in chosen_ds:
+            if ds.region_wide:
+                if datasets or not areas:
+                    feeds.append(Feed(ds, self.region_area))
+                continue
+            feeds.extend(Feed(ds, area) for area in chosen_areas)
+        return feeds
 
     def feed(self, feed_id: str) -> Feed:
         dataset_id, _, area_code = feed_id.partition("/")
         return Feed(self.dataset(dataset_id), self.area(area_code))
+
+    @property
+    def region_area(self) -> Area:
+        """The region as an area of its own: where region-wide feeds and non-borough rows
+        (the region total, Inner/Outer London, a `Total` row) are kept, under its code."""
+        names = [self.region.name, *(n for d in self.datasets.values() if d.source for n in d.source.areas.keep)]
+        first = next(iter(self.region.areas))
+        return Area(code=self.region.code, name=self.region.name, slug=self.region.slug, sub_region="",
+                    aliases=tuple(dict.fromkeys(n for n in names if n != self.region.name)), portal=first.portal)
 
     def dataset(self, dataset_id: str) -> Dataset:
         try:
@@ -246,6 +297,8 @@ class Catalogue:
         for area in self.region.areas:
             if code_or_slug in (area.code, area.slug):
                 return area
+        if code_or_slug in (self.region.code, self.region.slug):
+            return self.region_area
         names = [a.slug for a in self.region.areas] + [a.code for a in self.region.areas]
         raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}"
                              f"{suggest(code_or_slug, names)}")
@@ -293,9 +346,12 @@ def _read_catalogue(base: Path, region: str | None) -> Catalogue:
         raise CatalogueError(f"{region_path}: no such region {region_name!r}{suggest(region_name, known)}; "
                              f"configured: {known}")
     region_tree = read_yaml(region_path)
+    region_parsed = _parsed(region_path, _region, region_tree)
+    datasets = _parsed(base / "datasets.yml", _datasets)
     catalogue = Catalogue(
-        region=_parsed(region_path, _region, region_tree),
-        datasets=_parsed(base / "datasets.yml", _datasets),
+        region=region_parsed,
+        # a region-wide source is one region's file: its dataset exists for that region only
+        datasets={k: d for k, d in datasets.items() if d.source is None or d.source.region == region_parsed.slug},
         settings=settings,
         config_dir=base,
     )
@@ -332,6 +388,8 @@ def _check_dataset_portals(catalogue: Catalogue, path: Path) -> None:
                 raise CatalogueError(f"{where}: unknown dataset{suggest(dataset_id, catalogue.datasets)}; "
                                      f"the catalogue has {sorted(catalogue.datasets)}")
         for dataset in catalogue.datasets.values():
+            if dataset.region_wide:
+                continue
             protocol = area.portal_for(dataset.id).protocol
             if protocol in WIRE_MAP_REQUIRED and protocol not in dataset.wire:
                 raise CatalogueError(
@@ -393,7 +451,7 @@ _REGION_KEYS = ("code", "name", "slug", "timezone")
 _REGISTER_KEYS = ("source", "areas")
 _AREA_KEYS = ("code", "name", "slug", "sub_region", "aliases", "portal")
 _DATASET_KEYS = ("domain", "title", "owner", "licence", "resource", "date_field", "key", "fields", "wire",
-                 "cadence", "publication")
+                 "cadence", "publication", "source", "measure", "non_borough_rows")
 _FIELD_KEYS = ("type", "required", "values", "min", "max")
 
 
@@ -655,8 +713,41 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
             wire=parse_wire(raw.get("wire"), tuple(f.name for f in fields), path, f"{where}.wire"),
             cadence=_cadence(raw, path, where),
             publication=_publication(raw, path, where),
+            source=parse_source(raw.get("source"), tuple(names), raw["date_field"], raw["key"], path, where,
+                                _expand_env),
+            measure=_measure(raw.get("measure"), fields, path, where),
+            non_borough_rows=_non_borough_rows(raw, path, where),
         )
     return datasets
+
+
+def _non_borough_rows(raw: dict, path: Path, where: str) -> tuple[str, ...]:
+    """Names a borough feed may put in its `borough` column for rows that are no borough's
+    (London, Total): set aside at landing, never validated or loaded as the borough's."""
+    names = raw.get("non_borough_rows") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise CatalogueError(f"{path}: {where}.non_borough_rows: expected a list of area names, e.g. [London, Total]")
+    if names and raw.get("source") is not None:
+        raise CatalogueError(f"{path}: {where}.non_borough_rows: a region-wide source says which areas it keeps "
+                             f"in source.areas.keep")
+    return tuple(names)
+
+
+def _measure(raw: Any, fields: tuple[Field, ...], path: Path, where: str) -> Measure | None:
+    """`measure: {field, aggregation: sum, unit}`: a numeric field that is summed, not counted."""
+    if raw is None:
+        return None
+    where = f"{where}.measure"
+    unknown_keys(raw, ("field", "aggregation", "unit"), path, where)
+    name = _need(raw, "field", path, where)
+    numeric = {f.name for f in fields if f.type in ("integer", "number")}
+    if name not in numeric:
+        raise CatalogueError(f"{path}: {where}.field: {name!r} is not a numeric field of the dataset"
+                             f"{suggest(name, numeric)}; numeric fields: {sorted(numeric)}")
+    aggregation = _need(raw, "aggregation", path, where)
+    if aggregation not in MEASURE_AGGREGATIONS:
+        raise CatalogueError(f"{path}: {where}.aggregation: {aggregation!r} is not one of {list(MEASURE_AGGREGATIONS)}")
+    return Measure(field=name, aggregation=aggregation, unit=_need(raw, "unit", path, where))
 
 
 def _cadence(raw: dict, path: Path, where: str) -> str:
@@ -668,11 +759,11 @@ def _cadence(raw: dict, path: Path, where: str) -> str:
 
 
 def _publication(raw: dict, path: Path, where: str) -> Publication | None:
-    """Required for monthly and quarterly datasets, refused for daily ones."""
+    """Required for periodic datasets (monthly, quarterly, yearly...), refused for daily ones."""
     periodic = raw.get("cadence", "daily") != "daily"
     if not periodic:
         if raw.get("publication") is not None:
-            raise CatalogueError(f"{path}: {where}.publication: only monthly or quarterly datasets have one "
+            raise CatalogueError(f"{path}: {where}.publication: only periodic (not daily) datasets have one "
                                  f"(daily ones use run.catch_up_days and run.refetch_days)")
         return None
     publication = _need(raw, "publication", path, where, dict)

@@ -16,7 +16,7 @@ from ingest.http import build_session
 from ingest.landing import LandedBatch, land_pages, latest_batch, page_digests
 from ingest.protocols import protocol_for
 
-__all__ = ["fetch_feed"]
+__all__ = ["fetch_feed", "non_borough_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,18 @@ def fetch_feed(
                 return previous
         chained = pages if first is None else itertools.chain([first], pages)
         batch = land_pages(landing_root, feed, day, protocol.name, chained,
-                           source_metadata=lambda: protocol.source_metadata(session, feed))
+                           source_metadata=lambda: protocol.source_metadata(session, feed),
+                           set_aside=non_borough_rows(feed))
     except FetchError as exc:
         raise exc.located(dataset=feed.dataset.id, borough=feed.area.name) from None
     log.info("landed %s for %s: %d rows in %s", feed.label, day, batch.row_count, batch.path)
     return batch
+
+
+def non_borough_rows(feed: Feed):
+    """A test for the rows of a borough feed that are no borough's (the dataset's
+    `non_borough_rows`, e.g. London or Total, any case and spacing); None when it declares none."""
+    names = {" ".join(n.lower().split()) for n in feed.dataset.non_borough_rows}
+    if not names:
+        return None
+    return lambda record: " ".join(str(record.get("borough") or "").lower().split()) in names

@@ -6,6 +6,9 @@ One batch per fetch of one feed (dataset x borough) for one data day:
                              to its kept download in <borough code>/_downloads/)
         records.jsonl        the records found in them, one JSON object a line (exact
                              duplicates served twice are kept once; the manifest counts them)
+        non_borough.jsonl    rows a borough feed published for no borough (its `Total`, the
+                             region's row: the dataset's `non_borough_rows`), set aside: kept
+                             and counted, never validated or loaded as the borough's
         manifest.json        source URLs, fetched-at, rows, sha256 of every file, and
                              `source_metadata`: what the portal says about the dataset
                              (title, licence, last modified; null where the protocol has none)
@@ -33,6 +36,7 @@ __all__ = ["same_records", "LandedBatch", "land_pages", "read_batch", "latest_ba
 
 MANIFEST = "manifest.json"
 RECORDS = "records.jsonl"
+NON_BOROUGH = "non_borough.jsonl"
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ def batch_dir(landing_root: Path, dataset: str, borough_code: str, data_day: str
 
 
 def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: Iterable[Page],
-               source_metadata: Callable[[], dict[str, Any] | None] | None = None) -> LandedBatch:
+               source_metadata: Callable[[], dict[str, Any] | None] | None = None,
+               set_aside: Callable[[dict[str, Any]], bool] | None = None) -> LandedBatch:
     """Write every page and the manifest, then rename the batch into place atomically.
 
     `source_metadata` is called once every page is in (asked of the portal only for a
@@ -73,7 +78,7 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
     staging = final.parent / f".{batch_id}.partial"
     staging.mkdir(parents=True, exist_ok=False)
     try:
-        page_entries, rows, seen, duplicates = [], 0, set(), 0
+        page_entries, rows, seen, duplicates, aside = [], 0, set(), 0, []
         with (staging / RECORDS).open("w", encoding="utf-8") as records_out:
             for page in pages:
                 name = f"page-{page.number:04d}{page.suffix}"
@@ -86,6 +91,9 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
                         duplicates += 1
                         continue
                     seen.add(identity)
+                    if set_aside is not None and set_aside(record):
+                        aside.append(record)
+                        continue
                     records_out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
                     rows += 1
                 page_entries.append({
@@ -109,6 +117,11 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
             "pages": page_entries,
             "source_metadata": source_metadata() if source_metadata else None,
         }
+        if set_aside is not None:
+            manifest["non_borough_rows"] = len(aside)
+        if aside:
+            (staging / NON_BOROUGH).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in aside),
+                                               encoding="utf-8")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         for item in staging.iterdir():
             if item.stat().st_nlink == 1:     # a linked download is read-only already

@@ -67,16 +67,19 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
 
     catalogue = load_catalogue()
     day = date.fromisoformat(data_day)
-    gaps, loaded, periods_loaded, marks = {}, {}, {}, {}
+    gaps, loaded, periods_loaded, marks, region_gaps = {}, {}, {}, {}, {}
     with _read_warehouse(catalogue, paths or data_paths(), data_day) as (con, tables):
         if {"audit.batches", "raw.feed_partitions"} <= tables:
             gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, con)
             marks = read_watermarks(catalogue, con, tables)   # incremental feeds: what changed since
+            region_gaps = _region_gaps(catalogue, con)
     plans = []
     for feed in catalogue.feeds(datasets, boroughs):
         if feed.dataset.periodic:
+            # a region-wide feed owes a period until its region partition and every borough's loaded
             days = [p.isoformat() for p in _periods_owed(feed.dataset, day)
-                    if p.isoformat() not in periods_loaded.get(feed.id, set())]
+                    if p.isoformat() not in periods_loaded.get(feed.id, set())
+                    or p.isoformat() in region_gaps.get(feed.dataset.id, set())]
             if days:
                 plans.append({"feed_id": feed.id, "label": feed.label, "days": days, "loaded": {}})
             continue
@@ -87,10 +90,26 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
 
 
 def _periods_owed(dataset, day: date) -> list[date]:
-    """The periods a monthly or quarterly dataset's feeds owe by the night of `day`."""
+    """The periods a periodic dataset's feeds owe by the night of `day`."""
     from ingest.periods import periods_due
 
     return periods_due(day, dataset.cadence, dataset.publication.lag_days, dataset.publication.history_periods)
+
+
+def _region_gaps(catalogue: Catalogue, con) -> dict[str, set[str]]:
+    """Region-wide datasets: periods with an area partition quarantined or failed, and not loaded since."""
+    region_wide = [d.id for d in catalogue.datasets.values() if d.region_wide] or [""]
+    rows = con.execute("""
+        select distinct b.dataset, b.data_day::varchar from audit.batches as b
+        where list_contains(?, b.dataset) and list_contains(?, b.status)
+          and not exists (select 1 from raw.feed_partitions as p
+                          where p.dataset = b.dataset and p.borough_code = b.borough_code
+                            and p.data_day = b.data_day)""",
+        [region_wide, [s.value for s in CAUGHT_UP]]).fetchall()
+    gaps: dict[str, set[str]] = {}
+    for dataset_id, period in rows:
+        gaps.setdefault(dataset_id, set()).add(period)
+    return gaps
 
 
 def plan_datasets() -> list[str]:

@@ -83,7 +83,9 @@ def host_pools(catalogue: Catalogue | None = None) -> list[HostPool]:
     catalogue = catalogue or load_catalogue()
     boroughs: dict[str, dict[str, None]] = {}
     for feed in catalogue.feeds():
-        boroughs.setdefault(host_of(feed), {})[feed.area.slug] = None
+        names = boroughs.setdefault(host_of(feed), {})
+        if not feed.region_wide:          # a region-wide file's publisher serves no borough of its own
+            names[feed.area.slug] = None
     pools = [HostPool(host, catalogue.settings.pools.slots(host), tuple(names)) for host, names in boroughs.items()]
     by_name: dict[str, str] = {}
     for pool in pools:

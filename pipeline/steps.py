@@ -55,6 +55,8 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
     session = build_session(catalogue.settings.http)
+    if feed.region_wide:
+        return _ingest_region_feed(catalogue, feed, days, paths, session)
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     outcomes = []
     for day in days:
@@ -70,6 +72,23 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
             log.exception("%s for %s: unexpected error", feed.label, day)
             outcomes.append(Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_unexpected(exc)))
     return with_candidate([o.to_dict() for o in outcomes], candidate)
+
+
+def _ingest_region_feed(catalogue: Catalogue, feed, days: list[str], paths: DataPaths,
+                        session) -> list[dict[str, Any]]:
+    """One download for the whole region, split into every area's partitions (ingest/region_feed.py);
+    if it cannot be fetched or read, each planned day is the region feed's `fetch_failed` outcome."""
+    from ingest.region_feed import fetch_region_feed
+
+    try:
+        return [o.to_dict() for o in fetch_region_feed(catalogue, feed, days, paths.landing, session)]
+    except FetchError as exc:
+        log.error("%s", exc)
+        error = _one_line(str(exc))
+    except Exception as exc:  # the file's bytes must not stop the night
+        log.exception("%s: unexpected error", feed.label)
+        error = _unexpected(exc)
+    return [Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=error).to_dict() for day in days]
 
 
 def _days_to_fetch(catalogue: Catalogue, feed, days: list[str], loaded: dict[str, str] | None,

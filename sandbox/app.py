@@ -21,6 +21,7 @@ from ingest.catalogue import Area, Catalogue, Dataset
 from ingest.errors import CatalogueError
 from sandbox.arcgis import ArcGisPortal
 from sandbox.bulk_csv import BulkCsvPortal
+from sandbox.downloads import DownloadPublisher
 from sandbox.ckan import CkanPortal
 from sandbox.fault_specs import FaultSpecError, parse_fault
 from sandbox.faults import FaultBook, offline_page
@@ -58,6 +59,7 @@ class SandboxApp:
         for spec in settings.fault_profiles[fault_profile]:
             self.faults.add(spec)
         self._areas = {area.slug: area for area in catalogue.region.areas}
+        self._publishers = {slug: DownloadPublisher(slug, folder) for slug, folder in settings.downloads.items()}
         self.as_of = as_of
         self._portals = {"ckan": CkanPortal(self.publication_day), "socrata": SocrataPortal(self.published_window),
                          "arcgis": ArcGisPortal(),
@@ -69,6 +71,8 @@ class SandboxApp:
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             return self._control(request)
         slug, _, rest = request.path.lstrip("/").partition("/")
+        if slug in self._publishers:
+            return self._download(self._publishers[slug], request, "/" + rest)
         area = self._areas.get(slug)
         if area is None:
             return json_response(404, {"error": f"no borough portal at /{slug}",
@@ -99,6 +103,22 @@ class SandboxApp:
             response = replace(response, reset=True)
         self._record({"method": request.method, "path": request.target, "status": response.status,
                       "borough": area.code, "dataset": dataset.id if dataset else None, "faults": active.kinds})
+        return response
+
+    def _download(self, publisher: DownloadPublisher, request: Request, rest: str) -> Response:
+        """A region-wide file; faults armed for its dataset (any borough) apply as to a portal."""
+        dataset = publisher.dataset_for(rest, self.catalogue)
+        active = self.faults.take(self.catalogue.region.code, dataset.id if dataset else None,
+                                  f"{request.method} {request.target}", None)
+        refusal = active.refusal
+        if refusal is not None:
+            response = offline_page(refusal.status) if refusal.proxy_page else \
+                json_response(refusal.status, {"error": refusal.message, "status": refusal.status})
+        else:
+            response = active.cut(publisher.serve(request, rest))
+        self._record({"method": request.method, "path": request.target, "status": response.status,
+                      "borough": self.catalogue.region.code, "dataset": dataset.id if dataset else None,
+                      "faults": active.kinds})
         return response
 
     def publication_day(self) -> dt.date:

@@ -50,7 +50,7 @@ class ArcGisPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _ROUTE.match(rest)
         resource = match.group(1) if match else None
-        return next((d for d in catalogue.datasets.values() if d.resource == resource), None)
+        return next((d for d in catalogue.datasets.values() if d.resource == resource and not d.region_wide), None)
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         match = _ROUTE.match(rest)

@@ -54,7 +54,7 @@ class CkanPortal:
             return None
         params = _params(request)
         resource = params.get("resource_id", params.get("id")) if params is not None else None
-        return next((d for d in catalogue.datasets.values() if d.resource == resource), None)
+        return next((d for d in catalogue.datasets.values() if d.resource == resource and not d.region_wide), None)
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         action = _action(rest)

@@ -8,7 +8,7 @@ would otherwise show up as puzzling data hours later.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,7 +22,7 @@ from sandbox.quirks import Quirk, build_quirks
 __all__ = ["SandboxSettings", "load_settings", "DEFAULT_POPULATION_SEED"]
 
 DEFAULT_POPULATION_SEED = "dbt_project/seeds/reference_population.csv"
-_KEYS = ("seed", "annual_rows", "period_totals", "population_seed", "fault_profiles", "bulk_csv")
+_KEYS = ("seed", "annual_rows", "period_totals", "population_seed", "fault_profiles", "bulk_csv", "downloads")
 _REGION_KEYS = ("quirks", "fault_profiles")
 
 
@@ -37,6 +37,7 @@ class SandboxSettings:
     path: Path
     bulk_first_day: dt.date = dt.date(2026, 1, 1)   # bulk CSV files hold every day from this one
     bulk_first_period: dt.date = dt.date(2024, 1, 1)  # ...and every period of periodic datasets from this one
+    downloads: Mapping[str, Path] = field(default_factory=dict)   # publisher slug -> folder of real files
 
 
 def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> SandboxSettings:
@@ -69,7 +70,23 @@ def load_settings(catalogue: Catalogue, path: Path | str | None = None) -> Sandb
         path=path,
         bulk_first_day=_bulk_day(data.get("bulk_csv"), "first_day", path),
         bulk_first_period=_bulk_day(data.get("bulk_csv"), "first_period", path),
+        downloads=_downloads(data.get("downloads"), catalogue, path),
     )
+
+
+def _downloads(raw: Any, catalogue: Catalogue, path: Path) -> dict[str, Path]:
+    """downloads: {publisher slug: folder (relative to the repository)} of real region-wide files."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise CatalogueError(f"{path}: downloads: expected publisher slug: folder")
+    taken = {a.slug for a in catalogue.region.areas}
+    for slug, folder in raw.items():
+        if slug in taken:
+            raise CatalogueError(f"{path}: downloads.{slug}: a borough portal already has this name")
+        if not (REPO_ROOT / folder).is_dir():
+            raise CatalogueError(f"{path}: downloads.{slug}: no folder {folder!r} in the repository")
+    return {slug: REPO_ROOT / folder for slug, folder in raw.items()}
 
 
 def _bulk_day(raw: Any, key: str, path: Path) -> dt.date:
@@ -86,7 +103,7 @@ def _bulk_day(raw: Any, key: str, path: Path) -> dt.date:
 
 def _volumes(raw: Any, catalogue: Catalogue, path: Path, key: str, periodic: bool) -> dict[str, float]:
     """annual_rows (daily datasets) or period_totals (monthly and quarterly ones): one number each."""
-    wanted = {d.id for d in catalogue.datasets.values() if d.periodic == periodic}
+    wanted = {d.id for d in catalogue.datasets.values() if d.periodic == periodic and not d.region_wide}
     if not isinstance(raw, dict):
         raise CatalogueError(f"{path}: {key}: expected a mapping of dataset id to a number")
     for dataset_id, rows in raw.items():

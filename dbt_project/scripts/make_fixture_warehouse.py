@@ -373,6 +373,8 @@ def land_sandbox(path: Path, days: int, start: date = date(2024, 1, 1),
         day = first + timedelta(days=offset)
         loaded = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=2)
         for dataset in catalogue.datasets.values():
+            if dataset.region_wide:
+                continue          # real region-wide files (ingest/region_feed.py), never generated
             if dataset.periodic:
                 if not is_period_start(day, dataset.cadence):
                     continue

@@ -27,6 +27,14 @@ final as (
         cast(history_periods as integer) as history_periods
 
     from source
+    -- the datasets every borough publishes on its own portal; region-wide
+    -- files (datasets.yml `source`) are staged in staging/london_datastore
+    where
+        {{ clean_text('dataset') }} in (
+            {%- for dataset in borough_feed_datasets() %}
+                '{{ dataset }}'{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        )
 
 )
 
