@@ -15,8 +15,9 @@ import platform
 import statistics
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Sample", "run_child", "alternate", "machine", "load_average", "summarise"]
 
@@ -34,7 +35,7 @@ class Sample:
         """A named figure: wall_s, cpu_s, peak_rss_mb, or one the probe reported (inner)."""
         if name in ("wall_s", "cpu_s", "peak_rss_mb"):
             return getattr(self, name)
-        if name.startswith("stage:"):          # a night probe's stage: its CPU-seconds
+        if name.startswith("stage:"):  # a night probe's stage: its CPU-seconds
             return float(self.inner["stages"][name.removeprefix("stage:")]["cpu_s"])
         if name in ("total_cpu_s", "total_wall_s"):
             return float(self.inner["total"][name.removeprefix("total_")])
@@ -48,20 +49,28 @@ class ProbeFailed(RuntimeError):
 def run_child(argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Sample:
     """Run one probe to completion; raise ProbeFailed (with its stderr tail) if it fails."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     # communicate() reads the pipes; wait4 then collects the child's own rusage
     out, err = _drain(process)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     if process.returncode != 0:
-        raise ProbeFailed(f"{' '.join(argv[:4])} ... exited {process.returncode}:\n{err[-3000:]}{out[-1000:]}")
+        raise ProbeFailed(
+            f"{' '.join(argv[:4])} ... exited {process.returncode}:\n{err[-3000:]}{out[-1000:]}"
+        )
     inner: dict[str, Any] = {}
     lines = [line for line in out.splitlines() if line.strip()]
     if lines and lines[-1].startswith("{"):
         inner = json.loads(lines[-1])
-    return Sample(wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
-                  inner=inner)
+    return Sample(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,
+        inner=inner,
+    )
 
 
 def _drain(process: subprocess.Popen) -> tuple[str, str]:
@@ -73,7 +82,10 @@ def _drain(process: subprocess.Popen) -> tuple[str, str]:
     def read(name: str, stream) -> None:
         chunks[name] = stream.read()
 
-    readers = [threading.Thread(target=read, args=(n, s)) for n, s in (("out", process.stdout), ("err", process.stderr))]
+    readers = [
+        threading.Thread(target=read, args=(n, s))
+        for n, s in (("out", process.stdout), ("err", process.stderr))
+    ]
     for reader in readers:
         reader.start()
     for reader in readers:
@@ -81,13 +93,17 @@ def _drain(process: subprocess.Popen) -> tuple[str, str]:
     return chunks.get("out", ""), chunks.get("err", "")
 
 
-def alternate(subject: Callable[[], Sample], baseline: Callable[[], Sample], runs: int,
-              prepare: Callable[[], None] | None = None) -> tuple[list[Sample], list[Sample]]:
+def alternate(
+    subject: Callable[[], Sample],
+    baseline: Callable[[], Sample],
+    runs: int,
+    prepare: Callable[[], None] | None = None,
+) -> tuple[list[Sample], list[Sample]]:
     """`runs` samples of each, in the order S B, B S, S B ... so drift falls on both."""
     subjects, baselines = [], []
     for index in range(runs):
         order = [(subject, subjects), (baseline, baselines)]
-        for probe, into in (order if index % 2 == 0 else order[::-1]):
+        for probe, into in order if index % 2 == 0 else order[::-1]:
             if prepare:
                 prepare()
             into.append(probe())
@@ -99,9 +115,15 @@ def summarise(subjects: list[Sample], baselines: list[Sample], metric: str) -> d
     mine = [s.metric(metric) for s in subjects]
     theirs = [s.metric(metric) for s in baselines]
     median, base = statistics.median(mine), statistics.median(theirs)
-    return {"metric": metric, "median": round(median, 4), "baseline_median": round(base, 4),
-            "ratio": round(median / base, 3) if base else None, "runs": len(mine),
-            "samples": [round(v, 4) for v in mine], "baseline_samples": [round(v, 4) for v in theirs]}
+    return {
+        "metric": metric,
+        "median": round(median, 4),
+        "baseline_median": round(base, 4),
+        "ratio": round(median / base, 3) if base else None,
+        "runs": len(mine),
+        "samples": [round(v, 4) for v in mine],
+        "baseline_samples": [round(v, 4) for v in theirs],
+    }
 
 
 def load_average() -> list[float]:
@@ -126,5 +148,10 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_mb": memory_mb, "cpu_model": model or platform.processor(),
-            "platform": platform.platform(), "python": platform.python_version()}
+    return {
+        "cores": os.cpu_count(),
+        "memory_mb": memory_mb,
+        "cpu_model": model or platform.processor(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }

@@ -17,8 +17,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["main"]
 
@@ -31,7 +32,11 @@ def _pages(session, spec: dict[str, Any]) -> Iterator[tuple[bytes, int]]:
     offset = 0
     while True:
         if paging["kind"] == "offset":
-            params = {**spec["params"], paging["limit_param"]: limit, paging["offset_param"]: offset}
+            params = {
+                **spec["params"],
+                paging["limit_param"]: limit,
+                paging["offset_param"]: offset,
+            }
         else:
             params = {**spec["params"], paging["page_param"]: number, paging["size_param"]: limit}
         reply = session.get(spec["url"], params=params, timeout=60)
@@ -55,11 +60,16 @@ def _select(payload: Any, selector: str) -> list[Any]:
 
 
 _SQL_SELECT = {
-    "ckan": "select unnest(result.records, recursive := true) from read_json({files}, union_by_name := true, sample_size = -1)",
+    "ckan": (
+        "select unnest(result.records, recursive := true) "
+        "from read_json({files}, union_by_name := true, sample_size = -1)"
+    ),
     "socrata": "select * from read_json({files}, format = 'array', union_by_name := true, sample_size = -1)",
     "open311": "select * from read_json({files}, format = 'array', union_by_name := true, sample_size = -1)",
-    "arcgis": ("select unnest(f.attributes, recursive := true) from "
-               "(select unnest(features) as f from read_json({files}, union_by_name := true, sample_size = -1))"),
+    "arcgis": (
+        "select unnest(f.attributes, recursive := true) from "
+        "(select unnest(features) as f from read_json({files}, union_by_name := true, sample_size = -1))"
+    ),
 }
 
 
@@ -74,7 +84,7 @@ def bare(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
         folder = out / "pages" / spec["dataset"] / spec["protocol"]
         folder.mkdir(parents=True, exist_ok=True)
         for number, (body, count) in enumerate(_pages(session, spec)):
-            if count:   # an empty page has no records to read (and no types to infer)
+            if count:  # an empty page has no records to read (and no types to infer)
                 (folder / f"{index:05d}-{number:04d}.json").write_bytes(body)
                 groups[(spec["dataset"], spec["protocol"])] = folder
             requests_made += 1
@@ -83,7 +93,9 @@ def bare(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
         for (dataset, protocol), folder in sorted(groups.items()):
             table = f"{dataset}__{protocol}"
             files = "'" + str(folder / "*.json").replace("'", "''") + "'"
-            con.execute(f'create or replace table "{table}" as ' + _SQL_SELECT[protocol].format(files=files))
+            con.execute(
+                f'create or replace table "{table}" as ' + _SQL_SELECT[protocol].format(files=files)
+            )
             rows += con.execute(f'select count(*) from "{table}"').fetchone()[0]
     return {"rows": rows, "requests": requests_made}
 
@@ -115,10 +127,14 @@ def download(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
                 handle.write(chunk)
     with duckdb.connect(str(out / "download.duckdb")) as con:
         try:
-            con.execute("create table bulk as select * from read_csv(?, all_varchar = true)", [str(target)])
-        except duckdb.InvalidInputException:   # a Windows "ANSI" spreadsheet: not UTF-8
-            con.execute("create table bulk as select * from read_csv(?, all_varchar = true, encoding = 'latin-1')",
-                        [str(target)])
+            con.execute(
+                "create table bulk as select * from read_csv(?, all_varchar = true)", [str(target)]
+            )
+        except duckdb.InvalidInputException:  # a Windows "ANSI" spreadsheet: not UTF-8
+            con.execute(
+                "create table bulk as select * from read_csv(?, all_varchar = true, encoding = 'latin-1')",
+                [str(target)],
+            )
         rows = con.execute("select count(*) from bulk").fetchone()[0]
     return {"rows": rows, "response_mb": round(target.stat().st_size / 2**20, 1)}
 
@@ -130,35 +146,60 @@ def dlt_load(specs: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     import dlt
     from dlt.sources.rest_api import rest_api_source
 
-    def literal(value: Any) -> Any:   # dlt reads {...} in params as a placeholder
+    def literal(value: Any) -> Any:  # dlt reads {...} in params as a placeholder
         return value.replace("{", "{{").replace("}", "}}") if isinstance(value, str) else value
 
     resources = []
     for index, spec in enumerate(specs):
         paging = spec["paging"]
         if paging["kind"] == "offset":
-            paginator = {"type": "offset", "limit": paging["limit"], "offset_param": paging["offset_param"],
-                         "limit_param": paging["limit_param"], "total_path": paging["total_path"],
-                         "stop_after_empty_page": True}
+            paginator = {
+                "type": "offset",
+                "limit": paging["limit"],
+                "offset_param": paging["offset_param"],
+                "limit_param": paging["limit_param"],
+                "total_path": paging["total_path"],
+                "stop_after_empty_page": True,
+            }
             params = {k: literal(v) for k, v in spec["params"].items()}
         else:
-            paginator = {"type": "page_number", "base_page": paging["first_page"], "page_param": paging["page_param"],
-                         "total_path": None, "stop_after_empty_page": True}
-            params = {**{k: literal(v) for k, v in spec["params"].items()}, paging["size_param"]: paging["limit"]}
-        resources.append({
-            "name": f"r{index:05d}_" + re.sub(r"[^a-z0-9_]", "_", spec["feed_id"].lower()),
-            "table_name": spec["dataset"],
-            "write_disposition": "append",
-            "endpoint": {"path": spec["url"], "params": params, "paginator": paginator,
-                         "data_selector": spec["data_selector"]},
-        })
+            paginator = {
+                "type": "page_number",
+                "base_page": paging["first_page"],
+                "page_param": paging["page_param"],
+                "total_path": None,
+                "stop_after_empty_page": True,
+            }
+            params = {
+                **{k: literal(v) for k, v in spec["params"].items()},
+                paging["size_param"]: paging["limit"],
+            }
+        resources.append(
+            {
+                "name": f"r{index:05d}_" + re.sub(r"[^a-z0-9_]", "_", spec["feed_id"].lower()),
+                "table_name": spec["dataset"],
+                "write_disposition": "append",
+                "endpoint": {
+                    "path": spec["url"],
+                    "params": params,
+                    "paginator": paginator,
+                    "data_selector": spec["data_selector"],
+                },
+            }
+        )
     base = specs[0]["url"].split("/", 3)[:3]
     source = rest_api_source({"client": {"base_url": "/".join(base) + "/"}, "resources": resources})
-    pipeline = dlt.pipeline(pipeline_name="bench_peer", pipelines_dir=str(out / "dlt_pipelines"),
-                            destination=dlt.destinations.duckdb(str(out / "dlt.duckdb")), dataset_name="raw")
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_peer",
+        pipelines_dir=str(out / "dlt_pipelines"),
+        destination=dlt.destinations.duckdb(str(out / "dlt.duckdb")),
+        dataset_name="raw",
+    )
     pipeline.run(source, loader_file_format="parquet")
-    rows = sum(pipeline.last_trace.last_normalize_info.row_counts.get(spec["dataset"], 0)
-               for spec in {s["dataset"]: s for s in specs}.values())
+    rows = sum(
+        pipeline.last_trace.last_normalize_info.row_counts.get(spec["dataset"], 0)
+        for spec in {s["dataset"]: s for s in specs}.values()
+    )
     return {"rows": rows, "requests": None}
 
 
@@ -168,6 +209,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     work = {"bare": bare, "fetch": fetch, "dlt": dlt_load, "download": download}[kind]
     import requests  # noqa: F401  imports are not the work: load them before the clock starts
+
     if kind in ("bare", "download"):
         import duckdb  # noqa: F401
     if kind == "dlt":
@@ -175,7 +217,12 @@ def main(argv: list[str]) -> int:
         from dlt.sources.rest_api import rest_api_source  # noqa: F401
     cpu, wall = time.process_time(), time.perf_counter()
     figures = work(specs, out)
-    print(json.dumps(figures | {"work_cpu_s": time.process_time() - cpu, "work_wall_s": time.perf_counter() - wall}))
+    print(
+        json.dumps(
+            figures
+            | {"work_cpu_s": time.process_time() - cpu, "work_wall_s": time.perf_counter() - wall}
+        )
+    )
     return 0
 
 

@@ -49,8 +49,11 @@ def manifest(data_dir: str, out: str) -> dict[str, Any]:
     """Every complete landed batch under data_dir/landing, as LandedBatch dicts."""
     from ingest.landing import read_batch
 
-    found = [read_batch(p.parent).to_dict() for p in sorted(Path(data_dir, "landing").glob("*/*/*/*/manifest.json"))
-             if not p.parent.name.startswith(".")]
+    found = [
+        read_batch(p.parent).to_dict()
+        for p in sorted(Path(data_dir, "landing").glob("*/*/*/*/manifest.json"))
+        if not p.parent.name.startswith(".")
+    ]
     Path(out).write_text(json.dumps(found), encoding="utf-8")
     return {"batches": len(found), "rows": sum(b["row_count"] for b in found)}
 
@@ -70,8 +73,15 @@ def load(batches_path: str, work_dir: str) -> dict[str, Any]:
     with connect(Path(work_dir) / "load.duckdb") as con:
         ensure_tables(con, catalogue)
         for batch in _batches(batches_path):
-            rows += load_partition(con, catalogue.dataset(batch.dataset), batch.borough_code, batch.data_day,
-                                   batch.batch_id, batch.records_path, batch.row_count)
+            rows += load_partition(
+                con,
+                catalogue.dataset(batch.dataset),
+                batch.borough_code,
+                batch.data_day,
+                batch.batch_id,
+                batch.records_path,
+                batch.row_count,
+            )
     return {"rows": rows}
 
 
@@ -92,8 +102,11 @@ def load_sql(batches_path: str, work_dir: str) -> dict[str, Any]:
         for dataset_id, files in by_dataset.items():
             names = catalogue.dataset(dataset_id).column_names
             types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-            con.execute(f"create or replace table {quote(dataset_id)} as select *, filename from read_json(?, "
-                        f"format = 'newline_delimited', columns = {types}, filename = true)", [files])
+            con.execute(
+                f"create or replace table {quote(dataset_id)} as select *, filename from read_json(?, "
+                f"format = 'newline_delimited', columns = {types}, filename = true)",
+                [files],
+            )
             rows += con.execute(f"select count(*) from {quote(dataset_id)}").fetchone()[0]
     return {"rows": rows}
 
@@ -106,8 +119,12 @@ def validate(batches_path: str, work_dir: str) -> dict[str, Any]:
     failed = []
     batches = _batches(batches_path)
     for batch in batches:
-        verdict = validate_batch(batch, catalogue.dataset(batch.dataset), catalogue.area(batch.borough_code),
-                                 catalogue.settings)
+        verdict = validate_batch(
+            batch,
+            catalogue.dataset(batch.dataset),
+            catalogue.area(batch.borough_code),
+            catalogue.settings,
+        )
         if not verdict.success:
             failed.append(batch.batch_id)
     return {"batches": len(batches), "failed": sorted(failed)}
@@ -126,14 +143,22 @@ def fetch_one(feed_id: str, day: str, data_dir: str) -> dict[str, Any]:
     from ingest.fetch import fetch_feed
 
     catalogue = load_catalogue()
-    batch = fetch_feed(catalogue, catalogue.feed(feed_id), date.fromisoformat(day), Path(data_dir) / "landing")
+    batch = fetch_feed(
+        catalogue, catalogue.feed(feed_id), date.fromisoformat(day), Path(data_dir) / "landing"
+    )
     size = sum(p.stat().st_size for p in Path(batch.path).glob("page-*"))
     return {"rows": batch.row_count, "response_mb": round(size / 2**20, 1)}
 
 
-_PREPARE = {"ingest": ["pipeline.steps", "ingest.fetch", "ingest.http"], "load": ["duckdb", "pipeline.load"],
-            "load_sql": ["duckdb", "pipeline.load"], "validate": ["pipeline.validate", "great_expectations"],
-            "validate_sql": ["duckdb", "bench.sql_checks"], "fetch_one": ["ingest.fetch"], "manifest": []}
+_PREPARE = {
+    "ingest": ["pipeline.steps", "ingest.fetch", "ingest.http"],
+    "load": ["duckdb", "pipeline.load"],
+    "load_sql": ["duckdb", "pipeline.load"],
+    "validate": ["pipeline.validate", "great_expectations"],
+    "validate_sql": ["duckdb", "bench.sql_checks"],
+    "fetch_one": ["ingest.fetch"],
+    "manifest": [],
+}
 
 
 def main(argv: list[str]) -> int:
@@ -142,17 +167,26 @@ def main(argv: list[str]) -> int:
     kind, *arguments = argv
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     for module in _PREPARE[kind]:
-        importlib.import_module(module)   # imports are not the work: before the clock
+        importlib.import_module(module)  # imports are not the work: before the clock
     if kind == "validate":
         from pipeline.validate import _context
+
         _context()
     from ingest.catalogue import load_catalogue
+
     load_catalogue()
     work = globals()[kind]
     cpu, wall = time.process_time(), time.perf_counter()
     figures = work(*arguments)
-    print(json.dumps(figures | {"work_cpu_s": round(time.process_time() - cpu, 4),
-                                "work_wall_s": round(time.perf_counter() - wall, 4)}))
+    print(
+        json.dumps(
+            figures
+            | {
+                "work_cpu_s": round(time.process_time() - cpu, 4),
+                "work_wall_s": round(time.perf_counter() - wall, 4),
+            }
+        )
+    )
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from ingest.catalogue import Catalogue
@@ -86,23 +85,37 @@ def _dataset_failures(con, catalogue: Catalogue, dataset_id: str, batches) -> se
     names = dataset.column_names
     types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     files = [str(b.records_path) for b in batches]
-    area_spellings = [sorted({normalise_name(n) for n in (catalogue.area(b.borough_code).name,
-                                                          *catalogue.area(b.borough_code).aliases)})
-                      for b in batches]
-    con.execute("create or replace temp table batch_params as select unnest(?) as filename, "
-                "unnest(?) as data_day, unnest(?) as spellings",
-                [files, [b.data_day for b in batches], area_spellings])
+    area_spellings = [
+        sorted(
+            {
+                normalise_name(n)
+                for n in (
+                    catalogue.area(b.borough_code).name,
+                    *catalogue.area(b.borough_code).aliases,
+                )
+            }
+        )
+        for b in batches
+    ]
+    con.execute(
+        "create or replace temp table batch_params as select unnest(?) as filename, "
+        "unnest(?) as data_day, unnest(?) as spellings",
+        [files, [b.data_day for b in batches], area_spellings],
+    )
     failing = " or ".join(f"({c}) > 0" for c in critical) or "false"
     rows = con.execute(
         f"select t.filename from read_json(?, format = 'newline_delimited', columns = {types}, filename = true) as t "
-        f"join batch_params as b using (filename) group by t.filename having {failing}", [files]).fetchall()
+        f"join batch_params as b using (filename) group by t.filename having {failing}",
+        [files],
+    ).fetchall()
     bad_files = {r[0] for r in rows}
     if columns_wanted:
         wanted = "[" + ", ".join(_literal(c) for c in columns_wanted) + "]"
         rows = con.execute(
             "select filename from read_json_objects(?, format = 'newline_delimited', filename = true) "
             f"group by filename having not list_has_all(list_distinct(flatten(list(json_keys(json)))), {wanted})",
-            [files]).fetchall()
+            [files],
+        ).fetchall()
         bad_files |= {r[0] for r in rows}
     return {b.batch_id for b in batches if str(b.records_path) in bad_files}
 
@@ -146,7 +159,9 @@ def _check(kind: str, kwargs: dict[str, Any], fields, text, value, bad_type) -> 
         if isinstance(kwargs.get("max_value"), (int, float)):
             bounds.append(f"count(*) > {kwargs['max_value']}")
         return f"cast(({' or '.join(bounds) or 'false'}) as integer)"
-    raise UnsupportedExpectation(f"no SQL for {kind} (kwargs {sorted(kwargs)}): add it to bench/sql_checks.py")
+    raise UnsupportedExpectation(
+        f"no SQL for {kind} (kwargs {sorted(kwargs)}): add it to bench/sql_checks.py"
+    )
 
 
 _CONDITION = re.compile(r'^\s*(\w+)\s*==\s*"([^"]*)"\s*$')
@@ -157,5 +172,5 @@ def _row_condition(condition: str | None, text) -> str:
         return ""
     match = _CONDITION.match(condition)
     if not match:
-        raise UnsupportedExpectation(f"row_condition {condition!r} is not `column==\"value\"`")
+        raise UnsupportedExpectation(f'row_condition {condition!r} is not `column=="value"`')
     return f"{text(match.group(1))} = {_literal(match.group(2))} and "

@@ -48,16 +48,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import (Asset, DeadlineAlert, DeadlineReference, Param, SyncCallback, TaskGroup, dag,
-                         get_current_context, task)
+from airflow.sdk import (
+    Asset,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+    TaskGroup,
+    dag,
+    get_current_context,
+    task,
+)
 
 from pipeline import alerts, plan, pools, steps
 from pipeline.report import summarise_run  # a module named report would be shadowed by the task
 
 PUBLISHED_WAREHOUSE = Asset("city_region://warehouse/published")
 SCHEDULE = plan.nightly_schedule()  # config/pipeline.yml: cron and timezone
-HOST_POOLS = pools.host_pools()    # one Airflow pool per borough API host (config, YAML only)
-PUBLISH_WITHIN = alerts.publish_deadline(SCHEDULE)   # alerts.publish_by minus the nightly slot, or None
+HOST_POOLS = pools.host_pools()  # one Airflow pool per borough API host (config, YAML only)
+PUBLISH_WITHIN = alerts.publish_deadline(
+    SCHEDULE
+)  # alerts.publish_by minus the nightly slot, or None
 # The DuckDB file across runs and backfills: one writer alone, or a few readers (pipeline/pools.py)
 WRITES_WAREHOUSE = {"pool": pools.WAREHOUSE_POOL, "pool_slots": pools.WAREHOUSE_SLOTS}
 READS_WAREHOUSE = {"pool": pools.WAREHOUSE_POOL, "pool_slots": 1}
@@ -69,26 +80,47 @@ READS_WAREHOUSE = {"pool": pools.WAREHOUSE_POOL, "pool_slots": 1}
     start_date=datetime(2026, 1, 1, tzinfo=ZoneInfo(SCHEDULE.timezone)),
     catchup=False,
     max_active_runs=1,
-    dagrun_timeout=timedelta(hours=4),  # a run stuck for hours (a lost worker) fails and frees the schedule
-    deadline=[DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=PUBLISH_WITHIN,
-                            callback=SyncCallback(alerts.on_deadline_missed), name="warehouse published")]
-    if PUBLISH_WITHIN else None,
+    dagrun_timeout=timedelta(
+        hours=4
+    ),  # a run stuck for hours (a lost worker) fails and frees the schedule
+    deadline=[
+        DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=PUBLISH_WITHIN,
+            callback=SyncCallback(alerts.on_deadline_missed),
+            name="warehouse published",
+        )
+    ]
+    if PUBLISH_WITHIN
+    else None,
     doc_md=__doc__,
     tags=["city-region", "ingest", "dbt", "nightly"],
     params={
-        "data_day": Param(None, type=["null", "string"], format="date",
-                          description="Data day to process (YYYY-MM-DD); default: the day before the run"),
-        "boroughs": Param([], type="array", items={"type": "string"},
-                          description="Only these boroughs (slugs or GSS codes); default: every borough"),
-        "datasets": Param([], type="array", items={"type": "string"},
-                          description="Only these datasets; default: every dataset"),
+        "data_day": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Data day to process (YYYY-MM-DD); default: the day before the run",
+        ),
+        "boroughs": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Only these boroughs (slugs or GSS codes); default: every borough",
+        ),
+        "datasets": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            description="Only these datasets; default: every dataset",
+        ),
     },
     default_args={
         "owner": "city-data-platform",
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
-        "on_failure_callback": alerts.on_task_failure,   # config/pipeline.yml alerts: a log line + webhook
+        "on_failure_callback": alerts.on_task_failure,  # config/pipeline.yml alerts: a log line + webhook
     },
 )
 def city_nightly():
@@ -98,7 +130,9 @@ def city_nightly():
 
     @task(**READS_WAREHOUSE)
     def plan_feeds(data_day: str, params=None) -> dict[str, list[dict]]:
-        plans = plan.plan_feeds(data_day, params.get("datasets") or None, params.get("boroughs") or None)
+        plans = plan.plan_feeds(
+            data_day, params.get("datasets") or None, params.get("boroughs") or None
+        )
         return pools.plans_by_pool(plans, [pool.name for pool in HOST_POOLS])
 
     @task
@@ -112,7 +146,9 @@ def city_nightly():
     @task(map_index_template="{{ feed_label }}")
     def ingest_feed(feed: dict) -> list[dict]:
         get_current_context()["feed_label"] = feed["label"]
-        return steps.ingest_feed(feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark"))
+        return steps.ingest_feed(
+            feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark")
+        )
 
     # a host with no feeds is skipped; validate reads each feed's row-count history from the warehouse
     @task(map_index_template="{{ dataset }}", trigger_rule="none_failed", **READS_WAREHOUSE)
@@ -128,7 +164,9 @@ def city_nightly():
 
     @task(retries=0, **WRITES_WAREHOUSE)
     def dbt_build(load_summary: dict) -> dict:
-        return steps.build_models()   # logs a per-model table; its return value lists each model's result
+        return (
+            steps.build_models()
+        )  # logs a per-model table; its return value lists each model's result
 
     @task(outlets=[PUBLISHED_WAREHOUSE], **WRITES_WAREHOUSE)
     def publish(build_summary: dict) -> dict:
@@ -139,15 +177,22 @@ def city_nightly():
         return steps.export_open_data()
 
     @task(trigger_rule="all_done", retries=0)
-    def report(data_day: str, load_summary: dict | None, published: dict | None, exported: dict | None) -> str:
+    def report(
+        data_day: str, load_summary: dict | None, published: dict | None, exported: dict | None
+    ) -> str:
         return summarise_run(data_day, load_summary, published, exported)
 
     data_day = resolve_data_day()
     plans = plan_feeds(data_day)
-    with TaskGroup("ingest_feed", tooltip="one mapped task per borough API host, each in its host's pool"):
-        landed = [ingest_feed.override(task_id=pool.slug, pool=pool.name).expand(
-                      feed=host_plans.override(task_id=f"{pool.slug}_plans")(plans, pool.name))
-                  for pool in HOST_POOLS]
+    with TaskGroup(
+        "ingest_feed", tooltip="one mapped task per borough API host, each in its host's pool"
+    ):
+        landed = [
+            ingest_feed.override(task_id=pool.slug, pool=pool.name).expand(
+                feed=host_plans.override(task_id=f"{pool.slug}_plans")(plans, pool.name)
+            )
+            for pool in HOST_POOLS
+        ]
     outcomes = landed[0].concat(*landed[1:])  # every host's outcomes, as one sequence
     validated = validate.partial(outcomes=outcomes).expand(dataset=plan_datasets())
     loaded = load(validated)

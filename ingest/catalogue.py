@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 from ingest.config_yaml import load_yaml_text, located, suggest, unknown_keys
 from ingest.errors import CatalogueError
 from ingest.periods import CADENCES
-from ingest.portals import PROTOCOLS, WIRE_MAP_REQUIRED, Portal, WireMap, parse_incremental, parse_portal, parse_wire
+from ingest.portals import (
+    PROTOCOLS,
+    WIRE_MAP_REQUIRED,
+    Portal,
+    WireMap,
+    parse_incremental,
+    parse_portal,
+    parse_wire,
+)
 from ingest.sources import RegionSource, parse_source
 
 __all__ = [
@@ -79,7 +87,7 @@ class Measure:
     """An aggregated series: the value field that is summed (counts, amounts), not count(*)."""
 
     field: str
-    aggregation: str      # sum: areas and periods add up (a rate or an average never does)
+    aggregation: str  # sum: areas and periods add up (a rate or an average never does)
     unit: str
 
 
@@ -101,10 +109,12 @@ class Dataset:
     fields: tuple[Field, ...]
     wire: dict[str, WireMap] = field(default_factory=dict, compare=False)
     cadence: str = "daily"
-    publication: Publication | None = None      # None for daily datasets
-    source: RegionSource | None = field(default=None, compare=False)   # one file for the whole region
-    measure: Measure | None = None               # an aggregated series: its summed value field
-    non_borough_rows: tuple[str, ...] = ()       # borough feeds: area names that are no borough's rows
+    publication: Publication | None = None  # None for daily datasets
+    source: RegionSource | None = field(
+        default=None, compare=False
+    )  # one file for the whole region
+    measure: Measure | None = None  # an aggregated series: its summed value field
+    non_borough_rows: tuple[str, ...] = ()  # borough feeds: area names that are no borough's rows
 
     @property
     def region_wide(self) -> bool:
@@ -144,7 +154,11 @@ class Area:
     @property
     def protocols(self) -> tuple[str, ...]:
         """Every protocol this borough publishes through (its own first)."""
-        return tuple(dict.fromkeys([self.portal.protocol, *(p.protocol for p in self.dataset_portals.values())]))
+        return tuple(
+            dict.fromkeys(
+                [self.portal.protocol, *(p.protocol for p in self.dataset_portals.values())]
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -175,7 +189,9 @@ class Feed:
     def portal(self) -> Portal:
         source = self.dataset.source
         if source is not None:
-            return Portal(protocol=source.protocol, base_url=source.base_url, date_format="%Y-%m-%d")
+            return Portal(
+                protocol=source.protocol, base_url=source.base_url, date_format="%Y-%m-%d"
+            )
         return self.area.portal_for(self.dataset.id)
 
     @property
@@ -207,7 +223,9 @@ class HostPools:
     """Concurrent ingest tasks allowed per borough API host (one Airflow pool each, pipeline/pools.py)."""
 
     slots_per_host: int = 8
-    hosts: dict[str, int] = field(default_factory=dict)   # host name -> slots, overriding the default
+    hosts: dict[str, int] = field(
+        default_factory=dict
+    )  # host name -> slots, overriding the default
 
     def slots(self, host: str) -> int:
         return self.hosts.get(host, self.slots_per_host)
@@ -217,9 +235,9 @@ class HostPools:
 class Alerts:
     """Where failures and a missed publish deadline are announced (pipeline/alerts.py)."""
 
-    webhook_url: str | None = None      # POSTed a JSON message; None: log lines only
+    webhook_url: str | None = None  # POSTed a JSON message; None: log lines only
     timeout_s: float = 10
-    publish_by: str | None = None       # "HH:MM" in the schedule's timezone; None: no deadline
+    publish_by: str | None = None  # "HH:MM" in the schedule's timezone; None: no deadline
 
 
 @dataclass(frozen=True)
@@ -240,10 +258,12 @@ class Settings:
     row_count_history: RowCountHistory
     open_data: OpenData
     source_freshness: bool = True
-    lock_wait_s: float = 600.0   # how long a run waits for another run's hold on the warehouse (pipeline/lock.py)
+    lock_wait_s: float = (
+        600.0  # how long a run waits for another run's hold on the warehouse (pipeline/lock.py)
+    )
     pools: HostPools = field(default_factory=HostPools)
     alerts: Alerts = field(default_factory=Alerts)
-    incremental: dict[str, str] = field(default_factory=dict)   # protocol -> its changed-at field
+    incremental: dict[str, str] = field(default_factory=dict)  # protocol -> its changed-at field
 
 
 @dataclass(frozen=True)
@@ -253,14 +273,18 @@ class Catalogue:
     settings: Settings
     config_dir: Path = field(compare=False)
 
-    def feeds(self, datasets: list[str] | None = None, areas: list[str] | None = None) -> list[Feed]:
+    def feeds(
+        self, datasets: list[str] | None = None, areas: list[str] | None = None
+    ) -> list[Feed]:
         """Every dataset x borough pair, optionally narrowed to some of each.
 
         A region-wide dataset is one feed, the region's (it serves every borough). Narrowed
         to some boroughs, it is left out unless its dataset is named too: it is no
         borough's feed.
         """
-        chosen_ds = [self.dataset(d) for d in datasets] if datasets else list(self.datasets.values())
+        chosen_ds = (
+            [self.dataset(d) for d in datasets] if datasets else list(self.datasets.values())
+        )
         chosen_areas = [self.area(a) for a in areas] if areas else list(self.region.areas)
         feeds = []
         for ds in chosen_ds:
@@ -279,10 +303,19 @@ class Catalogue:
     def region_area(self) -> Area:
         """The region as an area of its own: where region-wide feeds and non-borough rows
         (the region total, Inner/Outer London, a `Total` row) are kept, under its code."""
-        names = [self.region.name, *(n for d in self.datasets.values() if d.source for n in d.source.areas.keep)]
+        names = [
+            self.region.name,
+            *(n for d in self.datasets.values() if d.source for n in d.source.areas.keep),
+        ]
         first = next(iter(self.region.areas))
-        return Area(code=self.region.code, name=self.region.name, slug=self.region.slug, sub_region="",
-                    aliases=tuple(dict.fromkeys(n for n in names if n != self.region.name)), portal=first.portal)
+        return Area(
+            code=self.region.code,
+            name=self.region.name,
+            slug=self.region.slug,
+            sub_region="",
+            aliases=tuple(dict.fromkeys(n for n in names if n != self.region.name)),
+            portal=first.portal,
+        )
 
     def dataset(self, dataset_id: str) -> Dataset:
         try:
@@ -300,13 +333,17 @@ class Catalogue:
         if code_or_slug in (self.region.code, self.region.slug):
             return self.region_area
         names = [a.slug for a in self.region.areas] + [a.code for a in self.region.areas]
-        raise CatalogueError(f"unknown borough {code_or_slug!r} in region {self.region.name}"
-                             f"{suggest(code_or_slug, names)}")
+        raise CatalogueError(
+            f"unknown borough {code_or_slug!r} in region {self.region.name}"
+            f"{suggest(code_or_slug, names)}"
+        )
 
 
 def config_dir() -> Path:
     """CITY_CONFIG_DIR, or the repository's config/ folder."""
-    return Path(os.environ.get("CITY_CONFIG_DIR") or Path(__file__).resolve().parent.parent / "config")
+    return Path(
+        os.environ.get("CITY_CONFIG_DIR") or Path(__file__).resolve().parent.parent / "config"
+    )
 
 
 _LOADED: dict[tuple, Catalogue] = {}
@@ -343,15 +380,21 @@ def _read_catalogue(base: Path, region: str | None) -> Catalogue:
     region_path = base / "regions" / f"{region_name}.yml"
     if not region_path.exists():
         known = sorted(p.stem for p in (base / "regions").glob("*.yml"))
-        raise CatalogueError(f"{region_path}: no such region {region_name!r}{suggest(region_name, known)}; "
-                             f"configured: {known}")
+        raise CatalogueError(
+            f"{region_path}: no such region {region_name!r}{suggest(region_name, known)}; "
+            f"configured: {known}"
+        )
     region_tree = read_yaml(region_path)
     region_parsed = _parsed(region_path, _region, region_tree)
     datasets = _parsed(base / "datasets.yml", _datasets)
     catalogue = Catalogue(
         region=region_parsed,
         # a region-wide source is one region's file: its dataset exists for that region only
-        datasets={k: d for k, d in datasets.items() if d.source is None or d.source.region == region_parsed.slug},
+        datasets={
+            k: d
+            for k, d in datasets.items()
+            if d.source is None or d.source.region == region_parsed.slug
+        },
         settings=settings,
         config_dir=base,
     )
@@ -373,7 +416,7 @@ def _with_line(message: str, path: Path, tree: dict) -> str:
     prefix = f"{path}: "
     if not message.startswith(prefix):
         return message
-    rest = message[len(prefix):]
+    rest = message[len(prefix) :]
     where = rest.split(": ", 1)[0]
     line = None if where == "top" else located(tree, where)
     return f"{path}:{line}: {rest}" if line else message
@@ -382,19 +425,23 @@ def _with_line(message: str, path: Path, tree: dict) -> str:
 def _check_dataset_portals(catalogue: Catalogue, path: Path) -> None:
     """Per-dataset overrides name real datasets, and protocols with their own names are mapped."""
     for index, area in enumerate(catalogue.region.areas):
-        for dataset_id, portal in area.dataset_portals.items():
+        for dataset_id in area.dataset_portals:
             where = f"{path}: areas[{index}] ({area.code}).portal.datasets.{dataset_id}"
             if dataset_id not in catalogue.datasets:
-                raise CatalogueError(f"{where}: unknown dataset{suggest(dataset_id, catalogue.datasets)}; "
-                                     f"the catalogue has {sorted(catalogue.datasets)}")
+                raise CatalogueError(
+                    f"{where}: unknown dataset{suggest(dataset_id, catalogue.datasets)}; "
+                    f"the catalogue has {sorted(catalogue.datasets)}"
+                )
         for dataset in catalogue.datasets.values():
             if dataset.region_wide:
                 continue
             protocol = area.portal_for(dataset.id).protocol
             if protocol in WIRE_MAP_REQUIRED and protocol not in dataset.wire:
                 raise CatalogueError(
-                    f"{path}: areas[{index}] ({area.code}).portal: {dataset.id} is published through {protocol}, which has its "
-                    f"own field names, but datasets.yml {dataset.id}.wire.{protocol} does not map them")
+                    f"{path}: areas[{index}] ({area.code}).portal: {dataset.id} is published through "
+                    f"{protocol}, which has its "
+                    f"own field names, but datasets.yml {dataset.id}.wire.{protocol} does not map them"
+                )
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -420,8 +467,14 @@ def _need(mapping: Any, key: str, path: Path, where: str, kind: type | tuple = s
     return value
 
 
-_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-               dict: "a mapping (key: value lines)", list: "a list"}
+_KIND_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    dict: "a mapping (key: value lines)",
+    list: "a list",
+}
 
 
 def _kind_name(kind: type | tuple) -> str:
@@ -433,13 +486,37 @@ def _kind_name(kind: type | tuple) -> str:
 
 # What each block may hold: an unknown key is refused with the nearest known one.
 _SETTINGS_KEYS = {
-    "": ("schedule", "region", "http", "page_size", "run", "incremental", "raw_text", "validation",
-         "open_data", "pools", "alerts"),
+    "": (
+        "schedule",
+        "region",
+        "http",
+        "page_size",
+        "run",
+        "incremental",
+        "raw_text",
+        "validation",
+        "open_data",
+        "pools",
+        "alerts",
+    ),
     "schedule": ("cron", "timezone", "default_days"),
-    "http": ("connect_timeout_s", "read_timeout_s", "retries", "backoff_factor_s", "backoff_max_s",
-             "retry_after_max_s", "max_pages"),
+    "http": (
+        "connect_timeout_s",
+        "read_timeout_s",
+        "retries",
+        "backoff_factor_s",
+        "backoff_max_s",
+        "retry_after_max_s",
+        "max_pages",
+    ),
     "page_size": PROTOCOLS,
-    "run": ("max_failed_feed_share", "catch_up_days", "refetch_days", "source_freshness", "lock_wait_s"),
+    "run": (
+        "max_failed_feed_share",
+        "catch_up_days",
+        "refetch_days",
+        "source_freshness",
+        "lock_wait_s",
+    ),
     "raw_text": ("null_markers", "date_formats"),
     "validation": ("row_count_history",),
     "open_data": ("min_cell_count", "directory"),
@@ -450,13 +527,28 @@ _REGION_FILE_KEYS = ("region", "register", "areas")
 _REGION_KEYS = ("code", "name", "slug", "timezone")
 _REGISTER_KEYS = ("source", "areas")
 _AREA_KEYS = ("code", "name", "slug", "sub_region", "aliases", "portal")
-_DATASET_KEYS = ("domain", "title", "owner", "licence", "resource", "date_field", "key", "fields", "wire",
-                 "cadence", "publication", "source", "measure", "non_borough_rows")
+_DATASET_KEYS = (
+    "domain",
+    "title",
+    "owner",
+    "licence",
+    "resource",
+    "date_field",
+    "key",
+    "fields",
+    "wire",
+    "cadence",
+    "publication",
+    "source",
+    "measure",
+    "non_borough_rows",
+)
 _FIELD_KEYS = ("type", "required", "values", "min", "max")
 
 
 def _expand_env(value: str) -> str:
     """${CITY_API_BASE_URL} (and any ${VAR}) from the environment; unset is an error."""
+
     def substitute(match: re.Match) -> str:
         name = match.group(1)
         if name == "CITY_API_BASE_URL":
@@ -471,14 +563,25 @@ def _expand_env(value: str) -> str:
 def _settings(data: dict, path: Path) -> Settings:
     for block, allowed in _SETTINGS_KEYS.items():
         unknown_keys(data.get(block) if block else data, allowed, path, block)
-    unknown_keys((data.get("validation") or {}).get("row_count_history"), ("days", "min_days", "factor", "slack_rows"),
-                 path, "validation.row_count_history")
+    unknown_keys(
+        (data.get("validation") or {}).get("row_count_history"),
+        ("days", "min_days", "factor", "slack_rows"),
+        path,
+        "validation.row_count_history",
+    )
     schedule = _need(data, "schedule", path, "top", dict)
     http = _need(data, "http", path, "top", dict)
     page_size = _need(data, "page_size", path, "top", dict)
     run = _need(data, "run", path, "top", dict)
-    for key in ("connect_timeout_s", "read_timeout_s", "retries", "backoff_factor_s",
-                "backoff_max_s", "retry_after_max_s", "max_pages"):
+    for key in (
+        "connect_timeout_s",
+        "read_timeout_s",
+        "retries",
+        "backoff_factor_s",
+        "backoff_max_s",
+        "retry_after_max_s",
+        "max_pages",
+    ):
         if _need(http, key, path, "http", (int, float)) < 0:
             raise CatalogueError(f"{path}: http.{key}: must not be negative")
     for protocol in PROTOCOLS:
@@ -486,7 +589,9 @@ def _settings(data: dict, path: Path) -> Settings:
             raise CatalogueError(f"{path}: page_size.{protocol}: must be at least 1")
     share = _need(run, "max_failed_feed_share", path, "run", (int, float))
     if not 0 <= share <= 1:
-        raise CatalogueError(f"{path}: run.max_failed_feed_share: must be between 0 and 1, got {share}")
+        raise CatalogueError(
+            f"{path}: run.max_failed_feed_share: must be between 0 and 1, got {share}"
+        )
     catch_up = _need(run, "catch_up_days", path, "run", int)
     if not 0 <= catch_up <= 90:
         raise CatalogueError(f"{path}: run.catch_up_days: must be between 0 and 90, got {catch_up}")
@@ -494,13 +599,21 @@ def _settings(data: dict, path: Path) -> Settings:
     if not 0 <= refetch <= 30:
         raise CatalogueError(f"{path}: run.refetch_days: must be between 0 and 30, got {refetch}")
     lock_wait = run.get("lock_wait_s", 600)
-    if isinstance(lock_wait, bool) or not isinstance(lock_wait, (int, float)) or not 0 <= lock_wait <= 86400:
-        raise CatalogueError(f"{path}: run.lock_wait_s: must be seconds between 0 and 86400, got {lock_wait!r}")
+    if (
+        isinstance(lock_wait, bool)
+        or not isinstance(lock_wait, (int, float))
+        or not 0 <= lock_wait <= 86400
+    ):
+        raise CatalogueError(
+            f"{path}: run.lock_wait_s: must be seconds between 0 and 86400, got {lock_wait!r}"
+        )
     raw_text = _need(data, "raw_text", path, "top", dict)
     markers = _need(raw_text, "null_markers", path, "raw_text", list)
     formats = _need(raw_text, "date_formats", path, "raw_text", list)
     if not all(isinstance(m, str) for m in markers + formats) or not formats:
-        raise CatalogueError(f"{path}: raw_text: null_markers and date_formats must be lists of strings")
+        raise CatalogueError(
+            f"{path}: raw_text: null_markers and date_formats must be lists of strings"
+        )
     days = _need(schedule, "default_days", path, "schedule", int)
     if days < 1:
         raise CatalogueError(f"{path}: schedule.default_days: must be at least 1")
@@ -535,9 +648,13 @@ def _row_count_history(data: dict, path: Path) -> RowCountHistory:
     factor = _need(raw, "factor", path, where, (int, float))
     slack = _need(raw, "slack_rows", path, where, int)
     if not 1 <= min_days <= days:
-        raise CatalogueError(f"{path}: {where}: need 1 <= min_days <= days, got {min_days} and {days}")
+        raise CatalogueError(
+            f"{path}: {where}: need 1 <= min_days <= days, got {min_days} and {days}"
+        )
     if factor < 1 or slack < 0:
-        raise CatalogueError(f"{path}: {where}: factor must be at least 1 and slack_rows not negative")
+        raise CatalogueError(
+            f"{path}: {where}: factor must be at least 1 and slack_rows not negative"
+        )
     return RowCountHistory(days=days, min_days=min_days, factor=float(factor), slack_rows=slack)
 
 
@@ -545,10 +662,14 @@ def _open_data(data: dict, path: Path) -> OpenData:
     raw = _need(data, "open_data", path, "top", dict)
     threshold = _need(raw, "min_cell_count", path, "open_data", int)
     if threshold < 1:
-        raise CatalogueError(f"{path}: open_data.min_cell_count: must be at least 1, got {threshold}")
+        raise CatalogueError(
+            f"{path}: open_data.min_cell_count: must be at least 1, got {threshold}"
+        )
     directory = _need(raw, "directory", path, "open_data")
     if not _SLUG.match(directory.replace("_", "-")):
-        raise CatalogueError(f"{path}: open_data.directory: {directory!r} must be a plain folder name")
+        raise CatalogueError(
+            f"{path}: open_data.directory: {directory!r} must be a plain folder name"
+        )
     return OpenData(min_cell_count=threshold, directory=directory)
 
 
@@ -563,11 +684,15 @@ def _host_pools(data: dict, path: Path) -> HostPools:
         raise CatalogueError(f"{path}: pools.hosts: expected a mapping of host name to slots")
     for host, slots in hosts.items():
         if not isinstance(host, str) or not _HOST.match(host):
-            raise CatalogueError(f"{path}: pools.hosts: {host!r} must be a bare lowercase host name such as "
-                                 f"data.camden.gov.uk (no scheme, port or path)")
+            raise CatalogueError(
+                f"{path}: pools.hosts: {host!r} must be a bare lowercase host name such as "
+                f"data.camden.gov.uk (no scheme, port or path)"
+            )
         if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
-            raise CatalogueError(f"{path}: pools.hosts.{host}: expected a whole number of slots, at least 1, "
-                                 f"got {slots!r}")
+            raise CatalogueError(
+                f"{path}: pools.hosts.{host}: expected a whole number of slots, at least 1, "
+                f"got {slots!r}"
+            )
     return HostPools(slots_per_host=default, hosts=dict(hosts))
 
 
@@ -582,15 +707,23 @@ def _alerts(data: dict, path: Path) -> Alerts:
     if url is not None:
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise CatalogueError(f"{path}: alerts.webhook_url: expected an http(s) URL such as "
-                                 f"https://hooks.example.org/T0/B0/x, or null, got {url!r}")
+            raise CatalogueError(
+                f"{path}: alerts.webhook_url: expected an http(s) URL such as "
+                f"https://hooks.example.org/T0/B0/x, or null, got {url!r}"
+            )
     timeout = raw.get("timeout_s", 10)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 120:
-        raise CatalogueError(f"{path}: alerts.timeout_s: expected seconds between 0 and 120, got {timeout!r}")
+        raise CatalogueError(
+            f"{path}: alerts.timeout_s: expected seconds between 0 and 120, got {timeout!r}"
+        )
     publish_by = raw.get("publish_by")
-    if publish_by is not None and not (isinstance(publish_by, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", publish_by)):
-        raise CatalogueError(f"{path}: alerts.publish_by: expected a time of day \"HH:MM\" (quoted), "
-                             f"or null, got {publish_by!r}")
+    if publish_by is not None and not (
+        isinstance(publish_by, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", publish_by)
+    ):
+        raise CatalogueError(
+            f'{path}: alerts.publish_by: expected a time of day "HH:MM" (quoted), '
+            f"or null, got {publish_by!r}"
+        )
     return Alerts(webhook_url=url, timeout_s=float(timeout), publish_by=publish_by)
 
 
@@ -607,35 +740,49 @@ def _region(data: dict, path: Path) -> Region:
         where = f"areas[{index}] ({code})"
         unknown_keys(raw, _AREA_KEYS, path, where)
         if not _GSS_CODE.match(code):
-            raise CatalogueError(f"{path}: {where}.code: {code!r} must be a GSS code like E09000007")
+            raise CatalogueError(
+                f"{path}: {where}.code: {code!r} must be a GSS code like E09000007"
+            )
         _registered(register, code, raw, path, where, head["name"])
         slug = _need(raw, "slug", path, where)
         if not _SLUG.match(slug):
-            raise CatalogueError(f"{path}: {where}: slug {slug!r} must be lowercase letters, digits, '-'")
+            raise CatalogueError(
+                f"{path}: {where}: slug {slug!r} must be lowercase letters, digits, '-'"
+            )
         if code in seen or slug in seen:
-            raise CatalogueError(f"{path}: {where}.{'code' if code in seen else 'slug'}: "
-                                 f"{code if code in seen else slug!r} is already used by an earlier area")
+            raise CatalogueError(
+                f"{path}: {where}.{'code' if code in seen else 'slug'}: "
+                f"{code if code in seen else slug!r} is already used by an earlier area"
+            )
         seen.update((code, slug))
         raw_portal = _need(raw, "portal", path, where, dict)
         timezone = _need(head, "timezone", path, "region")
         portal = parse_portal(raw_portal, path, f"{where}.portal", _expand_env, timezone)
         overrides = raw_portal.get("datasets") or {}
         if not isinstance(overrides, dict):
-            raise CatalogueError(f"{path}: {where}.portal.datasets: expected a mapping of dataset id to a portal")
-        dataset_portals = {str(d): parse_portal(o, path, f"{where}.portal.datasets.{d}", _expand_env, timezone,
-                                                parent=portal) for d, o in overrides.items()}
+            raise CatalogueError(
+                f"{path}: {where}.portal.datasets: expected a mapping of dataset id to a portal"
+            )
+        dataset_portals = {
+            str(d): parse_portal(
+                o, path, f"{where}.portal.datasets.{d}", _expand_env, timezone, parent=portal
+            )
+            for d, o in overrides.items()
+        }
         aliases = raw.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise CatalogueError(f"{path}: {where}.aliases: expected a list of names")
-        areas.append(Area(
-            code=code,
-            name=_need(raw, "name", path, where),
-            slug=slug,
-            sub_region=str(raw.get("sub_region") or ""),
-            aliases=tuple(aliases),
-            portal=portal,
-            dataset_portals=dataset_portals,
-        ))
+        areas.append(
+            Area(
+                code=code,
+                name=_need(raw, "name", path, where),
+                slug=slug,
+                sub_region=str(raw.get("sub_region") or ""),
+                aliases=tuple(aliases),
+                portal=portal,
+                dataset_portals=dataset_portals,
+            )
+        )
     if not areas:
         raise CatalogueError(f"{path}: areas: a region needs at least one area")
     return Region(
@@ -654,22 +801,32 @@ def _register(data: dict, path: Path, region_name: str) -> dict[str, str]:
     entries = _need(raw, "areas", path, "register", dict)
     for code, name in entries.items():
         if not isinstance(code, str) or not _GSS_CODE.match(code) or not isinstance(name, str):
-            raise CatalogueError(f"{path}: register.areas.{code}: expected `GSS code: official name`, "
-                                 f"e.g. `E09000007: Camden`, got {code!r}: {name!r}")
+            raise CatalogueError(
+                f"{path}: register.areas.{code}: expected `GSS code: official name`, "
+                f"e.g. `E09000007: Camden`, got {code!r}: {name!r}"
+            )
     if not entries:
-        raise CatalogueError(f"{path}: register.areas: the register of {region_name}'s areas is empty")
+        raise CatalogueError(
+            f"{path}: register.areas: the register of {region_name}'s areas is empty"
+        )
     return dict(entries)
 
 
-def _registered(register: dict[str, str], code: str, raw: dict, path: Path, where: str, region: str) -> None:
+def _registered(
+    register: dict[str, str], code: str, raw: dict, path: Path, where: str, region: str
+) -> None:
     """An area's code is in the region's register, under the same name."""
     if code not in register:
-        raise CatalogueError(f"{path}: {where}.code: {code!r} is not in the register of {region}'s areas"
-                             f"{suggest(code, register)}; allowed: {_code_ranges(sorted(register))}")
+        raise CatalogueError(
+            f"{path}: {where}.code: {code!r} is not in the register of {region}'s areas"
+            f"{suggest(code, register)}; allowed: {_code_ranges(sorted(register))}"
+        )
     name = raw.get("name")
     if isinstance(name, str) and name.strip().lower() != register[code].strip().lower():
-        raise CatalogueError(f"{path}: {where}.name: {name!r}, but the register names {code} "
-                             f"{register[code]!r} (wrong code, or a typo in the name?)")
+        raise CatalogueError(
+            f"{path}: {where}.name: {name!r}, but the register names {code} "
+            f"{register[code]!r} (wrong code, or a typo in the name?)"
+        )
 
 
 def _code_ranges(codes: list[str]) -> str:
@@ -693,13 +850,19 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
         if not _IDENTIFIER.match(str(dataset_id)):
             raise CatalogueError(f"{path}: {where}: id must be a lowercase SQL identifier")
         raw_fields = _need(raw, "fields", path, where, dict)
-        fields = tuple(_field(name, spec, path, f"{where}.fields.{name}") for name, spec in raw_fields.items())
+        fields = tuple(
+            _field(name, spec, path, f"{where}.fields.{name}") for name, spec in raw_fields.items()
+        )
         names = {f.name for f in fields}
         for key in ("date_field", "key"):
             if _need(raw, key, path, where) not in names:
-                raise CatalogueError(f"{path}: {where}.{key}: {raw[key]!r} is not one of its fields")
+                raise CatalogueError(
+                    f"{path}: {where}.{key}: {raw[key]!r} is not one of its fields"
+                )
         if "borough" not in names:
-            raise CatalogueError(f"{path}: {where}.fields: every dataset must publish a 'borough' field")
+            raise CatalogueError(
+                f"{path}: {where}.fields: every dataset must publish a 'borough' field"
+            )
         datasets[dataset_id] = Dataset(
             id=dataset_id,
             domain=_need(raw, "domain", path, where),
@@ -713,8 +876,15 @@ def _datasets(data: dict, path: Path) -> dict[str, Dataset]:
             wire=parse_wire(raw.get("wire"), tuple(f.name for f in fields), path, f"{where}.wire"),
             cadence=_cadence(raw, path, where),
             publication=_publication(raw, path, where),
-            source=parse_source(raw.get("source"), tuple(names), raw["date_field"], raw["key"], path, where,
-                                _expand_env),
+            source=parse_source(
+                raw.get("source"),
+                tuple(names),
+                raw["date_field"],
+                raw["key"],
+                path,
+                where,
+                _expand_env,
+            ),
             measure=_measure(raw.get("measure"), fields, path, where),
             non_borough_rows=_non_borough_rows(raw, path, where),
         )
@@ -726,10 +896,14 @@ def _non_borough_rows(raw: dict, path: Path, where: str) -> tuple[str, ...]:
     (London, Total): set aside at landing, never validated or loaded as the borough's."""
     names = raw.get("non_borough_rows") or []
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise CatalogueError(f"{path}: {where}.non_borough_rows: expected a list of area names, e.g. [London, Total]")
+        raise CatalogueError(
+            f"{path}: {where}.non_borough_rows: expected a list of area names, e.g. [London, Total]"
+        )
     if names and raw.get("source") is not None:
-        raise CatalogueError(f"{path}: {where}.non_borough_rows: a region-wide source says which areas it keeps "
-                             f"in source.areas.keep")
+        raise CatalogueError(
+            f"{path}: {where}.non_borough_rows: a region-wide source says which areas it keeps "
+            f"in source.areas.keep"
+        )
     return tuple(names)
 
 
@@ -742,19 +916,25 @@ def _measure(raw: Any, fields: tuple[Field, ...], path: Path, where: str) -> Mea
     name = _need(raw, "field", path, where)
     numeric = {f.name for f in fields if f.type in ("integer", "number")}
     if name not in numeric:
-        raise CatalogueError(f"{path}: {where}.field: {name!r} is not a numeric field of the dataset"
-                             f"{suggest(name, numeric)}; numeric fields: {sorted(numeric)}")
+        raise CatalogueError(
+            f"{path}: {where}.field: {name!r} is not a numeric field of the dataset"
+            f"{suggest(name, numeric)}; numeric fields: {sorted(numeric)}"
+        )
     aggregation = _need(raw, "aggregation", path, where)
     if aggregation not in MEASURE_AGGREGATIONS:
-        raise CatalogueError(f"{path}: {where}.aggregation: {aggregation!r} is not one of {list(MEASURE_AGGREGATIONS)}")
+        raise CatalogueError(
+            f"{path}: {where}.aggregation: {aggregation!r} is not one of {list(MEASURE_AGGREGATIONS)}"
+        )
     return Measure(field=name, aggregation=aggregation, unit=_need(raw, "unit", path, where))
 
 
 def _cadence(raw: dict, path: Path, where: str) -> str:
     cadence = raw.get("cadence", "daily")
     if cadence not in CADENCES:
-        raise CatalogueError(f"{path}: {where}.cadence: {cadence!r} is not one of {list(CADENCES)}"
-                             f"{suggest(cadence, CADENCES)}")
+        raise CatalogueError(
+            f"{path}: {where}.cadence: {cadence!r} is not one of {list(CADENCES)}"
+            f"{suggest(cadence, CADENCES)}"
+        )
     return cadence
 
 
@@ -763,17 +943,23 @@ def _publication(raw: dict, path: Path, where: str) -> Publication | None:
     periodic = raw.get("cadence", "daily") != "daily"
     if not periodic:
         if raw.get("publication") is not None:
-            raise CatalogueError(f"{path}: {where}.publication: only periodic (not daily) datasets have one "
-                                 f"(daily ones use run.catch_up_days and run.refetch_days)")
+            raise CatalogueError(
+                f"{path}: {where}.publication: only periodic (not daily) datasets have one "
+                f"(daily ones use run.catch_up_days and run.refetch_days)"
+            )
         return None
     publication = _need(raw, "publication", path, where, dict)
     unknown_keys(publication, ("lag_days", "history_periods"), path, f"{where}.publication")
     lag = _need(publication, "lag_days", path, f"{where}.publication", int)
     history = _need(publication, "history_periods", path, f"{where}.publication", int)
     if not 0 <= lag <= 366:
-        raise CatalogueError(f"{path}: {where}.publication.lag_days: must be between 0 and 366, got {lag}")
+        raise CatalogueError(
+            f"{path}: {where}.publication.lag_days: must be between 0 and 366, got {lag}"
+        )
     if not 1 <= history <= 60:
-        raise CatalogueError(f"{path}: {where}.publication.history_periods: must be between 1 and 60, got {history}")
+        raise CatalogueError(
+            f"{path}: {where}.publication.history_periods: must be between 1 and 60, got {history}"
+        )
     return Publication(lag_days=lag, history_periods=history)
 
 
@@ -783,16 +969,23 @@ def _field(name: str, spec: Any, path: Path, where: str) -> Field:
     unknown_keys(spec, _FIELD_KEYS, path, where)
     kind = _need(spec, "type", path, where)
     if kind not in FIELD_TYPES:
-        raise CatalogueError(f"{path}: {where}.type: unknown type {kind!r}{suggest(kind, FIELD_TYPES)}; "
-                             f"allowed: {list(FIELD_TYPES)}")
+        raise CatalogueError(
+            f"{path}: {where}.type: unknown type {kind!r}{suggest(kind, FIELD_TYPES)}; "
+            f"allowed: {list(FIELD_TYPES)}"
+        )
     if not isinstance(spec.get("required", False), bool):
-        raise CatalogueError(f"{path}: {where}.required: expected true or false, got {spec['required']!r}")
+        raise CatalogueError(
+            f"{path}: {where}.required: expected true or false, got {spec['required']!r}"
+        )
     for bound in ("min", "max"):
-        if spec.get(bound) is not None and (isinstance(spec[bound], bool) or
-                                            not isinstance(spec[bound], (int, float))):
+        if spec.get(bound) is not None and (
+            isinstance(spec[bound], bool) or not isinstance(spec[bound], (int, float))
+        ):
             raise CatalogueError(f"{path}: {where}.{bound}: expected a number, got {spec[bound]!r}")
     values = spec.get("values")
-    if values is not None and not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
+    if values is not None and not (
+        isinstance(values, list) and all(isinstance(v, str) for v in values)
+    ):
         raise CatalogueError(f"{path}: {where}.values: expected a list of strings")
     return Field(
         name=name,

@@ -29,8 +29,8 @@ class Changes:
     """What changed in one feed after `since`: the days touched and the newest stamp seen."""
 
     since: datetime
-    days: frozenset[str]          # YYYY-MM-DD
-    newest: datetime              # `since` when nothing changed
+    days: frozenset[str]  # YYYY-MM-DD
+    newest: datetime  # `since` when nothing changed
     records: int
 
 
@@ -44,20 +44,31 @@ def changed_field(catalogue: Catalogue, feed: Feed) -> str | None:
     protocol = feed.portal.protocol
     field = catalogue.settings.incremental.get(protocol)
     if field is not None and not protocol_for(protocol).lists_changes:
-        raise CatalogueError(f"{catalogue.config_dir / 'pipeline.yml'}: incremental.{protocol}: the {protocol} "
-                             f"connector cannot list changed records; remove it (its feeds are full snapshots)")
+        raise CatalogueError(
+            f"{catalogue.config_dir / 'pipeline.yml'}: incremental.{protocol}: the {protocol} "
+            f"connector cannot list changed records; remove it (its feeds are full snapshots)"
+        )
     return field
 
 
-def list_changes(catalogue: Catalogue, feed: Feed, since: datetime, session: requests.Session) -> Changes:
+def list_changes(
+    catalogue: Catalogue, feed: Feed, since: datetime, session: requests.Session
+) -> Changes:
     """Page through the records changed after `since`; errors name the feed and what was wrong."""
     field = changed_field(catalogue, feed)
     if field is None:
-        raise CatalogueError(f"{feed.label}: {feed.portal.protocol} feeds are full snapshots, not incremental")
+        raise CatalogueError(
+            f"{feed.label}: {feed.portal.protocol} feeds are full snapshots, not incremental"
+        )
     protocol = protocol_for(feed.portal.protocol)
-    pages = protocol.pages(session, feed, None, page_size=catalogue.settings.page_size[protocol.name],
-                           max_pages=int(catalogue.settings.http["max_pages"]),
-                           query=protocol.changes_query(feed, field, since))
+    pages = protocol.pages(
+        session,
+        feed,
+        None,
+        page_size=catalogue.settings.page_size[protocol.name],
+        max_pages=int(catalogue.settings.http["max_pages"]),
+        query=protocol.changes_query(feed, field, since),
+    )
     days, newest, count = set(), since, 0
     try:
         for page in pages:
@@ -68,7 +79,8 @@ def list_changes(catalogue: Catalogue, feed: Feed, since: datetime, session: req
                     raise FatalFetchError(
                         f"changed record {row.get(feed.dataset.key)!r} has an unreadable {field} "
                         f"({row.get(field)!r}) or {feed.dataset.date_field} ({row.get(feed.dataset.date_field)!r})",
-                        url=page.url)
+                        url=page.url,
+                    )
                 days.add(day)
                 newest = max(newest, stamp)
                 count += 1
@@ -82,7 +94,9 @@ def _day(value: Any, feed: Feed) -> str | None:
     if not isinstance(value, str):
         return None
     try:
-        if feed.portal.date_format in SPECIAL_DATE_FORMATS:     # already the data day (wire.to_canonical)
+        if (
+            feed.portal.date_format in SPECIAL_DATE_FORMATS
+        ):  # already the data day (wire.to_canonical)
             return date.fromisoformat(value).isoformat()
         return datetime.strptime(value, feed.portal.date_format).date().isoformat()
     except ValueError:

@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
 from ingest.errors import CatalogueError
 
-__all__ = ["LinedDict", "LinedList", "load_yaml_text", "line_of", "located", "unknown_keys", "suggest"]
+__all__ = [
+    "LinedDict",
+    "LinedList",
+    "load_yaml_text",
+    "line_of",
+    "located",
+    "unknown_keys",
+    "suggest",
+]
 
 
 class LinedDict(dict):
@@ -53,7 +62,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode):
     data.line = node.start_mark.line + 1
     yield data
     data.update(loader.construct_mapping(node, deep=True))
-    for key_node, _ in node.value:      # flattened by construct_mapping (merge keys resolved)
+    for key_node, _ in node.value:  # flattened by construct_mapping (merge keys resolved)
         key = loader.construct_object(key_node, deep=True)
         data.lines.setdefault(key, key_node.start_mark.line + 1)
 
@@ -82,7 +91,9 @@ def load_yaml_text(text: str, path: Path | str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}" if mark else ""
-        raise CatalogueError(f"{path}{where}: not valid YAML: {exc.problem or exc.context}") from None
+        raise CatalogueError(
+            f"{path}{where}: not valid YAML: {exc.problem or exc.context}"
+        ) from None
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
     finally:
@@ -93,13 +104,17 @@ def _refuse_duplicates(node: yaml.Node, path: Path | str, where: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(
+                key_node, yaml.ScalarNode
+            ):
                 continue
             key, line = key_node.value, key_node.start_mark.line + 1
             here = f"{where}.{key}" if where else str(key)
             if key in seen:
-                raise CatalogueError(f"{path}:{line}: {here}: duplicate key (first at line {seen[key]}); "
-                                     f"YAML would keep only the last one, silently")
+                raise CatalogueError(
+                    f"{path}:{line}: {here}: duplicate key (first at line {seen[key]}); "
+                    f"YAML would keep only the last one, silently"
+                )
             seen[key] = line
             _refuse_duplicates(value_node, path, here)
     elif isinstance(node, yaml.SequenceNode):
@@ -111,7 +126,9 @@ def _label(node: yaml.Node) -> str:
     """` (E09000007)` for a list item that has a scalar `code`, as the catalogue names areas."""
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if getattr(key_node, "value", None) == "code" and isinstance(value_node, yaml.ScalarNode):
+            if getattr(key_node, "value", None) == "code" and isinstance(
+                value_node, yaml.ScalarNode
+            ):
                 return f" ({value_node.value})"
     return ""
 
@@ -159,5 +176,7 @@ def unknown_keys(mapping: Any, allowed: Iterable[str], path: Path | str, where: 
         if key not in allowed:
             line = line_of(mapping, key)
             here = f"{where}.{key}" if where else str(key)
-            raise CatalogueError(f"{path}{f':{line}' if line else ''}: {here}: unknown key{suggest(key, allowed)}; "
-                                 f"allowed: {sorted(allowed)}")
+            raise CatalogueError(
+                f"{path}{f':{line}' if line else ''}: {here}: unknown key{suggest(key, allowed)}; "
+                f"allowed: {sorted(allowed)}"
+            )

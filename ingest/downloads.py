@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +68,13 @@ class DownloadCache:
             partial.write_bytes(body)
             partial.chmod(0o444)
             os.replace(partial, path)
-        state = {"url": url, "etag": etag, "last_modified": last_modified, "sha256": digest,
-                 "fetched_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        state = {
+            "url": url,
+            "etag": etag,
+            "last_modified": last_modified,
+            "sha256": digest,
+            "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         partial = self.folder / f".{STATE}.{os.getpid()}.partial"
         partial.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         os.replace(partial, self.folder / STATE)

@@ -1,13 +1,13 @@
 """Every error the pipeline raises on purpose, named by what the caller should do.
 
-    IngestError
-    ├── CatalogueError       config is wrong: fix the YAML, nothing ran
-    ├── FetchError           a feed could not be read
-    │   ├── RetriableFetchError   transient (429, 5xx, reset, timeout): try again later
-    │   ├── FatalFetchError       will not change by retrying (4xx, bad body, runaway paging)
-    │   └── NotPublished          the source does not cover the day: missing, never a zero
-    ├── BatchRejected        a landed batch failed validation: it is quarantined
-    └── PublishError         the warehouse was not published; the last good copy stands
+IngestError
+├── CatalogueError       config is wrong: fix the YAML, nothing ran
+├── FetchError           a feed could not be read
+│   ├── RetriableFetchError   transient (429, 5xx, reset, timeout): try again later
+│   ├── FatalFetchError       will not change by retrying (4xx, bad body, runaway paging)
+│   └── NotPublished          the source does not cover the day: missing, never a zero
+├── BatchRejected        a landed batch failed validation: it is quarantined
+└── PublishError         the warehouse was not published; the last good copy stands
 """
 
 from __future__ import annotations
@@ -43,10 +43,14 @@ class FetchError(IngestError):
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        where = " ".join(p for p in (self.dataset, f"from {self.borough}" if self.borough else "") if p)
-        return f"{where or 'feed'} failed: {self.reason}" + (f" (url: {self.url})" if self.url else "")
+        where = " ".join(
+            p for p in (self.dataset, f"from {self.borough}" if self.borough else "") if p
+        )
+        return f"{where or 'feed'} failed: {self.reason}" + (
+            f" (url: {self.url})" if self.url else ""
+        )
 
-    def located(self, *, dataset: str, borough: str) -> "FetchError":
+    def located(self, *, dataset: str, borough: str) -> FetchError:
         """The same error, now naming the feed it happened on."""
         return type(self)(self.reason, dataset=dataset, borough=borough, url=self.url)
 
@@ -64,7 +68,9 @@ class NotPublished(FetchError):
     nothing to land, and the day is missing, not a day of zero records."""
 
     def describe(self) -> str:
-        where = " ".join(p for p in (self.dataset, f"from {self.borough}" if self.borough else "") if p)
+        where = " ".join(
+            p for p in (self.dataset, f"from {self.borough}" if self.borough else "") if p
+        )
         return f"{where or 'feed'}: {self.reason}" + (f" (url: {self.url})" if self.url else "")
 
 

@@ -50,12 +50,23 @@ def fetch_feed(
         if first is not None and first.not_modified:
             previous = latest_batch(landing_root, feed.dataset.id, feed.area.code, day.isoformat())
             if previous is not None and page_digests(previous) == [first.sha256]:
-                log.info("%s for %s: file unchanged, keeping batch %s", feed.label, day, previous.batch_id)
+                log.info(
+                    "%s for %s: file unchanged, keeping batch %s",
+                    feed.label,
+                    day,
+                    previous.batch_id,
+                )
                 return previous
         chained = pages if first is None else itertools.chain([first], pages)
-        batch = land_pages(landing_root, feed, day, protocol.name, chained,
-                           source_metadata=lambda: protocol.source_metadata(session, feed),
-                           set_aside=non_borough_rows(feed))
+        batch = land_pages(
+            landing_root,
+            feed,
+            day,
+            protocol.name,
+            chained,
+            source_metadata=lambda: protocol.source_metadata(session, feed),
+            set_aside=non_borough_rows(feed),
+        )
     except FetchError as exc:
         raise exc.located(dataset=feed.dataset.id, borough=feed.area.name) from None
     log.info("landed %s for %s: %d rows in %s", feed.label, day, batch.row_count, batch.path)

@@ -21,8 +21,18 @@ from urllib3.util.retry import Retry
 
 from ingest.errors import FatalFetchError, RetriableFetchError
 
-__all__ = ["Response", "build_session", "get_json", "get_body", "backoff_s", "TRANSIENT_STATUSES",
-           "decode_text", "charset_of", "refuse_html", "json_payload"]
+__all__ = [
+    "Response",
+    "build_session",
+    "get_json",
+    "get_body",
+    "backoff_s",
+    "TRANSIENT_STATUSES",
+    "decode_text",
+    "charset_of",
+    "refuse_html",
+    "json_payload",
+]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 BODY_RETRIES = 2  # a connection broken while the body streams in (after urllib3's reach)
@@ -70,8 +80,13 @@ def build_session(http: dict[str, float]) -> requests.Session:
 def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:
     """GET and parse JSON; every failure becomes a FetchError naming the URL and why."""
     reply = get_body(session, url, params)
-    return Response(url=reply.url, status=reply.status, body=reply.body, payload=json_payload(reply),
-                    headers=reply.headers)
+    return Response(
+        url=reply.url,
+        status=reply.status,
+        body=reply.body,
+        payload=json_payload(reply),
+        headers=reply.headers,
+    )
 
 
 def json_payload(reply: Response) -> Any:
@@ -88,9 +103,13 @@ def json_payload(reply: Response) -> Any:
     except json.JSONDecodeError as exc:
         raise RetriableFetchError(
             f"response is not valid JSON ({exc.msg} at character {exc.pos} of {len(text)}, read as {encoding}; "
-            f"cut off?)", url=reply.url) from None
+            f"cut off?)",
+            url=reply.url,
+        ) from None
     except (ValueError, RecursionError) as exc:
-        raise FatalFetchError(f"response is not usable JSON ({type(exc).__name__}: {exc})", url=reply.url) from None
+        raise FatalFetchError(
+            f"response is not usable JSON ({type(exc).__name__}: {exc})", url=reply.url
+        ) from None
 
 
 def decode_text(body: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -102,7 +121,7 @@ def decode_text(body: bytes, declared: str | None = None) -> tuple[str, str]:
     """
     if body.startswith(codecs.BOM_UTF8):
         try:
-            return body[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+            return body[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError:
             pass
     candidates = ["utf-8"] + ([declared] if declared else []) + ["cp1252", "latin-1"]
@@ -120,7 +139,7 @@ def charset_of(headers: dict[str, str]) -> str | None:
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.lower() == "charset" and value:
-            return value.strip('"\' ')
+            return value.strip("\"' ")
     return None
 
 
@@ -144,21 +163,32 @@ def refuse_html(reply: Response) -> None:
     title = " ".join(found.group(1).decode("utf-8", errors="replace").split())[:80] if found else ""
     raise RetriableFetchError(
         f"an HTML page, not data (HTTP {reply.status}, Content-Type {content_type or 'not given'}"
-        + (f", title {title!r}" if title else "") + ")", url=reply.url)
+        + (f", title {title!r}" if title else "")
+        + ")",
+        url=reply.url,
+    )
 
 
-def get_body(session: requests.Session, url: str, params: dict[str, Any],
-             headers: dict[str, str] | None = None) -> Response:
+def get_body(
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Response:
     """GET the raw bytes (a 304 to a conditional GET is an answer, not an error)."""
     timeout = getattr(session, "request_timeout", (5, 30))
     shown_url = requests.Request("GET", url, params=params).prepare().url or url
     try:
         reply = _get_whole_body(session, url, params, timeout, headers)
     except requests.exceptions.ChunkedEncodingError as exc:
-        raise RetriableFetchError(f"connection broken mid-response, {BODY_RETRIES + 1} tries: "
-                                  f"{_root_cause(exc)}", url=shown_url) from None
+        raise RetriableFetchError(
+            f"connection broken mid-response, {BODY_RETRIES + 1} tries: {_root_cause(exc)}",
+            url=shown_url,
+        ) from None
     except requests.exceptions.RetryError as exc:
-        raise RetriableFetchError(f"still failing after retries: {_root_cause(exc)}", url=shown_url) from None
+        raise RetriableFetchError(
+            f"still failing after retries: {_root_cause(exc)}", url=shown_url
+        ) from None
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         raise RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url) from None
     except requests.exceptions.RequestException as exc:
@@ -170,7 +200,13 @@ def get_body(session: requests.Session, url: str, params: dict[str, Any],
         )
     if reply.status_code >= 400:
         raise FatalFetchError(f"HTTP {reply.status_code}: {_snippet(body)}", url=reply.url)
-    return Response(url=reply.url, status=reply.status_code, body=body, payload=None, headers=dict(reply.headers))
+    return Response(
+        url=reply.url,
+        status=reply.status_code,
+        body=body,
+        payload=None,
+        headers=dict(reply.headers),
+    )
 
 
 def _get_whole_body(session: requests.Session, url: str, params: dict[str, Any], timeout, headers):
@@ -192,7 +228,7 @@ def _get_whole_body(session: requests.Session, url: str, params: dict[str, Any],
 def backoff_s(session: requests.Session, url: str, attempt: int) -> float:
     """The session's backoff before try `attempt + 2`, for retries made above urllib3."""
     retry = session.get_adapter(url).max_retries
-    return min(retry.backoff_factor * 2 ** attempt, retry.backoff_max)
+    return min(retry.backoff_factor * 2**attempt, retry.backoff_max)
 
 
 def _unanswered(exc: BaseException, session: requests.Session, url: str, timeout) -> str:
@@ -213,8 +249,11 @@ def _chain(exc: BaseException):
         seen.add(id(exc))
         yield exc
         reason = getattr(exc, "reason", None)
-        exc = exc.__cause__ or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None) \
+        exc = (
+            exc.__cause__
+            or (exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None)
             or (reason if isinstance(reason, BaseException) else None)
+        )
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -24,15 +24,24 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ingest.catalogue import Feed
 from ingest.protocols.base import Page
 
-__all__ = ["same_records", "LandedBatch", "land_pages", "read_batch", "latest_batch", "batch_dir", "page_digests"]
+__all__ = [
+    "same_records",
+    "LandedBatch",
+    "land_pages",
+    "read_batch",
+    "latest_batch",
+    "batch_dir",
+    "page_digests",
+]
 
 MANIFEST = "manifest.json"
 RECORDS = "records.jsonl"
@@ -64,15 +73,21 @@ def batch_dir(landing_root: Path, dataset: str, borough_code: str, data_day: str
     return landing_root / dataset / borough_code / data_day
 
 
-def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: Iterable[Page],
-               source_metadata: Callable[[], dict[str, Any] | None] | None = None,
-               set_aside: Callable[[dict[str, Any]], bool] | None = None) -> LandedBatch:
+def land_pages(
+    landing_root: Path,
+    feed: Feed,
+    day: date,
+    protocol: str,
+    pages: Iterable[Page],
+    source_metadata: Callable[[], dict[str, Any] | None] | None = None,
+    set_aside: Callable[[dict[str, Any]], bool] | None = None,
+) -> LandedBatch:
     """Write every page and the manifest, then rename the batch into place atomically.
 
     `source_metadata` is called once every page is in (asked of the portal only for a
     feed that paged to the end); its answer goes into the manifest.
     """
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     batch_id = f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
     final = batch_dir(landing_root, feed.dataset.id, feed.area.code, day.isoformat()) / batch_id
     staging = final.parent / f".{batch_id}.partial"
@@ -94,13 +109,22 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
                     if set_aside is not None and set_aside(record):
                         aside.append(record)
                         continue
-                    records_out.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+                    records_out.write(
+                        json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
+                    )
                     rows += 1
-                page_entries.append({
-                    "file": name, "url": page.url, "status": page.status, "fetched_at": page.fetched_at,
-                    "bytes": len(page.body), "sha256": page.sha256, "records": len(page.records),
-                    "reported_total": page.total,
-                })
+                page_entries.append(
+                    {
+                        "file": name,
+                        "url": page.url,
+                        "status": page.status,
+                        "fetched_at": page.fetched_at,
+                        "bytes": len(page.body),
+                        "sha256": page.sha256,
+                        "records": len(page.records),
+                        "reported_total": page.total,
+                    }
+                )
         manifest = {
             "dataset": feed.dataset.id,
             "borough_code": feed.area.code,
@@ -110,7 +134,7 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
             "protocol": protocol,
             "source_url": page_entries[0]["url"] if page_entries else None,
             "fetched_at": started.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "row_count": rows,
             "exact_duplicates_dropped": duplicates,
             "records_file": {"file": RECORDS, "sha256": _sha256(staging / RECORDS)},
@@ -120,11 +144,12 @@ def land_pages(landing_root: Path, feed: Feed, day: date, protocol: str, pages: 
         if set_aside is not None:
             manifest["non_borough_rows"] = len(aside)
         if aside:
-            (staging / NON_BOROUGH).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in aside),
-                                               encoding="utf-8")
+            (staging / NON_BOROUGH).write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in aside), encoding="utf-8"
+            )
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         for item in staging.iterdir():
-            if item.stat().st_nlink == 1:     # a linked download is read-only already
+            if item.stat().st_nlink == 1:  # a linked download is read-only already
                 item.chmod(0o444)
         os.replace(staging, final)
     except BaseException:
@@ -166,10 +191,14 @@ def read_batch(path: Path | str) -> LandedBatch:
     )
 
 
-def latest_batch(landing_root: Path, dataset: str, borough_code: str, data_day: str) -> LandedBatch | None:
+def latest_batch(
+    landing_root: Path, dataset: str, borough_code: str, data_day: str
+) -> LandedBatch | None:
     """The most recent complete batch of a feed for a day, for replay without the API."""
     folder = batch_dir(landing_root, dataset, borough_code, data_day)
-    complete = sorted(p for p in folder.glob("*") if not p.name.startswith(".") and (p / MANIFEST).exists())
+    complete = sorted(
+        p for p in folder.glob("*") if not p.name.startswith(".") and (p / MANIFEST).exists()
+    )
     return read_batch(complete[-1]) if complete else None
 
 
@@ -186,8 +215,12 @@ def same_records(loaded_batch: Path, batch: LandedBatch) -> bool:
     if Path(batch.path) == loaded_batch:
         return True
     try:
-        before = json.loads((loaded_batch / MANIFEST).read_text(encoding="utf-8"))["records_file"]["sha256"]
+        before = json.loads((loaded_batch / MANIFEST).read_text(encoding="utf-8"))["records_file"][
+            "sha256"
+        ]
     except (FileNotFoundError, KeyError, ValueError):
         return False
-    after = json.loads((Path(batch.path) / MANIFEST).read_text(encoding="utf-8"))["records_file"]["sha256"]
+    after = json.loads((Path(batch.path) / MANIFEST).read_text(encoding="utf-8"))["records_file"][
+        "sha256"
+    ]
     return before == after

@@ -13,9 +13,10 @@ Stdlib only: the DAG file imports the steps, and parsing must stay light.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.landing import LandedBatch
@@ -26,14 +27,14 @@ __all__ = ["Status", "Outcome", "RECORDED", "SETTLED", "VALIDATED_OK"]
 class Status(StrEnum):
     """The fate of one feed-day, as it moves through the night's steps."""
 
-    LANDED = "landed"                # fetched and landed, not validated yet
-    UNCHANGED = "unchanged"          # same records as the batch already loaded: nothing to do
+    LANDED = "landed"  # fetched and landed, not validated yet
+    UNCHANGED = "unchanged"  # same records as the batch already loaded: nothing to do
     NOT_PUBLISHED = "not_published"  # a monthly/quarterly period fetched empty: not published yet
-    FETCH_FAILED = "fetch_failed"    # could not fetch, decode, parse or land it
-    PASSED = "passed"                # validated clean
-    WARNED = "warned"                # validated with warnings only; loaded like passed
-    QUARANTINED = "quarantined"      # failed validation: kept aside, not loaded
-    LOADED = "loaded"                # its partition is in the warehouse (what load records)
+    FETCH_FAILED = "fetch_failed"  # could not fetch, decode, parse or land it
+    PASSED = "passed"  # validated clean
+    WARNED = "warned"  # validated with warnings only; loaded like passed
+    QUARANTINED = "quarantined"  # failed validation: kept aside, not loaded
+    LOADED = "loaded"  # its partition is in the warehouse (what load records)
 
 
 RECORDED = frozenset({Status.LOADED, Status.QUARANTINED, Status.FETCH_FAILED, Status.NOT_PUBLISHED})
@@ -57,11 +58,11 @@ class Outcome:
     borough_name: str
     data_day: str
     status: Status
-    batch: LandedBatch | None = None          # the landed batch, when something landed
-    error: str | None = None                  # one line: why nothing usable landed
-    failures: tuple[str, ...] = ()            # validation failures (quarantined)
-    warnings: tuple[str, ...] = ()            # validation warnings (loaded anyway)
-    validation_path: str | None = None        # the validation result JSON
+    batch: LandedBatch | None = None  # the landed batch, when something landed
+    error: str | None = None  # one line: why nothing usable landed
+    failures: tuple[str, ...] = ()  # validation failures (quarantined)
+    warnings: tuple[str, ...] = ()  # validation warnings (loaded anyway)
+    validation_path: str | None = None  # the validation result JSON
     quarantine_path: str | None = None
     watermark: Mapping[str, str] | None = None  # the mark the load may move the feed to
 
@@ -69,16 +70,26 @@ class Outcome:
         try:
             object.__setattr__(self, "status", Status(self.status))
         except ValueError:
-            raise ValueError(f"{self.feed_id} ({self.data_day}): unknown status {self.status!r}; "
-                             f"expected one of {', '.join(Status)}") from None
+            raise ValueError(
+                f"{self.feed_id} ({self.data_day}): unknown status {self.status!r}; "
+                f"expected one of {', '.join(Status)}"
+            ) from None
         object.__setattr__(self, "failures", tuple(self.failures))
         object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @classmethod
     def for_feed(cls, feed, data_day: str, status: Status, **details: Any) -> Outcome:
         """An outcome for a catalogue feed (`ingest.catalogue.Feed`) and day."""
-        return cls(feed_id=feed.id, label=feed.label, dataset=feed.dataset.id, borough_code=feed.area.code,
-                   borough_name=feed.area.name, data_day=data_day, status=status, **details)
+        return cls(
+            feed_id=feed.id,
+            label=feed.label,
+            dataset=feed.dataset.id,
+            borough_code=feed.area.code,
+            borough_name=feed.area.name,
+            data_day=data_day,
+            status=status,
+            **details,
+        )
 
     def becomes(self, status: Status, **details: Any) -> Outcome:
         """The same feed-day, one step on."""

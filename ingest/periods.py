@@ -19,8 +19,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-__all__ = ["CADENCES", "period_start", "next_period_start", "period_end", "periods_due", "is_period_start",
-           "period_from_label", "period_label", "PeriodLabelError"]
+__all__ = [
+    "CADENCES",
+    "period_start",
+    "next_period_start",
+    "period_end",
+    "periods_due",
+    "is_period_start",
+    "period_from_label",
+    "period_label",
+    "PeriodLabelError",
+]
 
 CADENCES = ("daily", "monthly", "quarterly", "yearly", "financial_year", "four_weekly")
 _MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
@@ -81,9 +90,9 @@ def periods_due(data_day: date, cadence: str, lag_days: int, count: int) -> list
     return sorted(starts)
 
 
-_FY_LABEL = re.compile(r"^(\d{4})\s*[-/_]\s*(\d{2}|\d{4})$")             # 2011-12, 2011/12, 2011_12, 2011/2012
+_FY_LABEL = re.compile(r"^(\d{4})\s*[-/_]\s*(\d{2}|\d{4})$")  # 2011-12, 2011/12, 2011_12, 2011/2012
 _YEAR_LABEL = re.compile(r"^(?:year ending dec(?:ember)?\s+)?(\d{4})$", re.IGNORECASE)
-_TFL_LABEL = re.compile(r"^(\d{1,2})_(\d{2})/(\d{2})$")                   # TfL: 01_10/11 (period 1 of 2010/11)
+_TFL_LABEL = re.compile(r"^(\d{1,2})_(\d{2})/(\d{2})$")  # TfL: 01_10/11 (period 1 of 2010/11)
 _DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y", "%Y-%m-%dT%H:%M:%S")
 
 
@@ -100,7 +109,9 @@ def period_from_label(label: str, cadence: str) -> date:
         if match:
             first, second = int(match.group(1)), match.group(2)
             if (first + 1) % (100 if len(second) == 2 else 10000) != int(second):
-                raise PeriodLabelError(f"{label!r}: the second year of a financial year must follow the first")
+                raise PeriodLabelError(
+                    f"{label!r}: the second year of a financial year must follow the first"
+                )
             return date(first, _FY_START_MONTH, 1)
     if cadence == "yearly":
         match = _YEAR_LABEL.match(text)
@@ -111,7 +122,9 @@ def period_from_label(label: str, cadence: str) -> date:
         if match:
             number, year = int(match.group(1)), 2000 + int(match.group(2))
             starts = _four_weekly_starts(date(year, _FY_START_MONTH, 1))
-            if not 1 <= number <= len(starts) or (int(match.group(2)) + 1) % 100 != int(match.group(3)):
+            if not 1 <= number <= len(starts) or (int(match.group(2)) + 1) % 100 != int(
+                match.group(3)
+            ):
                 raise PeriodLabelError(f"{label!r}: no such four-weekly period")
             return starts[number - 1]
     for fmt in _DAY_FORMATS:
@@ -135,14 +148,18 @@ def period_label(start: date, cadence: str) -> str:
         return f"{start.year} Q{(start.month - 1) // 3 + 1}"
     if cadence == "four_weekly":
         fy = period_start(start, "financial_year")
-        return f"{period_label(fy, 'financial_year')} P{_four_weekly_starts(fy).index(start) + 1:02d}"
+        return (
+            f"{period_label(fy, 'financial_year')} P{_four_weekly_starts(fy).index(start) + 1:02d}"
+        )
     return start.isoformat()
 
 
 def _four_weekly_starts(fy_start: date) -> list[date]:
     """The 13 period starts of the financial year beginning on `fy_start` (1 April)."""
     anchor = date(fy_start.year, 4, 27)
-    second = anchor + timedelta(days=(6 - anchor.weekday()) % 7)     # the first Sunday on or after 27 April
+    second = anchor + timedelta(
+        days=(6 - anchor.weekday()) % 7
+    )  # the first Sunday on or after 27 April
     return [fy_start] + [second + timedelta(days=28 * n) for n in range(12)]
 
 

@@ -14,10 +14,11 @@ Two protocol options: `paging` (arcgis: `auto` reads the layer's metadata,
 from __future__ import annotations
 
 import re
-from datetime import date
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ingest.config_yaml import suggest, unknown_keys
 from ingest.errors import CatalogueError
@@ -45,8 +46,19 @@ _STRFTIME = re.compile(r"%[Yy]")
 # Protocols whose paging can be chosen per portal, and the choices (the first is the default).
 PAGING_CHOICES = {"arcgis": ("auto", "offset", "object_ids")}
 # Keys of a `portal` block; `datasets` (per-dataset overrides) only at the borough's own level.
-PORTAL_KEYS = ("protocol", "base_url", "date_format", "timezone", "paging", "package", "covers_from", "datasets")
-_CHANGED_FIELD = re.compile(r"^:?[A-Za-z_][A-Za-z0-9_]{0,62}$")   # a column or a system field (:updated_at)
+PORTAL_KEYS = (
+    "protocol",
+    "base_url",
+    "date_format",
+    "timezone",
+    "paging",
+    "package",
+    "covers_from",
+    "datasets",
+)
+_CHANGED_FIELD = re.compile(
+    r"^:?[A-Za-z_][A-Za-z0-9_]{0,62}$"
+)  # a column or a system field (:updated_at)
 
 
 @dataclass(frozen=True)
@@ -75,25 +87,32 @@ class WireMap:
     """A protocol's own names for a dataset: canonical field -> wire field, and values."""
 
     fields: Mapping[str, str] = field(default_factory=dict)
-    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)   # canonical field -> wire -> canonical
-    ignore: tuple[str, ...] = ()                                             # wire fields not loaded
+    values: Mapping[str, Mapping[str, str]] = field(
+        default_factory=dict
+    )  # canonical field -> wire -> canonical
+    ignore: tuple[str, ...] = ()  # wire fields not loaded
 
     def wire_name(self, canonical: str) -> str:
         return self.fields.get(canonical, canonical)
 
 
-def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
-                 parent: Portal | None = None) -> Portal:
+def parse_portal(
+    raw: Any, path: Path, where: str, expand, timezone: str, parent: Portal | None = None
+) -> Portal:
     """One `portal` block (or a per-dataset override inheriting from `parent`)."""
     if not isinstance(raw, dict):
-        raise CatalogueError(f"{path}: {where}: expected a mapping with protocol, base_url, date_format")
+        raise CatalogueError(
+            f"{path}: {where}: expected a mapping with protocol, base_url, date_format"
+        )
     unknown_keys(raw, PORTAL_KEYS if parent is None else PORTAL_KEYS[:-1], path, where)
     protocol = raw.get("protocol") or (parent.protocol if parent else None)
     if not isinstance(protocol, str):
         raise CatalogueError(f"{path}: {where}: missing required key 'protocol'")
     if protocol not in PROTOCOLS:
-        raise CatalogueError(f"{path}: {where}.protocol: unknown protocol {protocol!r}{suggest(protocol, PROTOCOLS)}; "
-                             f"known: {list(PROTOCOLS)}")
+        raise CatalogueError(
+            f"{path}: {where}.protocol: unknown protocol {protocol!r}{suggest(protocol, PROTOCOLS)}; "
+            f"known: {list(PROTOCOLS)}"
+        )
     base_url = raw.get("base_url") or (parent.base_url if parent else None)
     if not isinstance(base_url, str):
         raise CatalogueError(f"{path}: {where}: missing required key 'base_url'")
@@ -102,56 +121,85 @@ def parse_portal(raw: Any, path: Path, where: str, expand, timezone: str,
     if not isinstance(date_format, str):
         raise CatalogueError(f"{path}: {where}: missing required key 'date_format'")
     if fixed and date_format != fixed:
-        raise CatalogueError(f"{path}: {where}.date_format: {protocol} always publishes dates as "
-                             f"{fixed!r}, not {date_format!r}")
+        raise CatalogueError(
+            f"{path}: {where}.date_format: {protocol} always publishes dates as "
+            f"{fixed!r}, not {date_format!r}"
+        )
     if not fixed and (date_format in SPECIAL_DATE_FORMATS or not _STRFTIME.search(date_format)):
-        raise CatalogueError(f"{path}: {where}.date_format: {date_format!r} is not a strftime pattern with a "
-                             f"year; {list(SPECIAL_DATE_FORMATS)} belong to {sorted(PROTOCOL_DATE_FORMATS)}")
+        raise CatalogueError(
+            f"{path}: {where}.date_format: {date_format!r} is not a strftime pattern with a "
+            f"year; {list(SPECIAL_DATE_FORMATS)} belong to {sorted(PROTOCOL_DATE_FORMATS)}"
+        )
     zone = raw.get("timezone", parent.timezone if parent else timezone)
     inherited = parent.paging if parent and parent.protocol == protocol else None
-    return Portal(protocol=protocol, base_url=expand(base_url), date_format=date_format, timezone=zone,
-                  paging=_paging(raw.get("paging", inherited), protocol, path, where),
-                  package=_package(raw.get("package"), protocol, parent, path, where),
-                  covers_from=_covers_from(raw.get("covers_from", parent.covers_from if parent and
-                                                           parent.protocol == protocol else None),
-                                           protocol, path, where))
+    return Portal(
+        protocol=protocol,
+        base_url=expand(base_url),
+        date_format=date_format,
+        timezone=zone,
+        paging=_paging(raw.get("paging", inherited), protocol, path, where),
+        package=_package(raw.get("package"), protocol, parent, path, where),
+        covers_from=_covers_from(
+            raw.get(
+                "covers_from",
+                parent.covers_from if parent and parent.protocol == protocol else None,
+            ),
+            protocol,
+            path,
+            where,
+        ),
+    )
 
 
 def _covers_from(value: Any, protocol: str, path: Path, where: str) -> date | None:
     if value is None:
         return None
     if protocol != "bulk_csv":
-        raise CatalogueError(f"{path}: {where}.covers_from: only a bulk_csv file declares the days it covers; "
-                             f"an API's own answer says whether it published a day")
+        raise CatalogueError(
+            f"{path}: {where}.covers_from: only a bulk_csv file declares the days it covers; "
+            f"an API's own answer says whether it published a day"
+        )
     try:
         return value if isinstance(value, date) else date.fromisoformat(str(value))
     except ValueError:
-        raise CatalogueError(f"{path}: {where}.covers_from: expected a day (YYYY-MM-DD), got {value!r}") from None
+        raise CatalogueError(
+            f"{path}: {where}.covers_from: expected a day (YYYY-MM-DD), got {value!r}"
+        ) from None
 
 
 def _paging(value: Any, protocol: str, path: Path, where: str) -> str | None:
     choices = PAGING_CHOICES.get(protocol)
     if choices is None:
         if value is not None:
-            raise CatalogueError(f"{path}: {where}.paging: {protocol} pages one way only; "
-                                 f"paging is chosen for {sorted(PAGING_CHOICES)} portals")
+            raise CatalogueError(
+                f"{path}: {where}.paging: {protocol} pages one way only; "
+                f"paging is chosen for {sorted(PAGING_CHOICES)} portals"
+            )
         return None
     if value is None:
         return choices[0]
     if value not in choices:
-        raise CatalogueError(f"{path}: {where}.paging: {value!r} is not one of {list(choices)}"
-                             f"{suggest(value, choices)}")
+        raise CatalogueError(
+            f"{path}: {where}.paging: {value!r} is not one of {list(choices)}"
+            f"{suggest(value, choices)}"
+        )
     return value
 
 
-def _package(value: Any, protocol: str, parent: Portal | None, path: Path, where: str) -> str | None:
+def _package(
+    value: Any, protocol: str, parent: Portal | None, path: Path, where: str
+) -> str | None:
     if value is None:
         return None
     if protocol != "ckan" or parent is None:
-        raise CatalogueError(f"{path}: {where}.package: only a ckan portal's per-dataset entry "
-                             f"(portal.datasets.<dataset>) names the package of its resource")
+        raise CatalogueError(
+            f"{path}: {where}.package: only a ckan portal's per-dataset entry "
+            f"(portal.datasets.<dataset>) names the package of its resource"
+        )
     if not isinstance(value, str) or not value.strip():
-        raise CatalogueError(f"{path}: {where}.package: expected the package's name or id, got {value!r}")
+        raise CatalogueError(
+            f"{path}: {where}.package: expected the package's name or id, got {value!r}"
+        )
     return value
 
 
@@ -160,27 +208,39 @@ def parse_wire(raw: Any, columns: tuple[str, ...], path: Path, where: str) -> di
     maps = {}
     for protocol, spec, here in _per_protocol(raw, path, where, "its field names"):
         if not isinstance(spec, dict):
-            raise CatalogueError(f"{path}: {here}: expected a mapping with keys fields, values, ignore")
+            raise CatalogueError(
+                f"{path}: {here}: expected a mapping with keys fields, values, ignore"
+            )
         unknown_keys(spec, ("fields", "values", "ignore"), path, here)
         fields = spec.get("fields") or {}
-        if not isinstance(fields, dict) or not all(isinstance(v, str) and v for v in fields.values()):
-            raise CatalogueError(f"{path}: {here}.fields: expected a mapping of dataset field to wire name")
+        if not isinstance(fields, dict) or not all(
+            isinstance(v, str) and v for v in fields.values()
+        ):
+            raise CatalogueError(
+                f"{path}: {here}.fields: expected a mapping of dataset field to wire name"
+            )
         for name in fields:
             if name not in columns:
-                raise CatalogueError(f"{path}: {here}.fields.{name}: not a field of the dataset {list(columns)}")
+                raise CatalogueError(
+                    f"{path}: {here}.fields.{name}: not a field of the dataset {list(columns)}"
+                )
         if len(set(fields.values())) != len(fields):
             raise CatalogueError(f"{path}: {here}.fields: two dataset fields share one wire name")
         values = spec.get("values") or {}
         for name, table in values.items():
             if name not in columns or not isinstance(table, dict):
-                raise CatalogueError(f"{path}: {here}.values.{name}: expected a dataset field mapped to "
-                                     f"{{wire value: dataset value}}")
+                raise CatalogueError(
+                    f"{path}: {here}.values.{name}: expected a dataset field mapped to "
+                    f"{{wire value: dataset value}}"
+                )
         ignore = spec.get("ignore") or []
         if not isinstance(ignore, list) or not all(isinstance(i, str) for i in ignore):
             raise CatalogueError(f"{path}: {here}.ignore: expected a list of wire field names")
-        maps[protocol] = WireMap(fields=dict(fields), values={k: {str(a): str(b) for a, b in v.items()}
-                                                              for k, v in values.items()},
-                                 ignore=tuple(ignore))
+        maps[protocol] = WireMap(
+            fields=dict(fields),
+            values={k: {str(a): str(b) for a, b in v.items()} for k, v in values.items()},
+            ignore=tuple(ignore),
+        )
     return maps
 
 
@@ -197,8 +257,10 @@ def parse_incremental(raw: Any, path: Path) -> dict[str, str]:
             raise CatalogueError(f"{path}: {where}: expected {{changed_field: name}}, got {spec!r}")
         name = spec["changed_field"]
         if not isinstance(name, str) or not _CHANGED_FIELD.match(name):
-            raise CatalogueError(f"{path}: {where}.changed_field: {name!r} is not a field name "
-                                 f"(letters, digits, '_', optionally a leading ':' for a system field)")
+            raise CatalogueError(
+                f"{path}: {where}.changed_field: {name!r} is not a field name "
+                f"(letters, digits, '_', optionally a leading ':' for a system field)"
+            )
         fields[protocol] = name
     return fields
 
@@ -211,6 +273,8 @@ def _per_protocol(raw: Any, path: Path, where: str, what: str) -> list[tuple[str
         raise CatalogueError(f"{path}: {where}: expected a mapping of protocol to {what}")
     for protocol in raw:
         if protocol not in PROTOCOLS:
-            raise CatalogueError(f"{path}: {where}.{protocol}: unknown protocol{suggest(protocol, PROTOCOLS)}; "
-                                 f"known: {list(PROTOCOLS)}")
+            raise CatalogueError(
+                f"{path}: {where}.{protocol}: unknown protocol{suggest(protocol, PROTOCOLS)}; "
+                f"known: {list(PROTOCOLS)}"
+            )
     return [(protocol, spec, f"{where}.{protocol}") for protocol, spec in raw.items()]

@@ -45,8 +45,9 @@ __all__ = ["fetch_region_feed", "split_by_area", "AreaMatcher"]
 log = logging.getLogger(__name__)
 
 
-def fetch_region_feed(catalogue: Catalogue, feed: Feed, days: list[str], landing_root: Path,
-                      session: requests.Session) -> list[Outcome]:
+def fetch_region_feed(
+    catalogue: Catalogue, feed: Feed, days: list[str], landing_root: Path, session: requests.Session
+) -> list[Outcome]:
     """Download the region's file once and land each requested period for every area.
 
     An area with no rows for a period is `not_published` for it (a missing row is a value
@@ -55,49 +56,82 @@ def fetch_region_feed(catalogue: Catalogue, feed: Feed, days: list[str], landing
     """
     dataset, source = feed.dataset, feed.dataset.source
     try:
-        url, status, body, kept_at, headers = _download(session, source.url,
-                                                        DownloadCache(landing_root, feed, f".{source.format}"))
+        url, status, body, kept_at, headers = _download(
+            session, source.url, DownloadCache(landing_root, feed, f".{source.format}")
+        )
         sheets = read_sheets(body, source.format, url, source.sheets, charset_of(headers))
         records = reshape(sheets, dataset, url)
     except FetchError as exc:
         raise exc.located(dataset=dataset.id, borough=catalogue.region.name) from None
     parts, dropped = split_by_area(records, catalogue, feed)
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-    areas = [catalogue.region_area] + ([] if source.areas.region_only else list(catalogue.region.areas))
-    summary = {"file": source.file, "url": url, "records_in_file": len(records), "dropped_areas": dropped,
-               "partitions": len(parts)}
+    areas = [catalogue.region_area] + (
+        [] if source.areas.region_only else list(catalogue.region.areas)
+    )
+    summary = {
+        "file": source.file,
+        "url": url,
+        "records_in_file": len(records),
+        "dropped_areas": dropped,
+        "partitions": len(parts),
+    }
     outcomes = []
     for day in days:
         for area in areas:
             part = Feed(dataset, area)
             rows = parts.get((area.code, day), [])
             if not rows:
-                outcomes.append(Outcome.for_feed(part, day, Status.NOT_PUBLISHED,
-                                                 error=f"no rows for {area.name} for the period starting {day} "
-                                                       f"in {source.file}"))
+                outcomes.append(
+                    Outcome.for_feed(
+                        part,
+                        day,
+                        Status.NOT_PUBLISHED,
+                        error=f"no rows for {area.name} for the period starting {day} "
+                        f"in {source.file}",
+                    )
+                )
                 continue
-            page = Page(1, url, status, body, rows, None, fetched_at, f".{source.format}", kept_at=kept_at)
-            batch = land_pages(landing_root, part, date.fromisoformat(day), source.protocol, [page],
-                               source_metadata=lambda: {"region_source": summary})
+            page = Page(
+                1, url, status, body, rows, None, fetched_at, f".{source.format}", kept_at=kept_at
+            )
+            batch = land_pages(
+                landing_root,
+                part,
+                date.fromisoformat(day),
+                source.protocol,
+                [page],
+                source_metadata=lambda: {"region_source": summary},
+            )
             outcomes.append(Outcome.for_feed(part, day, Status.LANDED, batch=batch))
-    log.info("%s: %s read once (%d records), %d outcomes for %d periods", dataset.id, source.file, len(records),
-             len(outcomes), len(days))
+    log.info(
+        "%s: %s read once (%d records), %d outcomes for %d periods",
+        dataset.id,
+        source.file,
+        len(records),
+        len(outcomes),
+        len(days),
+    )
     return outcomes
 
 
-def _download(session: requests.Session, url: str, cache: DownloadCache
-              ) -> tuple[str, int, bytes, Path | None, dict[str, str]]:
+def _download(
+    session: requests.Session, url: str, cache: DownloadCache
+) -> tuple[str, int, bytes, Path | None, dict[str, str]]:
     """(url, status, bytes, kept path, headers): a 304 answers with the kept copy."""
     kept = cache.kept(url)
     reply = get_body(session, url, {}, {"Accept": "*/*", **cache.validators(url)})
     if reply.status == 304:
         if kept is None:
-            raise FatalFetchError("304 Not Modified to a request that named no kept version", url=reply.url)
+            raise FatalFetchError(
+                "304 Not Modified to a request that named no kept version", url=reply.url
+            )
         return reply.url, 304, kept[1], kept[0], {}
     refuse_html(reply)
     if not reply.body:
         raise FatalFetchError("the file is empty", url=reply.url)
-    path = cache.keep(url, reply.body, reply.headers.get("ETag"), reply.headers.get("Last-Modified"))
+    path = cache.keep(
+        url, reply.body, reply.headers.get("ETag"), reply.headers.get("Last-Modified")
+    )
     return reply.url, reply.status, reply.body, path, reply.headers
 
 
@@ -108,7 +142,9 @@ class AreaMatcher:
         rules = feed.dataset.source.areas
         self.rules, self.region = rules, catalogue.region
         self.codes = {a.code for a in catalogue.region.areas}
-        self.names = {_norm(n): a.code for a in catalogue.region.areas for n in (a.name, *a.aliases)}
+        self.names = {
+            _norm(n): a.code for a in catalogue.region.areas for n in (a.name, *a.aliases)
+        }
         self.keep = {_norm(n) for n in (*rules.keep, catalogue.region.name)}
         self.drop_names = {_norm(d) for d in rules.drop}
         self.drop_codes = [re.compile(d) for d in rules.drop]
@@ -127,18 +163,24 @@ class AreaMatcher:
         if name in self.drop_names or (code and any(p.search(code) for p in self.drop_codes)):
             return None
         if not code and not name:
-            return None              # a row naming no area cannot be attributed (counted in the manifest)
-        return self.region.code      # an area nobody declared: validation of the region partition names it
+            return None  # a row naming no area cannot be attributed (counted in the manifest)
+        return (
+            self.region.code
+        )  # an area nobody declared: validation of the region partition names it
 
     def is_region_total(self, record: dict[str, Any]) -> bool:
         code = str(record.get(self.rules.code) or "").strip() if self.rules.code else ""
         name = _norm(record.get(self.rules.name)) if self.rules.name else ""
-        return code == self.region.code or (not code and name == _norm(self.region.name)) or \
-            (code == "" and self.rules.code is None and name == _norm(self.region.name))
+        return (
+            code == self.region.code
+            or (not code and name == _norm(self.region.name))
+            or (code == "" and self.rules.code is None and name == _norm(self.region.name))
+        )
 
 
-def split_by_area(records: list[dict[str, Any]], catalogue: Catalogue, feed: Feed
-                  ) -> tuple[dict[tuple[str, str], list[dict[str, Any]]], dict[str, int]]:
+def split_by_area(
+    records: list[dict[str, Any]], catalogue: Catalogue, feed: Feed
+) -> tuple[dict[tuple[str, str], list[dict[str, Any]]], dict[str, int]]:
     """{(area code, period day): records}, and how many rows of each dropped area were left out."""
     dataset, source = feed.dataset, feed.dataset.source
     matcher = AreaMatcher(catalogue, feed)
@@ -148,14 +190,23 @@ def split_by_area(records: list[dict[str, Any]], catalogue: Catalogue, feed: Fee
     for record in records:
         code = matcher.partition(record)
         if code is None:
-            label = str(record.get(source.areas.name or "") or record.get(source.areas.code or "")
-                        or "(no area named)")
+            label = str(
+                record.get(source.areas.name or "")
+                or record.get(source.areas.code or "")
+                or "(no area named)"
+            )
             dropped[label] = dropped.get(label, 0) + 1
             continue
-        if source.region_totals and code == catalogue.region.code and matcher.is_region_total(record):
+        if (
+            source.region_totals
+            and code == catalogue.region.code
+            and matcher.is_region_total(record)
+        ):
             totals[record[dataset.date_field]] = record
         if source.areas.region_only or not source.areas.name:
-            record.setdefault("borough", catalogue.region.name if code == catalogue.region.code else "")
+            record.setdefault(
+                "borough", catalogue.region.name if code == catalogue.region.code else ""
+            )
         parts.setdefault((code, record[dataset.date_field]), []).append(record)
     if source.region_totals:
         for (_, day), rows in parts.items():

@@ -21,8 +21,13 @@ from ingest.http import decode_text
 __all__ = ["read_sheets", "cell_text"]
 
 
-def read_sheets(body: bytes, file_format: str, url: str, sheets: str | None = None,
-                declared_charset: str | None = None) -> dict[str, list[list[str]]]:
+def read_sheets(
+    body: bytes,
+    file_format: str,
+    url: str,
+    sheets: str | None = None,
+    declared_charset: str | None = None,
+) -> dict[str, list[list[str]]]:
     """{sheet name: rows} for the sheets whose name matches `sheets` (all when None)."""
     if file_format == "csv":
         text, _ = decode_text(body, declared_charset)
@@ -35,12 +40,15 @@ def read_sheets(body: bytes, file_format: str, url: str, sheets: str | None = No
         book = _xlsx(body) if file_format == "xlsx" else _ods(body)
     except FatalFetchError:
         raise
-    except Exception as exc:   # a corrupt workbook raises whatever its reader raises
-        raise FatalFetchError(f"not a readable {file_format.upper()} workbook: {type(exc).__name__}: {exc}",
-                              url=url) from None
+    except Exception as exc:  # a corrupt workbook raises whatever its reader raises
+        raise FatalFetchError(
+            f"not a readable {file_format.upper()} workbook: {type(exc).__name__}: {exc}", url=url
+        ) from None
     chosen = {name: rows for name, rows in book.items() if wanted is None or wanted.search(name)}
     if not chosen:
-        raise FatalFetchError(f"no sheet matches {sheets!r}; the workbook has {list(book)}", url=url)
+        raise FatalFetchError(
+            f"no sheet matches {sheets!r}; the workbook has {list(book)}", url=url
+        )
     return chosen
 
 
@@ -49,8 +57,10 @@ def _xlsx(body: bytes) -> dict[str, list[list[str]]]:
 
     book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     try:
-        return {sheet.title: [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-                for sheet in book.worksheets}
+        return {
+            sheet.title: [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            for sheet in book.worksheets
+        }
     finally:
         book.close()
 
@@ -58,9 +68,13 @@ def _xlsx(body: bytes) -> dict[str, list[list[str]]]:
 def _ods(body: bytes) -> dict[str, list[list[str]]]:
     import pandas as pd
 
-    frames = pd.read_excel(io.BytesIO(body), engine="odf", sheet_name=None, header=None, dtype=object)
-    return {str(name): [[cell_text(v) for v in row] for row in frame.itertuples(index=False)]
-            for name, frame in frames.items()}
+    frames = pd.read_excel(
+        io.BytesIO(body), engine="odf", sheet_name=None, header=None, dtype=object
+    )
+    return {
+        str(name): [[cell_text(v) for v in row] for row in frame.itertuples(index=False)]
+        for name, frame in frames.items()
+    }
 
 
 def cell_text(value: Any) -> str:
@@ -68,11 +82,13 @@ def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        if value != value:          # NaN: pandas' empty cell
+        if value != value:  # NaN: pandas' empty cell
             return ""
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

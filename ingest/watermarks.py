@@ -23,19 +23,26 @@ Records deleted at the portal do not show as changes; a day fetched for another 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 import requests
 
 from ingest.catalogue import Catalogue, Feed
 from ingest.changes import changed_field, list_changes
 from ingest.errors import FetchError, IngestError
-from ingest.protocols.wire import day_bounds_utc
 from ingest.outcomes import SETTLED
+from ingest.protocols.wire import day_bounds_utc
 
-__all__ = ["TABLE", "ensure_watermark_table", "read_watermarks", "days_to_fetch", "with_candidate",
-           "advance_watermarks"]
+__all__ = [
+    "TABLE",
+    "ensure_watermark_table",
+    "read_watermarks",
+    "days_to_fetch",
+    "with_candidate",
+    "advance_watermarks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +67,31 @@ def read_watermarks(catalogue: Catalogue, con, tables: set[str]) -> dict[str, di
     if not incremental or "raw.feed_partitions" not in tables:
         return {}
     marks = "w.changed_field, w.watermark" if TABLE in tables else "null, null"
-    joined = (f"left join {TABLE} as w on w.dataset = p.dataset and w.borough_code = p.borough_code"
-              if TABLE in tables else "")
+    joined = (
+        f"left join {TABLE} as w on w.dataset = p.dataset and w.borough_code = p.borough_code"
+        if TABLE in tables
+        else ""
+    )
     rows = con.execute(f"""
         select p.dataset || '/' || p.borough_code, {marks},
                min(p.data_day)::varchar, max(p.data_day)::varchar
         from raw.feed_partitions as p {joined}
         group by all""").fetchall()
-    return {feed_id: {"changed_field": field, "since": _iso(mark), "first_day": first, "last_day": last}
-            for feed_id, field, mark, first, last in rows if feed_id in incremental}
+    return {
+        feed_id: {"changed_field": field, "since": _iso(mark), "first_day": first, "last_day": last}
+        for feed_id, field, mark, first, last in rows
+        if feed_id in incremental
+    }
 
 
-def days_to_fetch(catalogue: Catalogue, feed: Feed, days: list[str], loaded: dict[str, str] | None,
-                  mark: dict[str, Any] | None, session: requests.Session) -> tuple[list[str], dict | None]:
+def days_to_fetch(
+    catalogue: Catalogue,
+    feed: Feed,
+    days: list[str],
+    loaded: dict[str, str] | None,
+    mark: dict[str, Any] | None,
+    session: requests.Session,
+) -> tuple[list[str], dict | None]:
     """The days an ingest task fetches, and the watermark it would move to once they load.
 
     `days` is the plan's: the data day first, then catch-up and re-fetch days (`loaded`'s
@@ -90,8 +109,12 @@ def days_to_fetch(catalogue: Catalogue, feed: Feed, days: list[str], loaded: dic
     try:
         changes = list_changes(catalogue, feed, since, session)
     except FetchError as exc:
-        log.error("%s: could not ask what changed since %s, re-fetching recent days instead: %s",
-                  feed.label, since.isoformat(), exc)
+        log.error(
+            "%s: could not ask what changed since %s, re-fetching recent days instead: %s",
+            feed.label,
+            since.isoformat(),
+            exc,
+        )
         return days, None
     # Only days the warehouse holds are kept current; a day never loaded is a data day's job.
     first, last = span.get("first_day") or data_day, span.get("last_day") or data_day
@@ -99,14 +122,29 @@ def days_to_fetch(catalogue: Catalogue, feed: Feed, days: list[str], loaded: dic
     later = sorted(day for day in changes.days if data_day < day <= last)
     kept = [day for day in days[1:] if stored is None or day not in loaded]
     chosen = [data_day, *sorted((set(kept) | changed) - {data_day})]
-    log.info("%s: %d records changed since %s on %d days (%d loaded, to fetch again): %s",
-             feed.label, changes.records, since.isoformat(), len(changes.days), len(changed - {data_day}),
-             ", ".join(sorted(changed)) or "none")
-    if later:   # a backfill night: loaded days after its data day changed too; a later night fetches them
-        log.info("%s: loaded days after %s changed too (%s): the watermark waits for a later night",
-                 feed.label, data_day, ", ".join(later))
+    log.info(
+        "%s: %d records changed since %s on %d days (%d loaded, to fetch again): %s",
+        feed.label,
+        changes.records,
+        since.isoformat(),
+        len(changes.days),
+        len(changed - {data_day}),
+        ", ".join(sorted(changed)) or "none",
+    )
+    if (
+        later
+    ):  # a backfill night: loaded days after its data day changed too; a later night fetches them
+        log.info(
+            "%s: loaded days after %s changed too (%s): the watermark waits for a later night",
+            feed.label,
+            data_day,
+            ", ".join(later),
+        )
         return chosen, None
-    return chosen, {"changed_field": field, "candidate": changes.newest.isoformat(timespec="milliseconds")}
+    return chosen, {
+        "changed_field": field,
+        "candidate": changes.newest.isoformat(timespec="milliseconds"),
+    }
 
 
 def with_candidate(outcomes: list[dict[str, Any]], candidate: dict | None) -> list[dict[str, Any]]:
@@ -120,7 +158,7 @@ def advance_watermarks(con, outcomes: Iterable[dict[str, Any]], run_id: str | No
     for outcome in outcomes:
         feeds.setdefault(outcome["feed_id"], []).append(outcome)
     ensure_watermark_table(con)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     moved = 0
     for feed_id, group in feeds.items():
         candidate = next((o["watermark"] for o in group if o.get("watermark")), None)
@@ -128,22 +166,35 @@ def advance_watermarks(con, outcomes: Iterable[dict[str, Any]], run_id: str | No
             continue
         unsettled = [f"{o['data_day']} {o['status']}" for o in group if o["status"] not in SETTLED]
         if unsettled:
-            log.warning("%s from %s: watermark not moved, the next night asks again (%s)",
-                        group[0]["dataset"], group[0].get("borough_name", group[0]["borough_code"]),
-                        "; ".join(unsettled))
+            log.warning(
+                "%s from %s: watermark not moved, the next night asks again (%s)",
+                group[0]["dataset"],
+                group[0].get("borough_name", group[0]["borough_code"]),
+                "; ".join(unsettled),
+            )
             continue
         stamp = _moment(candidate["candidate"])
         if stamp is None:
-            raise IngestError(f"{feed_id}: candidate watermark {candidate['candidate']!r} is not a timestamp")
-        con.execute(f"""
+            raise IngestError(
+                f"{feed_id}: candidate watermark {candidate['candidate']!r} is not a timestamp"
+            )
+        con.execute(
+            f"""
             insert into {TABLE} values (?, ?, ?, ?, ?, ?)
             on conflict (dataset, borough_code) do update set
                 watermark = case when changed_field = excluded.changed_field
                                  then greatest(watermark, excluded.watermark) else excluded.watermark end,
                 changed_field = excluded.changed_field,
                 updated_by_run = excluded.updated_by_run, updated_at = excluded.updated_at""",
-                    [group[0]["dataset"], group[0]["borough_code"], candidate["changed_field"],
-                     stamp.astimezone(timezone.utc).replace(tzinfo=None), run_id, now])
+            [
+                group[0]["dataset"],
+                group[0]["borough_code"],
+                candidate["changed_field"],
+                stamp.astimezone(UTC).replace(tzinfo=None),
+                run_id,
+                now,
+            ],
+        )
         moved += 1
     return moved
 
@@ -156,8 +207,8 @@ def _moment(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.replace(tzinfo=timezone.utc).isoformat(timespec="milliseconds")
+    return None if moment is None else moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds")

@@ -22,7 +22,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -58,10 +58,17 @@ def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None) -> str:
     from pipeline.lock import warehouse_lock
     from pipeline.pools import ensure_pools
 
-    with warehouse_lock(data_paths(), step=f"{dag_id} (dag.test)", data_day=day.isoformat(),
-                        wait_s=load_catalogue().settings.lock_wait_s):
+    with warehouse_lock(
+        data_paths(),
+        step=f"{dag_id} (dag.test)",
+        data_day=day.isoformat(),
+        wait_s=load_catalogue().settings.lock_wait_s,
+    ):
         for run_id in fail_orphaned_test_runs(dag_id):
-            print(f"marked {dag_id} run {run_id} failed: a driver that was killed left it running", flush=True)
+            print(
+                f"marked {dag_id} run {run_id} failed: a driver that was killed left it running",
+                flush=True,
+            )
         ensure_pools()  # the host pools of the config this run sees (python -m pipeline pools)
         dag = load_dag(dag_id)
         for task in dag.tasks:
@@ -70,7 +77,9 @@ def run_dag_for_day(dag_id: str, day: date, conf: dict | None = None) -> str:
         # with a DeadlineAlert successful ('dict' object has no attribute 'hex'): it is the scheduler's.
         dag.deadline = None
         now = datetime.now(ZoneInfo("UTC"))
-        dag_run = dag.test(logical_date=now, run_after=now, run_conf={**(conf or {}), "data_day": day.isoformat()})
+        dag_run = dag.test(
+            logical_date=now, run_after=now, run_conf={**(conf or {}), "data_day": day.isoformat()}
+        )
     return str(getattr(dag_run.state, "value", dag_run.state))
 
 
@@ -81,17 +90,20 @@ def fail_orphaned_test_runs(dag_id: str) -> list[str]:
     (its driver was killed); left `running`, it would block every later run of a DAG with
     max_active_runs=1, scheduled ones included. Scheduler-made runs are never touched.
     """
-    from sqlalchemy import select
-
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType
+    from sqlalchemy import select
 
     with create_session() as session:
-        runs = session.scalars(select(DagRun).where(
-            DagRun.dag_id == dag_id, DagRun.state == DagRunState.RUNNING,
-            DagRun.triggered_by == DagRunTriggeredByType.TEST)).all()
+        runs = session.scalars(
+            select(DagRun).where(
+                DagRun.dag_id == dag_id,
+                DagRun.state == DagRunState.RUNNING,
+                DagRun.triggered_by == DagRunTriggeredByType.TEST,
+            )
+        ).all()
         for run in runs:
             run.set_state(DagRunState.FAILED)
         return [run.run_id for run in runs]
@@ -101,7 +113,7 @@ def run_log_path(logs: Path, dag_id: str, day: date) -> Path:
     """A new log file for one run of one day: `<dag>_<day>_<UTC start>.log`, created here so no
     other run (of the same day, started the same second) can open it."""
     logs.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for suffix in ("", *(f"-{n}" for n in range(1, 100))):
         path = logs / f"{dag_id}_{day.isoformat()}_{stamp}{suffix}.log"
         try:
@@ -112,8 +124,14 @@ def run_log_path(logs: Path, dag_id: str, day: date) -> Path:
     raise FileExistsError(f"no free log file name for {dag_id} {day} in {logs}")
 
 
-def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path, conf: dict | None = None,
-                           lock_fd: int | None = None, cause_path: Path | None = None) -> str:
+def run_dag_for_day_logged(
+    dag_id: str,
+    day: date,
+    log_path: Path,
+    conf: dict | None = None,
+    lock_fd: int | None = None,
+    cause_path: Path | None = None,
+) -> str:
     """Run one day in a child process with Airflow's logs appended to `log_path`; returns the state.
 
     `lock_fd`: the parent's held warehouse lock, lent to the child; `cause_path`: where a
@@ -130,15 +148,32 @@ def run_dag_for_day_logged(dag_id: str, day: date, log_path: Path, conf: dict | 
     if cause_path is not None:
         env[CAUSE_FILE_ENV] = str(cause_path)
     with log_path.open("a", encoding="utf-8") as log:
-        done = subprocess.run([sys.executable, "-m", "pipeline.airflow_runner", dag_id, day.isoformat(),
-                               json.dumps(conf or {})],
-                              stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env,
-                              pass_fds=() if lock_fd is None else (lock_fd,))
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.airflow_runner",
+                dag_id,
+                day.isoformat(),
+                json.dumps(conf or {}),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=env,
+            pass_fds=() if lock_fd is None else (lock_fd,),
+        )
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    state = next((l.split("=", 1)[1] for l in reversed(lines) if l.startswith("DAG_RUN_STATE=")), None)
+    state = next(
+        (line.split("=", 1)[1] for line in reversed(lines) if line.startswith("DAG_RUN_STATE=")),
+        None,
+    )
     return state or f"crashed (exit {done.returncode})"
 
 
 if __name__ == "__main__":
     conf = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-    print(f"DAG_RUN_STATE={run_dag_for_day(sys.argv[1], date.fromisoformat(sys.argv[2]), conf)}", flush=True)
+    print(
+        f"DAG_RUN_STATE={run_dag_for_day(sys.argv[1], date.fromisoformat(sys.argv[2]), conf)}",
+        flush=True,
+    )

@@ -38,7 +38,9 @@ def webhook_url(settings: Settings) -> str | None:
     return os.environ.get(WEBHOOK_ENV) or settings.alerts.webhook_url
 
 
-def notify(kind: str, text: str, details: dict[str, Any] | None = None, settings: Settings | None = None) -> bool:
+def notify(
+    kind: str, text: str, details: dict[str, Any] | None = None, settings: Settings | None = None
+) -> bool:
     """Log the alert and POST it to the webhook if one is configured; True if delivered (or none configured)."""
     settings = settings or load_catalogue().settings
     log.error("ALERT %s: %s", kind, text)
@@ -46,14 +48,20 @@ def notify(kind: str, text: str, details: dict[str, Any] | None = None, settings
     if not url:
         return True
     body = json.dumps({"text": text, "kind": kind, **(details or {})}, default=str).encode()
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "city-region-alerts"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "city-region-alerts"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=settings.alerts.timeout_s) as reply:
             reply.read()
         return True
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        log.error("ALERT %s could not be delivered to the webhook (%s): %s", kind, _redacted(url), exc)
+        log.error(
+            "ALERT %s could not be delivered to the webhook (%s): %s", kind, _redacted(url), exc
+        )
         return False
 
 
@@ -68,18 +76,31 @@ def on_task_failure(context: dict[str, Any]) -> None:
     dag_run = context.get("dag_run")
     params = context.get("params") or {}
     conf = getattr(dag_run, "conf", None) or {}
-    data_day = conf.get("data_day") or params.get("data_day") or _data_day_of(context.get("logical_date"))
+    data_day = (
+        conf.get("data_day") or params.get("data_day") or _data_day_of(context.get("logical_date"))
+    )
     error = context.get("exception")
     task_id = getattr(ti, "task_id", "?")
     map_index = getattr(ti, "map_index", -1)
     where = f"{task_id}[{map_index}]" if map_index not in (None, -1) else task_id
-    text = (f"city_nightly: task {where} failed for data day {data_day} "
-            f"(try {getattr(ti, 'try_number', '?')}): {_one_line(error)}")
-    notify("task_failed", text, {
-        "dag_id": getattr(ti, "dag_id", None), "task_id": task_id, "map_index": map_index,
-        "run_id": getattr(ti, "run_id", None), "data_day": data_day,
-        "try_number": getattr(ti, "try_number", None), "error": _one_line(error),
-        "log_url": getattr(ti, "log_url", None)})
+    text = (
+        f"city_nightly: task {where} failed for data day {data_day} "
+        f"(try {getattr(ti, 'try_number', '?')}): {_one_line(error)}"
+    )
+    notify(
+        "task_failed",
+        text,
+        {
+            "dag_id": getattr(ti, "dag_id", None),
+            "task_id": task_id,
+            "map_index": map_index,
+            "run_id": getattr(ti, "run_id", None),
+            "data_day": data_day,
+            "try_number": getattr(ti, "try_number", None),
+            "error": _one_line(error),
+            "log_url": getattr(ti, "log_url", None),
+        },
+    )
 
 
 def on_deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> None:
@@ -88,11 +109,22 @@ def on_deadline_missed(context: dict[str, Any] | None = None, **_: Any) -> None:
     run = context.get("dag_run") or {}
     deadline = (context.get("deadline") or {}).get("deadline_time")
     data_day = (run.get("conf") or {}).get("data_day") or _data_day_of(run.get("logical_date"))
-    text = (f"city_nightly: the warehouse for data day {data_day} was not published by {deadline} "
-            f"(run {run.get('dag_run_id') or run.get('run_id')} is {run.get('state')}); analysts see the "
-            f"previous night's data")
-    notify("publish_deadline_missed", text, {"dag_id": run.get("dag_id"), "run_id": run.get("dag_run_id"),
-                                              "data_day": data_day, "deadline": deadline, "state": run.get("state")})
+    text = (
+        f"city_nightly: the warehouse for data day {data_day} was not published by {deadline} "
+        f"(run {run.get('dag_run_id') or run.get('run_id')} is {run.get('state')}); analysts see the "
+        f"previous night's data"
+    )
+    notify(
+        "publish_deadline_missed",
+        text,
+        {
+            "dag_id": run.get("dag_id"),
+            "run_id": run.get("dag_run_id"),
+            "data_day": data_day,
+            "deadline": deadline,
+            "state": run.get("state"),
+        },
+    )
 
 
 def publish_deadline(settings: Settings) -> timedelta | None:
@@ -105,8 +137,10 @@ def publish_deadline(settings: Settings) -> timedelta | None:
         return None
     fields = settings.cron.split()
     if len(fields) != 5 or not (fields[0].isdigit() and fields[1].isdigit()):
-        raise CatalogueError(f"alerts.publish_by needs a daily schedule.cron with a fixed minute and hour "
-                             f"(like \"0 2 * * *\"), got {settings.cron!r}")
+        raise CatalogueError(
+            f"alerts.publish_by needs a daily schedule.cron with a fixed minute and hour "
+            f'(like "0 2 * * *"), got {settings.cron!r}'
+        )
     hour, minute = (int(v) for v in settings.alerts.publish_by.split(":"))
     after = (hour * 60 + minute) - (int(fields[1]) * 60 + int(fields[0]))
     return timedelta(minutes=after if after > 0 else after + 24 * 60)
@@ -123,5 +157,9 @@ def _data_day_of(logical_date: Any) -> str | None:
 
 
 def _one_line(error: Any) -> str:
-    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error or "unknown error")
+    text = (
+        f"{type(error).__name__}: {error}"
+        if isinstance(error, BaseException)
+        else str(error or "unknown error")
+    )
     return " ".join(text.split())[:500]

@@ -29,11 +29,13 @@ WHITESPACE = re.compile("[\t\n\v\f\r \u00a0]+")
 # not 15). An integer's fraction may only be zeros ('12.0'); a decimal may have an
 # exponent ('1e-05', as JSON encoders write small floats).
 INTEGER_TEXT = re.compile(r"[+-]?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.0*)?")
-DECIMAL_TEXT = re.compile(r"[+-]?(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+DECIMAL_TEXT = re.compile(
+    r"[+-]?(([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+)
 _BIGINT = (-(2**63), 2**63 - 1)
-_DECIMAL_PLACES = Decimal("0.000001")   # decimal(38, 6): at most 32 digits before the point
+_DECIMAL_PLACES = Decimal("0.000001")  # decimal(38, 6): at most 32 digits before the point
 _DECIMAL_LIMIT = Decimal(10) ** 32
-_EARLIEST_YEAR = 1000                   # DuckDB's %Y takes '24' as year 24; Python's needs 4 digits
+_EARLIEST_YEAR = 1000  # DuckDB's %Y takes '24' as year 24; Python's needs 4 digits
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class TextReader:
     date_formats: tuple[str, ...]
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "TextReader":
+    def from_settings(cls, settings: Any) -> TextReader:
         return cls(tuple(m.lower() for m in settings.null_markers), tuple(settings.date_formats))
 
     def clean_text(self, value: Any) -> str | None:
@@ -87,10 +89,12 @@ class TextReader:
             return None
         with localcontext(Context(prec=80)):
             try:
-                number = Decimal(text.replace(",", "")).quantize(_DECIMAL_PLACES, rounding=ROUND_HALF_UP)
-            except InvalidOperation:   # an exponent too large to hold
+                number = Decimal(text.replace(",", "")).quantize(
+                    _DECIMAL_PLACES, rounding=ROUND_HALF_UP
+                )
+            except InvalidOperation:  # an exponent too large to hold
                 return None
-        if number.copy_abs() >= _DECIMAL_LIMIT:    # copy_abs: abs() would round to 28 digits
+        if number.copy_abs() >= _DECIMAL_LIMIT:  # copy_abs: abs() would round to 28 digits
             return None
         return number.copy_abs() if number.is_zero() else number
 

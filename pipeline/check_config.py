@@ -19,10 +19,17 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline check-config", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--region", action="append", metavar="NAME",
-                        help="check only this region (config/regions/NAME.yml); repeatable; default: all of them")
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline check-config",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--region",
+        action="append",
+        metavar="NAME",
+        help="check only this region (config/regions/NAME.yml); repeatable; default: all of them",
+    )
     args = parser.parse_args(argv)
     base = config_dir()
     regions = args.region or sorted(p.stem for p in (base / "regions").glob("*.yml"))
@@ -34,11 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             catalogue = load_catalogue(base, region)
         except CatalogueError as exc:
-            if str(exc) not in errors:          # a broken pipeline.yml fails every region the same way
+            if str(exc) not in errors:  # a broken pipeline.yml fails every region the same way
                 errors.append(str(exc))
             continue
-        print(f"ok: {_shown(base)}: region {catalogue.region.name} ({region}): {len(catalogue.region.areas)} areas, "
-              f"{len(catalogue.datasets)} datasets, {len(catalogue.feeds())} feeds")
+        print(
+            f"ok: {_shown(base)}: region {catalogue.region.name} ({region}): {len(catalogue.region.areas)} areas, "
+            f"{len(catalogue.datasets)} datasets, {len(catalogue.feeds())} feeds"
+        )
     for message in errors:
         print(f"config error: {message}", file=sys.stderr)
     return 1 if errors else 0

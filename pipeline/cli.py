@@ -1,16 +1,16 @@
 """`python -m pipeline …`: the commands people run (make run calls `nightly`).
 
-    nightly   run the city_nightly DAG with Airflow for recent data days, against the
-              bundled sandbox unless --no-sandbox, then print the headline metrics.
-              Holds the data directory's warehouse lock for the whole run (a second
-              run waits run.lock_wait_s, then refuses naming the holder); each day's
-              log is its own file under <CITY_DATA_DIR>/logs/, and the console shows
-              each day's report line or, when there is none, the one-line cause
-    headline  print the headline metrics of the published warehouse
-    pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
-    sandbox   start the borough API sandbox on its own (demos, benchmarks)
-    check-config  check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error
-    query     run SQL on the published warehouse, read-only (table, --csv or --parquet)
+nightly   run the city_nightly DAG with Airflow for recent data days, against the
+          bundled sandbox unless --no-sandbox, then print the headline metrics.
+          Holds the data directory's warehouse lock for the whole run (a second
+          run waits run.lock_wait_s, then refuses naming the holder); each day's
+          log is its own file under <CITY_DATA_DIR>/logs/, and the console shows
+          each day's report line or, when there is none, the one-line cause
+headline  print the headline metrics of the published warehouse
+pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
+sandbox   start the borough API sandbox on its own (demos, benchmarks)
+check-config  check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error
+query     run SQL on the published warehouse, read-only (table, --csv or --parquet)
 """
 
 from __future__ import annotations
@@ -29,57 +29,82 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     nightly = commands.add_parser("nightly", help="run the nightly DAG for recent data days")
-    nightly.add_argument("--days", type=int, help="how many data days (default: schedule.default_days)")
-    nightly.add_argument("--end-day", type=date.fromisoformat,
-                         help="last data day (default: yesterday, London time)")
-    nightly.add_argument("--no-sandbox", action="store_true",
-                         help="use CITY_API_BASE_URL as it is instead of starting the sandbox")
+    nightly.add_argument(
+        "--days", type=int, help="how many data days (default: schedule.default_days)"
+    )
+    nightly.add_argument(
+        "--end-day", type=date.fromisoformat, help="last data day (default: yesterday, London time)"
+    )
+    nightly.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="use CITY_API_BASE_URL as it is instead of starting the sandbox",
+    )
     nightly.add_argument("--sandbox-scale", type=float, default=1.0)
     commands.add_parser("headline", help="print the published headline metrics")
     commands.add_parser("pools", help="create or update one Airflow pool per borough API host")
-    commands.add_parser("sandbox", help="start the borough API sandbox (see --help)", add_help=False)
-    commands.add_parser("check-config", add_help=False,
-                        help="check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error")
-    commands.add_parser("query", help="query the published warehouse read-only (see --help)", add_help=False)
+    commands.add_parser(
+        "sandbox", help="start the borough API sandbox (see --help)", add_help=False
+    )
+    commands.add_parser(
+        "check-config",
+        add_help=False,
+        help="check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error",
+    )
+    commands.add_parser(
+        "query", help="query the published warehouse read-only (see --help)", add_help=False
+    )
     args, rest = parser.parse_known_args(argv)
     if args.command == "query":
         from pipeline.query import main as query_main
+
         return query_main(rest)
     if args.command == "sandbox":
         from sandbox.__main__ import main as sandbox_main
+
         return sandbox_main(rest)
     if args.command == "check-config":
         from pipeline.check_config import main as check_config_main
+
         return check_config_main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "headline":
         from pipeline.headline import print_headline
+
         print_headline(data_paths())
         return 0
     if args.command == "pools":
         from pipeline.pools import print_pools
+
         return print_pools()
     from ingest.errors import CatalogueError
     from pipeline.lock import WarehouseBusy
 
     try:
         return _nightly(args)
-    except CatalogueError as exc:   # a config mistake: its one clear message, no traceback
+    except CatalogueError as exc:  # a config mistake: its one clear message, no traceback
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    except WarehouseBusy as exc:    # another run holds the data directory: say who, do nothing
+    except WarehouseBusy as exc:  # another run holds the data directory: say who, do nothing
         print(f"refused: {exc}", file=sys.stderr)
         return 3
     except OSError as exc:
         from pipeline.guard import disk_full, free_mb
+
         if not disk_full(exc):
             raise
-        print(f"disk full: {free_mb(data_paths().root)} MB free on {data_paths().root} ({exc})", file=sys.stderr)
+        print(
+            f"disk full: {free_mb(data_paths().root)} MB free on {data_paths().root} ({exc})",
+            file=sys.stderr,
+        )
         return 1
 
 
@@ -93,8 +118,12 @@ def _nightly(args: argparse.Namespace) -> int:
     end = args.end_day or date.fromisoformat(resolve_data_day(None, None, catalogue))
     data_days = [end - timedelta(days=n) for n in range(days - 1, -1, -1)]
     paths = data_paths()
-    with warehouse_lock(paths, step="python -m pipeline nightly", data_day=data_days[0].isoformat(),
-                        wait_s=catalogue.settings.lock_wait_s) as hold:
+    with warehouse_lock(
+        paths,
+        step="python -m pipeline nightly",
+        data_day=data_days[0].isoformat(),
+        wait_s=catalogue.settings.lock_wait_s,
+    ) as hold:
         return _run_days(args, data_days, hold)
 
 
@@ -114,21 +143,31 @@ def _run_days(args: argparse.Namespace, data_days: list[date], hold) -> int:
             log_path = run_log_path(logs, "city_nightly", day)
             cause_path = log_path.with_suffix(".cause")
             started_at = time.time()
-            state = run_dag_for_day_logged("city_nightly", day, log_path, lock_fd=hold.fd, cause_path=cause_path)
+            state = run_dag_for_day_logged(
+                "city_nightly", day, log_path, lock_fd=hold.fd, cause_path=cause_path
+            )
             failures += state != "success"
-            print(f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s"
-                  f" — {_report(day, log_path, started_at, cause_path)}", flush=True)
+            print(
+                f"[{index}/{len(data_days)}] data day {day}: {state} in {time.monotonic() - tick:.0f} s"
+                f" — {_report(day, log_path, started_at, cause_path)}",
+                flush=True,
+            )
     finally:
         if sandbox is not None:
             sandbox.stop()
-    print(f"\n{len(data_days)} data days in {time.monotonic() - started:.0f} s "
-          f"({failures} run(s) not green)\n")
+    print(
+        f"\n{len(data_days)} data days in {time.monotonic() - started:.0f} s "
+        f"({failures} run(s) not green)\n"
+    )
     from pipeline.headline import print_headline
+
     print_headline(data_paths())
     return 1 if failures else 0
 
 
-def _report(day: date, log_path: Path, since: float | None = None, cause_path: Path | None = None) -> str:
+def _report(
+    day: date, log_path: Path, since: float | None = None, cause_path: Path | None = None
+) -> str:
     """The run's one-line summary from the file its report step wrote, else its cause; and the log.
 
     A summary older than `since` (the run's start) is an earlier run's: this run wrote none.

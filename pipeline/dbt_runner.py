@@ -2,7 +2,8 @@
 
 Seeds, models and data tests run together; a failing test fails the build, which stops
 the run before publish. dbt's unit tests check the models' SQL, not the night's data, so
-the nightly build leaves them out (`make test` runs them once, in tests/test_metric_truth.py's build). The raw-text settings of config/pipeline.yml are passed as dbt vars
+the nightly build leaves them out (`make test` runs them once, in tests/test_metric_truth.py's
+build). The raw-text settings of config/pipeline.yml are passed as dbt vars
 so that validation and staging read borough text the same way.
 """
 
@@ -21,8 +22,16 @@ from ingest.catalogue import Catalogue
 from ingest.errors import IngestError
 from ingest.paths import REPO_ROOT, DataPaths
 
-__all__ = ["DbtBuildFailed", "dbt_build", "source_freshness", "DBT_PROJECT_DIR", "dbt_command", "dbt_executable",
-           "node_results", "results_table"]
+__all__ = [
+    "DbtBuildFailed",
+    "dbt_build",
+    "source_freshness",
+    "DBT_PROJECT_DIR",
+    "dbt_command",
+    "dbt_executable",
+    "node_results",
+    "results_table",
+]
 
 log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -32,16 +41,35 @@ class DbtBuildFailed(IngestError):
     """A model or test failed: nothing is published."""
 
 
-def dbt_command(catalogue: Catalogue, paths: DataPaths, *args: str) -> tuple[list[str], dict[str, str]]:
+def dbt_command(
+    catalogue: Catalogue, paths: DataPaths, *args: str
+) -> tuple[list[str], dict[str, str]]:
     """The dbt command line and environment for this pipeline's warehouse."""
     dbt = dbt_executable()
-    variables = {"null_markers": list(catalogue.settings.null_markers),
-                 "date_formats": list(catalogue.settings.date_formats)}
-    command = [str(dbt), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(paths.dbt_target), "--log-path", str(paths.dbt_logs),
-               "--vars", json.dumps(variables), "--no-use-colors"]
-    env = os.environ | {"CITY_WAREHOUSE_PATH": str(paths.warehouse),
-                        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    variables = {
+        "null_markers": list(catalogue.settings.null_markers),
+        "date_formats": list(catalogue.settings.date_formats),
+    }
+    command = [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(paths.dbt_target),
+        "--log-path",
+        str(paths.dbt_logs),
+        "--vars",
+        json.dumps(variables),
+        "--no-use-colors",
+    ]
+    env = os.environ | {
+        "CITY_WAREHOUSE_PATH": str(paths.warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
     return command, env
 
 
@@ -53,39 +81,62 @@ def dbt_executable() -> Path:
     found = shutil.which("dbt")
     if found:
         return Path(found)
-    raise IngestError(f"dbt was found neither beside {sys.executable} nor on PATH; "
-                      f"install requirements.txt into this environment (dbt-core, dbt-duckdb)")
+    raise IngestError(
+        f"dbt was found neither beside {sys.executable} nor on PATH; "
+        f"install requirements.txt into this environment (dbt-core, dbt-duckdb)"
+    )
 
 
 def node_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per dbt node (model, seed, test): what Airflow shows of the build, per model."""
-    return [{"node": r["unique_id"].split(".", 2)[-1] if r["unique_id"].count(".") >= 2 else r["unique_id"],
-             "type": r["unique_id"].split(".", 1)[0], "status": r["status"],
-             "seconds": round(r.get("execution_time") or 0, 2),
-             "rows": (r.get("adapter_response") or {}).get("rows_affected"),
-             **({"message": r["message"]} if r["status"] not in ("success", "pass") and r.get("message") else {})}
-            for r in results]
+    return [
+        {
+            "node": r["unique_id"].split(".", 2)[-1]
+            if r["unique_id"].count(".") >= 2
+            else r["unique_id"],
+            "type": r["unique_id"].split(".", 1)[0],
+            "status": r["status"],
+            "seconds": round(r.get("execution_time") or 0, 2),
+            "rows": (r.get("adapter_response") or {}).get("rows_affected"),
+            **(
+                {"message": r["message"]}
+                if r["status"] not in ("success", "pass") and r.get("message")
+                else {}
+            ),
+        }
+        for r in results
+    ]
 
 
 def results_table(nodes: list[dict[str, Any]]) -> str:
     """A fixed-width table of models and seeds (tests only counted), slowest first, for the task log."""
-    built = sorted((n for n in nodes if n["type"] in ("model", "seed", "snapshot")), key=lambda n: -n["seconds"])
+    built = sorted(
+        (n for n in nodes if n["type"] in ("model", "seed", "snapshot")),
+        key=lambda n: -n["seconds"],
+    )
     tests = [n for n in nodes if n["type"] == "test"]
     width = max([len(n["node"]) for n in built] + [10])
     lines = [f"{'node':<{width}}  {'type':<6}  {'status':<8}  {'seconds':>7}  rows"]
-    lines += [f"{n['node']:<{width}}  {n['type']:<6}  {n['status']:<8}  {n['seconds']:>7.2f}  "
-              f"{'' if n['rows'] is None else n['rows']}" for n in built]
+    lines += [
+        f"{n['node']:<{width}}  {n['type']:<6}  {n['status']:<8}  {n['seconds']:>7.2f}  "
+        f"{'' if n['rows'] is None else n['rows']}"
+        for n in built
+    ]
     by_status: dict[str, int] = {}
     for n in tests:
         by_status[n["status"]] = by_status.get(n["status"], 0) + 1
-    lines.append(f"tests: {len(tests)} ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items())) or 'none'})")
+    lines.append(
+        f"tests: {len(tests)} ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items())) or 'none'})"
+    )
     return "\n".join(lines)
 
 
 def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     """Build seeds, models and data tests; raise DbtBuildFailed listing each failing node."""
     command, env = dbt_command(catalogue, paths, "build", "--exclude", "test_type:unit")
-    completed = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    completed = subprocess.run(
+        command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
+    )
     for line in completed.stdout.splitlines():
         log.info("dbt: %s", line)
     results = _run_results(paths.dbt_target / "run_results.json")
@@ -93,14 +144,21 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     nodes = node_results(results)
     if nodes:
         log.info("dbt build, per node:\n%s", results_table(nodes))
-    summary = {"nodes": len(results), "failed": [f"{r['unique_id']}: {r.get('message')}" for r in failed],
-               "warned": [r["unique_id"] for r in results if r["status"] == "warn"],
-               "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1),
-               "models": [n for n in nodes if n["type"] != "test"],
-               "tests": {s: sum(n["status"] == s for n in nodes if n["type"] == "test")
-                         for s in sorted({n["status"] for n in nodes if n["type"] == "test"})}}
+    summary = {
+        "nodes": len(results),
+        "failed": [f"{r['unique_id']}: {r.get('message')}" for r in failed],
+        "warned": [r["unique_id"] for r in results if r["status"] == "warn"],
+        "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1),
+        "models": [n for n in nodes if n["type"] != "test"],
+        "tests": {
+            s: sum(n["status"] == s for n in nodes if n["type"] == "test")
+            for s in sorted({n["status"] for n in nodes if n["type"] == "test"})
+        },
+    }
     if completed.returncode != 0:
-        detail = "\n".join(summary["failed"]) or (completed.stdout[-3000:] + completed.stderr[-2000:])
+        detail = "\n".join(summary["failed"]) or (
+            completed.stdout[-3000:] + completed.stderr[-2000:]
+        )
         raise DbtBuildFailed(f"dbt build failed; nothing published:\n{detail}")
     return summary
 
@@ -114,17 +172,28 @@ def source_freshness(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     command, env = dbt_command(catalogue, paths, "source", "freshness")
     output = paths.dbt_target / "sources.json"
     output.unlink(missing_ok=True)
-    completed = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    completed = subprocess.run(
+        command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
+    )
     try:
         results = json.loads(output.read_text(encoding="utf-8"))["results"]
     except (FileNotFoundError, ValueError, KeyError):
-        log.warning("dbt source freshness gave no results (exit %s): %s", completed.returncode,
-                    completed.stdout[-2000:])
+        log.warning(
+            "dbt source freshness gave no results (exit %s): %s",
+            completed.returncode,
+            completed.stdout[-2000:],
+        )
         return {"checked": 0, "not_fresh": [], "error": f"exit {completed.returncode}"}
-    not_fresh = [f"{r['unique_id'].removeprefix('source.city_region.')}: {r['status']}"
-                 for r in results if r.get("status") != "pass"]
-    return {"checked": len(results), "not_fresh": not_fresh,
-            "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1)}
+    not_fresh = [
+        f"{r['unique_id'].removeprefix('source.city_region.')}: {r['status']}"
+        for r in results
+        if r.get("status") != "pass"
+    ]
+    return {
+        "checked": len(results),
+        "not_fresh": not_fresh,
+        "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1),
+    }
 
 
 def _run_results(path: Path) -> list[dict[str, Any]]:

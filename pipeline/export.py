@@ -38,17 +38,51 @@ from pipeline.suppression import suppress_group
 
 __all__ = ["export_open_data", "suppress_rows"]
 
-_METRIC_COLUMNS = ("metric_id", "metric_name", "domain", "area_code", "area_name", "area_type", "period_type",
-                   "period_start", "period_end", "days_covered", "value", "numerator", "denominator", "unit",
-                   "direction", "target", "boroughs_covered", "boroughs_expected", "coverage", "is_complete",
-                   "is_period_complete", "missing_boroughs", "suppressed", "suppression_reason")
-_COUNT_COLUMNS = ("dataset", "area_code", "area_name", "area_type", "period_start", "records",
-                  "suppressed", "suppression_reason")
+_METRIC_COLUMNS = (
+    "metric_id",
+    "metric_name",
+    "domain",
+    "area_code",
+    "area_name",
+    "area_type",
+    "period_type",
+    "period_start",
+    "period_end",
+    "days_covered",
+    "value",
+    "numerator",
+    "denominator",
+    "unit",
+    "direction",
+    "target",
+    "boroughs_covered",
+    "boroughs_expected",
+    "coverage",
+    "is_complete",
+    "is_period_complete",
+    "missing_boroughs",
+    "suppressed",
+    "suppression_reason",
+)
+_COUNT_COLUMNS = (
+    "dataset",
+    "area_code",
+    "area_name",
+    "area_type",
+    "period_start",
+    "records",
+    "suppressed",
+    "suppression_reason",
+)
 _ADDED_TYPES = {"suppressed": "BOOLEAN", "suppression_reason": "VARCHAR"}
-_METRICS_SQL = ("select * from analytics.open_data_city_metrics "
-                "order by metric_id, period_type, period_start, area_type, area_code")
-_COUNTS_SQL = ("select * from analytics.open_data_record_counts "
-               "order by dataset, period_start, area_type, area_code")
+_METRICS_SQL = (
+    "select * from analytics.open_data_city_metrics "
+    "order by metric_id, period_type, period_start, area_type, area_code"
+)
+_COUNTS_SQL = (
+    "select * from analytics.open_data_record_counts "
+    "order by dataset, period_start, area_type, area_code"
+)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -62,10 +96,16 @@ def export_open_data(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
         counts, count_types = _rows(con, _COUNTS_SQL)
     threshold = settings.min_cell_count
     summary: dict[str, Any] = {"min_cell_count": threshold, "files": {}}
-    shown = suppress_rows([dict(r, count=r["cell_count"]) for r in metrics],
-                          ("metric_id", "period_type", "period_start"), threshold,
-                          blank=("value", "numerator"), additive=lambda r: r["is_additive"])
-    summary["files"]["city_metrics.csv"] = _write_table(target, "city_metrics", shown, _METRIC_COLUMNS, metric_types)
+    shown = suppress_rows(
+        [dict(r, count=r["cell_count"]) for r in metrics],
+        ("metric_id", "period_type", "period_start"),
+        threshold,
+        blank=("value", "numerator"),
+        additive=lambda r: r["is_additive"],
+    )
+    summary["files"]["city_metrics.csv"] = _write_table(
+        target, "city_metrics", shown, _METRIC_COLUMNS, metric_types
+    )
     for metric_id, rows in _grouped(shown, "metric_id").items():
         name = f"metrics/{metric_id}"
         written = _write_table(target, name, rows, _METRIC_COLUMNS, metric_types)
@@ -86,8 +126,13 @@ def export_open_data(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     return summary
 
 
-def suppress_rows(rows: list[dict[str, Any]], group_by: tuple[str, ...], threshold: int,
-                  blank: tuple[str, ...], additive=lambda row: True) -> list[dict[str, Any]]:
+def suppress_rows(
+    rows: list[dict[str, Any]],
+    group_by: tuple[str, ...],
+    threshold: int,
+    blank: tuple[str, ...],
+    additive=lambda row: True,
+) -> list[dict[str, Any]]:
     """Copies of `rows` with `suppressed`/`suppression_reason` set and `blank` columns emptied."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
@@ -98,49 +143,82 @@ def suppress_rows(rows: list[dict[str, Any]], group_by: tuple[str, ...], thresho
         reasons = suppress_group(cells, threshold, additive=all(additive(c) for c in cells))
         for position, reason in reasons.items():
             row = out[members[position]]
-            row.update({"suppressed": True, "suppression_reason": reason}, **{k: None for k in blank})
+            row.update(
+                {"suppressed": True, "suppression_reason": reason}, **{k: None for k in blank}
+            )
     return out
 
 
-def _metric_metadata(catalogue: Catalogue, rows: list[dict[str, Any]], written: dict[str, Any],
-                     threshold: int) -> dict[str, Any]:
+def _metric_metadata(
+    catalogue: Catalogue, rows: list[dict[str, Any]], written: dict[str, Any], threshold: int
+) -> dict[str, Any]:
     """What a reader of one metric's files needs to know to use them."""
     first = rows[0]
     dataset = catalogue.datasets.get(first["dataset"]) if first["dataset"] else None
-    licences = ([dataset.licence] if dataset else sorted({d.licence for d in catalogue.datasets.values()}))
+    licences = (
+        [dataset.licence] if dataset else sorted({d.licence for d in catalogue.datasets.values()})
+    )
     regions = [r for r in rows if r["area_type"] == "region"]
     calendar = [r for r in regions if not r["period_type"].startswith("rolling")] or regions
     latest = max(calendar, key=lambda r: (r["period_end"], r["period_start"]), default=None)
     return {
-        "metric_id": first["metric_id"], "metric_name": first["metric_name"], "domain": first["domain"],
-        "definition": first["definition"], "unit": first["unit"], "direction": first["direction"],
-        "has_better_direction": first["has_better_direction"], "target": first["target"],
-        "aggregation": first["aggregation"], "dataset": first["dataset"],
+        "metric_id": first["metric_id"],
+        "metric_name": first["metric_name"],
+        "domain": first["domain"],
+        "definition": first["definition"],
+        "unit": first["unit"],
+        "direction": first["direction"],
+        "has_better_direction": first["has_better_direction"],
+        "target": first["target"],
+        "aggregation": first["aggregation"],
+        "dataset": first["dataset"],
         "source": dataset.title if dataset else "every dataset of the catalogue",
         "licence": " / ".join(licences),
         "source_boroughs": sorted({r["area_name"] for r in rows if r["area_type"] == "borough"}),
-        "freshness": None if latest is None else {
-            "latest_period_type": latest["period_type"], "latest_period_start": str(latest["period_start"]),
-            "latest_period_end": str(latest["period_end"]), "days_covered": latest["days_covered"],
-            "last_data_day": None if latest["last_data_day"] is None else str(latest["last_data_day"]),
+        "freshness": None
+        if latest is None
+        else {
+            "latest_period_type": latest["period_type"],
+            "latest_period_start": str(latest["period_start"]),
+            "latest_period_end": str(latest["period_end"]),
+            "days_covered": latest["days_covered"],
+            "last_data_day": None
+            if latest["last_data_day"] is None
+            else str(latest["last_data_day"]),
             "is_period_complete": latest["is_period_complete"],
-            "boroughs_covered": latest["boroughs_covered"], "boroughs_expected": latest["boroughs_expected"],
-            "missing_boroughs": latest["missing_boroughs"].split(", ") if latest["missing_boroughs"] else []},
-        "small_cell_suppression": {"min_cell_count": threshold, "counts_people": first["counts_people"],
-                                   "cells_suppressed": written["suppressed"]},
+            "boroughs_covered": latest["boroughs_covered"],
+            "boroughs_expected": latest["boroughs_expected"],
+            "missing_boroughs": latest["missing_boroughs"].split(", ")
+            if latest["missing_boroughs"]
+            else [],
+        },
+        "small_cell_suppression": {
+            "min_cell_count": threshold,
+            "counts_people": first["counts_people"],
+            "cells_suppressed": written["suppressed"],
+        },
         "files": {"csv": written["csv"], "parquet": written["parquet"]},
     }
 
 
-def _count_metadata(dataset, rows: list[dict[str, Any]], written: dict[str, Any], threshold: int) -> dict[str, Any]:
+def _count_metadata(
+    dataset, rows: list[dict[str, Any]], written: dict[str, Any], threshold: int
+) -> dict[str, Any]:
     latest = max((r["period_start"] for r in rows), default=None)
     return {
-        "dataset": dataset.id, "title": dataset.title, "owner": dataset.owner, "licence": dataset.licence,
+        "dataset": dataset.id,
+        "title": dataset.title,
+        "owner": dataset.owner,
+        "licence": dataset.licence,
         "definition": f"Records (events) of {dataset.title} per borough and month of their data day; "
-                      "the region row sums its boroughs", "unit": "records",
+        "the region row sums its boroughs",
+        "unit": "records",
         "source_boroughs": sorted({r["area_name"] for r in rows if r["area_type"] == "borough"}),
         "freshness": {"latest_period_start": None if latest is None else str(latest)},
-        "small_cell_suppression": {"min_cell_count": threshold, "cells_suppressed": written["suppressed"]},
+        "small_cell_suppression": {
+            "min_cell_count": threshold,
+            "cells_suppressed": written["suppressed"],
+        },
         "files": {"csv": written["csv"], "parquet": written["parquet"]},
     }
 
@@ -150,7 +228,7 @@ def _rows(con, sql: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     types = {d[0]: str(d[1]) for d in cursor.description}
-    return [dict(zip(names, row)) for row in cursor.fetchall()], types
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()], types
 
 
 def _grouped(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, Any]]]:
@@ -160,8 +238,13 @@ def _grouped(rows: list[dict[str, Any]], key: str) -> dict[Any, list[dict[str, A
     return groups
 
 
-def _write_table(directory: Path, name: str, rows: list[dict[str, Any]], columns: tuple[str, ...],
-                 types: dict[str, str]) -> dict[str, Any]:
+def _write_table(
+    directory: Path,
+    name: str,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    types: dict[str, str],
+) -> dict[str, Any]:
     """<name>.csv and <name>.parquet (same rows, typed as in the warehouse)."""
     path = directory / f"{name}.csv"
     temporary = path.with_name(f".{path.name}.tmp")
@@ -171,21 +254,31 @@ def _write_table(directory: Path, name: str, rows: list[dict[str, Any]], columns
         for row in rows:
             writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
     os.replace(temporary, path)
-    _csv_to_parquet(path, path.with_suffix(".parquet"), {c: (types | _ADDED_TYPES)[c] for c in columns})
-    return {"rows": len(rows), "suppressed": sum(1 for r in rows if r["suppressed"]),
-            "csv": f"{name}.csv", "parquet": f"{name}.parquet"}
+    _csv_to_parquet(
+        path, path.with_suffix(".parquet"), {c: (types | _ADDED_TYPES)[c] for c in columns}
+    )
+    return {
+        "rows": len(rows),
+        "suppressed": sum(1 for r in rows if r["suppressed"]),
+        "csv": f"{name}.csv",
+        "parquet": f"{name}.parquet",
+    }
 
 
 def _csv_to_parquet(source: Path, target: Path, types: dict[str, str]) -> None:
     """DuckDB COPY ... (FORMAT parquet) of a CSV we just wrote, with explicit column types."""
     for column, kind in types.items():
         if not _NAME.match(column) or not re.fullmatch(r"[A-Z][A-Z0-9_() ,]*", kind):
-            raise ValueError(f"open-data export: unexpected column {column!r} of type {kind!r} for {target.name}")
+            raise ValueError(
+                f"open-data export: unexpected column {column!r} of type {kind!r} for {target.name}"
+            )
     spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
     temporary = target.with_name(f".{target.name}.tmp")
     with duckdb.connect() as con:
-        con.execute(f"copy (select * from read_csv({_literal(source)}, header = true, nullstr = '', "
-                    f"auto_detect = false, columns = {spec})) to {_literal(temporary)} (format parquet)")
+        con.execute(
+            f"copy (select * from read_csv({_literal(source)}, header = true, nullstr = '', "
+            f"auto_detect = false, columns = {spec})) to {_literal(temporary)} (format parquet)"
+        )
     os.replace(temporary, target)
 
 

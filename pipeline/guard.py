@@ -13,9 +13,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ingest.errors import IngestError
 from ingest.paths import DataPaths
@@ -32,8 +32,15 @@ class DiskFull(IngestError):
 
 
 @contextmanager
-def guarded(paths: DataPaths, step: str, *, wait_s: float, data_day: str | None = None, shared: bool = False,
-            left: str = "the published warehouse is unchanged") -> Iterator[None]:
+def guarded(
+    paths: DataPaths,
+    step: str,
+    *,
+    wait_s: float,
+    data_day: str | None = None,
+    shared: bool = False,
+    left: str = "the published warehouse is unchanged",
+) -> Iterator[None]:
     """Run a step holding the warehouse; a full disk becomes DiskFull; any failure leaves its cause."""
     try:
         with warehouse_lock(paths, step=step, data_day=data_day, shared=shared, wait_s=wait_s):
@@ -41,8 +48,10 @@ def guarded(paths: DataPaths, step: str, *, wait_s: float, data_day: str | None 
                 yield
             except Exception as exc:
                 if disk_full(exc):
-                    raise DiskFull(f"disk full: {free_mb(paths.root)} MB free on {_mount(paths.root)} "
-                                   f"({step} stopped at {paths.root}; {left})") from exc
+                    raise DiskFull(
+                        f"disk full: {free_mb(paths.root)} MB free on {_mount(paths.root)} "
+                        f"({step} stopped at {paths.root}; {left})"
+                    ) from exc
                 raise
     except Exception as exc:
         record_cause(f"{step}: {exc}")
@@ -86,4 +95,4 @@ def record_cause(line: str) -> None:
         with open(target, "a", encoding="utf-8") as out:
             out.write(" ".join(line.split())[:500] + "\n")
     except OSError:
-        pass   # a full disk may refuse even this line; the console then says what it can
+        pass  # a full disk may refuse even this line; the console then says what it can

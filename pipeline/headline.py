@@ -25,7 +25,7 @@ def headline_rows(paths: DataPaths) -> list[dict[str, Any]]:
     with open_published(paths) as con:
         cursor = con.execute(_QUERY)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
 def print_headline(paths: DataPaths) -> None:
@@ -35,18 +35,25 @@ def print_headline(paths: DataPaths) -> None:
         return
     print("\n".join(headline_lines(rows)))
     print(f"\nPublished warehouse (read-only): {paths.published}")
-    print(f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
-          "\"select * from analytics.headline_metrics order by metric_id\"")
+    print(
+        f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
+        '"select * from analytics.headline_metrics order by metric_id"'
+    )
 
 
 def headline_lines(rows: list[dict[str, Any]]) -> list[str]:
     """The printed headline, three lines a metric."""
-    lines = [f"Headline metrics — {rows[0]['area_name']}: the latest complete period of each "
-             "(rolling where the metric has one), else the latest, with the days it covers", ""]
+    lines = [
+        f"Headline metrics — {rows[0]['area_name']}: the latest complete period of each "
+        "(rolling where the metric has one), else the latest, with the days it covers",
+        "",
+    ]
     for row in rows:
         target = "" if row["target"] is None else f"   (target {_fmt(row['target'])})"
         lines.append(f"  {row['metric_name']} ({row['unit']}), {row['period_label']}")
-        lines.append(f"      {row['area_name']}: {_fmt(row['value'])}{target}{_change(row)}   {_coverage(row)}")
+        lines.append(
+            f"      {row['area_name']}: {_fmt(row['value'])}{target}{_change(row)}   {_coverage(row)}"
+        )
         lines.append(f"      {_ranking(row)}")
     return lines
 
@@ -54,21 +61,30 @@ def headline_lines(rows: list[dict[str, Any]]) -> list[str]:
 def _ranking(row: dict[str, Any]) -> str:
     """'best: A 1.00   worst: B 2.00', 'highest: … lowest: …' or why there is no ranking."""
     small = row["boroughs_too_small_to_rank"]
-    left_out = (f"   ({_boroughs(small)} with fewer than {row['min_count_to_rank']} events not ranked)"
-                if small else "")
+    left_out = (
+        f"   ({_boroughs(small)} with fewer than {row['min_count_to_rank']} events not ranked)"
+        if small
+        else ""
+    )
     if row["ranking"] == "not_ranked":
         if small:
             rest = f", only {row['boroughs_ranked']} with more" if row["boroughs_ranked"] else ""
-            return (f"not ranked: too small to rank ({_boroughs(small)} with fewer than "
-                    f"{row['min_count_to_rank']} events{rest})")
+            return (
+                f"not ranked: too small to rank ({_boroughs(small)} with fewer than "
+                f"{row['min_count_to_rank']} events{rest})"
+            )
         return f"not ranked: only {_boroughs(row['boroughs_ranked'])} with a value"
     if row["highest_value"] == row["lowest_value"]:
         return f"every ranked borough {_fmt(row['highest_value'])}{left_out}"
     if row["ranking"] == "best_worst":
-        return (f"best: {row['best_area']} {_fmt(row['best_value'])}   "
-                f"worst: {row['worst_area']} {_fmt(row['worst_value'])}{left_out}")
-    return (f"highest: {row['highest_area']} {_fmt(row['highest_value'])}   "
-            f"lowest: {row['lowest_area']} {_fmt(row['lowest_value'])}   (no better direction){left_out}")
+        return (
+            f"best: {row['best_area']} {_fmt(row['best_value'])}   "
+            f"worst: {row['worst_area']} {_fmt(row['worst_value'])}{left_out}"
+        )
+    return (
+        f"highest: {row['highest_area']} {_fmt(row['highest_value'])}   "
+        f"lowest: {row['lowest_area']} {_fmt(row['lowest_value'])}   (no better direction){left_out}"
+    )
 
 
 def _change(row: dict[str, Any]) -> str:

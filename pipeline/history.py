@@ -32,7 +32,9 @@ def row_count_bounds(history: list[int], rule: RowCountHistory) -> tuple[int | N
     return low, high
 
 
-def feed_history(warehouse: Path, dataset_id: str, before_day: str, days: int) -> dict[str, list[int]]:
+def feed_history(
+    warehouse: Path, dataset_id: str, before_day: str, days: int
+) -> dict[str, list[int]]:
     """{borough code: row counts of its last `days` loaded data days before `before_day`}.
 
     Read-only and best effort: no warehouse yet (the first night) or one that cannot be

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ingest.catalogue import Catalogue, Dataset
 from ingest.watermarks import ensure_watermark_table
 
-__all__ = ["connect", "ensure_tables", "ensure_audit_tables", "write_areas", "write_datasets", "load_partition",
-           "record_batch", "quote"]
+__all__ = [
+    "connect",
+    "ensure_tables",
+    "ensure_audit_tables",
+    "write_areas",
+    "write_datasets",
+    "load_partition",
+    "record_batch",
+    "quote",
+]
 
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 PARTITION_COLUMNS = {
@@ -42,8 +51,10 @@ def connect(warehouse: Path):
     import duckdb
 
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(warehouse), config={"autoinstall_known_extensions": False,
-                                                   "autoload_known_extensions": True})
+    return duckdb.connect(
+        str(warehouse),
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": True},
+    )
 
 
 def ensure_tables(con, catalogue: Catalogue) -> None:
@@ -53,11 +64,18 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
     for dataset in catalogue.datasets.values():
         table = f"raw.{quote(dataset.id)}"
         columns = {name: "VARCHAR" for name in dataset.column_names} | PARTITION_COLUMNS
-        con.execute(f"create table if not exists {table} ("
-                    + ", ".join(f"{quote(n)} {t}" for n, t in columns.items()) + ")")
-        existing = {row[0] for row in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
-            [dataset.id]).fetchall()}
+        con.execute(
+            f"create table if not exists {table} ("
+            + ", ".join(f"{quote(n)} {t}" for n, t in columns.items())
+            + ")"
+        )
+        existing = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                [dataset.id],
+            ).fetchall()
+        }
         for name, kind in columns.items():
             if name not in existing:
                 con.execute(f"alter table {table} add column {quote(name)} {kind}")
@@ -65,7 +83,7 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
         create table if not exists raw.feed_partitions (
             dataset varchar, borough_code varchar, data_day date, batch_id varchar,
             row_count bigint, loaded_at timestamp, primary key (dataset, borough_code, data_day))""")
-    ensure_watermark_table(con)   # raw.feed_watermarks: incremental feeds' high-water marks
+    ensure_watermark_table(con)  # raw.feed_watermarks: incremental feeds' high-water marks
     con.execute("""
         create table if not exists raw.areas (
             area_code varchar primary key, area_name varchar, area_slug varchar,
@@ -74,7 +92,11 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
     con.execute("""
         create table if not exists raw.datasets (
             dataset varchar primary key, domain varchar, title varchar, owner varchar, licence varchar)""")
-    for name, kind in (("cadence", "varchar"), ("lag_days", "integer"), ("history_periods", "integer")):
+    for name, kind in (
+        ("cadence", "varchar"),
+        ("lag_days", "integer"),
+        ("history_periods", "integer"),
+    ):
         con.execute(f"alter table raw.datasets add column if not exists {name} {kind}")
     ensure_audit_tables(con)
 
@@ -99,10 +121,14 @@ def write_areas(con, catalogue: Catalogue) -> None:
     con.execute("begin transaction")
     con.execute("delete from raw.areas")
     con.execute("delete from raw.area_aliases")
-    con.executemany("insert into raw.areas values (?, ?, ?, ?, ?, ?)", [
-        (a.code, a.name, a.slug, a.sub_region, region.code, region.name) for a in region.areas])
-    con.executemany("insert into raw.area_aliases values (?, ?)", [
-        (a.code, alias) for a in region.areas for alias in dict.fromkeys((a.name, *a.aliases))])
+    con.executemany(
+        "insert into raw.areas values (?, ?, ?, ?, ?, ?)",
+        [(a.code, a.name, a.slug, a.sub_region, region.code, region.name) for a in region.areas],
+    )
+    con.executemany(
+        "insert into raw.area_aliases values (?, ?)",
+        [(a.code, alias) for a in region.areas for alias in dict.fromkeys((a.name, *a.aliases))],
+    )
     con.execute("commit")
 
 
@@ -110,46 +136,77 @@ def write_datasets(con, catalogue: Catalogue) -> None:
     """The catalogue's datasets, for dbt: what every borough owes, and how often (cadence)."""
     con.execute("begin transaction")
     con.execute("delete from raw.datasets")
-    con.executemany("""insert into raw.datasets (dataset, domain, title, owner, licence, cadence, lag_days,
-                                                 history_periods) values (?, ?, ?, ?, ?, ?, ?, ?)""", [
-        (d.id, d.domain, d.title, d.owner, d.licence, d.cadence,
-         d.publication.lag_days if d.publication else None,
-         d.publication.history_periods if d.publication else None) for d in catalogue.datasets.values()])
+    con.executemany(
+        """insert into raw.datasets (dataset, domain, title, owner, licence, cadence, lag_days,
+                                                 history_periods) values (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            (
+                d.id,
+                d.domain,
+                d.title,
+                d.owner,
+                d.licence,
+                d.cadence,
+                d.publication.lag_days if d.publication else None,
+                d.publication.history_periods if d.publication else None,
+            )
+            for d in catalogue.datasets.values()
+        ],
+    )
     con.execute("commit")
 
 
-def load_partition(con, dataset: Dataset, borough_code: str, data_day: str, batch_id: str,
-                   records_path: Path, row_count: int) -> int:
+def load_partition(
+    con,
+    dataset: Dataset,
+    borough_code: str,
+    data_day: str,
+    batch_id: str,
+    records_path: Path,
+    row_count: int,
+) -> int:
     """Replace one partition with the landed records, in one transaction; returns its rows.
 
     A batch already loaded into its partition (a bulk file that did not change keeps its
     batch) is not loaded again.
     """
     table = f"raw.{quote(dataset.id)}"
-    current = con.execute("select batch_id, row_count from raw.feed_partitions "
-                          "where dataset = ? and borough_code = ? and data_day = ?",
-                          [dataset.id, borough_code, data_day]).fetchone()
+    current = con.execute(
+        "select batch_id, row_count from raw.feed_partitions "
+        "where dataset = ? and borough_code = ? and data_day = ?",
+        [dataset.id, borough_code, data_day],
+    ).fetchone()
     if current is not None and current[0] == batch_id and current[1] == row_count:
         return row_count
     names = dataset.column_names
     column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from {table} where _borough_code = ? and _data_day = ?", [borough_code, data_day])
+        con.execute(
+            f"delete from {table} where _borough_code = ? and _data_day = ?",
+            [borough_code, data_day],
+        )
         if row_count:
             con.execute(
-                f"insert into {table} ({', '.join(quote(n) for n in names)}, _borough_code, _data_day, _batch_id, _loaded_at) "
+                f"insert into {table} ({', '.join(quote(n) for n in names)}, "
+                "_borough_code, _data_day, _batch_id, _loaded_at) "
                 f"select {', '.join(quote(n) for n in names)}, ?, ?, ?, ? "
                 f"from read_json(?, format = 'newline_delimited', columns = {column_types})",
                 [borough_code, data_day, batch_id, loaded_at, str(records_path)],
             )
-        loaded = con.execute(f"select count(*) from {table} where _borough_code = ? and _data_day = ?",
-                             [borough_code, data_day]).fetchone()[0]
+        loaded = con.execute(
+            f"select count(*) from {table} where _borough_code = ? and _data_day = ?",
+            [borough_code, data_day],
+        ).fetchone()[0]
         if loaded != row_count:
-            raise RuntimeError(f"{dataset.id} {borough_code} {data_day}: landed {row_count} rows but loaded {loaded}")
-        con.execute("insert or replace into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
-                    [dataset.id, borough_code, data_day, batch_id, loaded, loaded_at])
+            raise RuntimeError(
+                f"{dataset.id} {borough_code} {data_day}: landed {row_count} rows but loaded {loaded}"
+            )
+        con.execute(
+            "insert or replace into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
+            [dataset.id, borough_code, data_day, batch_id, loaded, loaded_at],
+        )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -157,22 +214,45 @@ def load_partition(con, dataset: Dataset, borough_code: str, data_day: str, batc
     return loaded
 
 
-def record_batch(con, outcome: dict[str, Any], run_id: str, validation: dict[str, Any] | None) -> None:
+def record_batch(
+    con, outcome: dict[str, Any], run_id: str, validation: dict[str, Any] | None
+) -> None:
     """Write one batch's fate (and its validation result, if validated) to `audit`."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     batch = outcome.get("batch") or {}
     batch_id = batch.get("batch_id") or f"unfetched-{outcome['feed_id']}-{outcome['data_day']}"
-    con.execute("insert into audit.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        batch_id, run_id, outcome["dataset"], outcome["borough_code"], outcome["data_day"],
-        outcome["status"], batch.get("row_count"), _lines(outcome.get("failures")) or outcome.get("error"),
-        _lines(outcome.get("warnings")), batch.get("path"), outcome.get("quarantine_path"), now,
-    ])
+    con.execute(
+        "insert into audit.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            batch_id,
+            run_id,
+            outcome["dataset"],
+            outcome["borough_code"],
+            outcome["data_day"],
+            outcome["status"],
+            batch.get("row_count"),
+            _lines(outcome.get("failures")) or outcome.get("error"),
+            _lines(outcome.get("warnings")),
+            batch.get("path"),
+            outcome.get("quarantine_path"),
+            now,
+        ],
+    )
     if validation is not None:
-        con.execute("insert into audit.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            batch_id, outcome["dataset"], outcome["borough_code"], outcome["data_day"],
-            validation.get("success"), _lines(outcome.get("failures")), _lines(outcome.get("warnings")),
-            json.dumps(validation, default=str), now,
-        ])
+        con.execute(
+            "insert into audit.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch_id,
+                outcome["dataset"],
+                outcome["borough_code"],
+                outcome["data_day"],
+                validation.get("success"),
+                _lines(outcome.get("failures")),
+                _lines(outcome.get("warnings")),
+                json.dumps(validation, default=str),
+                now,
+            ],
+        )
 
 
 def _lines(items: Iterable[str] | None) -> str | None:

@@ -50,29 +50,41 @@ class AirflowStartError(RuntimeError):
 
 def postgres_bin(name: str) -> str:
     """A PostgreSQL server binary (initdb, pg_ctl): Debian keeps them out of PATH."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                   key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    found = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if found:
         return found[-1]
     if shutil.which(name):
         return shutil.which(name)
-    raise AirflowStartError(f"PostgreSQL's {name} was not found: install Debian's package "
-                            f"(`apt-get install -y postgresql`; `make airflow` does it when missing)")
+    raise AirflowStartError(
+        f"PostgreSQL's {name} was not found: install Debian's package "
+        f"(`apt-get install -y postgresql`; `make airflow` does it when missing)"
+    )
 
 
 @dataclass
 class LocalAirflow:
     """One local Airflow: its home, ports and extra settings (environment overrides)."""
 
-    home: Path = field(default_factory=lambda: Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow")))
+    home: Path = field(
+        default_factory=lambda: Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
+    )
     api_port: int = 8080
     pg_port: int = 5433
-    users: str = "admin:admin"          # simple auth manager: user:role[,user:role]; passwords are generated
-    parallelism: int = 8                # task processes at once (2 cores: more only thrashes)
-    schedule: bool = False              # False: only triggered runs and backfills, no surprise nightly runs
-    sandbox_port: int | None = None     # also run the borough API sandbox here, and point the pipeline at it
+    users: str = (
+        "admin:admin"  # simple auth manager: user:role[,user:role]; passwords are generated
+    )
+    parallelism: int = 8  # task processes at once (2 cores: more only thrashes)
+    schedule: bool = False  # False: only triggered runs and backfills, no surprise nightly runs
+    sandbox_port: int | None = (
+        None  # also run the borough API sandbox here, and point the pipeline at it
+    )
     extra_env: dict[str, str] = field(default_factory=dict)
-    pg_root: Path | None = None         # the cluster's folder; default <home>/pg (must be reachable by `postgres`)
+    pg_root: Path | None = (
+        None  # the cluster's folder; default <home>/pg (must be reachable by `postgres`)
+    )
 
     # --- paths --------------------------------------------------------------------------------
     @property
@@ -106,9 +118,12 @@ class LocalAirflow:
         if path.exists():
             return json.loads(path.read_text(encoding="utf-8"))
         self.home.mkdir(parents=True, exist_ok=True)
-        values = {"pg_password": secrets.token_urlsafe(24), "jwt_secret": secrets.token_urlsafe(48),
-                  "api_secret_key": secrets.token_urlsafe(32),
-                  "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode()}
+        values = {
+            "pg_password": secrets.token_urlsafe(24),
+            "jwt_secret": secrets.token_urlsafe(48),
+            "api_secret_key": secrets.token_urlsafe(32),
+            "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        }
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             json.dump(values, out)
@@ -118,36 +133,42 @@ class LocalAirflow:
         """The environment every Airflow process of this instance runs with."""
         values = self.secrets()
         env = dict(os.environ)
-        env.update({
-            "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
-                f"postgresql+psycopg2://airflow:{values['pg_password']}@127.0.0.1:{self.pg_port}/airflow",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "AIRFLOW__CORE__FERNET_KEY": values["fernet_key"],
-            "AIRFLOW__CORE__AUTH_MANAGER":
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": self.users,
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(self.api_port),
-            "AIRFLOW__API__BASE_URL": self.url,
-            "AIRFLOW__API__SECRET_KEY": values["api_secret_key"],
-            "AIRFLOW__API_AUTH__JWT_SECRET": values["jwt_secret"],
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.schedule),
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-            "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-            # the venv's airflow and dbt, whatever the calling shell's PATH (`airflow standalone` failed on it)
-            "PATH": os.pathsep.join(filter(None, [str(Path(sys.executable).parent), os.environ.get("PATH")])),
-            "GX_ANALYTICS_ENABLED": "False",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        })
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://airflow:{values['pg_password']}@127.0.0.1:{self.pg_port}/airflow",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__CORE__PARALLELISM": str(self.parallelism),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+                "AIRFLOW__CORE__FERNET_KEY": values["fernet_key"],
+                "AIRFLOW__CORE__AUTH_MANAGER": (
+                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+                ),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": self.users,
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.api_port),
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__API__SECRET_KEY": values["api_secret_key"],
+                "AIRFLOW__API_AUTH__JWT_SECRET": values["jwt_secret"],
+                "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(self.schedule),
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+                "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+                ),
+                # the venv's airflow and dbt, whatever the calling shell's PATH (`airflow standalone` failed on it)
+                "PATH": os.pathsep.join(
+                    filter(None, [str(Path(sys.executable).parent), os.environ.get("PATH")])
+                ),
+                "GX_ANALYTICS_ENABLED": "False",
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            }
+        )
         if self.sandbox_port:
             env["CITY_API_BASE_URL"] = f"http://127.0.0.1:{self.sandbox_port}"
         env.update(self.extra_env)
@@ -165,15 +186,22 @@ class LocalAirflow:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            raise AirflowStartError("running as root needs the `postgres` user (Debian's postgresql package "
-                                    "creates it): `apt-get install -y postgresql`") from None
-        runuser = shutil.which("runuser") or next((p for p in ("/usr/sbin/runuser", "/sbin/runuser")
-                                                   if os.path.exists(p)), "runuser")
+            raise AirflowStartError(
+                "running as root needs the `postgres` user (Debian's postgresql package "
+                "creates it): `apt-get install -y postgresql`"
+            ) from None
+        runuser = shutil.which("runuser") or next(
+            (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if os.path.exists(p)), "runuser"
+        )
         return [runuser, "-u", "postgres", "--", *command]
 
     def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(self._as_owner([postgres_bin("pg_ctl"), "-D", str(self.pg_data), *args]),
-                              capture_output=True, text=True, check=check)
+        return subprocess.run(
+            self._as_owner([postgres_bin("pg_ctl"), "-D", str(self.pg_data), *args]),
+            capture_output=True,
+            text=True,
+            check=check,
+        )
 
     def postgres_running(self) -> bool:
         return self.pg_data.exists() and self._pg_ctl("status", check=False).returncode == 0
@@ -185,24 +213,46 @@ class LocalAirflow:
         if os.geteuid() == 0:
             shutil.chown(self.pg_dir, "postgres", "postgres")
             if subprocess.run(self._as_owner(["test", "-w", str(self.pg_dir)])).returncode != 0:
-                raise AirflowStartError(f"the postgres user cannot reach {self.pg_dir}: every folder above it must "
-                                        f"be traversable by others (chmod o+x), or choose another folder")
+                raise AirflowStartError(
+                    f"the postgres user cannot reach {self.pg_dir}: every folder above it must "
+                    f"be traversable by others (chmod o+x), or choose another folder"
+                )
         if not (self.pg_data / "PG_VERSION").exists():
             pwfile = self.pg_dir / "pwfile"
             pwfile.unlink(missing_ok=True)
-            with os.fdopen(os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            with os.fdopen(
+                os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+            ) as out:
                 out.write(password + "\n")
             if os.geteuid() == 0:
                 shutil.chown(pwfile, "postgres", "postgres")
             try:
-                done = subprocess.run(self._as_owner([
-                    postgres_bin("initdb"), "-D", str(self.pg_data), "-U", "airflow", "--pwfile", str(pwfile),
-                    "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8",
-                    "--locale=C"]), capture_output=True, text=True)
+                done = subprocess.run(
+                    self._as_owner(
+                        [
+                            postgres_bin("initdb"),
+                            "-D",
+                            str(self.pg_data),
+                            "-U",
+                            "airflow",
+                            "--pwfile",
+                            str(pwfile),
+                            "--auth-local=scram-sha-256",
+                            "--auth-host=scram-sha-256",
+                            "-E",
+                            "UTF8",
+                            "--locale=C",
+                        ]
+                    ),
+                    capture_output=True,
+                    text=True,
+                )
             finally:
                 pwfile.unlink(missing_ok=True)
             if done.returncode != 0:
-                raise AirflowStartError(f"initdb of {self.pg_data} failed:\n{done.stdout}{done.stderr}")
+                raise AirflowStartError(
+                    f"initdb of {self.pg_data} failed:\n{done.stdout}{done.stderr}"
+                )
         if self.postgres_running():
             self._create_database(password)
             return
@@ -211,17 +261,24 @@ class LocalAirflow:
         done = self._pg_ctl("start", "-w", "-t", "60", "-l", str(log), "-o", options, check=False)
         if done.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise AirflowStartError(f"PostgreSQL did not start on 127.0.0.1:{self.pg_port} "
-                                    f"(port taken? set PG_PORT):\n{done.stderr}{tail}")
+            raise AirflowStartError(
+                f"PostgreSQL did not start on 127.0.0.1:{self.pg_port} "
+                f"(port taken? set PG_PORT):\n{done.stderr}{tail}"
+            )
         self._create_database(password)
 
     def _create_database(self, password: str) -> None:
         import psycopg2
 
-        con = psycopg2.connect(host="127.0.0.1", port=self.pg_port, user="airflow", password=password,
-                               dbname="postgres")
+        con = psycopg2.connect(
+            host="127.0.0.1",
+            port=self.pg_port,
+            user="airflow",
+            password=password,
+            dbname="postgres",
+        )
         try:
-            con.autocommit = True   # CREATE DATABASE cannot run in a transaction
+            con.autocommit = True  # CREATE DATABASE cannot run in a transaction
             with con.cursor() as cur:
                 cur.execute("select 1 from pg_database where datname = 'airflow'")
                 if cur.fetchone() is None:
@@ -240,14 +297,20 @@ class LocalAirflow:
     def migrate(self) -> None:
         """`airflow db migrate`, then the project's pools (python -m pipeline pools)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name, command in (("migrate", [self._airflow(), "db", "migrate"]),
-                              ("pools", [sys.executable, "-m", "pipeline", "pools"])):
+        for name, command in (
+            ("migrate", [self._airflow(), "db", "migrate"]),
+            ("pools", [sys.executable, "-m", "pipeline", "pools"]),
+        ):
             log = self.log_dir / f"{name}.log"
             with log.open("w", encoding="utf-8") as out:
-                done = subprocess.run(command, env=self.env(), cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
+                done = subprocess.run(
+                    command, env=self.env(), cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT
+                )
             if done.returncode != 0:
-                raise AirflowStartError(f"`{' '.join(command[1:])}` failed; see {log}:\n"
-                                        + log.read_text(errors="replace")[-2000:])
+                raise AirflowStartError(
+                    f"`{' '.join(command[1:])}` failed; see {log}:\n"
+                    + log.read_text(errors="replace")[-2000:]
+                )
 
     def _pid(self, component: str) -> int | None:
         path = self.run_dir / f"{component}.pid"
@@ -270,8 +333,14 @@ class LocalAirflow:
             elif component == "api-server":
                 command += ["--host", "127.0.0.1", "--port", str(self.api_port)]
             with (self.log_dir / f"{component}.log").open("a", encoding="utf-8") as out:
-                process = subprocess.Popen(command, env=self.env(), cwd=REPO_ROOT, stdout=out,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
+                process = subprocess.Popen(
+                    command,
+                    env=self.env(),
+                    cwd=REPO_ROOT,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             (self.run_dir / f"{component}.pid").write_text(str(process.pid))
 
     def wait_healthy(self, timeout_s: float = 180) -> None:
@@ -284,30 +353,46 @@ class LocalAirflow:
             for component in self.components:
                 if not self._pid(component):
                     log = self.log_dir / f"{component}.log"
-                    raise AirflowStartError(f"airflow {component} exited; see {log}:\n"
-                                            + log.read_text(errors="replace")[-3000:])
+                    raise AirflowStartError(
+                        f"airflow {component} exited; see {log}:\n"
+                        + log.read_text(errors="replace")[-3000:]
+                    )
             try:
                 health = requests.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
-                if health.get("scheduler", {}).get("status") == "healthy" and \
-                        health.get("dag_processor", {}).get("status") == "healthy":
+                if (
+                    health.get("scheduler", {}).get("status") == "healthy"
+                    and health.get("dag_processor", {}).get("status") == "healthy"
+                ):
                     return
                 last = json.dumps(health)
             except (requests.RequestException, ValueError) as exc:
                 last = str(exc)
             time.sleep(1)
-        raise AirflowStartError(f"Airflow at {self.url} not healthy within {timeout_s:.0f} s ({last}); "
-                                f"logs in {self.log_dir}")
+        raise AirflowStartError(
+            f"Airflow at {self.url} not healthy within {timeout_s:.0f} s ({last}); "
+            f"logs in {self.log_dir}"
+        )
 
     def remember(self) -> None:
         """The ports and switches this instance started with, for later commands in a fresh shell."""
         self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / "local-airflow.json").write_text(json.dumps({
-            "api_port": self.api_port, "pg_port": self.pg_port, "sandbox_port": self.sandbox_port,
-            "users": self.users, "schedule": self.schedule}) + "\n", encoding="utf-8")
+        (self.home / "local-airflow.json").write_text(
+            json.dumps(
+                {
+                    "api_port": self.api_port,
+                    "pg_port": self.pg_port,
+                    "sandbox_port": self.sandbox_port,
+                    "users": self.users,
+                    "schedule": self.schedule,
+                }
+            )
+            + "\n",
+            encoding="utf-8",
+        )
 
-    def start(self) -> "LocalAirflow":
+    def start(self) -> LocalAirflow:
         self.start_postgres()
-        self.remember()           # only once its database answers on these ports
+        self.remember()  # only once its database answers on these ports
         self.migrate()
         self.start_components()
         self.wait_healthy()
@@ -346,7 +431,9 @@ class LocalAirflow:
         import requests
 
         user, password = self.login()
-        reply = requests.post(f"{self.url}/auth/token", json={"username": user, "password": password}, timeout=10)
+        reply = requests.post(
+            f"{self.url}/auth/token", json={"username": user, "password": password}, timeout=10
+        )
         reply.raise_for_status()
         return reply.json()["access_token"]
 
@@ -355,8 +442,18 @@ def backfill_arguments(first: date, last: date) -> list[str]:
     """`airflow backfill create` for data days first..last (each run's logical date is 02:00 the day after)."""
     if last < first:
         raise SystemExit(f"backfill: last data day {last} is before the first {first}")
-    return ["backfill", "create", "--dag-id", "city_nightly", "--from-date", (first + timedelta(days=1)).isoformat(),
-            "--to-date", f"{(last + timedelta(days=1)).isoformat()}T02:00:00", "--reprocess-behavior", "completed"]
+    return [
+        "backfill",
+        "create",
+        "--dag-id",
+        "city_nightly",
+        "--from-date",
+        (first + timedelta(days=1)).isoformat(),
+        "--to-date",
+        f"{(last + timedelta(days=1)).isoformat()}T02:00:00",
+        "--reprocess-behavior",
+        "completed",
+    ]
 
 
 def _zombie(pid: int) -> bool:
@@ -372,16 +469,26 @@ def _from_environment(starting: bool = False) -> LocalAirflow:
     home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
     if (home / "local-airflow.json").exists():
         remembered = json.loads((home / "local-airflow.json").read_text(encoding="utf-8"))
-        previous = LocalAirflow(home=home, api_port=remembered["api_port"], pg_port=remembered["pg_port"],
-                                users=remembered["users"], sandbox_port=remembered["sandbox_port"],
-                                schedule=remembered["schedule"])
-        if not starting or previous.postgres_running():   # starting again while up: the same instance
+        previous = LocalAirflow(
+            home=home,
+            api_port=remembered["api_port"],
+            pg_port=remembered["pg_port"],
+            users=remembered["users"],
+            sandbox_port=remembered["sandbox_port"],
+            schedule=remembered["schedule"],
+        )
+        if (
+            not starting or previous.postgres_running()
+        ):  # starting again while up: the same instance
             return previous
-    return LocalAirflow(home=home, api_port=int(os.environ.get("AIRFLOW_API_PORT") or 8080),
-                        pg_port=int(os.environ.get("PG_PORT") or 5433),
-                        users=os.environ.get("AIRFLOW_USERS") or "admin:admin",
-                        sandbox_port=int(os.environ.get("SANDBOX_PORT", "8765") or 0) or None,
-                        schedule=os.environ.get("AIRFLOW_SCHEDULE", "false").lower() in ("1", "true", "yes"))
+    return LocalAirflow(
+        home=home,
+        api_port=int(os.environ.get("AIRFLOW_API_PORT") or 8080),
+        pg_port=int(os.environ.get("PG_PORT") or 5433),
+        users=os.environ.get("AIRFLOW_USERS") or "admin:admin",
+        sandbox_port=int(os.environ.get("SANDBOX_PORT", "8765") or 0) or None,
+        schedule=os.environ.get("AIRFLOW_SCHEDULE", "false").lower() in ("1", "true", "yes"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,11 +502,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         user, password = local.login()
-        print(f"Airflow is up: {local.url}  (login {user} / {password}; passwords in {local.passwords_file})")
+        print(
+            f"Airflow is up: {local.url}  (login {user} / {password}; passwords in {local.passwords_file})"
+        )
         print(f"  metadata: PostgreSQL on 127.0.0.1:{local.pg_port} (data in {local.pg_data})")
         if local.sandbox_port:
-            print(f"  borough API sandbox: http://127.0.0.1:{local.sandbox_port} (SANDBOX_PORT=0: use real APIs)")
-        print(f"  logs: {local.log_dir}; nightly schedule {'on' if local.schedule else 'off (AIRFLOW_SCHEDULE=1 turns it on)'}")
+            print(
+                f"  borough API sandbox: http://127.0.0.1:{local.sandbox_port} (SANDBOX_PORT=0: use real APIs)"
+            )
+        print(
+            f"  logs: {local.log_dir}; nightly schedule "
+            f"{'on' if local.schedule else 'off (AIRFLOW_SCHEDULE=1 turns it on)'}"
+        )
         print("  trigger a day:  make trigger DAY=YYYY-MM-DD [BOROUGHS=camden,barnet]")
         print("  stop:           make airflow-stop")
         return 0
@@ -415,7 +529,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "env":
         for key, value in sorted(local.env().items()):
-            if key.startswith("AIRFLOW") and "SECRET" not in key and "FERNET" not in key and "CONN" not in key:
+            if (
+                key.startswith("AIRFLOW")
+                and "SECRET" not in key
+                and "FERNET" not in key
+                and "CONN" not in key
+            ):
                 print(f"{key}={value}")
         return 0
     if command == "airflow":
@@ -424,20 +543,31 @@ def main(argv: list[str] | None = None) -> int:
         conf = {"data_day": date.fromisoformat(argv[0]).isoformat()}
         if len(argv) > 1 and argv[1]:
             conf["boroughs"] = [b.strip() for b in argv[1].split(",") if b.strip()]
-        return subprocess.run([local._airflow(), "dags", "trigger", "city_nightly", "--conf", json.dumps(conf)],
-                              env=local.env(), cwd=REPO_ROOT).returncode
+        return subprocess.run(
+            [local._airflow(), "dags", "trigger", "city_nightly", "--conf", json.dumps(conf)],
+            env=local.env(),
+            cwd=REPO_ROOT,
+        ).returncode
     if command == "backfill" and len(argv) >= 2:
         first, last, rest = date.fromisoformat(argv[0]), date.fromisoformat(argv[1]), argv[2:]
-        if "--boroughs" in rest:      # --boroughs a,b: only these boroughs, as the runs' conf
+        if "--boroughs" in rest:  # --boroughs a,b: only these boroughs, as the runs' conf
             at = rest.index("--boroughs")
-            boroughs = [b.strip() for b in (rest[at + 1:at + 2] or [""])[0].split(",") if b.strip()]
-            rest = rest[:at] + rest[at + 2:] + (["--dag-run-conf", json.dumps({"boroughs": boroughs})]
-                                                if boroughs else [])
+            boroughs = [
+                b.strip() for b in (rest[at + 1 : at + 2] or [""])[0].split(",") if b.strip()
+            ]
+            rest = (
+                rest[:at]
+                + rest[at + 2 :]
+                + (["--dag-run-conf", json.dumps({"boroughs": boroughs})] if boroughs else [])
+            )
         command_line = [local._airflow(), *backfill_arguments(first, last), *rest]
         print(" ".join(command_line[1:]), flush=True)
         return subprocess.run(command_line, env=local.env(), cwd=REPO_ROOT).returncode
-    print(f"unknown command {command!r}: start, stop, status, env, trigger DAY [BOROUGHS], "
-          f"backfill FIRST LAST [--max-active-runs N] or airflow <args>", file=sys.stderr)
+    print(
+        f"unknown command {command!r}: start, stop, status, env, trigger DAY [BOROUGHS], "
+        f"backfill FIRST LAST [--max-active-runs N] or airflow <args>",
+        file=sys.stderr,
+    )
     return 2
 
 

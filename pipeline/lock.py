@@ -23,21 +23,29 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from ingest.errors import IngestError
 from ingest.paths import DataPaths
 
-__all__ = ["WarehouseBusy", "Hold", "warehouse_lock", "lock_path", "holder", "describe_holder", "LOCK_FD_ENV"]
+__all__ = [
+    "WarehouseBusy",
+    "Hold",
+    "warehouse_lock",
+    "lock_path",
+    "holder",
+    "describe_holder",
+    "LOCK_FD_ENV",
+]
 
 log = logging.getLogger(__name__)
 
 LOCK_FD_ENV = "CITY_WAREHOUSE_LOCK_FD"
-_held: dict[str, int] = {}   # lock path -> nesting depth, in this process
+_held: dict[str, int] = {}  # lock path -> nesting depth, in this process
 
 
 class WarehouseBusy(IngestError):
@@ -62,13 +70,19 @@ class Hold:
 
 
 @contextmanager
-def warehouse_lock(paths: DataPaths, *, step: str, data_day: str | None = None, shared: bool = False,
-                   wait_s: float = 600.0) -> Iterator[Hold]:
+def warehouse_lock(
+    paths: DataPaths,
+    *,
+    step: str,
+    data_day: str | None = None,
+    shared: bool = False,
+    wait_s: float = 600.0,
+) -> Iterator[Hold]:
     """Hold the data directory's warehouse for `step`; raise WarehouseBusy after `wait_s`."""
     path = lock_path(paths)
     key = str(path)
     if _held.get(key) or _inherited(path) is not None:
-        _held[key] = _held.get(key, 0) + 1   # nested, or lent by the parent: never unlocked here
+        _held[key] = _held.get(key, 0) + 1  # nested, or lent by the parent: never unlocked here
         try:
             yield Hold(path)
         finally:
@@ -101,9 +115,15 @@ def describe_holder(info: dict | None) -> str:
     """'pid 123 (host), data day 2026-11-21, since 2026-11-22T02:00:01+00:00, step load'."""
     if not info or not _may_be_alive(info):
         return "holder unknown (a run that reads the warehouse, e.g. planning or validating)"
-    host = f" on {info['host']}" if info.get("host") and info.get("host") != socket.gethostname() else ""
-    return (f"pid {info.get('pid', '?')}{host}, data day {info.get('data_day') or 'not given'}, "
-            f"since {info.get('since', '?')}, step {info.get('step', '?')}")
+    host = (
+        f" on {info['host']}"
+        if info.get("host") and info.get("host") != socket.gethostname()
+        else ""
+    )
+    return (
+        f"pid {info.get('pid', '?')}{host}, data day {info.get('data_day') or 'not given'}, "
+        f"since {info.get('since', '?')}, step {info.get('step', '?')}"
+    )
 
 
 def _may_be_alive(info: dict) -> bool:
@@ -131,12 +151,18 @@ def _acquire(fd: int, path: Path, mode: int, step: str, wait_s: float) -> None:
             pass
         info = _read_holder(path)
         if time.monotonic() >= deadline:
-            raise WarehouseBusy(f"another run holds the warehouse: {describe_holder(info)}; "
-                                f"{step} waited {wait_s:.0f} s and gave up (run.lock_wait_s); "
-                                f"lock file {path}")
+            raise WarehouseBusy(
+                f"another run holds the warehouse: {describe_holder(info)}; "
+                f"{step} waited {wait_s:.0f} s and gave up (run.lock_wait_s); "
+                f"lock file {path}"
+            )
         if not announced:
-            log.warning("%s: another run holds the warehouse (%s); waiting up to %.0f s",
-                        step, describe_holder(info), wait_s)
+            log.warning(
+                "%s: another run holds the warehouse (%s); waiting up to %.0f s",
+                step,
+                describe_holder(info),
+                wait_s,
+            )
             announced = True
         time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
         pause = min(pause * 2, 1.0)
@@ -152,7 +178,9 @@ def _inherited(path: Path) -> int | None:
         mine, lent = os.stat(path), os.fstat(fd)
         if (mine.st_dev, mine.st_ino) != (lent.st_dev, lent.st_ino):
             return None
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   # already ours (same open file): returns at once
+        fcntl.flock(
+            fd, fcntl.LOCK_EX | fcntl.LOCK_NB
+        )  # already ours (same open file): returns at once
         return fd
     except (ValueError, OSError):
         return None
@@ -160,8 +188,13 @@ def _inherited(path: Path) -> int | None:
 
 def _write_holder(fd: int, step: str, data_day: str | None) -> None:
     """Who holds the lock, for whoever waits; a full disk must not stop the lock itself."""
-    info = {"pid": os.getpid(), "host": socket.gethostname(), "data_day": data_day, "step": step,
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "data_day": data_day,
+        "step": step,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)

@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import IngestError
-from ingest.paths import DataPaths, data_paths
 from ingest.outcomes import Status
+from ingest.paths import DataPaths, data_paths
 
 __all__ = ["nightly_schedule", "resolve_data_day", "plan_feeds", "plan_datasets"]
 
+CAUGHT_UP = (Status.FETCH_FAILED, Status.QUARANTINED)  # statuses a later night asks again for
 NOT_COVERED = Status.NOT_PUBLISHED
 """A daily feed-day last recorded as this, before the feed's first loaded day, is one its source
 does not cover (a bulk file that starts later): it is not asked again."""
@@ -31,7 +32,9 @@ def nightly_schedule():
     return load_catalogue().settings
 
 
-def resolve_data_day(logical_date: datetime | None, requested: str | None, catalogue: Catalogue | None = None) -> str:
+def resolve_data_day(
+    logical_date: datetime | None, requested: str | None, catalogue: Catalogue | None = None
+) -> str:
     """The data day: as requested, else the London day before the run's logical date.
 
     Manual runs in Airflow 3 have equal interval start and end, so the day is never
@@ -48,8 +51,12 @@ def resolve_data_day(logical_date: datetime | None, requested: str | None, catal
     return (local.date() - timedelta(days=1)).isoformat()
 
 
-def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[str] | None = None,
-               paths: DataPaths | None = None) -> list[dict[str, Any]]:
+def plan_feeds(
+    data_day: str,
+    datasets: list[str] | None = None,
+    boroughs: list[str] | None = None,
+    paths: DataPaths | None = None,
+) -> list[dict[str, Any]]:
     """Every feed with something to fetch tonight, and the days to fetch.
 
     Daily feeds: the data day; every earlier day within `run.catch_up_days` that has no
@@ -71,21 +78,31 @@ def plan_feeds(data_day: str, datasets: list[str] | None = None, boroughs: list[
     with _read_warehouse(catalogue, paths or data_paths(), data_day) as (con, tables):
         if {"audit.batches", "raw.feed_partitions"} <= tables:
             gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, con)
-            marks = read_watermarks(catalogue, con, tables)   # incremental feeds: what changed since
+            marks = read_watermarks(catalogue, con, tables)  # incremental feeds: what changed since
             region_gaps = _region_gaps(catalogue, con)
     plans = []
     for feed in catalogue.feeds(datasets, boroughs):
         if feed.dataset.periodic:
             # a region-wide feed owes a period until its region partition and every borough's loaded
-            days = [p.isoformat() for p in _periods_owed(feed.dataset, day)
-                    if p.isoformat() not in periods_loaded.get(feed.id, set())
-                    or p.isoformat() in region_gaps.get(feed.dataset.id, set())]
+            days = [
+                p.isoformat()
+                for p in _periods_owed(feed.dataset, day)
+                if p.isoformat() not in periods_loaded.get(feed.id, set())
+                or p.isoformat() in region_gaps.get(feed.dataset.id, set())
+            ]
             if days:
                 plans.append({"feed_id": feed.id, "label": feed.label, "days": days, "loaded": {}})
             continue
         earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
-        plans.append({"feed_id": feed.id, "label": feed.label, "days": [data_day, *sorted(earlier)],
-                      "loaded": loaded.get(feed.id, {}), "watermark": marks.get(feed.id)})
+        plans.append(
+            {
+                "feed_id": feed.id,
+                "label": feed.label,
+                "days": [data_day, *sorted(earlier)],
+                "loaded": loaded.get(feed.id, {}),
+                "watermark": marks.get(feed.id),
+            }
+        )
     return plans
 
 
@@ -93,19 +110,23 @@ def _periods_owed(dataset, day: date) -> list[date]:
     """The periods a periodic dataset's feeds owe by the night of `day`."""
     from ingest.periods import periods_due
 
-    return periods_due(day, dataset.cadence, dataset.publication.lag_days, dataset.publication.history_periods)
+    return periods_due(
+        day, dataset.cadence, dataset.publication.lag_days, dataset.publication.history_periods
+    )
 
 
 def _region_gaps(catalogue: Catalogue, con) -> dict[str, set[str]]:
     """Region-wide datasets: periods with an area partition quarantined or failed, and not loaded since."""
     region_wide = [d.id for d in catalogue.datasets.values() if d.region_wide] or [""]
-    rows = con.execute("""
+    rows = con.execute(
+        """
         select distinct b.dataset, b.data_day::varchar from audit.batches as b
         where list_contains(?, b.dataset) and list_contains(?, b.status)
           and not exists (select 1 from raw.feed_partitions as p
                           where p.dataset = b.dataset and p.borough_code = b.borough_code
                             and p.data_day = b.data_day)""",
-        [region_wide, [s.value for s in CAUGHT_UP]]).fetchall()
+        [region_wide, [s.value for s in CAUGHT_UP]],
+    ).fetchall()
     gaps: dict[str, set[str]] = {}
     for dataset_id, period in rows:
         gaps.setdefault(dataset_id, set()).add(period)
@@ -125,37 +146,60 @@ def _read_warehouse(catalogue: Catalogue, paths: DataPaths, data_day: str):
     """
     from pipeline.guard import guarded
 
-    with guarded(paths, "plan", wait_s=catalogue.settings.lock_wait_s, data_day=data_day, shared=True,
-                 left="nothing was fetched"):
+    with guarded(
+        paths,
+        "plan",
+        wait_s=catalogue.settings.lock_wait_s,
+        data_day=data_day,
+        shared=True,
+        left="nothing was fetched",
+    ):
         if not paths.warehouse.exists():
             yield None, set()
             return
         import duckdb
 
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-            yield con, {t for (t,) in con.execute(
-                "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+            yield (
+                con,
+                {
+                    t
+                    for (t,) in con.execute(
+                        "select table_schema || '.' || table_name from information_schema.tables"
+                    ).fetchall()
+                },
+            )
 
 
-def _earlier_days(catalogue: Catalogue, data_day: str, con
-                  ) -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, set[str]]]:
+def _earlier_days(
+    catalogue: Catalogue, data_day: str, con
+) -> tuple[dict[str, set[str]], dict[str, dict[str, str]], dict[str, set[str]]]:
     """Per feed: earlier days owed (no partition), loaded days to fetch again, and the loaded
     periods of monthly and quarterly feeds."""
     catch_up, refetch = catalogue.settings.catch_up_days, catalogue.settings.refetch_days
     day = date.fromisoformat(data_day)
     periodic = [d.id for d in catalogue.datasets.values() if d.periodic] or [""]
     window_start = (day - timedelta(days=catch_up)).isoformat()
-    seen = dict(con.execute("""
+    seen = dict(
+        con.execute(
+            """
         select feed, min(data_day)::varchar from (
             select dataset || '/' || borough_code as feed, data_day from raw.feed_partitions
             union all
             select dataset || '/' || borough_code, data_day from audit.batches) as attempts
         where not list_contains(?, split_part(feed, '/', 1)) and data_day < ?::date
-        group by feed""", [periodic, data_day]).fetchall())
-    present = con.execute("""
+        group by feed""",
+            [periodic, data_day],
+        ).fetchall()
+    )
+    present = con.execute(
+        """
         select dataset || '/' || borough_code, data_day::varchar from raw.feed_partitions
-        where data_day >= ?::date and data_day < ?::date""", [window_start, data_day]).fetchall()
-    not_covered = con.execute("""
+        where data_day >= ?::date and data_day < ?::date""",
+        [window_start, data_day],
+    ).fetchall()
+    not_covered = con.execute(
+        """
         with latest as (
             select dataset, borough_code, data_day, arg_max(status, recorded_at) as status
             from audit.batches where data_day >= ?::date and data_day < ?::date
@@ -165,14 +209,20 @@ def _earlier_days(catalogue: Catalogue, data_day: str, con
         select l.dataset || '/' || l.borough_code, l.data_day::varchar
         from latest as l left join first_loaded as f using (dataset, borough_code)
         where l.status = ? and (f.first_day is null or l.data_day < f.first_day)""",
-        [window_start, data_day, NOT_COVERED.value]).fetchall()
-    recent = con.execute("""
+        [window_start, data_day, NOT_COVERED.value],
+    ).fetchall()
+    recent = con.execute(
+        """
         select dataset || '/' || borough_code, data_day::varchar, batch_id
         from raw.feed_partitions where data_day >= ?::date and data_day < ?::date""",
-        [(day - timedelta(days=refetch)).isoformat(), data_day]).fetchall()
-    periods = con.execute("""
+        [(day - timedelta(days=refetch)).isoformat(), data_day],
+    ).fetchall()
+    periods = con.execute(
+        """
         select dataset || '/' || borough_code, data_day::varchar
-        from raw.feed_partitions where list_contains(?, dataset)""", [periodic]).fetchall()
+        from raw.feed_partitions where list_contains(?, dataset)""",
+        [periodic],
+    ).fetchall()
     region_start = min(seen.values(), default=None)
     settled = set(present) | set(not_covered)
     window = [(day - timedelta(days=n)).isoformat() for n in range(catch_up, 0, -1)]

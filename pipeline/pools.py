@@ -26,15 +26,28 @@ airflow-init and the DAG runner call it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from ingest.catalogue import Catalogue, Feed, load_catalogue
 from ingest.errors import CatalogueError, IngestError
 
-__all__ = ["HostPool", "POOL_PREFIX", "WAREHOUSE_POOL", "WAREHOUSE_SLOTS", "WAREHOUSE_WRITERS", "WAREHOUSE_READERS", "host_of", "host_pools", "plans_by_pool", "ensure_pools", "stale_pools",
-           "print_pools"]
+__all__ = [
+    "HostPool",
+    "POOL_PREFIX",
+    "WAREHOUSE_POOL",
+    "WAREHOUSE_SLOTS",
+    "WAREHOUSE_WRITERS",
+    "WAREHOUSE_READERS",
+    "host_of",
+    "host_pools",
+    "plans_by_pool",
+    "ensure_pools",
+    "stale_pools",
+    "print_pools",
+]
 
 POOL_PREFIX = "borough_api__"
 WAREHOUSE_POOL = "city_warehouse"
@@ -43,8 +56,10 @@ WAREHOUSE_WRITERS = ("load", "dbt_build", "publish", "export_open_data")
 """Steps that open the DuckDB warehouse for writing: each takes every slot, so runs alone."""
 WAREHOUSE_READERS = ("plan_feeds", "validate")
 """Steps that read it (read-only): one slot each, never beside a writer."""
-WAREHOUSE_DESCRIPTION = (f"DuckDB warehouse: a writer ({', '.join(WAREHOUSE_WRITERS)}) takes all {WAREHOUSE_SLOTS} "
-                         f"slots, a reader ({', '.join(WAREHOUSE_READERS)}) one (pipeline/pools.py)")
+WAREHOUSE_DESCRIPTION = (
+    f"DuckDB warehouse: a writer ({', '.join(WAREHOUSE_WRITERS)}) takes all {WAREHOUSE_SLOTS} "
+    f"slots, a reader ({', '.join(WAREHOUSE_READERS)}) one (pipeline/pools.py)"
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +88,10 @@ def host_of(feed: Feed) -> str:
     """The host a feed is fetched from: its portal base_url's host name, lowercased."""
     host = urlsplit(feed.portal.base_url).hostname
     if not host:
-        raise CatalogueError(f"{feed.label}: portal base_url {feed.portal.base_url!r} has no host; "
-                             f"expected an address like https://data.example.gov.uk/path")
+        raise CatalogueError(
+            f"{feed.label}: portal base_url {feed.portal.base_url!r} has no host; "
+            f"expected an address like https://data.example.gov.uk/path"
+        )
     return host
 
 
@@ -84,19 +101,25 @@ def host_pools(catalogue: Catalogue | None = None) -> list[HostPool]:
     boroughs: dict[str, dict[str, None]] = {}
     for feed in catalogue.feeds():
         names = boroughs.setdefault(host_of(feed), {})
-        if not feed.region_wide:          # a region-wide file's publisher serves no borough of its own
+        if not feed.region_wide:  # a region-wide file's publisher serves no borough of its own
             names[feed.area.slug] = None
-    pools = [HostPool(host, catalogue.settings.pools.slots(host), tuple(names)) for host, names in boroughs.items()]
+    pools = [
+        HostPool(host, catalogue.settings.pools.slots(host), tuple(names))
+        for host, names in boroughs.items()
+    ]
     by_name: dict[str, str] = {}
     for pool in pools:
         if by_name.setdefault(pool.name, pool.host) != pool.host:
-            raise CatalogueError(f"hosts {by_name[pool.name]!r} and {pool.host!r} would share the Airflow pool "
-                                 f"{pool.name!r}; their names differ only in punctuation")
+            raise CatalogueError(
+                f"hosts {by_name[pool.name]!r} and {pool.host!r} would share the Airflow pool "
+                f"{pool.name!r}; their names differ only in punctuation"
+            )
     return pools
 
 
-def plans_by_pool(plans: Iterable[dict[str, Any]], pool_names: Iterable[str],
-                  catalogue: Catalogue | None = None) -> dict[str, list[dict[str, Any]]]:
+def plans_by_pool(
+    plans: Iterable[dict[str, Any]], pool_names: Iterable[str], catalogue: Catalogue | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """The night's feed plans split per host pool; every pool is a key, possibly with [].
 
     `pool_names` are the pools the DAG was parsed with. A plan for any other host would
@@ -109,9 +132,11 @@ def plans_by_pool(plans: Iterable[dict[str, Any]], pool_names: Iterable[str],
     for plan in plans:
         host = host_of(catalogue.feed(plan["feed_id"]))
         if names.get(host) not in split:
-            raise IngestError(f"{plan['label']}: its host {host!r} has no ingest task in this DAG (parsed with "
-                              f"pools {sorted(split)}); the DAG processor and the workers must see the same "
-                              f"config and CITY_API_BASE_URL")
+            raise IngestError(
+                f"{plan['label']}: its host {host!r} has no ingest task in this DAG (parsed with "
+                f"pools {sorted(split)}); the DAG processor and the workers must see the same "
+                f"config and CITY_API_BASE_URL"
+            )
         split[names[host]].append(plan)
     return split
 
@@ -124,10 +149,16 @@ def ensure_pools(catalogue: Catalogue | None = None) -> list[HostPool]:
     pools = host_pools(catalogue)
     with create_session() as session:
         for pool in pools:
-            Pool.create_or_update_pool(pool.name, pool.slots, pool.description, include_deferred=False,
-                                       session=session)
-        Pool.create_or_update_pool(WAREHOUSE_POOL, WAREHOUSE_SLOTS, WAREHOUSE_DESCRIPTION, include_deferred=False,
-                                   session=session)
+            Pool.create_or_update_pool(
+                pool.name, pool.slots, pool.description, include_deferred=False, session=session
+            )
+        Pool.create_or_update_pool(
+            WAREHOUSE_POOL,
+            WAREHOUSE_SLOTS,
+            WAREHOUSE_DESCRIPTION,
+            include_deferred=False,
+            session=session,
+        )
     return pools
 
 
@@ -136,7 +167,9 @@ def stale_pools(pools: Iterable[HostPool]) -> list[str]:
     from airflow.models.pool import Pool
 
     wanted = {pool.name for pool in pools}
-    return sorted(p.pool for p in Pool.get_pools() if p.pool.startswith(POOL_PREFIX) and p.pool not in wanted)
+    return sorted(
+        p.pool for p in Pool.get_pools() if p.pool.startswith(POOL_PREFIX) and p.pool not in wanted
+    )
 
 
 def print_pools(catalogue: Catalogue | None = None) -> int:
@@ -145,12 +178,16 @@ def print_pools(catalogue: Catalogue | None = None) -> int:
     pools = ensure_pools(catalogue)
     for pool in pools:
         print(f"{pool.name}: {pool.slots} slots for {pool.host} ({len(pool.boroughs)} boroughs)")
-    print(f"{WAREHOUSE_POOL}: {WAREHOUSE_SLOTS} slots; {', '.join(WAREHOUSE_WRITERS)} take all (one DuckDB writer), "
-          f"{', '.join(WAREHOUSE_READERS)} one each (readers)")
+    print(
+        f"{WAREHOUSE_POOL}: {WAREHOUSE_SLOTS} slots; {', '.join(WAREHOUSE_WRITERS)} take all (one DuckDB writer), "
+        f"{', '.join(WAREHOUSE_READERS)} one each (readers)"
+    )
     unused = sorted(set(catalogue.settings.pools.hosts) - {pool.host for pool in pools})
     if unused:
         print(f"note: pools.hosts names hosts no portal uses here: {unused}")
     for name in stale_pools(pools):
-        print(f"note: pool {name} is no longer configured; `airflow pools delete {name}` once no task uses it")
+        print(
+            f"note: pool {name} is no longer configured; `airflow pools delete {name}` once no task uses it"
+        )
     print("see them with `airflow pools list` or in the UI under Admin > Pools")
     return 0

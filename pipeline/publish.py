@@ -22,8 +22,8 @@ import shutil
 import subprocess
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
-from datetime import datetime, timezone
 from typing import Any
 
 from ingest.errors import PublishError
@@ -49,16 +49,26 @@ def publish(paths: DataPaths) -> dict[str, Any]:
         shutil.copyfile(paths.warehouse, candidate)
         with duckdb.connect(str(candidate), read_only=True) as con:
             rows = con.execute("select count(*) from analytics.city_metrics").fetchone()[0]
-            days = con.execute("select min(data_day)::varchar, max(data_day)::varchar, count(distinct data_day) "
-                               "from raw.feed_partitions").fetchone()
+            days = con.execute(
+                "select min(data_day)::varchar, max(data_day)::varchar, count(distinct data_day) "
+                "from raw.feed_partitions"
+            ).fetchone()
         os.chmod(candidate, 0o444)
         os.replace(candidate, target)
     except duckdb.Error as exc:
-        raise PublishError(f"the candidate warehouse failed its checks, published copy unchanged: {exc}") from None
+        raise PublishError(
+            f"the candidate warehouse failed its checks, published copy unchanged: {exc}"
+        ) from None
     finally:
         candidate.unlink(missing_ok=True)
-    info = {"path": str(target), "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "city_metrics_rows": rows, "first_data_day": days[0], "last_data_day": days[1], "data_days": days[2]}
+    info = {
+        "path": str(target),
+        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "city_metrics_rows": rows,
+        "first_data_day": days[0],
+        "last_data_day": days[1],
+        "data_days": days[2],
+    }
     manifest = target.with_name("published.json")
     manifest.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
@@ -99,11 +109,15 @@ def publish_docs(catalogue, paths: DataPaths) -> dict[str, Any]:
 
     started = time.monotonic()
     command, env = dbt_command(catalogue, paths, "docs", "generate", "--static")
-    completed = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+    completed = subprocess.run(
+        command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
+    )
     site = paths.dbt_target / "static_index.html"
     if completed.returncode != 0 or not site.exists():
-        raise PublishError(f"dbt docs generate failed (exit {completed.returncode}); docs site unchanged:\n"
-                           f"{completed.stdout[-2000:]}{completed.stderr[-1000:]}")
+        raise PublishError(
+            f"dbt docs generate failed (exit {completed.returncode}); docs site unchanged:\n"
+            f"{completed.stdout[-2000:]}{completed.stderr[-1000:]}"
+        )
     target = docs_site_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     candidate = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -112,5 +126,8 @@ def publish_docs(catalogue, paths: DataPaths) -> dict[str, Any]:
         os.replace(candidate, target)
     finally:
         candidate.unlink(missing_ok=True)
-    return {"path": str(target), "bytes": target.stat().st_size,
-            "elapsed_s": round(time.monotonic() - started, 1)}
+    return {
+        "path": str(target),
+        "bytes": target.stat().st_size,
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }

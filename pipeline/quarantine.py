@@ -18,7 +18,9 @@ from ingest.landing import MANIFEST, RECORDS, LandedBatch
 __all__ = ["quarantine_batch"]
 
 
-def quarantine_batch(batch: LandedBatch, quarantine_root: Path, failures: list[str], result: dict) -> Path:
+def quarantine_batch(
+    batch: LandedBatch, quarantine_root: Path, failures: list[str], result: dict
+) -> Path:
     """Copy the batch with its validation result into the quarantine; returns its folder."""
     target = quarantine_root / batch.dataset / batch.borough_code / batch.data_day / batch.batch_id
     target.mkdir(parents=True, exist_ok=True)
@@ -26,7 +28,9 @@ def quarantine_batch(batch: LandedBatch, quarantine_root: Path, failures: list[s
         destination = target / name
         if not destination.exists():
             shutil.copyfile(Path(batch.path) / name, destination)
-    (target / "validation.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    (target / "validation.json").write_text(
+        json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     (target / "reason.txt").write_text(
         f"{batch.dataset} from {batch.borough_name} ({batch.borough_code}) for {batch.data_day} "
         f"was quarantined, not loaded:\n" + "".join(f"- {f}\n" for f in failures),

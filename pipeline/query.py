@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     sql = sys.stdin.read() if args.sql == "-" else args.sql
     database = Path(args.db) if args.db else data_paths().published
     if not database.exists():
-        print(f"no published warehouse at {database}: run `make run` first, or pass --db FILE", file=sys.stderr)
+        print(
+            f"no published warehouse at {database}: run `make run` first, or pass --db FILE",
+            file=sys.stderr,
+        )
         return 2
     try:
         with duckdb.connect(str(database), read_only=True) as con:
@@ -44,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 columns = relation.columns
                 rows = relation.fetchmany(args.max_rows + 1)
-                print(format_table(columns, rows[:args.max_rows]))
+                print(format_table(columns, rows[: args.max_rows]))
                 if len(rows) > args.max_rows:
-                    print(f"(first {args.max_rows} rows shown; --max-rows N for more, or --csv FILE for all)")
+                    print(
+                        f"(first {args.max_rows} rows shown; --max-rows N for more, or --csv FILE for all)"
+                    )
     except duckdb.Error as exc:
         print(f"query failed on {database}: {exc}", file=sys.stderr)
         return 1
@@ -57,12 +62,18 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
     """A plain text table: numbers right-aligned, NULL spelled out, the row count below."""
     cells = [[_cell(value) for value in row] for row in rows]
     widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(columns)]
-    numeric = [bool(rows) and all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
-               and any(isinstance(row[i], (int, float)) for row in rows) for i in range(len(columns))]
+    numeric = [
+        bool(rows)
+        and all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
+        and any(isinstance(row[i], (int, float)) for row in rows)
+        for i in range(len(columns))
+    ]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=False)
+        ).rstrip()
 
     out = [line(list(columns)), "  ".join("-" * w for w in widths)]
     out += [line(row) for row in cells]
@@ -79,14 +90,17 @@ def _cell(value) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline query",
-                                     description="Query the published warehouse (read-only).")
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline query", description="Query the published warehouse (read-only)."
+    )
     parser.add_argument("sql", help='the SQL to run, or "-" to read it from standard input')
     parser.add_argument("--db", help="DuckDB file to query (default: the published warehouse)")
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--csv", metavar="FILE", help="write the whole result to a CSV file")
     out.add_argument("--parquet", metavar="FILE", help="write the whole result to a Parquet file")
-    parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows to print (default 50)")
+    parser.add_argument(
+        "--max-rows", type=int, default=DEFAULT_MAX_ROWS, help="rows to print (default 50)"
+    )
     return parser
 
 

@@ -24,23 +24,44 @@ __all__ = ["summarise_run", "RunFailed", "red_reason", "report_text", "summary_p
 log = logging.getLogger(__name__)
 
 GREEN, RED = "green", "red"
-COUNTS = ("feeds", "due_feeds", "missing_feeds", "batches", "catch_up_batches", "period_batches",
-          "unchanged_batches", "loaded_batches", "loaded_rows", "landed_rows", "quarantined_rows",
-          "watermarks_advanced", "unrecorded_batches")
+COUNTS = (
+    "feeds",
+    "due_feeds",
+    "missing_feeds",
+    "batches",
+    "catch_up_batches",
+    "period_batches",
+    "unchanged_batches",
+    "loaded_batches",
+    "loaded_rows",
+    "landed_rows",
+    "quarantined_rows",
+    "watermarks_advanced",
+    "unrecorded_batches",
+)
 
 
 class RunFailed(IngestError):
     """The run finished but too much is missing for the night to count as green."""
 
 
-def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None,
-                  exported: dict[str, Any] | None = None, paths: DataPaths | None = None) -> str:
+def summarise_run(
+    data_day: str,
+    load_summary: dict[str, Any] | None,
+    published: dict[str, Any] | None,
+    exported: dict[str, Any] | None = None,
+    paths: DataPaths | None = None,
+) -> str:
     """The end-of-run report; writes the summary file, then raises RunFailed when the night should show red."""
     max_share = load_catalogue().settings.max_failed_feed_share
     reason = red_reason(load_summary, published, exported, max_share)
-    report = None if load_summary is None else report_text(data_day, load_summary, published, exported)
-    _write_json(summary_path(paths or data_paths(), data_day),
-                _summary(data_day, load_summary, published, exported, reason))
+    report = (
+        None if load_summary is None else report_text(data_day, load_summary, published, exported)
+    )
+    _write_json(
+        summary_path(paths or data_paths(), data_day),
+        _summary(data_day, load_summary, published, exported, reason),
+    )
     if load_summary is None:
         raise RunFailed(f"data day {data_day}: {reason}")
     log.info("%s", report)
@@ -51,8 +72,12 @@ def summarise_run(data_day: str, load_summary: dict[str, Any] | None, published:
     return report
 
 
-def red_reason(load_summary: dict[str, Any] | None, published: dict[str, Any] | None,
-               exported: dict[str, Any] | None, max_failed_feed_share: float) -> str | None:
+def red_reason(
+    load_summary: dict[str, Any] | None,
+    published: dict[str, Any] | None,
+    exported: dict[str, Any] | None,
+    max_failed_feed_share: float,
+) -> str | None:
     """Why the night is red, in one line; None when it is green."""
     if load_summary is None:
         return "nothing was loaded (ingest or load failed); published warehouse unchanged"
@@ -66,29 +91,44 @@ def red_reason(load_summary: dict[str, Any] | None, published: dict[str, Any] | 
     return None
 
 
-def report_text(data_day: str, load_summary: dict[str, Any], published: dict[str, Any] | None,
-                exported: dict[str, Any] | None) -> str:
+def report_text(
+    data_day: str,
+    load_summary: dict[str, Any],
+    published: dict[str, Any] | None,
+    exported: dict[str, Any] | None,
+) -> str:
     """The report's lines: counts, what failed and why, what was published and exported."""
-    lines = [f"City Region Datastore — data day {data_day}", _one_line(load_summary),
-             f"rows landed {load_summary['landed_rows']} = loaded {load_summary['loaded_rows']} "
-             f"+ quarantined {load_summary['quarantined_rows']}"]
-    for title, items in (("fetch failed (last good data kept)", load_summary["fetch_failed"]),
-                         ("quarantined (not loaded)", load_summary["quarantined"]),
-                         ("not published by the source (missing, never counted as zero)",
-                          load_summary["not_published"]),
-                         ("caught up: days a dead run never recorded", load_summary.get("unrecorded", [])),
-                         ("warnings (loaded)", load_summary["warnings"])):
+    lines = [
+        f"City Region Datastore — data day {data_day}",
+        _one_line(load_summary),
+        f"rows landed {load_summary['landed_rows']} = loaded {load_summary['loaded_rows']} "
+        f"+ quarantined {load_summary['quarantined_rows']}",
+    ]
+    for title, items in (
+        ("fetch failed (last good data kept)", load_summary["fetch_failed"]),
+        ("quarantined (not loaded)", load_summary["quarantined"]),
+        (
+            "not published by the source (missing, never counted as zero)",
+            load_summary["not_published"],
+        ),
+        ("caught up: days a dead run never recorded", load_summary.get("unrecorded", [])),
+        ("warnings (loaded)", load_summary["warnings"]),
+    ):
         if items:
             lines.append(f"{title}: {len(items)}")
             lines.extend(f"  - {item}" for item in items)
     if published:
-        lines.append(f"published: {published['path']} ({published['city_metrics_rows']} city_metrics rows)")
+        lines.append(
+            f"published: {published['path']} ({published['city_metrics_rows']} city_metrics rows)"
+        )
     else:
         lines.append("NOT published: the analysts' warehouse is unchanged")
     if exported:
         suppressed = sum(f["suppressed"] for f in exported["files"].values())
-        lines.append(f"open data: {len(exported['files'])} files in {exported['directory']} "
-                     f"({suppressed} cells suppressed below {exported['min_cell_count']})")
+        lines.append(
+            f"open data: {len(exported['files'])} files in {exported['directory']} "
+            f"({suppressed} cells suppressed below {exported['min_cell_count']})"
+        )
     elif published:
         lines.append("open data NOT exported (the export failed; see its task log)")
     return "\n".join(lines)
@@ -97,17 +137,24 @@ def report_text(data_day: str, load_summary: dict[str, Any], published: dict[str
 def _one_line(load_summary: dict[str, Any]) -> str:
     """The night in one line: feeds, what is missing, batches and rows loaded."""
     unrecorded = load_summary.get("unrecorded_batches", 0)
-    return (f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']} of "
-            f"{load_summary['due_feeds']} daily feeds, "
-            f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} earlier days, "
-            f"{load_summary['period_batches']} monthly/quarterly periods, "
-            f"{load_summary['unchanged_batches']} unchanged), "
-            f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}"
-            + (f", caught up: {unrecorded} feed-days a dead run never recorded" if unrecorded else ""))
+    return (
+        f"feeds: {load_summary['feeds']}, missing for the day: {load_summary['missing_feeds']} of "
+        f"{load_summary['due_feeds']} daily feeds, "
+        f"batches: {load_summary['batches']} ({load_summary['catch_up_batches']} earlier days, "
+        f"{load_summary['period_batches']} monthly/quarterly periods, "
+        f"{load_summary['unchanged_batches']} unchanged), "
+        f"loaded: {load_summary['loaded_batches']}, rows loaded: {load_summary['loaded_rows']}"
+        + (f", caught up: {unrecorded} feed-days a dead run never recorded" if unrecorded else "")
+    )
 
 
-def _summary(data_day: str, load_summary: dict[str, Any] | None, published: dict[str, Any] | None,
-             exported: dict[str, Any] | None, reason: str | None) -> dict[str, Any]:
+def _summary(
+    data_day: str,
+    load_summary: dict[str, Any] | None,
+    published: dict[str, Any] | None,
+    exported: dict[str, Any] | None,
+    reason: str | None,
+) -> dict[str, Any]:
     """The summary file's content: what a person or a script needs without reading the log."""
     loaded = load_summary or {}
     return {

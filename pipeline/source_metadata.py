@@ -10,14 +10,26 @@ landed out of order) never does; a feed whose portal says nothing keeps no row.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = ["write_source_metadata", "COLUMNS"]
 
-COLUMNS = ("dataset", "borough_code", "title", "licence", "licence_url", "metadata_modified",
-           "resource_last_modified", "url", "error", "batch_id", "fetched_at")
+COLUMNS = (
+    "dataset",
+    "borough_code",
+    "title",
+    "licence",
+    "licence_url",
+    "metadata_modified",
+    "resource_last_modified",
+    "url",
+    "error",
+    "batch_id",
+    "fetched_at",
+)
 _DDL = f"""
     create table if not exists raw.source_metadata (
         {", ".join(f"{c} {'timestamp' if c == 'fetched_at' else 'varchar'}" for c in COLUMNS)},
@@ -35,12 +47,18 @@ def write_source_metadata(con, outcomes: Iterable[dict[str, Any]]) -> int:
         if row is not None and (row[:2] not in latest or row[-1] > latest[row[:2]][-1]):
             latest[row[:2]] = row
     for key, row in latest.items():
-        stored = con.execute("select fetched_at from raw.source_metadata where dataset = ? and borough_code = ?",
-                             list(key)).fetchone()
+        stored = con.execute(
+            "select fetched_at from raw.source_metadata where dataset = ? and borough_code = ?",
+            list(key),
+        ).fetchone()
         if stored is not None and stored[0] > row[-1]:
             continue
-        con.execute("delete from raw.source_metadata where dataset = ? and borough_code = ?", list(key))
-        con.execute(f"insert into raw.source_metadata values ({', '.join('?' * len(COLUMNS))})", list(row))
+        con.execute(
+            "delete from raw.source_metadata where dataset = ? and borough_code = ?", list(key)
+        )
+        con.execute(
+            f"insert into raw.source_metadata values ({', '.join('?' * len(COLUMNS))})", list(row)
+        )
     return len(latest)
 
 
@@ -53,8 +71,13 @@ def _row(batch_path: str | None) -> tuple | None:
     if not said:
         return None
     fetched_at = datetime.fromisoformat(manifest["fetched_at"]).replace(tzinfo=None)
-    return (manifest["dataset"], manifest["borough_code"], *(_text(said.get(c)) for c in COLUMNS[2:9]),
-            manifest["batch_id"], fetched_at)
+    return (
+        manifest["dataset"],
+        manifest["borough_code"],
+        *(_text(said.get(c)) for c in COLUMNS[2:9]),
+        manifest["batch_id"],
+        fetched_at,
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import FetchError, IngestError, NotPublished
+from ingest.outcomes import VALIDATED_OK, Outcome, Status
 from ingest.paths import DataPaths, data_paths
-from ingest.outcomes import Outcome, Status, VALIDATED_OK
 
 __all__ = [
     "ingest_feed",
@@ -37,11 +38,18 @@ MISSING = (Status.FETCH_FAILED, Status.QUARANTINED, Status.NOT_PUBLISHED)
 """A daily feed in one of these on the data day is missing from the night (a source that does not
 cover the day has not published it: that is missing too, never a zero)."""
 
-DATA_DAY_ENV = "CITY_RUN_DATA_DAY"   # set by the run's driver, so a lock's holder can name its data day
+DATA_DAY_ENV = (
+    "CITY_RUN_DATA_DAY"  # set by the run's driver, so a lock's holder can name its data day
+)
 
 
-def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = None,
-                paths: DataPaths | None = None, watermark: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def ingest_feed(
+    feed_id: str,
+    days: list[str],
+    loaded: dict[str, str] | None = None,
+    paths: DataPaths | None = None,
+    watermark: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
 
     A day whose loaded batch (`loaded`: day -> batch id) holds exactly the same records
@@ -61,27 +69,40 @@ def ingest_feed(feed_id: str, days: list[str], loaded: dict[str, str] | None = N
     outcomes = []
     for day in days:
         try:
-            outcomes.append(_ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session))
-        except NotPublished as exc:   # the source does not cover the day: missing, never a zero
+            outcomes.append(
+                _ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session)
+            )
+        except NotPublished as exc:  # the source does not cover the day: missing, never a zero
             log.warning("%s", exc)
-            outcomes.append(Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=_one_line(exc.reason)))
+            outcomes.append(
+                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=_one_line(exc.reason))
+            )
         except FetchError as exc:
             log.error("%s", exc)
-            outcomes.append(Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_one_line(str(exc))))
-        except Exception as exc:  # a borough's bytes must not stop the night: this day failed, the rest go on
+            outcomes.append(
+                Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_one_line(str(exc)))
+            )
+        except (
+            Exception
+        ) as exc:  # a borough's bytes must not stop the night: this day failed, the rest go on
             log.exception("%s for %s: unexpected error", feed.label, day)
-            outcomes.append(Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_unexpected(exc)))
+            outcomes.append(
+                Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_unexpected(exc))
+            )
     return with_candidate([o.to_dict() for o in outcomes], candidate)
 
 
-def _ingest_region_feed(catalogue: Catalogue, feed, days: list[str], paths: DataPaths,
-                        session) -> list[dict[str, Any]]:
+def _ingest_region_feed(
+    catalogue: Catalogue, feed, days: list[str], paths: DataPaths, session
+) -> list[dict[str, Any]]:
     """One download for the whole region, split into every area's partitions (ingest/region_feed.py);
     if it cannot be fetched or read, each planned day is the region feed's `fetch_failed` outcome."""
     from ingest.region_feed import fetch_region_feed
 
     try:
-        return [o.to_dict() for o in fetch_region_feed(catalogue, feed, days, paths.landing, session)]
+        return [
+            o.to_dict() for o in fetch_region_feed(catalogue, feed, days, paths.landing, session)
+        ]
     except FetchError as exc:
         log.error("%s", exc)
         error = _one_line(str(exc))
@@ -91,20 +112,29 @@ def _ingest_region_feed(catalogue: Catalogue, feed, days: list[str], paths: Data
     return [Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=error).to_dict() for day in days]
 
 
-def _days_to_fetch(catalogue: Catalogue, feed, days: list[str], loaded: dict[str, str] | None,
-                   watermark: dict[str, Any] | None, session) -> tuple[list[str], dict | None]:
+def _days_to_fetch(
+    catalogue: Catalogue,
+    feed,
+    days: list[str],
+    loaded: dict[str, str] | None,
+    watermark: dict[str, Any] | None,
+    session,
+) -> tuple[list[str], dict | None]:
     """The watermark's choice of days; the plan's days (no candidate mark) if asking failed unexpectedly."""
     from ingest.watermarks import days_to_fetch
 
     try:
         return days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     except Exception:
-        log.exception("%s: could not ask what changed, fetching the planned days instead", feed.label)
+        log.exception(
+            "%s: could not ask what changed, fetching the planned days instead", feed.label
+        )
         return days, None
 
 
-def _ingest_day(catalogue: Catalogue, feed, day: str, current: str | None, paths: DataPaths,
-                session) -> Outcome:
+def _ingest_day(
+    catalogue: Catalogue, feed, day: str, current: str | None, paths: DataPaths, session
+) -> Outcome:
     """Fetch and land one feed-day: landed, unchanged or not published (raises if it cannot)."""
     from ingest.fetch import fetch_feed
     from ingest.landing import batch_dir, same_records
@@ -112,9 +142,16 @@ def _ingest_day(catalogue: Catalogue, feed, day: str, current: str | None, paths
     batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session)
     if feed.dataset.periodic and batch.row_count == 0:
         # an empty period is one the borough has not published yet, never "zero"
-        return Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, batch=batch,
-                                error=f"period starting {day} not published yet")
-    if current and same_records(batch_dir(paths.landing, feed.dataset.id, feed.area.code, day) / current, batch):
+        return Outcome.for_feed(
+            feed,
+            day,
+            Status.NOT_PUBLISHED,
+            batch=batch,
+            error=f"period starting {day} not published yet",
+        )
+    if current and same_records(
+        batch_dir(paths.landing, feed.dataset.id, feed.area.code, day) / current, batch
+    ):
         return Outcome.for_feed(feed, day, Status.UNCHANGED, batch=batch)
     return Outcome.for_feed(feed, day, Status.LANDED, batch=batch)
 
@@ -128,7 +165,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def validate_dataset(dataset_id: str, outcomes: Iterable[Any], paths: DataPaths | None = None) -> list[dict[str, Any]]:
+def validate_dataset(
+    dataset_id: str, outcomes: Iterable[Any], paths: DataPaths | None = None
+) -> list[dict[str, Any]]:
     """Validate every landed batch of one dataset; failures are quarantined, not loaded.
 
     One Great Expectations run for all of the dataset's batches (pipeline.validate_set),
@@ -139,26 +178,46 @@ def validate_dataset(dataset_id: str, outcomes: Iterable[Any], paths: DataPaths 
     paths = paths or data_paths()
     dataset = catalogue.dataset(dataset_id)
     outcomes = [o for o in _outcomes(outcomes) if o.dataset == dataset_id]
-    with _guarded(catalogue, paths, f"validate {dataset_id}", outcomes, shared=True,
-                  left="nothing was loaded or published"):
+    with _guarded(
+        catalogue,
+        paths,
+        f"validate {dataset_id}",
+        outcomes,
+        shared=True,
+        left="nothing was loaded or published",
+    ):
         return _validate(catalogue, paths, dataset, outcomes)
 
 
-def _validate(catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Outcome]) -> list[dict[str, Any]]:
+def _validate(
+    catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Outcome]
+) -> list[dict[str, Any]]:
     from ingest.landing import read_batch
     from pipeline.history import feed_history, row_count_bounds
     from pipeline.quarantine import quarantine_batch
     from pipeline.validate_set import BatchToValidate, validate_batches
 
     dataset_id = dataset.id
-    batches = {o.batch.batch_id: read_batch(o.batch.path) for o in outcomes if o.status is Status.LANDED}
+    batches = {
+        o.batch.batch_id: read_batch(o.batch.path) for o in outcomes if o.status is Status.LANDED
+    }
     rule = catalogue.settings.row_count_history
-    histories = {day: feed_history(paths.warehouse, dataset_id, day, rule.days)
-                 for day in {b.data_day for b in batches.values()}}
+    histories = {
+        day: feed_history(paths.warehouse, dataset_id, day, rule.days)
+        for day in {b.data_day for b in batches.values()}
+    }
     checked_batches = validate_batches(
-        [BatchToValidate(batch, catalogue.area(batch.borough_code),
-                         row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule))
-         for batch in batches.values()], dataset, catalogue.settings)
+        [
+            BatchToValidate(
+                batch,
+                catalogue.area(batch.borough_code),
+                row_count_bounds(histories[batch.data_day].get(batch.borough_code, []), rule),
+            )
+            for batch in batches.values()
+        ],
+        dataset,
+        catalogue.settings,
+    )
     verdicts = []
     for outcome in outcomes:
         if outcome.status is not Status.LANDED:
@@ -166,39 +225,81 @@ def _validate(catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Ou
             continue
         batch = batches[outcome.batch.batch_id]
         verdict = checked_batches[batch.batch_id]
-        result_path = paths.root / "validation" / batch.dataset / batch.borough_code / batch.data_day / f"{batch.batch_id}.json"
+        result_path = (
+            paths.root
+            / "validation"
+            / batch.dataset
+            / batch.borough_code
+            / batch.data_day
+            / f"{batch.batch_id}.json"
+        )
         result_path.parent.mkdir(parents=True, exist_ok=True)
         result_path.write_text(json.dumps(verdict.result, default=str) + "\n", encoding="utf-8")
-        checked = replace(outcome, failures=tuple(verdict.failures), warnings=tuple(verdict.warnings),
-                          validation_path=str(result_path))
+        checked = replace(
+            outcome,
+            failures=tuple(verdict.failures),
+            warnings=tuple(verdict.warnings),
+            validation_path=str(result_path),
+        )
         if verdict.success:
             verdicts.append(checked.becomes(Status.WARNED if verdict.warnings else Status.PASSED))
             continue
         where = quarantine_batch(batch, paths.quarantine, verdict.failures, verdict.result)
-        log.error("%s from %s for %s quarantined: %s", dataset_id, batch.borough_name, batch.data_day,
-                  "; ".join(verdict.failures))
+        log.error(
+            "%s from %s for %s quarantined: %s",
+            dataset_id,
+            batch.borough_name,
+            batch.data_day,
+            "; ".join(verdict.failures),
+        )
         verdicts.append(checked.becomes(Status.QUARANTINED, quarantine_path=str(where)))
     return [v.to_dict() for v in verdicts]
 
 
-def load_outcomes(outcomes: Iterable[Any], run_id: str, paths: DataPaths | None = None) -> dict[str, Any]:
+def load_outcomes(
+    outcomes: Iterable[Any], run_id: str, paths: DataPaths | None = None
+) -> dict[str, Any]:
     """Load every batch that passed, record every batch's fate; one writer, serially."""
     catalogue = load_catalogue()
     paths = paths or data_paths()
     outcomes = _outcomes(outcomes)
-    with _guarded(catalogue, paths, "load", outcomes, left="the partitions loaded before it stand; "
-                  "nothing was published, the published warehouse is unchanged"):
+    with _guarded(
+        catalogue,
+        paths,
+        "load",
+        outcomes,
+        left="the partitions loaded before it stand; "
+        "nothing was published, the published warehouse is unchanged",
+    ):
         return _load(catalogue, paths, outcomes, run_id)
 
 
-def _load(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_id: str) -> dict[str, Any]:
+def _load(
+    catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_id: str
+) -> dict[str, Any]:
     from ingest.watermarks import advance_watermarks
-    from pipeline.load import connect, ensure_tables, load_partition, record_batch, write_areas, write_datasets
+    from pipeline.load import (
+        connect,
+        ensure_tables,
+        load_partition,
+        record_batch,
+        write_areas,
+        write_datasets,
+    )
     from pipeline.source_metadata import write_source_metadata
 
-    summary = {"loaded_batches": 0, "loaded_rows": 0, "landed_rows": 0, "quarantined_rows": 0,
-               "unchanged_batches": 0,
-               "quarantined": [], "fetch_failed": [], "warnings": [], "not_published": [], "unrecorded": []}
+    summary = {
+        "loaded_batches": 0,
+        "loaded_rows": 0,
+        "landed_rows": 0,
+        "quarantined_rows": 0,
+        "unchanged_batches": 0,
+        "quarantined": [],
+        "fetch_failed": [],
+        "warnings": [],
+        "not_published": [],
+        "unrecorded": [],
+    }
     # The data day is the latest day of the daily feeds; their earlier days are catch-up
     # and late data; monthly and quarterly feeds fetch the periods they owe.
     daily = [o for o in outcomes if not catalogue.dataset(o.dataset).periodic]
@@ -214,8 +315,15 @@ def _load(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_i
                 continue  # fetched again, same records as the loaded batch: nothing happened
             if (outcome.dataset, outcome.borough_code, outcome.data_day) in unrecorded:
                 record_batch(con, _missed_night(outcome, run_id), run_id, None)
-                summary["unrecorded"].append(_line(outcome, ["no run had recorded this day (the night that owed "
-                                                             "it ended before load); fetched tonight"]))
+                summary["unrecorded"].append(
+                    _line(
+                        outcome,
+                        [
+                            "no run had recorded this day (the night that owed "
+                            "it ended before load); fetched tonight"
+                        ],
+                    )
+                )
             validation = None
             if outcome.validation_path:
                 validation = json.loads(Path(outcome.validation_path).read_text(encoding="utf-8"))
@@ -223,8 +331,14 @@ def _load(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_i
             if outcome.status in VALIDATED_OK:
                 batch = outcome.batch
                 summary["loaded_rows"] += load_partition(
-                    con, catalogue.dataset(outcome.dataset), outcome.borough_code, outcome.data_day,
-                    batch.batch_id, batch.records_path, batch.row_count)
+                    con,
+                    catalogue.dataset(outcome.dataset),
+                    outcome.borough_code,
+                    outcome.data_day,
+                    batch.batch_id,
+                    batch.records_path,
+                    batch.row_count,
+                )
                 summary["loaded_batches"] += 1
                 outcome = outcome.becomes(Status.LOADED)
                 if outcome.warnings:
@@ -235,14 +349,20 @@ def _load(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_i
             elif outcome.status is Status.FETCH_FAILED:
                 summary["fetch_failed"].append(_line(outcome, [outcome.error or ""]))
             elif outcome.status is Status.NOT_PUBLISHED:
-                summary["not_published"].append(_line(outcome, [outcome.error or "not published by its due day"]))
+                summary["not_published"].append(
+                    _line(outcome, [outcome.error or "not published by its due day"])
+                )
             else:
-                raise IngestError(f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): "
-                                  f"cannot load a batch that is {outcome.status} (was it validated?)")
+                raise IngestError(
+                    f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): "
+                    f"cannot load a batch that is {outcome.status} (was it validated?)"
+                )
             record_batch(con, outcome.to_dict(), run_id, validation)
         as_dicts = [o.to_dict() for o in outcomes]
         write_source_metadata(con, as_dicts)
-        summary["watermarks_advanced"] = advance_watermarks(con, as_dicts, run_id)   # only feeds that fully loaded
+        summary["watermarks_advanced"] = advance_watermarks(
+            con, as_dicts, run_id
+        )  # only feeds that fully loaded
     summary["feeds"] = len({o.feed_id for o in outcomes})
     summary["due_feeds"] = len({o.feed_id for o in daily})
     summary["batches"] = len(outcomes)
@@ -251,30 +371,46 @@ def _load(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_i
     summary["missing_feeds"] = sum(o.data_day == data_day and o.status in MISSING for o in daily)
     summary["unrecorded_batches"] = len(summary["unrecorded"])
     if summary["landed_rows"] != summary["loaded_rows"] + summary["quarantined_rows"]:
-        raise IngestError(f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
-                          f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined")
+        raise IngestError(
+            f"rows landed {summary['landed_rows']} != loaded {summary['loaded_rows']} + "
+            f"quarantined {summary['quarantined_rows']}: a batch was neither loaded nor quarantined"
+        )
     return summary
 
 
 def _unrecorded(con, daily: list[Outcome], data_day: str | None) -> set[tuple[str, str, str]]:
     """Earlier feed-days fetched tonight that no run ever recorded: a night died before its load."""
-    earlier = sorted({(o.dataset, o.borough_code, o.data_day) for o in daily if data_day and o.data_day < data_day})
+    earlier = sorted(
+        {
+            (o.dataset, o.borough_code, o.data_day)
+            for o in daily
+            if data_day and o.data_day < data_day
+        }
+    )
     if not earlier:
         return set()
-    recorded = con.execute("""
+    recorded = con.execute(
+        """
         select distinct dataset, borough_code, data_day::varchar from audit.batches
         where list_contains(?, dataset || '/' || borough_code || '/' || data_day::varchar)""",
-        [["/".join(key) for key in earlier]]).fetchall()
+        [["/".join(key) for key in earlier]],
+    ).fetchall()
     return set(earlier) - set(recorded)
 
 
 def _missed_night(outcome: Outcome, run_id: str) -> dict[str, Any]:
     """The audit row a dead night could not write: its feed-day was not fetched on the night,
     so the scorecard counts it late (a fetch that failed), though it is delivered now."""
-    return {"feed_id": outcome.feed_id, "dataset": outcome.dataset, "borough_code": outcome.borough_code,
-            "data_day": outcome.data_day, "status": Status.FETCH_FAILED.value, "batch": None,
-            "error": f"not fetched on its night: the run for {outcome.data_day} ended before load "
-                     f"without recording anything (killed, crashed or out of space); caught up by run {run_id}"}
+    return {
+        "feed_id": outcome.feed_id,
+        "dataset": outcome.dataset,
+        "borough_code": outcome.borough_code,
+        "data_day": outcome.data_day,
+        "status": Status.FETCH_FAILED.value,
+        "batch": None,
+        "error": f"not fetched on its night: the run for {outcome.data_day} ended before load "
+        f"without recording anything (killed, crashed or out of space); caught up by run {run_id}",
+    }
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
@@ -282,7 +418,12 @@ def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
     from pipeline.dbt_runner import dbt_build, source_freshness
 
     catalogue, paths = load_catalogue(), paths or data_paths()
-    with _guarded(catalogue, paths, "dbt build", left="nothing was published, the published warehouse is unchanged"):
+    with _guarded(
+        catalogue,
+        paths,
+        "dbt build",
+        left="nothing was published, the published warehouse is unchanged",
+    ):
         summary = dbt_build(catalogue, paths)
         if catalogue.settings.source_freshness:
             summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
@@ -310,9 +451,13 @@ def publish_docs_and_dashboard(paths: DataPaths | None = None) -> dict[str, Any]
     from pipeline.publish import publish_docs
 
     catalogue, paths = load_catalogue(), paths or data_paths()
-    with _guarded(catalogue, paths, "docs and dashboard",
-                  left="the warehouse is published; the docs site and dashboard are the previous ones"):
-        docs = publish_docs(catalogue, paths)   # dbt reads the pipeline's file: hold the lock
+    with _guarded(
+        catalogue,
+        paths,
+        "docs and dashboard",
+        left="the warehouse is published; the docs site and dashboard are the previous ones",
+    ):
+        docs = publish_docs(catalogue, paths)  # dbt reads the pipeline's file: hold the lock
         dashboard = build_dashboard(paths.published, dashboard_path(paths.published))
     return {"docs": docs, "dashboard": dashboard}
 
@@ -322,13 +467,23 @@ def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
     from pipeline.export import export_open_data as export
 
     catalogue, paths = load_catalogue(), paths or data_paths()
-    with _guarded(catalogue, paths, "export", left="the warehouse is published; the open-data files are "
-                  "the previous ones or incomplete until a re-run"):
+    with _guarded(
+        catalogue,
+        paths,
+        "export",
+        left="the warehouse is published; the open-data files are "
+        "the previous ones or incomplete until a re-run",
+    ):
         return export(catalogue, paths)
 
 
-def _guarded(catalogue: Catalogue, paths: DataPaths, step: str, outcomes: list[Outcome] | None = None,
-             **options: Any):
+def _guarded(
+    catalogue: Catalogue,
+    paths: DataPaths,
+    step: str,
+    outcomes: list[Outcome] | None = None,
+    **options: Any,
+):
     """The step holds the warehouse (pipeline/lock.py) and names a full disk (pipeline/guard.py)."""
     from pipeline.guard import guarded
 
@@ -349,4 +504,6 @@ def _outcomes(groups: Iterable[Any]) -> list[Outcome]:
 
 
 def _line(outcome: Outcome, reasons: Iterable[str]) -> str:
-    return f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): " + "; ".join(reasons)
+    return f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): " + "; ".join(
+        reasons
+    )

@@ -13,7 +13,8 @@ with no events, and it cannot identify anyone.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["suppress_group", "PRIMARY", "SECONDARY"]
 
@@ -21,7 +22,9 @@ PRIMARY = "small count"
 SECONDARY = "secondary (protects a small count)"
 
 
-def suppress_group(cells: Iterable[dict[str, Any]], threshold: int, additive: bool = True) -> dict[int, str]:
+def suppress_group(
+    cells: Iterable[dict[str, Any]], threshold: int, additive: bool = True
+) -> dict[int, str]:
     """{index in `cells`: reason} for the cells of one group that must be suppressed.
 
     Each cell needs `area_type` ('borough' | 'region'), `area_code` and `count` (None when
@@ -36,8 +39,10 @@ def suppress_group(cells: Iterable[dict[str, Any]], threshold: int, additive: bo
     hidden = [i for i in boroughs if i in reasons]
     region_published = any(i not in reasons for i in regions)
     if region_published and len(hidden) == 1:
-        candidates = sorted((i for i in boroughs if i not in reasons and cells[i].get("count") is not None),
-                            key=lambda i: (abs(cells[i]["count"]), cells[i]["area_code"]))
+        candidates = sorted(
+            (i for i in boroughs if i not in reasons and cells[i].get("count") is not None),
+            key=lambda i: (abs(cells[i]["count"]), cells[i]["area_code"]),
+        )
         for i in candidates[:1] or [i for i in regions if i not in reasons]:
             reasons[i] = SECONDARY
     return reasons

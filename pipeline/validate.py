@@ -22,13 +22,25 @@ from ingest.landing import LandedBatch
 from ingest.paths import REPO_ROOT
 from pipeline.borough_text import TextReader
 
-__all__ = ["BatchValidation", "validate_batch", "validate_frame", "verdict_from_result", "suite_parameters",
-           "batch_frame", "frame_columns", "read_records", "normalise_name", "suite_path",
-           "RESULT_FORMAT", "ge_context", "validation_definition"]
+__all__ = [
+    "BatchValidation",
+    "validate_batch",
+    "validate_frame",
+    "verdict_from_result",
+    "suite_parameters",
+    "batch_frame",
+    "frame_columns",
+    "read_records",
+    "normalise_name",
+    "suite_path",
+    "RESULT_FORMAT",
+    "ge_context",
+    "validation_definition",
+]
 
 log = logging.getLogger(__name__)
 SEVERITY_BLOCKING = "critical"
-DERIVED = ("_type_errors", "_borough_normalised")   # columns batch_frame adds
+DERIVED = ("_type_errors", "_borough_normalised")  # columns batch_frame adds
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 """What each batch's stored result holds: counts and the first 5 unexpected values."""
 
@@ -58,8 +70,13 @@ def normalise_name(value: Any, settings: Settings | None = None) -> str | None:
     return reader.normalise_name(value)
 
 
-def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: Settings,
-                   row_count_bounds: tuple[int | None, int | None] = (None, None)) -> BatchValidation:
+def validate_batch(
+    batch: LandedBatch,
+    dataset: Dataset,
+    area: Area,
+    settings: Settings,
+    row_count_bounds: tuple[int | None, int | None] = (None, None),
+) -> BatchValidation:
     """Run the dataset's suite on one landed batch alone; never raises for bad data.
 
     `row_count_bounds` come from the feed's own history (pipeline.history); (None, None)
@@ -68,27 +85,42 @@ def validate_batch(batch: LandedBatch, dataset: Dataset, area: Area, settings: S
     is the reference, and validates a batch whose columns the joint run cannot judge.
     """
     frame = batch_frame(read_records(batch.records_path), dataset, settings)
-    return validate_frame(frame, dataset, suite_parameters(batch.data_day, area, settings, row_count_bounds))
+    return validate_frame(
+        frame, dataset, suite_parameters(batch.data_day, area, settings, row_count_bounds)
+    )
 
 
-def suite_parameters(data_day: str, area: Area, settings: Settings,
-                     row_count_bounds: tuple[int | None, int | None]) -> dict[str, Any]:
+def suite_parameters(
+    data_day: str, area: Area, settings: Settings, row_count_bounds: tuple[int | None, int | None]
+) -> dict[str, Any]:
     """The `$PARAMETER`s of a suite for one batch (expectations/README.md)."""
     reader = TextReader.from_settings(settings)
     spellings = sorted({reader.normalise_name(n) for n in (area.name, *area.aliases)} - {None})
-    return {"data_days": [data_day], "borough_spellings": spellings,
-            "row_count_min": row_count_bounds[0], "row_count_max": row_count_bounds[1]}
+    return {
+        "data_days": [data_day],
+        "borough_spellings": spellings,
+        "row_count_min": row_count_bounds[0],
+        "row_count_max": row_count_bounds[1],
+    }
 
 
 def validate_frame(frame, dataset: Dataset, parameters: dict[str, Any]) -> BatchValidation:
     """One Great Expectations run of the suite over one batch's frame."""
-    return verdict_from_result(_run_suite(dataset.id, frame, parameters), len(frame), list(frame.columns), dataset)
+    return verdict_from_result(
+        _run_suite(dataset.id, frame, parameters), len(frame), list(frame.columns), dataset
+    )
 
 
-def verdict_from_result(result: dict[str, Any], rows: int, columns: list[str], dataset: Dataset) -> BatchValidation:
+def verdict_from_result(
+    result: dict[str, Any], rows: int, columns: list[str], dataset: Dataset
+) -> BatchValidation:
     """A batch's verdict from its GE result: a failed critical check fails it, others warn."""
-    verdict = BatchValidation(success=True, result=result, rows=rows,
-                              extra_columns=sorted(set(columns) - set(dataset.column_names) - set(DERIVED)))
+    verdict = BatchValidation(
+        success=True,
+        result=result,
+        rows=rows,
+        extra_columns=sorted(set(columns) - set(dataset.column_names) - set(DERIVED)),
+    )
     for outcome in result["results"]:
         if outcome["success"]:
             continue
@@ -127,14 +159,18 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
                 type_errors[index].append(f"{name}={raw!r}")
             values.append(_for_suite(parsed))
         columns[name] = values
-    frame = pd.DataFrame({name: pd.Series(columns[name], dtype="object") for name in present},
-                         index=range(len(records)))
+    frame = pd.DataFrame(
+        {name: pd.Series(columns[name], dtype="object") for name in present},
+        index=range(len(records)),
+    )
     for name in present:
         spec = declared.get(name)
         if spec is not None and spec.type in ("integer", "number"):
             frame[name] = pd.to_numeric(frame[name], errors="coerce")
     frame["_type_errors"] = pd.Series(["; ".join(e) or None for e in type_errors], dtype="object")
-    borough = frame["borough"] if "borough" in frame else pd.Series([None] * len(records), dtype="object")
+    borough = (
+        frame["borough"] if "borough" in frame else pd.Series([None] * len(records), dtype="object")
+    )
     frame["_borough_normalised"] = borough.map(reader.normalise_name).astype("object")
     return frame
 
@@ -175,18 +211,22 @@ def ge_context():
     return context
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validation_definition(dataset_id: str):
     """The dataset's suite on a pandas DataFrame asset, built once per process."""
     import great_expectations as gx
 
     context = ge_context()
     spec = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))
-    suite = context.suites.add(gx.ExpectationSuite(
-        name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta", {})
-    ))
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta", {})
+        )
+    )
     source = context.data_sources.add_pandas(f"landed_{dataset_id}")
-    batch_definition = source.add_dataframe_asset(dataset_id).add_batch_definition_whole_dataframe("batch")
+    batch_definition = source.add_dataframe_asset(dataset_id).add_batch_definition_whole_dataframe(
+        "batch"
+    )
     return context.validation_definitions.add(
         gx.ValidationDefinition(name=f"validate_{dataset_id}", data=batch_definition, suite=suite)
     )
@@ -221,13 +261,17 @@ def _describe(outcome: dict[str, Any]) -> str:
         return f"row count {result.get('observed_value')!r} outside the expected {bounds}"
     if "unexpected_count" in result:
         sample = result.get("partial_unexpected_list") or []
-        return (f"{check} on {column}: {result['unexpected_count']} of {result.get('element_count')} rows"
-                f" unexpected, e.g. {sample[:3]}")
+        return (
+            f"{check} on {column}: {result['unexpected_count']} of {result.get('element_count')} rows"
+            f" unexpected, e.g. {sample[:3]}"
+        )
     if check.startswith("table_columns"):
         mismatched = result.get("details", {}).get("mismatched", {})
         if mismatched.get("missing"):
             return f"schema drift: missing column(s) {sorted(mismatched['missing'])}"
-        new = sorted(set(mismatched.get("unexpected", [])) - {"_type_errors", "_borough_normalised"})
+        new = sorted(
+            set(mismatched.get("unexpected", [])) - {"_type_errors", "_borough_normalised"}
+        )
         return f"new column(s) {new}: kept in the landed batch, not loaded"
     return f"{check} on {column}: observed {result.get('observed_value')!r}"
 
@@ -237,6 +281,10 @@ def _first_exception(info: dict[str, Any]) -> dict[str, Any] | None:
     if info.get("raised_exception"):
         return info
     for value in info.values():
-        if isinstance(value, dict) and value.get("raised_exception", True) and value.get("exception_message"):
+        if (
+            isinstance(value, dict)
+            and value.get("raised_exception", True)
+            and value.get("exception_message")
+        ):
             return value
     return None

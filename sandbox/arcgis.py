@@ -31,8 +31,10 @@ MAX_DAYS = 366
 _OID_EPOCH = dt.date(2000, 1, 1)
 _OIDS_PER_DAY = 100_000
 _ROUTE = re.compile(r"^/arcgis/rest/services/([A-Za-z0-9_-]+)/FeatureServer/0(/query)?/?$")
-_CLAUSE = re.compile(r"\s*(?P<field>\w+)\s*(?P<op>>=|<=|=|>|<)\s*(?P<kind>timestamp|date)\s*'(?P<value>[^']*)'\s*",
-                     re.IGNORECASE)
+_CLAUSE = re.compile(
+    r"\s*(?P<field>\w+)\s*(?P<op>>=|<=|=|>|<)\s*(?P<kind>timestamp|date)\s*'(?P<value>[^']*)'\s*",
+    re.IGNORECASE,
+)
 _AND = re.compile(r"and\b", re.IGNORECASE)
 _INVALID = "Invalid or missing input parameters."
 
@@ -50,7 +52,14 @@ class ArcGisPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _ROUTE.match(rest)
         resource = match.group(1) if match else None
-        return next((d for d in catalogue.datasets.values() if d.resource == resource and not d.region_wide), None)
+        return next(
+            (
+                d
+                for d in catalogue.datasets.values()
+                if d.resource == resource and not d.region_wide
+            ),
+            None,
+        )
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         match = _ROUTE.match(rest)
@@ -67,8 +76,11 @@ class ArcGisPortal:
 
     def position(self, request: Request) -> int | None:
         """Rows before the asked page: resultOffset, or a chunk's place in its day; None for no page."""
-        if not (request.path.rstrip("/").endswith("/query")) or request.arg("returnIdsOnly") == "true" \
-                or request.arg("returnCountOnly") == "true":
+        if (
+            not (request.path.rstrip("/").endswith("/query"))
+            or request.arg("returnIdsOnly") == "true"
+            or request.arg("returnCountOnly") == "true"
+        ):
             return None
         ids = _ids_arg(request)
         if ids:
@@ -85,28 +97,52 @@ def _error(code: int, message: str, details: list[str]) -> Response:
 
 
 def _esri_type(field: Field) -> str:
-    return {"date": "esriFieldTypeDate", "integer": "esriFieldTypeInteger",
-            "number": "esriFieldTypeDouble"}.get(field.type, "esriFieldTypeString")
+    return {
+        "date": "esriFieldTypeDate",
+        "integer": "esriFieldTypeInteger",
+        "number": "esriFieldTypeDouble",
+    }.get(field.type, "esriFieldTypeString")
 
 
 def _fields(feed: FeedView) -> list[dict[str, Any]]:
     specs = {f.name: f for f in feed.dataset.fields}
     return [{"name": "OBJECTID", "type": "esriFieldTypeOID", "alias": "OBJECTID"}] + [
-        {"name": shown, "type": _esri_type(specs[source]), "alias": shown} for shown, source in feed.columns()]
+        {"name": shown, "type": _esri_type(specs[source]), "alias": shown}
+        for shown, source in feed.columns()
+    ]
 
 
 def _layer(feed: FeedView) -> dict[str, Any]:
-    if not feed.quirk.supports_pagination:      # shaped like koop_layerNoPaging.json (a 10.2 server)
-        return {"currentVersion": 10.2, "id": 0, "name": feed.dataset.resource, "type": "Table",
-                "capabilities": "Map,Query,Data", "maxRecordCount": MAX_RECORD_COUNT, "supportsStatistics": True,
-                "supportsAdvancedQueries": True, "supportedQueryFormats": "JSON, AMF",
-                "useStandardizedQueries": True, "fields": _fields(feed)}
-    return {"currentVersion": 11.1, "id": 0, "name": feed.dataset.resource, "type": "Table",
-            "maxRecordCount": MAX_RECORD_COUNT, "objectIdField": "OBJECTID", "supportedQueryFormats": "JSON",
-            "advancedQueryCapabilities": {"supportsPagination": True, "supportsOrderBy": True,
-                                          "useStandardizedQueries": True},
-            "dateFieldsTimeReference": {"timeZone": "UTC", "respectsDaylightSaving": False},
-            "fields": _fields(feed)}
+    if not feed.quirk.supports_pagination:  # shaped like koop_layerNoPaging.json (a 10.2 server)
+        return {
+            "currentVersion": 10.2,
+            "id": 0,
+            "name": feed.dataset.resource,
+            "type": "Table",
+            "capabilities": "Map,Query,Data",
+            "maxRecordCount": MAX_RECORD_COUNT,
+            "supportsStatistics": True,
+            "supportsAdvancedQueries": True,
+            "supportedQueryFormats": "JSON, AMF",
+            "useStandardizedQueries": True,
+            "fields": _fields(feed),
+        }
+    return {
+        "currentVersion": 11.1,
+        "id": 0,
+        "name": feed.dataset.resource,
+        "type": "Table",
+        "maxRecordCount": MAX_RECORD_COUNT,
+        "objectIdField": "OBJECTID",
+        "supportedQueryFormats": "JSON",
+        "advancedQueryCapabilities": {
+            "supportsPagination": True,
+            "supportsOrderBy": True,
+            "useStandardizedQueries": True,
+        },
+        "dateFieldsTimeReference": {"timeZone": "UTC", "respectsDaylightSaving": False},
+        "fields": _fields(feed),
+    }
 
 
 def _ids_arg(request: Request) -> list[int] | None:
@@ -143,17 +179,25 @@ def _count(request: Request, name: str, default: int) -> int:
 
 def _query(request: Request, feed: FeedView) -> Response:
     offset = _count(request, "resultOffset", 0)
-    count = min(_count(request, "resultRecordCount", MAX_RECORD_COUNT) or MAX_RECORD_COUNT, MAX_RECORD_COUNT)
+    count = min(
+        _count(request, "resultRecordCount", MAX_RECORD_COUNT) or MAX_RECORD_COUNT, MAX_RECORD_COUNT
+    )
     if not feed.quirk.supports_pagination:
-        offset, count = 0, MAX_RECORD_COUNT      # a 10.2 server ignores both
+        offset, count = 0, MAX_RECORD_COUNT  # a 10.2 server ignores both
     try:
-        order = parse_order(request.arg("orderByFields"), feed.dataset) if request.arg("orderByFields") else []
+        order = (
+            parse_order(request.arg("orderByFields"), feed.dataset)
+            if request.arg("orderByFields")
+            else []
+        )
     except OrderError as exc:
         raise WhereError(str(exc)) from None
     days = days_where(request.arg("where") or "", feed.dataset, feed.publisher.timezone)
     typed = feed.typed(days)
     published = feed.published(typed)
-    numbered = list(zip(typed, published, _object_ids(typed, feed.dataset.date_field)))
+    numbered = list(
+        zip(typed, published, _object_ids(typed, feed.dataset.date_field), strict=False)
+    )
     if order:
         position = {id(t): n for n, (t, _, _) in enumerate(numbered)}
         ranked = sort_records([t for t, _, _ in numbered], order, feed.dataset.key)
@@ -161,7 +205,13 @@ def _query(request: Request, feed: FeedView) -> Response:
     if request.arg("returnCountOnly") == "true":
         return json_response(200, {"count": len(numbered)})
     if request.arg("returnIdsOnly") == "true":
-        return json_response(200, {"objectIdFieldName": "OBJECTID", "objectIds": sorted(o for _, _, o in numbered) or None})
+        return json_response(
+            200,
+            {
+                "objectIdFieldName": "OBJECTID",
+                "objectIds": sorted(o for _, _, o in numbered) or None,
+            },
+        )
     wanted = _ids_arg(request)
     if wanted is not None:
         chosen = set(wanted)
@@ -187,28 +237,43 @@ def days_where(where: str, dataset: Dataset, zone: str) -> list[dt.date]:
     while position < len(where):
         match = _CLAUSE.match(where, position)
         if not match:
-            raise WhereError(f"Unable to perform query operation. Invalid query near {where[position:position + 40]!r}")
+            raise WhereError(
+                f"Unable to perform query operation. Invalid query near {where[position : position + 40]!r}"
+            )
         if match.group("field") != dataset.date_field:
             raise WhereError(f"The borough API sandbox filters on {dataset.date_field} only")
         try:
             stamp = dt.datetime.fromisoformat(match.group("value").strip())
         except ValueError:
-            raise WhereError(f"Invalid {match.group('kind')} literal {match.group('value')!r}") from None
-        bounds.append((match.group("op"), stamp.replace(tzinfo=dt.timezone.utc)))
+            raise WhereError(
+                f"Invalid {match.group('kind')} literal {match.group('value')!r}"
+            ) from None
+        bounds.append((match.group("op"), stamp.replace(tzinfo=dt.UTC)))
         position = match.end()
         joiner = _AND.match(where, position)
         if position < len(where) and not joiner:
-            raise WhereError(f"Unable to perform query operation. Invalid query near {where[position:position + 40]!r}")
+            raise WhereError(
+                f"Unable to perform query operation. Invalid query near {where[position : position + 40]!r}"
+            )
         position = joiner.end() if joiner else position
-    if not any(op in (">", ">=", "=") for op, _ in bounds) or not any(op in ("<", "<=", "=") for op, _ in bounds):
-        raise WhereError(f"The borough API sandbox serves data days: bound {dataset.date_field} from both sides")
+    if not any(op in (">", ">=", "=") for op, _ in bounds) or not any(
+        op in ("<", "<=", "=") for op, _ in bounds
+    ):
+        raise WhereError(
+            f"The borough API sandbox serves data days: bound {dataset.date_field} from both sides"
+        )
     low = min(s for op, s in bounds if op in (">", ">=", "=")).date() - dt.timedelta(days=1)
     high = max(s for op, s in bounds if op in ("<", "<=", "=")).date() + dt.timedelta(days=1)
     if (high - low).days > MAX_DAYS:
         raise WhereError(f"At most {MAX_DAYS} days per request")
     tz = ZoneInfo(zone)
-    tests = {"=": lambda a, b: a == b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-             "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+    tests = {
+        "=": lambda a, b: a == b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+    }
     days = []
     for n in range((high - low).days + 1):
         day = low + dt.timedelta(days=n)

@@ -19,7 +19,7 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from ingest.catalogue import Catalogue, Dataset
 from ingest.periods import is_period_start
@@ -28,7 +28,7 @@ from sandbox.records import FeedView
 
 __all__ = ["BulkCsvPortal", "PUBLISHED_AT"]
 
-PUBLISHED_AT = dt.time(6, 0)        # files are re-published at 06:00 UTC the day after
+PUBLISHED_AT = dt.time(6, 0)  # files are re-published at 06:00 UTC the day after
 _ROUTE = re.compile(r"^/download/([A-Za-z0-9_-]+)\.csv$")
 
 
@@ -46,16 +46,26 @@ class BulkCsvPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _ROUTE.match(rest)
         resource = match.group(1) if match else None
-        return next((d for d in catalogue.datasets.values() if d.resource == resource and not d.region_wide), None)
+        return next(
+            (
+                d
+                for d in catalogue.datasets.values()
+                if d.resource == resource and not d.region_wide
+            ),
+            None,
+        )
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         if feed is None:
             return self.error(request, slug, 404, "Not Found")
         first, last = self._window(feed.dataset)
         body, etag = self._file(feed, first, last)
-        published = dt.datetime.combine(last + dt.timedelta(days=1), PUBLISHED_AT, tzinfo=dt.timezone.utc)
-        headers = (("ETag", etag), ("Last-Modified", email.utils.format_datetime(published, usegmt=True)),
-                   ("Cache-Control", "no-cache"))
+        published = dt.datetime.combine(last + dt.timedelta(days=1), PUBLISHED_AT, tzinfo=dt.UTC)
+        headers = (
+            ("ETag", etag),
+            ("Last-Modified", email.utils.format_datetime(published, usegmt=True)),
+            ("Cache-Control", "no-cache"),
+        )
         if _not_modified(request, etag, published):
             return Response(304, b"", content_type="text/csv", headers=headers)
         charset = "; charset=utf-8" if feed.quirk.encoding.startswith("utf-8") else ""

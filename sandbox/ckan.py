@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from ingest.catalogue import Catalogue, Dataset, Field
@@ -30,14 +31,26 @@ from sandbox.records import FeedView, OrderError, parse_order
 __all__ = ["CkanPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS"]
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 32000          # ckan.datastore.search.rows_max: larger limits are clamped, not refused
+MAX_LIMIT = 32000  # ckan.datastore.search.rows_max: larger limits are clamped, not refused
 MAX_DAYS = 366
 _ACTION_PREFIXES = ("/api/3/action/", "/api/action/")
 _UNSUPPORTED = ("q", "plain", "language", "fields", "distinct", "total_estimation_threshold")
-_ACCEPTED = ("resource_id", "id", "limit", "offset", "filters", "sort", "include_total", "records_format")
+_ACCEPTED = (
+    "resource_id",
+    "id",
+    "limit",
+    "offset",
+    "filters",
+    "sort",
+    "include_total",
+    "records_format",
+)
 _ACTIONS = ("datastore_search", "package_show")
-_LICENCE = {"license_id": "uk-ogl", "license_title": "UK Open Government Licence (OGL)",
-            "license_url": "http://reference.data.gov.uk/id/open-government-licence"}
+_LICENCE = {
+    "license_id": "uk-ogl",
+    "license_title": "UK Open Government Licence (OGL)",
+    "license_url": "http://reference.data.gov.uk/id/open-government-licence",
+}
 
 
 class CkanPortal:
@@ -54,7 +67,14 @@ class CkanPortal:
             return None
         params = _params(request)
         resource = params.get("resource_id", params.get("id")) if params is not None else None
-        return next((d for d in catalogue.datasets.values() if d.resource == resource and not d.region_wide), None)
+        return next(
+            (
+                d
+                for d in catalogue.datasets.values()
+                if d.resource == resource and not d.region_wide
+            ),
+            None,
+        )
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         action = _action(rest)
@@ -62,20 +82,35 @@ class CkanPortal:
         if action is None:
             return _error(404, help_url, "Not Found Error", "Not found")
         if action not in _ACTIONS:
-            return _error(400, help_url, "Bad Request", f"Bad request - Action name not known: {action}")
+            return _error(
+                400, help_url, "Bad Request", f"Bad request - Action name not known: {action}"
+            )
         params = _params(request)
         if params is None:
-            return _error(400, help_url, "Bad Request", "Bad request - JSON Error: could not decode the request body")
+            return _error(
+                400,
+                help_url,
+                "Bad Request",
+                "Bad request - JSON Error: could not decode the request body",
+            )
         resource = params.get("resource_id", params.get("id"))
         if action == "package_show":
             if feed is None:
                 return _error(404, help_url, "Not Found Error", "Not found")
-            return json_response(200, {"help": help_url, "success": True,
-                                       "result": _package(request, slug, feed, self.publication_day())})
+            return json_response(
+                200,
+                {
+                    "help": help_url,
+                    "success": True,
+                    "result": _package(request, slug, feed, self.publication_day()),
+                },
+            )
         if feed is None:
             if resource in (None, ""):
                 return _invalid(help_url, {"resource_id": ["Missing value"]})
-            return _error(404, help_url, "Not Found Error", f'Not found: Resource "{resource}" was not found.')
+            return _error(
+                404, help_url, "Not Found Error", f'Not found: Resource "{resource}" was not found.'
+            )
         return _search(request, params, feed, help_url)
 
     def position(self, request: Request) -> int | None:
@@ -98,21 +133,42 @@ def _package(request: Request, slug: str, feed: FeedView, published: dt.date) ->
     created = "2024-04-01T09:00:00.000000"
     modified = f"{published.isoformat()}T01:30:00.000000"
     return {
-        "id": package_id, "name": resource, "title": f"{feed.dataset.title} ({feed.area.name})",
-        "notes": feed.dataset.title, "type": "dataset", "state": "active", "private": False, **_LICENCE,
-        "isopen": True, "metadata_created": created, "metadata_modified": modified,
+        "id": package_id,
+        "name": resource,
+        "title": f"{feed.dataset.title} ({feed.area.name})",
+        "notes": feed.dataset.title,
+        "type": "dataset",
+        "state": "active",
+        "private": False,
+        **_LICENCE,
+        "isopen": True,
+        "metadata_created": created,
+        "metadata_modified": modified,
         "organization": {"name": slug, "title": feed.area.name, "type": "organization"},
-        "num_resources": 1, "num_tags": 0, "tags": [], "groups": [], "extras": [],
-        "resources": [{"id": resource, "package_id": package_id, "name": f"{resource}.csv", "format": "CSV",
-                       "datastore_active": True, "created": created, "last_modified": modified,
-                       "url": f"{request.host_url}/{slug}/datastore/dump/{resource}"}],
+        "num_resources": 1,
+        "num_tags": 0,
+        "tags": [],
+        "groups": [],
+        "extras": [],
+        "resources": [
+            {
+                "id": resource,
+                "package_id": package_id,
+                "name": f"{resource}.csv",
+                "format": "CSV",
+                "datastore_active": True,
+                "created": created,
+                "last_modified": modified,
+                "url": f"{request.host_url}/{slug}/datastore/dump/{resource}",
+            }
+        ],
     }
 
 
 def _action(rest: str) -> str | None:
     for prefix in _ACTION_PREFIXES:
-        if rest.startswith(prefix) and "/" not in rest[len(prefix):]:
-            return rest[len(prefix):] or None
+        if rest.startswith(prefix) and "/" not in rest[len(prefix) :]:
+            return rest[len(prefix) :] or None
     return None
 
 
@@ -131,11 +187,15 @@ def _params(request: Request) -> dict[str, Any] | None:
 
 
 def _error(status: int, help_url: str, kind: str, message: str) -> Response:
-    return json_response(status, {"help": help_url, "success": False, "error": {"__type": kind, "message": message}})
+    return json_response(
+        status, {"help": help_url, "success": False, "error": {"__type": kind, "message": message}}
+    )
 
 
 def _invalid(help_url: str, errors: dict[str, list[str]]) -> Response:
-    return json_response(409, {"help": help_url, "success": False, "error": {"__type": "Validation Error", **errors}})
+    return json_response(
+        409, {"help": help_url, "success": False, "error": {"__type": "Validation Error", **errors}}
+    )
 
 
 def _natural(value: Any) -> int:
@@ -189,11 +249,18 @@ def _search(request: Request, params: dict[str, Any], feed: FeedView, help_url: 
     if filters:
         rows = [r for r in rows if all(_equals(r.get(k), v) for k, v in filters.items())]
     limit, offset = min(values["limit"], MAX_LIMIT), values["offset"]
-    page = [{"_id": offset + i + 1, **row} for i, row in enumerate(feed.faults.page(rows, offset, limit))]
+    page = [
+        {"_id": offset + i + 1, **row}
+        for i, row in enumerate(feed.faults.page(rows, offset, limit))
+    ]
 
     result: dict[str, Any] = {}
     if params.get("filters") is not None:
-        result["filters"] = json.loads(params["filters"]) if isinstance(params["filters"], str) else params["filters"]
+        result["filters"] = (
+            json.loads(params["filters"])
+            if isinstance(params["filters"], str)
+            else params["filters"]
+        )
     result["include_total"] = include_total in ("true", "1", "yes", "on")
     result["limit"] = limit
     if "offset" in params:
@@ -207,7 +274,8 @@ def _search(request: Request, params: dict[str, Any], feed: FeedView, help_url: 
     result["fields"] = [{"id": "_id", "type": "int"}] + [
         {"id": shown, "type": _field_type(field, feed.publisher.date_format, feed.quirk)}
         for shown, source in feed.columns()
-        for field in feed.dataset.fields if field.name == source
+        for field in feed.dataset.fields
+        if field.name == source
     ]
     result["_links"] = _links(request, offset, limit)
     if result["include_total"]:
@@ -233,8 +301,10 @@ def _filters(raw: Any, feed: FeedView) -> tuple[dict[str, Any], str | None]:
             return {}, f'field "{name}" not in table'
     date_field = feed.dataset.date_field
     if date_field not in raw:
-        return {}, (f'The borough API sandbox serves data days: filter on "{date_field}" with one day '
-                    f'or a list of days, written {feed.publisher.date_format}')
+        return {}, (
+            f'The borough API sandbox serves data days: filter on "{date_field}" with one day '
+            f"or a list of days, written {feed.publisher.date_format}"
+        )
     days = raw[date_field] if isinstance(raw[date_field], list) else [raw[date_field]]
     if len(days) > MAX_DAYS:
         return {}, f"At most {MAX_DAYS} days per request"
@@ -264,7 +334,11 @@ def _equals(published: Any, wanted: Any) -> bool:
 def _field_type(field: Field, date_format: str, quirk: Quirk) -> str:
     """The datastore column type the borough's upload would have produced."""
     if field.type == "date":
-        return "timestamp" if date_format == "%Y-%m-%dT%H:%M:%S" and quirk.null_marker is None else "text"
+        return (
+            "timestamp"
+            if date_format == "%Y-%m-%dT%H:%M:%S" and quirk.null_marker is None
+            else "text"
+        )
     if field.type in ("integer", "number"):
         return "numeric" if quirk.numbers == "native" and quirk.null_marker is None else "text"
     return "text"
@@ -274,8 +348,10 @@ def _links(request: Request, offset: int, limit: int) -> dict[str, str]:
     """CKAN's _insert_links: start drops offset; next (always) and prev move it by limit."""
     arguments = dict(request.args)
     start = {k: v for k, v in arguments.items() if k != "offset"}
-    links = {"start": f"{request.path}?{urlencode(start)}",
-             "next": f"{request.path}?{urlencode({**arguments, 'offset': offset + limit})}"}
+    links = {
+        "start": f"{request.path}?{urlencode(start)}",
+        "next": f"{request.path}?{urlencode({**arguments, 'offset': offset + limit})}",
+    }
     if offset - limit > 0:
         links["prev"] = f"{request.path}?{urlencode({**arguments, 'offset': offset - limit})}"
     return links

@@ -38,7 +38,9 @@ class DownloadPublisher:
     def dataset_for(self, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _ROUTE.match(rest)
         name = match.group(1) if match else None
-        return next((d for d in catalogue.datasets.values() if d.source and d.source.file == name), None)
+        return next(
+            (d for d in catalogue.datasets.values() if d.source and d.source.file == name), None
+        )
 
     def serve(self, request: Request, rest: str) -> Response:
         match = _ROUTE.match(rest)
@@ -50,9 +52,14 @@ class DownloadPublisher:
         body = path.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         modified = dt.datetime.fromtimestamp(int(path.stat().st_mtime), tz=dt.UTC)
-        headers = (("ETag", etag), ("Last-Modified", email.utils.format_datetime(modified, usegmt=True)),
-                   ("Cache-Control", "no-cache"))
-        tags = [t.strip().removeprefix("W/") for t in (request.header("If-None-Match") or "").split(",")]
+        headers = (
+            ("ETag", etag),
+            ("Last-Modified", email.utils.format_datetime(modified, usegmt=True)),
+            ("Cache-Control", "no-cache"),
+        )
+        tags = [
+            t.strip().removeprefix("W/") for t in (request.header("If-None-Match") or "").split(",")
+        ]
         if etag in tags or "*" in tags:
             return Response(304, b"", content_type=CONTENT_TYPES[match.group(2)], headers=headers)
         return Response(200, body, content_type=CONTENT_TYPES[match.group(2)], headers=headers)

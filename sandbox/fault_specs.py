@@ -7,8 +7,9 @@ and the fault profiles in config/sandbox/sandbox.yml. faults.py makes armed faul
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ingest.catalogue import Catalogue, Dataset
 from ingest.errors import CatalogueError
@@ -99,15 +100,31 @@ def _encoding(v: Any) -> str:
 ENCODINGS = ("latin-1", "cp1252", "utf-8-sig", "utf-8")
 _Param = tuple[Callable[[Any], Any], Any]
 FAULT_KINDS: dict[str, dict[str, _Param]] = {
-    "status": {"status": (_status, _REQUIRED), "retry_after": (_whole_seconds, None), "message": (_text, None)},
+    "status": {
+        "status": (_status, _REQUIRED),
+        "retry_after": (_whole_seconds, None),
+        "message": (_text, None),
+    },
     "offline": {"retry_after": (_whole_seconds, None)},
-    "flaky": {"rate": (_fraction, 0.1), "statuses": (_statuses, (500, 429)), "retry_after": (_whole_seconds, 1)},
+    "flaky": {
+        "rate": (_fraction, 0.1),
+        "statuses": (_statuses, (500, 429)),
+        "retry_after": (_whole_seconds, 1),
+    },
     "slow": {"delay_s": (_seconds, _REQUIRED)},
     "truncate": {"bytes": (_count, None), "mode": (_truncate_mode, "short")},
     "drop_column": {"column": (_text, _REQUIRED)},
     "rename_column": {"column": (_text, _REQUIRED), "to": (_text, _REQUIRED)},
-    "wrong_type": {"column": (_text, _REQUIRED), "value": (_scalar, "abc"), "rows": (_positive, None)},
-    "out_of_range": {"column": (_text, _REQUIRED), "value": (_scalar, _REQUIRED), "rows": (_positive, None)},
+    "wrong_type": {
+        "column": (_text, _REQUIRED),
+        "value": (_scalar, "abc"),
+        "rows": (_positive, None),
+    },
+    "out_of_range": {
+        "column": (_text, _REQUIRED),
+        "value": (_scalar, _REQUIRED),
+        "rows": (_positive, None),
+    },
     "duplicate_rows": {"rows": (_positive, 1)},
     "late": {"rows": (_positive, 1)},
     "reset": {},
@@ -115,7 +132,11 @@ FAULT_KINDS: dict[str, dict[str, _Param]] = {
     "repeat_page": {},
     "encoding": {"encoding": (_encoding, "latin-1"), "declared": (_flag, False)},
     "html_page": {"title": (_text, "Sign in")},
-    "huge_cell": {"column": (_text, _REQUIRED), "bytes": (_positive, 200_000), "rows": (_positive, 1)},
+    "huge_cell": {
+        "column": (_text, _REQUIRED),
+        "bytes": (_positive, 200_000),
+        "rows": (_positive, 1),
+    },
     "null_column": {"column": (_text, _REQUIRED)},
 }
 # Faults of a page after the first: they match (and count `times` on) only such requests.
@@ -127,14 +148,19 @@ class FaultSpec:
     """One fault as asked for: which requests it hits, what it does, how many times."""
 
     kind: str
-    borough: str | None = None          # area code; None = every borough
-    dataset: str | None = None          # dataset id; None = every dataset
-    times: int | None = None            # None = until cleared
+    borough: str | None = None  # area code; None = every borough
+    dataset: str | None = None  # dataset id; None = every dataset
+    times: int | None = None  # None = until cleared
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "borough": self.borough, "dataset": self.dataset,
-                "times": self.times, **{k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()}}
+        return {
+            "kind": self.kind,
+            "borough": self.borough,
+            "dataset": self.dataset,
+            "times": self.times,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in self.params.items()},
+        }
 
 
 def parse_fault(raw: Any, catalogue: Catalogue) -> FaultSpec:
@@ -160,7 +186,9 @@ def parse_fault(raw: Any, catalogue: Catalogue) -> FaultSpec:
         try:
             _positive(times)
         except ValueError:
-            raise FaultSpecError(f"times: expected null (forever) or a whole number >= 1, got {times!r}") from None
+            raise FaultSpecError(
+                f"times: expected null (forever) or a whole number >= 1, got {times!r}"
+            ) from None
     params = {}
     for name, (check, default) in spec.items():
         if raw.get(name) is None and (name not in raw or check is not _scalar):

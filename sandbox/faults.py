@@ -45,35 +45,57 @@ from sandbox.messages import Response
 from sandbox.publication import Release, late_keys, now
 from sandbox.quirks import json_scalar_text
 
-__all__ = ["FaultBook", "ActiveFaults", "Refusal", "offline_page", "html_page",
-           "FaultSpec", "FaultSpecError", "FAULT_KINDS", "parse_fault"]
+__all__ = [
+    "FaultBook",
+    "ActiveFaults",
+    "Refusal",
+    "offline_page",
+    "html_page",
+    "FaultSpec",
+    "FaultSpecError",
+    "FAULT_KINDS",
+    "parse_fault",
+]
 
 
 def offline_page(status: int = 503) -> Response:
     """What a portal's reverse proxy serves when the portal behind it is down."""
     title = f"{status} {HTTPStatus(status).phrase}"
-    html = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    html = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
     return Response(status, html.encode("ascii"), content_type="text/html")
 
 
 def html_page(title: str) -> Response:
     """A portal's web page (sign-in, maintenance) served with 200 where data was asked for."""
-    html = (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
-            f"<body><main><h1>{title}</h1><p>Please sign in to continue to the open data portal.</p>"
-            f"</main></body>\n</html>\n")
+    html = (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>{title}</title></head>\n'
+        f"<body><main><h1>{title}</h1><p>Please sign in to continue to the open data portal.</p>"
+        f"</main></body>\n</html>\n"
+    )
     return Response(200, html.encode("utf-8"), content_type="text/html; charset=utf-8")
 
 
 def _recode(response: Response, encoding: str, declared: bool) -> Response:
     """The same text in another encoding; the Content-Type names it only if `declared`."""
-    charset = next((p.split("=", 1)[1].strip() for p in response.content_type.split(";")[1:]
-                    if p.strip().lower().startswith("charset=")), "utf-8")
+    charset = next(
+        (
+            p.split("=", 1)[1].strip()
+            for p in response.content_type.split(";")[1:]
+            if p.strip().lower().startswith("charset=")
+        ),
+        "utf-8",
+    )
     text = response.body.decode(charset, errors="replace")
     body = text.encode("utf-8-sig" if encoding == "utf-8-sig" else encoding, errors="replace")
     media = response.content_type.split(";")[0].strip()
-    return replace(response, body=body,
-                   content_type=f"{media}; charset={encoding.removesuffix('-sig')}" if declared else media)
+    return replace(
+        response,
+        body=body,
+        content_type=f"{media}; charset={encoding.removesuffix('-sig')}" if declared else media,
+    )
 
 
 @dataclass(frozen=True)
@@ -83,7 +105,7 @@ class Refusal:
     status: int
     message: str
     retry_after: int | None = None
-    proxy_page: bool = False            # True: an HTML page from the proxy, not the API
+    proxy_page: bool = False  # True: an HTML page from the proxy, not the API
 
 
 @dataclass(frozen=True)
@@ -92,7 +114,7 @@ class ActiveFaults:
 
     faults: tuple[FaultSpec, ...] = ()
     refusal: Refusal | None = None
-    released: tuple[Release, ...] = ()      # late faults on this feed that have ended
+    released: tuple[Release, ...] = ()  # late faults on this feed that have ended
 
     @property
     def kinds(self) -> list[str]:
@@ -116,7 +138,7 @@ class ActiveFaults:
             return []
         if self._of("repeat_page"):
             offset = max(offset - limit, 0)
-        return rows[offset:offset + limit]
+        return rows[offset : offset + limit]
 
     def _of(self, *kinds: str) -> list[FaultSpec]:
         return [f for f in self.faults if f.kind in kinds]
@@ -125,7 +147,9 @@ class ActiveFaults:
         """Duplicates and out-of-range values, applied before the borough renders them."""
         for fault in self._of("late"):
             late = late_keys(records, dataset, fault.params["rows"])
-            records = [r for r in records if (r.get(dataset.date_field), r[dataset.key]) not in late]
+            records = [
+                r for r in records if (r.get(dataset.date_field), r[dataset.key]) not in late
+            ]
         for fault in self._of("duplicate_rows"):
             records = records + [dict(r) for r in records[: fault.params["rows"]]]
         types = {f.name: f.type for f in dataset.fields}
@@ -147,16 +171,28 @@ class ActiveFaults:
             value = fault.params["value"]
             if protocol == "socrata" and value is not None:
                 value = json_scalar_text(value)
-            rows = _set_first(rows, fault.params["rows"], fault.params["column"], value,
-                              omit_none=protocol == "socrata")
+            rows = _set_first(
+                rows,
+                fault.params["rows"],
+                fault.params["column"],
+                value,
+                omit_none=protocol == "socrata",
+            )
         for fault in self._of("huge_cell"):
-            value = ("Long free text. " * (fault.params["bytes"] // 16 + 1))[:fault.params["bytes"]]
+            value = ("Long free text. " * (fault.params["bytes"] // 16 + 1))[
+                : fault.params["bytes"]
+            ]
             rows = _set_first(rows, fault.params["rows"], fault.params["column"], value)
         for fault in self._of("null_column"):
-            rows = _set_first(rows, None, fault.params["column"], None, omit_none=protocol == "socrata")
+            rows = _set_first(
+                rows, None, fault.params["column"], None, omit_none=protocol == "socrata"
+            )
         for fault in self._of("rename_column", "drop_column"):
             column, to = fault.params["column"], fault.params.get("to")
-            rows = [{(to if k == column else k): v for k, v in row.items() if to or k != column} for row in rows]
+            rows = [
+                {(to if k == column else k): v for k, v in row.items() if to or k != column}
+                for row in rows
+            ]
         return rows
 
     def columns(self, names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -164,8 +200,11 @@ class ActiveFaults:
         columns = [(n, n) for n in names]
         for fault in self._of("rename_column", "drop_column"):
             column, to = fault.params["column"], fault.params.get("to")
-            columns = [((to if shown == column else shown), source) for shown, source in columns
-                       if to or shown != column]
+            columns = [
+                ((to if shown == column else shown), source)
+                for shown, source in columns
+                if to or shown != column
+            ]
         return columns
 
     def cut(self, response: Response) -> Response:
@@ -183,11 +222,15 @@ class ActiveFaults:
         return response
 
 
-def _set_first(rows: list[dict], count: int | None, column: str, value: Any, omit_none: bool = False) -> list[dict]:
+def _set_first(
+    rows: list[dict], count: int | None, column: str, value: Any, omit_none: bool = False
+) -> list[dict]:
     changed = []
     for index, row in enumerate(rows):
         if count is None or index < count:
-            row = {k: v for k, v in row.items() if not (omit_none and value is None and k == column)}
+            row = {
+                k: v for k, v in row.items() if not (omit_none and value is None and k == column)
+            }
             if not (omit_none and value is None):
                 row[column] = value
         changed.append(row)
@@ -216,7 +259,9 @@ class FaultBook:
         self._armed: dict[int, _Armed] = {}
         self._next_id = 1
         self._attempts: dict[str, int] = {}
-        self._released: list[tuple[FaultSpec, dt.datetime]] = []   # ended late faults; kept through clear()
+        self._released: list[
+            tuple[FaultSpec, dt.datetime]
+        ] = []  # ended late faults; kept through clear()
 
     def add(self, spec: FaultSpec) -> dict:
         with self._lock:
@@ -240,7 +285,7 @@ class FaultBook:
         """Late records appear when their fault ends: remember when (caller holds the lock)."""
         moment = now()
         self._released.extend((a.spec, moment) for a in ended if a.spec.kind == "late")
-        del self._released[:-self._RELEASES_KEPT]
+        del self._released[: -self._RELEASES_KEPT]
 
     def listing(self) -> list[dict]:
         with self._lock:
@@ -250,7 +295,9 @@ class FaultBook:
     def _entry(fault_id: int, armed: _Armed) -> dict:
         return {"id": fault_id, **armed.spec.describe(), "remaining": armed.remaining}
 
-    def take(self, borough: str, dataset: str | None, target: str, position: int | None = None) -> ActiveFaults:
+    def take(
+        self, borough: str, dataset: str | None, target: str, position: int | None = None
+    ) -> ActiveFaults:
         """The faults hitting this request; each one's `times` is counted down.
 
         `position` is where the request's page starts (rows before it), None for a request
@@ -272,7 +319,9 @@ class FaultBook:
                     armed.remaining -= 1
                     if armed.remaining <= 0:
                         self._release([self._armed.pop(fault_id)])
-            released = tuple((s.params["rows"], t) for s, t in self._released if _hits(s, borough, dataset))
+            released = tuple(
+                (s.params["rows"], t) for s, t in self._released if _hits(s, borough, dataset)
+            )
         return ActiveFaults(tuple(matched), self._refusal(matched, target, attempt), released)
 
     def _refusal(self, matched: list[FaultSpec], target: str, attempt: int) -> Refusal | None:

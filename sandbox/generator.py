@@ -14,9 +14,9 @@ import datetime as dt
 import hashlib
 import math
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 from ingest.catalogue import Area, Catalogue, Dataset, load_catalogue
 from ingest.errors import CatalogueError
@@ -42,18 +42,23 @@ class Volumes:
     share of them (by population, so Croydon publishes ~40x the City of London)."""
 
     annual_rows: Mapping[str, float]
-    shares: Mapping[str, float]          # area code -> share; sums to 1 over the region
-    period_totals: Mapping[str, float] = field(default_factory=dict)   # periodic datasets: quantity a period
+    shares: Mapping[str, float]  # area code -> share; sums to 1 over the region
+    period_totals: Mapping[str, float] = field(
+        default_factory=dict
+    )  # periodic datasets: quantity a period
 
     @classmethod
-    def load(cls, catalogue: Catalogue | None = None) -> "Volumes":
+    def load(cls, catalogue: Catalogue | None = None) -> Volumes:
         """Volumes from config/sandbox/sandbox.yml and the population seed it names."""
         from sandbox.settings import load_settings  # settings imports this module
 
         catalogue = catalogue or load_catalogue()
         settings = load_settings(catalogue)
-        return cls(settings.annual_rows, population_shares(catalogue.region.areas, settings.population_seed),
-                   settings.period_totals)
+        return cls(
+            settings.annual_rows,
+            population_shares(catalogue.region.areas, settings.population_seed),
+            settings.period_totals,
+        )
 
 
 def population_shares(areas: tuple[Area, ...], csv_path: Path | None) -> dict[str, float]:
@@ -75,7 +80,9 @@ def population_shares(areas: tuple[Area, ...], csv_path: Path | None) -> dict[st
                 try:
                     listed[row["area_code"].strip()] = float(row["population"].replace(",", ""))
                 except (ValueError, AttributeError):
-                    raise CatalogueError(f"{csv_path}:{line}: population {row['population']!r} is not a number") from None
+                    raise CatalogueError(
+                        f"{csv_path}:{line}: population {row['population']!r} is not a number"
+                    ) from None
     known = [listed[a.code] for a in areas if a.code in listed]
     fallback = sum(known) / len(known) if known else 1.0
     population = {a.code: listed.get(a.code, fallback) for a in areas}
@@ -83,23 +90,31 @@ def population_shares(areas: tuple[Area, ...], csv_path: Path | None) -> dict[st
     return {code: value / total for code, value in population.items()}
 
 
-def period_total(dataset_id: str, area: Area, *, scale: float = 1.0, volumes: Volumes | None = None) -> float:
+def period_total(
+    dataset_id: str, area: Area, *, scale: float = 1.0, volumes: Volumes | None = None
+) -> float:
     """This borough's share of a periodic dataset's city-wide quantity per period."""
     volumes = volumes or Volumes.load()
     try:
         total = volumes.period_totals[dataset_id]
     except KeyError:
-        raise CatalogueError(f"config/sandbox/sandbox.yml: period_totals has no volume for dataset {dataset_id!r}") from None
+        raise CatalogueError(
+            f"config/sandbox/sandbox.yml: period_totals has no volume for dataset {dataset_id!r}"
+        ) from None
     return total * scale * volumes.shares.get(area.code, 0.0)
 
 
-def expected_rows(dataset_id: str, area: Area, *, scale: float = 1.0, volumes: Volumes | None = None) -> float:
+def expected_rows(
+    dataset_id: str, area: Area, *, scale: float = 1.0, volumes: Volumes | None = None
+) -> float:
     """Mean rows per data day this borough publishes for this (daily) dataset."""
     volumes = volumes or Volumes.load()
     try:
         annual = volumes.annual_rows[dataset_id]
     except KeyError:
-        raise CatalogueError(f"config/sandbox/sandbox.yml: annual_rows has no volume for dataset {dataset_id!r}") from None
+        raise CatalogueError(
+            f"config/sandbox/sandbox.yml: annual_rows has no volume for dataset {dataset_id!r}"
+        ) from None
     return annual * scale * volumes.shares.get(area.code, 0.0) / DAYS_PER_YEAR
 
 
@@ -143,7 +158,7 @@ def truth_records(
     rng = rng_for(seed, dataset_id, area, day)
     if dataset.periodic:
         if not is_period_start(day, dataset.cadence):
-            return []           # a period's records all carry its first day
+            return []  # a period's records all carry its first day
         count = round(period_total(dataset_id, area, scale=scale, volumes=volumes))
     else:
         count = poisson(rng, expected_rows(dataset_id, area, scale=scale, volumes=volumes))
@@ -161,17 +176,39 @@ def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
     return label
 
 
-ROAD_USERS = {"Pedestrian": 22, "Pedal cyclist": 18, "Powered two-wheeler": 17,
-              "Car occupant": 33, "Bus or coach occupant": 5, "Other vehicle occupant": 5}
+ROAD_USERS = {
+    "Pedestrian": 22,
+    "Pedal cyclist": 18,
+    "Powered two-wheeler": 17,
+    "Car occupant": 33,
+    "Bus or coach occupant": 5,
+    "Other vehicle occupant": 5,
+}
 TENURES = {"Market": 62, "Social rent": 12, "Affordable rent": 10, "Intermediate": 16}
-CATEGORIES = {"Fly-tipping": 25, "Missed bin": 22, "Pothole": 14, "Graffiti": 8,
-              "Street lighting": 8, "Noise": 15, "Abandoned vehicle": 8}
+CATEGORIES = {
+    "Fly-tipping": 25,
+    "Missed bin": 22,
+    "Pothole": 14,
+    "Graffiti": 8,
+    "Street lighting": 8,
+    "Noise": 15,
+    "Abandoned vehicle": 8,
+}
 CHANNELS = {"Online": 45, "App": 15, "Phone": 33, "Email": 5, "In person": 2}
-MEDIAN_DAYS_TO_CLOSE = {"Fly-tipping": 2, "Missed bin": 1, "Pothole": 14, "Graffiti": 6,
-                        "Street lighting": 9, "Noise": 4, "Abandoned vehicle": 10}
+MEDIAN_DAYS_TO_CLOSE = {
+    "Fly-tipping": 2,
+    "Missed bin": 1,
+    "Pothole": 14,
+    "Graffiti": 6,
+    "Street lighting": 9,
+    "Noise": 4,
+    "Abandoned vehicle": 10,
+}
 
 
-def _road_casualties(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int) -> list[dict]:
+def _road_casualties(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int
+) -> list[dict]:
     """STATS19-like casualties: ~0.5% fatal, ~13% serious; age unknown for ~4%."""
     records = []
     for n in range(1, count + 1):
@@ -184,18 +221,22 @@ def _road_casualties(rng: random.Random, dataset: Dataset, area: Area, day: dt.d
             age = int(rng.random() * 16)
         else:
             age = min(95, max(16, round(rng.normalvariate(38, 16))))
-        records.append({
-            "casualty_ref": f"{area.code}-RC-{day:%Y%m%d}-{n:04d}",
-            "accident_date": day,
-            "borough": area.name,
-            "severity": severity,
-            "road_user_type": road_user,
-            "casualty_age": age,
-        })
+        records.append(
+            {
+                "casualty_ref": f"{area.code}-RC-{day:%Y%m%d}-{n:04d}",
+                "accident_date": day,
+                "borough": area.name,
+                "severity": severity,
+                "road_user_type": road_user,
+                "casualty_age": age,
+            }
+        )
     return records
 
 
-def _housing_completions(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int) -> list[dict]:
+def _housing_completions(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int
+) -> list[dict]:
     """Schemes completing today, one row per tenure they deliver; mostly small schemes."""
     records: list[dict] = []
     scheme = 0
@@ -210,18 +251,22 @@ def _housing_completions(rng: random.Random, dataset: Dataset, area: Area, day: 
             del remaining[tenure]
             units = min(400, max(1, round(rng.lognormvariate(1.55, 1.2))))
             lost = 0 if rng.random() < 0.88 else min(units, 1 + int(rng.expovariate(0.4)))
-            records.append({
-                "completion_ref": f"{area.code}-HC-{day:%Y%m%d}-{scheme:03d}{'abc'[part]}",
-                "completion_date": day,
-                "borough": area.name,
-                "tenure": tenure,
-                "units_completed": units,
-                "units_lost": lost,
-            })
+            records.append(
+                {
+                    "completion_ref": f"{area.code}-HC-{day:%Y%m%d}-{scheme:03d}{'abc'[part]}",
+                    "completion_date": day,
+                    "borough": area.name,
+                    "tenure": tenure,
+                    "units_completed": units,
+                    "units_lost": lost,
+                }
+            )
     return records
 
 
-def _service_requests(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int) -> list[dict]:
+def _service_requests(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int
+) -> list[dict]:
     """Residents' reports; ~85% closed, after a category-typical number of days (<= 60)."""
     records = []
     for n in range(1, count + 1):
@@ -229,31 +274,70 @@ def _service_requests(rng: random.Random, dataset: Dataset, area: Area, day: dt.
         channel = _pick(rng, CHANNELS)
         closed = rng.random() < 0.85
         days_open = min(60, int(rng.lognormvariate(math.log(MEDIAN_DAYS_TO_CLOSE[category]), 0.9)))
-        records.append({
-            "request_ref": f"{area.code}-SR-{day:%Y%m%d}-{n:05d}",
-            "requested_date": day,
-            "borough": area.name,
-            "category": category,
-            "channel": channel,
-            "status": "Closed" if closed else "Open",
-            "closed_date": day + dt.timedelta(days=days_open) if closed else None,
-        })
+        records.append(
+            {
+                "request_ref": f"{area.code}-SR-{day:%Y%m%d}-{n:05d}",
+                "requested_date": day,
+                "borough": area.name,
+                "category": category,
+                "channel": channel,
+                "status": "Closed" if closed else "Open",
+                "closed_date": day + dt.timedelta(days=days_open) if closed else None,
+            }
+        )
     return records
 
 
-MODE_SHARES = {"Bus": 48, "Underground": 34, "Overground": 6, "DLR": 3, "Tram": 1, "Elizabeth line": 8}
+MODE_SHARES = {
+    "Bus": 48,
+    "Underground": 34,
+    "Overground": 6,
+    "DLR": 3,
+    "Tram": 1,
+    "Elizabeth line": 8,
+}
 # Modes only some boroughs have a station of (London GSS codes); elsewhere: bus, underground, overground.
 MODE_BOROUGHS = {
     "DLR": {"E09000001", "E09000011", "E09000023", "E09000025", "E09000030"},
     "Tram": {"E09000006", "E09000008", "E09000024", "E09000029"},
-    "Elizabeth line": {"E09000001", "E09000009", "E09000011", "E09000017", "E09000025", "E09000030",
-                       "E09000033", "E09000007", "E09000018", "E09000004", "E09000016", "E09000026"},
+    "Elizabeth line": {
+        "E09000001",
+        "E09000009",
+        "E09000011",
+        "E09000017",
+        "E09000025",
+        "E09000030",
+        "E09000033",
+        "E09000007",
+        "E09000018",
+        "E09000004",
+        "E09000016",
+        "E09000026",
+    },
 }
 NO_UNDERGROUND = {"E09000004", "E09000021", "E09000029", "E09000023"}
-MONTH_FACTOR = {1: 0.93, 2: 0.97, 3: 1.03, 4: 0.98, 5: 1.02, 6: 1.01, 7: 1.0, 8: 0.9, 9: 1.04, 10: 1.06,
-                11: 1.05, 12: 0.92}
-TA_TYPES = {"Bed and breakfast": 8, "Nightly paid": 35, "Hostel": 8, "Private sector leased": 20,
-            "Social housing stock": 20, "Other": 9}
+MONTH_FACTOR = {
+    1: 0.93,
+    2: 0.97,
+    3: 1.03,
+    4: 0.98,
+    5: 1.02,
+    6: 1.01,
+    7: 1.0,
+    8: 0.9,
+    9: 1.04,
+    10: 1.06,
+    11: 1.05,
+    12: 0.92,
+}
+TA_TYPES = {
+    "Bed and breakfast": 8,
+    "Nightly paid": 35,
+    "Hostel": 8,
+    "Private sector leased": 20,
+    "Social housing stock": 20,
+    "Other": 9,
+}
 PROPERTY_TYPES = {"Flat": 50, "Terraced": 28, "Semi-detached": 15, "Detached": 7}
 PRICE_FACTOR = {"Flat": 0.78, "Terraced": 1.08, "Semi-detached": 1.3, "Detached": 1.95}
 RECYCLED_STREAMS = {"Dry recycling": 60, "Composting": 35, "Reuse": 5}
@@ -262,7 +346,7 @@ RECYCLED_STREAMS = {"Dry recycling": 60, "Composting": 35, "Reuse": 5}
 def _stable(area: Area, what: str) -> float:
     """A number in [0, 1) fixed for a borough and a name: traits that do not change month to month."""
     digest = hashlib.sha256(f"{area.code}:{what}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def _months_since_2024(day: dt.date) -> int:
@@ -274,63 +358,90 @@ def _split(total: float, weights: Mapping[str, float]) -> dict[str, float]:
     return {label: total * weight / whole for label, weight in weights.items()}
 
 
-def _public_transport_journeys(rng: random.Random, dataset: Dataset, area: Area, day: dt.date,
-                               total: int) -> list[dict]:
+def _public_transport_journeys(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, total: int
+) -> list[dict]:
     """Journeys by mode in the month: seasonal, growing ~3% a year, only modes the borough has."""
-    modes = {mode: share for mode, share in MODE_SHARES.items()
-             if (mode not in MODE_BOROUGHS or area.code in MODE_BOROUGHS[mode])
-             and not (mode == "Underground" and (area.code in NO_UNDERGROUND or not area.code.startswith("E09")))}
+    modes = {
+        mode: share
+        for mode, share in MODE_SHARES.items()
+        if (mode not in MODE_BOROUGHS or area.code in MODE_BOROUGHS[mode])
+        and not (
+            mode == "Underground"
+            and (area.code in NO_UNDERGROUND or not area.code.startswith("E09"))
+        )
+    }
     growth = 1.03 ** (_months_since_2024(day) / 12) * MONTH_FACTOR[day.month]
-    return [{
-        "journeys_ref": f"{area.code}-PTJ-{day:%Y%m}-{n:02d}",
-        "month": day,
-        "borough": area.name,
-        "mode": mode,
-        "journeys": round(journeys * growth * rng.uniform(0.97, 1.03)),
-    } for n, (mode, journeys) in enumerate(_split(total, modes).items(), start=1)]
+    return [
+        {
+            "journeys_ref": f"{area.code}-PTJ-{day:%Y%m}-{n:02d}",
+            "month": day,
+            "borough": area.name,
+            "mode": mode,
+            "journeys": round(journeys * growth * rng.uniform(0.97, 1.03)),
+        }
+        for n, (mode, journeys) in enumerate(_split(total, modes).items(), start=1)
+    ]
 
 
-def _bus_performance(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, routes: int) -> list[dict]:
+def _bus_performance(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, routes: int
+) -> list[dict]:
     """Routes in the borough; high-frequency ones report scheduled and actual waits (EWT = difference)."""
-    reliability = 0.7 + 0.8 * _stable(area, "bus-reliability")        # borough's typical EWT, minutes
+    reliability = 0.7 + 0.8 * _stable(area, "bus-reliability")  # borough's typical EWT, minutes
     records = []
     for n in range(1, max(2, routes) + 1):
         route = str(1 + int(_stable(area, f"route-{n}") * 499))
         frequent = _stable(area, f"route-{n}-frequency") < 0.6
         scheduled = round(2 + 4 * _stable(area, f"route-{n}-headway"), 1) if frequent else None
-        actual = round(scheduled + reliability * rng.lognormvariate(0, 0.35), 2) if frequent else None
-        records.append({
-            "route_month_ref": f"{area.code}-BUS-{day:%Y%m}-{n:03d}",
-            "month": day,
-            "borough": area.name,
-            "route": route,
-            "service_type": "High frequency" if frequent else "Low frequency",
-            "scheduled_wait_minutes": scheduled,
-            "actual_wait_minutes": actual,
-            "observed_departures": round((6000 if frequent else 1500) * rng.uniform(0.7, 1.3)),
-        })
+        actual = (
+            round(scheduled + reliability * rng.lognormvariate(0, 0.35), 2) if frequent else None
+        )
+        records.append(
+            {
+                "route_month_ref": f"{area.code}-BUS-{day:%Y%m}-{n:03d}",
+                "month": day,
+                "borough": area.name,
+                "route": route,
+                "service_type": "High frequency" if frequent else "Low frequency",
+                "scheduled_wait_minutes": scheduled,
+                "actual_wait_minutes": actual,
+                "observed_departures": round((6000 if frequent else 1500) * rng.uniform(0.7, 1.3)),
+            }
+        )
     return records
 
 
-def _temporary_accommodation(rng: random.Random, dataset: Dataset, area: Area, day: dt.date,
-                             households: int) -> list[dict]:
+def _temporary_accommodation(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, households: int
+) -> list[dict]:
     """Households in TA at the quarter's end by type, rising ~1.5% a quarter; ~70% with children."""
-    level = households * (0.6 + 0.8 * _stable(area, "ta-pressure")) * 1.015 ** (_months_since_2024(day) / 3)
+    level = (
+        households
+        * (0.6 + 0.8 * _stable(area, "ta-pressure"))
+        * 1.015 ** (_months_since_2024(day) / 3)
+    )
     records = []
     for n, (kind, share) in enumerate(_split(level, TA_TYPES).items(), start=1):
         count = round(share * rng.uniform(0.9, 1.1))
-        records.append({
-            "ta_ref": f"{area.code}-TA-{day:%Y%m}-{n}",
-            "quarter": day,
-            "borough": area.name,
-            "accommodation_type": kind,
-            "households": count,
-            "households_with_children": None if rng.random() < 0.05 else round(count * rng.uniform(0.6, 0.8)),
-        })
+        records.append(
+            {
+                "ta_ref": f"{area.code}-TA-{day:%Y%m}-{n}",
+                "quarter": day,
+                "borough": area.name,
+                "accommodation_type": kind,
+                "households": count,
+                "households_with_children": None
+                if rng.random() < 0.05
+                else round(count * rng.uniform(0.6, 0.8)),
+            }
+        )
     return records
 
 
-def _planning_applications(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int) -> list[dict]:
+def _planning_applications(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int
+) -> list[dict]:
     """Decisions made today; ~3% major. Majors take ~11 weeks, a quarter with an agreed extension."""
     records = []
     for n in range(1, count + 1):
@@ -339,19 +450,23 @@ def _planning_applications(rng: random.Random, dataset: Dataset, area: Area, day
         median_days = {"Major": 80, "Minor": 50, "Other": 42}[kind]
         took = max(1, min(720, round(rng.lognormvariate(math.log(median_days), 0.45))))
         extension = rng.random() < (0.25 if kind == "Major" else 0.1)
-        records.append({
-            "application_ref": f"{area.code}-PA-{day:%Y%m%d}-{n:04d}",
-            "decision_date": day,
-            "borough": area.name,
-            "received_date": day - dt.timedelta(days=took),
-            "development_type": kind,
-            "decision": "Granted" if rng.random() < 0.85 else "Refused",
-            "extension_agreed": None if rng.random() < 0.04 else "Yes" if extension else "No",
-        })
+        records.append(
+            {
+                "application_ref": f"{area.code}-PA-{day:%Y%m%d}-{n:04d}",
+                "decision_date": day,
+                "borough": area.name,
+                "received_date": day - dt.timedelta(days=took),
+                "development_type": kind,
+                "decision": "Granted" if rng.random() < 0.85 else "Refused",
+                "extension_agreed": None if rng.random() < 0.04 else "Yes" if extension else "No",
+            }
+        )
     return records
 
 
-def _house_prices(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, sales: int) -> list[dict]:
+def _house_prices(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, sales: int
+) -> list[dict]:
     """Sales and mean price by property type: a borough price level, ~3.5% a year growth, noise."""
     base = 380_000 * (1 + 1.8 * _stable(area, "price-level") ** 2)
     level = base * 1.035 ** (_months_since_2024(day) / 12)
@@ -359,33 +474,45 @@ def _house_prices(rng: random.Random, dataset: Dataset, area: Area, day: dt.date
     for n, (kind, share) in enumerate(_split(sales, PROPERTY_TYPES).items(), start=1):
         sold = poisson(rng, share)
         price = round(level * PRICE_FACTOR[kind] * rng.uniform(0.95, 1.05), 2)
-        records.append({
-            "price_ref": f"{area.code}-HP-{day:%Y%m}-{n}",
-            "month": day,
-            "borough": area.name,
-            "property_type": kind,
-            "sales": sold,
-            "average_price": price if sold else None,
-        })
+        records.append(
+            {
+                "price_ref": f"{area.code}-HP-{day:%Y%m}-{n}",
+                "month": day,
+                "borough": area.name,
+                "property_type": kind,
+                "sales": sold,
+                "average_price": price if sold else None,
+            }
+        )
     return records
 
 
-def _household_waste(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, tonnes: int) -> list[dict]:
+def _household_waste(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, tonnes: int
+) -> list[dict]:
     """Tonnes by stream: a borough recycling rate of 20-50%, more composting in spring and summer."""
     rate = 0.2 + 0.3 * _stable(area, "recycling-rate")
     garden = 1.3 if day.month in (4, 7) else 0.8
-    recycled = _split(tonnes * rate, {k: w * (garden if k == "Composting" else 1) for k, w in RECYCLED_STREAMS.items()})
+    recycled = _split(
+        tonnes * rate,
+        {k: w * (garden if k == "Composting" else 1) for k, w in RECYCLED_STREAMS.items()},
+    )
     streams = {"Residual": tonnes * (1 - rate), **recycled}
-    return [{
-        "waste_ref": f"{area.code}-HW-{day:%Y%m}-{n}",
-        "quarter": day,
-        "borough": area.name,
-        "stream": stream,
-        "tonnes": round(weight * rng.uniform(0.95, 1.05), 1),
-    } for n, (stream, weight) in enumerate(streams.items(), start=1)]
+    return [
+        {
+            "waste_ref": f"{area.code}-HW-{day:%Y%m}-{n}",
+            "quarter": day,
+            "borough": area.name,
+            "stream": stream,
+            "tonnes": round(weight * rng.uniform(0.95, 1.05), 1),
+        }
+        for n, (stream, weight) in enumerate(streams.items(), start=1)
+    ]
 
 
-def _generic(rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int) -> list[dict]:
+def _generic(
+    rng: random.Random, dataset: Dataset, area: Area, day: dt.date, count: int
+) -> list[dict]:
     """Any other catalogue dataset: values drawn from its field specs, so a dataset
     added to config is served at once, if not realistically."""
     records = []

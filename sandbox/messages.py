@@ -21,8 +21,8 @@ class Request:
     """One HTTP request as the sandbox sees it."""
 
     method: str
-    target: str                       # path?query exactly as sent
-    host_url: str                     # "http://127.0.0.1:8765", from the Host header
+    target: str  # path?query exactly as sent
+    host_url: str  # "http://127.0.0.1:8765", from the Host header
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
 
@@ -77,10 +77,12 @@ class Response:
     delay_s: float = 0.0
     reset: bool = False
 
-    def with_headers(self, *extra: tuple[str, str]) -> "Response":
+    def with_headers(self, *extra: tuple[str, str]) -> Response:
         return replace(self, headers=self.headers + tuple(extra))
 
 
-def json_response(status: int, payload: Any, *, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+def json_response(
+    status: int, payload: Any, *, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
     """A JSON body written the way CKAN and most Python services write it."""
     return Response(status, json.dumps(payload).encode("utf-8"), headers=headers)

@@ -46,7 +46,9 @@ class Open311Portal:
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         match = _ROUTE.match(rest)
         if match is None or feed is None:
-            return _error(404, "Not found: this server publishes /open311/v2/services.json and requests.json")
+            return _error(
+                404, "Not found: this server publishes /open311/v2/services.json and requests.json"
+            )
         if match.group(1) == "services":
             return json_response(200, _services(feed))
         try:
@@ -74,8 +76,18 @@ def _wire_field(feed: FeedView, wire_name: str) -> str:
 
 def _services(feed: FeedView) -> list[dict]:
     spec = next(f for f in feed.dataset.fields if f.name == _wire_field(feed, "service_name"))
-    return [{"service_code": service_code(name), "service_name": name, "description": name, "metadata": False,
-             "type": "batch", "keywords": "", "group": feed.dataset.domain} for name in spec.values or ()]
+    return [
+        {
+            "service_code": service_code(name),
+            "service_name": name,
+            "description": name,
+            "metadata": False,
+            "type": "batch",
+            "keywords": "",
+            "group": feed.dataset.domain,
+        }
+        for name in spec.values or ()
+    ]
 
 
 def _stamp(text: str | None, name: str, zone: ZoneInfo) -> dt.datetime | None:
@@ -107,7 +119,10 @@ def _requests(request: Request, feed: FeedView) -> Response:
         start = end - dt.timedelta(days=MAX_DAYS)
     if end < start or end - start > dt.timedelta(days=MAX_DAYS):
         raise ValueError(f"end_date must follow start_date by at most {MAX_DAYS} days")
-    page, size = _number(request, "page", 1), min(_number(request, "page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+    page, size = (
+        _number(request, "page", 1),
+        min(_number(request, "page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE),
+    )
     days = []
     for n in range((end.date() - start.date()).days + 3):
         day = start.date() + dt.timedelta(days=n - 1)
@@ -118,8 +133,12 @@ def _requests(request: Request, feed: FeedView) -> Response:
     rows = [_to_wire(row, feed) for row in feed.published(typed)]
     codes = {c for c in (request.arg("service_code") or "").split(",") if c}
     status = request.arg("status")
-    rows = [r for r in rows if (not codes or r.get("service_code") in codes)
-            and (not status or r.get("status") in status.split(","))]
+    rows = [
+        r
+        for r in rows
+        if (not codes or r.get("service_code") in codes)
+        and (not status or r.get("status") in status.split(","))
+    ]
     return json_response(200, feed.faults.page(rows, (page - 1) * size, size))
 
 

@@ -27,8 +27,16 @@ def free_port() -> int:
 
 
 class SandboxProcess:
-    def __init__(self, *, port: int | None = None, seed: int | None = None, scale: float = 1.0,
-                 faults: str = "none", region: str | None = None, as_of=None):
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        seed: int | None = None,
+        scale: float = 1.0,
+        faults: str = "none",
+        region: str | None = None,
+        as_of=None,
+    ):
         self.port = port or free_port()
         self.seed, self.scale, self.faults, self.region = seed, scale, faults, region
         self.as_of = as_of  # the last day the sandbox has published (a date), else yesterday
@@ -38,22 +46,39 @@ class SandboxProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 30) -> "SandboxProcess":
+    def start(self, timeout_s: float = 30) -> SandboxProcess:
         ready = Path(tempfile.mkdtemp(prefix="sandbox-")) / "ready"
-        command = [sys.executable, "-m", "sandbox", "--port", str(self.port),
-                   "--scale", str(self.scale), "--faults", self.faults, "--ready-file", str(ready)]
+        command = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            str(self.port),
+            "--scale",
+            str(self.scale),
+            "--faults",
+            self.faults,
+            "--ready-file",
+            str(ready),
+        ]
         if self.seed is not None:
             command += ["--seed", str(self.seed)]
         if self.region:
             command += ["--region", self.region]
         if self.as_of:
             command += ["--as-of", self.as_of.isoformat()]
-        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+        env = os.environ | {
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            )
+        }
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=env)
         deadline = time.monotonic() + timeout_s
         while not ready.exists():
             if self.process.poll() is not None:
-                raise RuntimeError(f"the sandbox exited with code {self.process.returncode} before it was ready")
+                raise RuntimeError(
+                    f"the sandbox exited with code {self.process.returncode} before it was ready"
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the sandbox was not ready within {timeout_s} s")
@@ -70,7 +95,7 @@ class SandboxProcess:
             self.process.kill()
             self.process.wait()
 
-    def __enter__(self) -> "SandboxProcess":
+    def __enter__(self) -> SandboxProcess:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -12,13 +12,13 @@ epoch milliseconds; a bulk CSV is all text, saved in the borough's `encoding`.
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Area, Dataset, Field, Portal
 from ingest.errors import CatalogueError
@@ -38,10 +38,17 @@ __all__ = [
 NUMBER_MODES = ("native", "strings", "thousands")
 NULL_MARKERS = (None, "", "n/a", "-", ".")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
-_QUIRK_KEYS = ("borough_label", "numbers", "null_marker", "encoding", "late_days", "withholds",
-               "supports_pagination")
-EARLY_DAYS = 3                          # boroughs on time publish this many days before the due day
-_TEXT_ONLY = ("socrata", "open311")      # every value a string, nulls not written as markers
+_QUIRK_KEYS = (
+    "borough_label",
+    "numbers",
+    "null_marker",
+    "encoding",
+    "late_days",
+    "withholds",
+    "supports_pagination",
+)
+EARLY_DAYS = 3  # boroughs on time publish this many days before the due day
+_TEXT_ONLY = ("socrata", "open311")  # every value a string, nulls not written as markers
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,10 @@ class Quirk:
     borough_label: str | None = None
     numbers: str = "native"
     null_marker: str | None = None
-    encoding: str = "utf-8"             # bulk CSV files only
-    supports_pagination: bool = True    # ArcGIS only: False is a 10.2-era server (no resultOffset)
-    late_days: Mapping[str, int] = field(default_factory=dict)   # periodic dataset -> days late
-    withholds: tuple[str, ...] = ()     # periodic datasets this borough never publishes
+    encoding: str = "utf-8"  # bulk CSV files only
+    supports_pagination: bool = True  # ArcGIS only: False is a 10.2-era server (no resultOffset)
+    late_days: Mapping[str, int] = field(default_factory=dict)  # periodic dataset -> days late
+    withholds: tuple[str, ...] = ()  # periodic datasets this borough never publishes
 
     def publishes(self, dataset: Dataset, start: dt.date, publication_day: dt.date) -> bool:
         """Whether the period starting on `start` is out by `publication_day`.
@@ -78,8 +85,9 @@ def same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path,
-                 datasets: Mapping[str, Dataset] | None = None) -> dict[str, Quirk]:
+def build_quirks(
+    raw: Any, areas: tuple[Area, ...], path: Path, datasets: Mapping[str, Dataset] | None = None
+) -> dict[str, Quirk]:
     """Every area's Quirk from the `quirks` mapping; raises CatalogueError naming the key."""
     raw = raw or {}
     if not isinstance(raw, dict):
@@ -91,8 +99,10 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path,
                 f"{path}: quirks.{key}: not a GSS borough code (like E09000007); quirks are keyed by GSS code"
             )
         if key != "default" and key not in codes:
-            raise CatalogueError(f"{path}: quirks.{key}: not a borough of this region (a typo, or another region's "
-                                 f"code: each region has its own file)")
+            raise CatalogueError(
+                f"{path}: quirks.{key}: not a borough of this region (a typo, or another region's "
+                f"code: each region has its own file)"
+            )
     default = _checked(raw.get("default"), path, "quirks.default", datasets)
     quirks = {}
     for area in areas:
@@ -107,17 +117,29 @@ def build_quirks(raw: Any, areas: tuple[Area, ...], path: Path,
             )
         if area.portal.protocol == "socrata":
             if own.get("numbers") == "native":
-                raise CatalogueError(f"{where}.numbers: Socrata publishes every value as a string; use strings or thousands")
+                raise CatalogueError(
+                    f"{where}.numbers: Socrata publishes every value as a string; use strings or thousands"
+                )
             if own.get("null_marker") is not None:
-                raise CatalogueError(f"{where}.null_marker: Socrata omits null fields; a null marker cannot apply")
-            merged["numbers"] = "strings" if merged.get("numbers", "native") == "native" else merged["numbers"]
+                raise CatalogueError(
+                    f"{where}.null_marker: Socrata omits null fields; a null marker cannot apply"
+                )
+            merged["numbers"] = (
+                "strings" if merged.get("numbers", "native") == "native" else merged["numbers"]
+            )
             merged["null_marker"] = None
         if area.portal.protocol == "arcgis" and own.get("null_marker") is not None:
-            raise CatalogueError(f"{where}.null_marker: ArcGIS fields are typed; a missing value is null")
+            raise CatalogueError(
+                f"{where}.null_marker: ArcGIS fields are typed; a missing value is null"
+            )
         if "supports_pagination" in own and "arcgis" not in area.protocols:
-            raise CatalogueError(f"{where}.supports_pagination: only an ArcGIS portal can lack pagination")
+            raise CatalogueError(
+                f"{where}.supports_pagination: only an ArcGIS portal can lack pagination"
+            )
         if own.get("encoding") and area.portal.protocol != "bulk_csv":
-            raise CatalogueError(f"{where}.encoding: only a bulk_csv portal publishes files in an encoding")
+            raise CatalogueError(
+                f"{where}.encoding: only a bulk_csv portal publishes files in an encoding"
+            )
         quirks[area.code] = Quirk(**merged)
     return quirks
 
@@ -129,15 +151,21 @@ def _checked(raw: Any, path: Path, where: str, datasets: Mapping[str, Dataset]) 
         raise CatalogueError(f"{path}: {where}: expected a mapping with keys {list(_QUIRK_KEYS)}")
     unknown = set(raw) - set(_QUIRK_KEYS)
     if unknown:
-        raise CatalogueError(f"{path}: {where}: unknown keys {sorted(unknown)}; known: {list(_QUIRK_KEYS)}")
+        raise CatalogueError(
+            f"{path}: {where}: unknown keys {sorted(unknown)}; known: {list(_QUIRK_KEYS)}"
+        )
     if "numbers" in raw and raw["numbers"] not in NUMBER_MODES:
-        raise CatalogueError(f"{path}: {where}.numbers: unknown mode {raw['numbers']!r}; known: {list(NUMBER_MODES)}")
+        raise CatalogueError(
+            f"{path}: {where}.numbers: unknown mode {raw['numbers']!r}; known: {list(NUMBER_MODES)}"
+        )
     if "null_marker" in raw and raw["null_marker"] not in NULL_MARKERS:
         raise CatalogueError(
             f"{path}: {where}.null_marker: {raw['null_marker']!r} is not one of {list(NULL_MARKERS)}"
         )
     if "encoding" in raw and raw["encoding"] not in ENCODINGS:
-        raise CatalogueError(f"{path}: {where}.encoding: {raw['encoding']!r} is not one of {list(ENCODINGS)}")
+        raise CatalogueError(
+            f"{path}: {where}.encoding: {raw['encoding']!r} is not one of {list(ENCODINGS)}"
+        )
     if "supports_pagination" in raw and not isinstance(raw["supports_pagination"], bool):
         raise CatalogueError(f"{path}: {where}.supports_pagination: expected true or false")
     if "borough_label" in raw and not isinstance(raw["borough_label"], str):
@@ -145,21 +173,27 @@ def _checked(raw: Any, path: Path, where: str, datasets: Mapping[str, Dataset]) 
     checked = dict(raw)
     late = raw.get("late_days", {})
     if not isinstance(late, dict) or not all(isinstance(v, int) and v >= 0 for v in late.values()):
-        raise CatalogueError(f"{path}: {where}.late_days: expected a mapping of dataset id to days (>= 0)")
+        raise CatalogueError(
+            f"{path}: {where}.late_days: expected a mapping of dataset id to days (>= 0)"
+        )
     withholds = raw.get("withholds", [])
     if not isinstance(withholds, list):
         raise CatalogueError(f"{path}: {where}.withholds: expected a list of dataset ids")
     for dataset_id in [*late, *withholds]:
         dataset = datasets.get(dataset_id)
         if datasets and (dataset is None or not dataset.periodic):
-            raise CatalogueError(f"{path}: {where}: {dataset_id!r} is not a monthly or quarterly dataset of the "
-                                 f"catalogue; only those are published late or withheld")
+            raise CatalogueError(
+                f"{path}: {where}: {dataset_id!r} is not a monthly or quarterly dataset of the "
+                f"catalogue; only those are published late or withheld"
+            )
     if "withholds" in raw:
         checked["withholds"] = tuple(withholds)
     return checked
 
 
-def render_value(value: Any, spec: Field | None, area: Area, quirk: Quirk, portal: Portal | None = None) -> Any:
+def render_value(
+    value: Any, spec: Field | None, area: Area, quirk: Quirk, portal: Portal | None = None
+) -> Any:
     """One value as this borough writes it on this portal; None stays None (the caller decides)."""
     portal = portal or area.portal
     if value is None:
@@ -184,7 +218,9 @@ def _render_date(day: dt.date, portal: Portal) -> Any:
         midnight = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(portal.timezone))
         return int(midnight.timestamp()) * 1000
     if portal.date_format == "iso8601":
-        return dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(portal.timezone)).isoformat()
+        return dt.datetime(
+            day.year, day.month, day.day, tzinfo=ZoneInfo(portal.timezone)
+        ).isoformat()
     return day.strftime(portal.date_format)
 
 
@@ -195,7 +231,9 @@ def json_scalar_text(value: Any) -> str:
     return str(value)
 
 
-def publish_record(record: dict, dataset: Dataset, area: Area, quirk: Quirk, portal: Portal | None = None) -> dict:
+def publish_record(
+    record: dict, dataset: Dataset, area: Area, quirk: Quirk, portal: Portal | None = None
+) -> dict:
     """The published record: the dataset's fields in order, values in the borough's style.
 
     Keys not in the dataset (none, unless a fault added them) are kept after the fields.

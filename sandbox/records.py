@@ -12,8 +12,8 @@ import datetime as dt
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ingest.catalogue import Area, Dataset, Portal
 from sandbox.faults import ActiveFaults
@@ -47,7 +47,10 @@ def sort_records(records: list[dict], order: list[tuple[str, bool]], key: str) -
     """Stable order: by each term (nulls last ascending, first descending), ties by key."""
     ordered = sorted(records, key=lambda r: r[key])
     for name, descending in reversed(order):
-        ordered.sort(key=lambda r: (r[name] is None, r[name] if r[name] is not None else 0), reverse=descending)
+        ordered.sort(
+            key=lambda r: (r[name] is None, r[name] if r[name] is not None else 0),
+            reverse=descending,
+        )
     return ordered
 
 
@@ -84,8 +87,8 @@ class FeedView:
     quirk: Quirk
     truth: TruthCache
     faults: ActiveFaults
-    portal: Portal | None = None      # the dataset's portal; None: the borough's own
-    publication_day: dt.date | None = None   # periods not out by this day are not served; None: all
+    portal: Portal | None = None  # the dataset's portal; None: the borough's own
+    publication_day: dt.date | None = None  # periods not out by this day are not served; None: all
 
     @property
     def publisher(self) -> Portal:
@@ -93,19 +96,27 @@ class FeedView:
 
     def typed(self, days: list[dt.date], order: list[tuple[str, bool]] | None = None) -> list[dict]:
         """Truth for the days (ascending), optionally sorted, with record faults applied."""
-        records = [r for day in sorted(set(days)) if self._out(day)
-                   for r in self.truth.get(self.dataset.id, self.area, day)]
+        records = [
+            r
+            for day in sorted(set(days))
+            if self._out(day)
+            for r in self.truth.get(self.dataset.id, self.area, day)
+        ]
         if order:
             records = sort_records(records, order, self.dataset.key)
         return self.faults.typed(records, self.dataset)
 
     def _out(self, day: dt.date) -> bool:
         """A period is served once this borough has published it (daily data: always)."""
-        return self.publication_day is None or self.quirk.publishes(self.dataset, day, self.publication_day)
+        return self.publication_day is None or self.quirk.publishes(
+            self.dataset, day, self.publication_day
+        )
 
     def published(self, typed: list[dict]) -> list[dict]:
         """Records rendered the borough's way, then column faults."""
-        rows = [publish_record(r, self.dataset, self.area, self.quirk, self.publisher) for r in typed]
+        rows = [
+            publish_record(r, self.dataset, self.area, self.quirk, self.publisher) for r in typed
+        ]
         return self.faults.published(rows, self.publisher.protocol)
 
     def columns(self) -> list[tuple[str, str]]:

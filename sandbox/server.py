@@ -30,13 +30,28 @@ class SandboxServer:
     Use as a context manager, or call start() and stop().
     """
 
-    def __init__(self, catalogue: Catalogue | None = None, *, seed: int | None = None, scale: float = 1.0,
-                 host: str = "127.0.0.1", port: int = 0, fault_profile: str = "none", verbose: bool = False,
-                 as_of=None):
+    def __init__(
+        self,
+        catalogue: Catalogue | None = None,
+        *,
+        seed: int | None = None,
+        scale: float = 1.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        fault_profile: str = "none",
+        verbose: bool = False,
+        as_of=None,
+    ):
         self.catalogue = catalogue or load_catalogue()
         settings = load_settings(self.catalogue)
-        self.app = SandboxApp(self.catalogue, settings, seed=settings.seed if seed is None else seed,
-                              scale=scale, fault_profile=fault_profile, as_of=as_of)
+        self.app = SandboxApp(
+            self.catalogue,
+            settings,
+            seed=settings.seed if seed is None else seed,
+            scale=scale,
+            fault_profile=fault_profile,
+            as_of=as_of,
+        )
         self.host, self.port, self.verbose = host, port, verbose
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -54,14 +69,18 @@ class SandboxServer:
         """Where this server publishes one borough's portal."""
         return f"{self.url}/{area.slug}"
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._httpd is not None:
             return self
         self._httpd = _HTTPServer((self.host, self.port), _Handler)
         self._httpd.app, self._httpd.verbose = self.app, self.verbose
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"borough-sandbox:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"borough-sandbox:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -74,7 +93,7 @@ class SandboxServer:
             self._thread.join(timeout=5)
         self._httpd, self._thread = None, None
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -82,7 +101,7 @@ class SandboxServer:
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True        # a slow-fault request must not hold up stop()
+    daemon_threads = True  # a slow-fault request must not hold up stop()
     allow_reuse_address = True
     app: SandboxApp
     verbose: bool
@@ -92,9 +111,10 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP plumbing only: read the request, ask the app, write what it answers."""
 
     server: _HTTPServer
-    protocol_version = "HTTP/1.1"     # keep-alive, as real portals behind nginx
-    disable_nagle_algorithm = True    # headers and body are separate writes: without this,
-                                      # delayed ACKs add ~40 ms to every keep-alive request
+    protocol_version = "HTTP/1.1"  # keep-alive, as real portals behind nginx
+    disable_nagle_algorithm = True  # headers and body are separate writes: without this,
+
+    # delayed ACKs add ~40 ms to every keep-alive request
     def version_string(self) -> str:
         return "BoroughAPISandbox/1"
 
@@ -106,8 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        request = Request(self.command, self.path, f"http://{host}", body, tuple(self.headers.items()))
+        host = (
+            self.headers.get("Host")
+            or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        )
+        request = Request(
+            self.command, self.path, f"http://{host}", body, tuple(self.headers.items())
+        )
         try:
             response = self.server.app.handle(request)
         except Exception as exc:  # a sandbox bug: say so loudly, answer 500
@@ -118,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response) -> None:
         if response.delay_s:
             time.sleep(response.delay_s)
-        if response.reset:           # SO_LINGER 0: close() sends RST, the client reads "connection reset"
+        if response.reset:  # SO_LINGER 0: close() sends RST, the client reads "connection reset"
             self.close_connection = True
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
@@ -127,12 +152,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", response.content_type)
         for name, value in response.headers:
             self.send_header(name, value)
-        declared = response.declared_length if response.declared_length is not None else len(response.body)
+        declared = (
+            response.declared_length if response.declared_length is not None else len(response.body)
+        )
         self.send_header("Content-Length", str(declared))
         self.end_headers()
         try:
             self.wfile.write(response.body)
-            if declared > len(response.body):     # truncated transfer: drop the connection mid-body
+            if declared > len(response.body):  # truncated transfer: drop the connection mid-body
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)

@@ -19,16 +19,24 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Callable
 
 from ingest.catalogue import Catalogue, Dataset, Field
 from sandbox.messages import JSON_TYPE, Request, Response, json_response
 from sandbox.publication import stamp_text, stamps, uploaded_at
 from sandbox.records import FeedView, OrderError, parse_order, sort_records
 
-__all__ = ["SocrataPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS", "WhereError", "days_where", "parse_where"]
+__all__ = [
+    "SocrataPortal",
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_DAYS",
+    "WhereError",
+    "days_where",
+    "parse_where",
+]
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 50000
@@ -42,7 +50,7 @@ _AND = re.compile(r"(?i:and)\b")
 _KNOWN = ("$limit", "$offset", "$order", "$where", "$select")
 _COUNT = re.compile(r"^\s*count\(\s*\*\s*\)(?:\s+as\s+(?P<alias>\w+))?\s*$", re.IGNORECASE)
 _SYSTEM = (":id", ":created_at", ":updated_at")
-_STAMPED = (":created_at", ":updated_at")      # fixed timestamps $where can compare
+_STAMPED = (":created_at", ":updated_at")  # fixed timestamps $where can compare
 
 
 class WhereError(ValueError):
@@ -67,7 +75,14 @@ class SocrataPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _RESOURCE.match(rest)
         resource = match.group(1) if match else None
-        return next((d for d in catalogue.datasets.values() if d.resource == resource and not d.region_wide), None)
+        return next(
+            (
+                d
+                for d in catalogue.datasets.values()
+                if d.resource == resource and not d.region_wide
+            ),
+            None,
+        )
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         if feed is None:
@@ -95,7 +110,10 @@ def _count(request: Request, name: str, default: int) -> int:
     if text is None:
         return default
     if not text.isdigit():
-        raise WhereError(f"Invalid {name}: {text!r} is not a non-negative integer", "query.soql.invalid-parameter")
+        raise WhereError(
+            f"Invalid {name}: {text!r} is not a non-negative integer",
+            "query.soql.invalid-parameter",
+        )
     return int(text)
 
 
@@ -104,12 +122,16 @@ class _Where:
     """What a $where asks for: data days (None: not bounded by the date field), stamp tests."""
 
     days: list[dt.date] | None = None
-    stamps: list[tuple[str, str, dt.datetime]] = field(default_factory=list)   # (field, op, moment)
+    stamps: list[tuple[str, str, dt.datetime]] = field(default_factory=list)  # (field, op, moment)
 
 
 def _query(request: Request, feed: FeedView, window: tuple[dt.date, dt.date]) -> Response:
     names = {shown for shown, _ in feed.columns()}
-    unknown = [k for k, _ in request.args if k.startswith("$") and not k.startswith("$$") and k not in _KNOWN]
+    unknown = [
+        k
+        for k, _ in request.args
+        if k.startswith("$") and not k.startswith("$$") and k not in _KNOWN
+    ]
     if unknown:
         raise WhereError(f"Unrecognized arguments {unknown}", "query.soql.invalid-parameter")
     limit, offset = _count(request, "$limit", DEFAULT_LIMIT), _count(request, "$offset", 0)
@@ -117,48 +139,80 @@ def _query(request: Request, feed: FeedView, window: tuple[dt.date, dt.date]) ->
         raise WhereError(f"$limit must be at most {MAX_LIMIT}", "query.soql.invalid-parameter")
     order = _order(request.arg("$order"), feed.dataset)
     counting = _COUNT.match(request.arg("$select") or "") is not None
-    selected = [] if counting else _select(request.arg("$select"), [shown for shown, _ in feed.columns()])
+    selected = (
+        [] if counting else _select(request.arg("$select"), [shown for shown, _ in feed.columns()])
+    )
 
     date_field, date_format = feed.dataset.date_field, feed.publisher.date_format
     simple = {k: v for k, v in request.args if not k.startswith("$")}
     for name in simple:
         if name not in names:
             raise WhereError(f"No such column: {name}", "query.soql.no-such-column")
-    where = parse_where(request.arg("$where"), feed.dataset, date_format) if request.arg("$where") else _Where()
+    where = (
+        parse_where(request.arg("$where"), feed.dataset, date_format)
+        if request.arg("$where")
+        else _Where()
+    )
     if where.days is None and date_field in simple:
         day = _timestamp(simple[date_field], date_format)
         where.days = [day.date()] if day and day.time() == dt.time() else []
     if where.days is None and not where.stamps:
-        raise WhereError(f"The borough API sandbox serves data days: use $where on {date_field}, "
-                         f"e.g. {date_field} between '2024-01-01T00:00:00.000' and '2024-01-07T00:00:00.000', "
-                         f"or on :updated_at, e.g. :updated_at > '2024-01-07T03:00:00.000'")
+        raise WhereError(
+            f"The borough API sandbox serves data days: use $where on {date_field}, "
+            f"e.g. {date_field} between '2024-01-01T00:00:00.000' and '2024-01-07T00:00:00.000', "
+            f"or on :updated_at, e.g. :updated_at > '2024-01-07T03:00:00.000'"
+        )
     system = [n for n in selected if n in _SYSTEM] + [n for n, _ in order if n in _SYSTEM]
     changes = bool(where.stamps) or bool(system)
     days = where.days if where.days is not None else _changed_days(feed, where.stamps, window)
-    if changes:      # a question about publication: only what has been published
+    if changes:  # a question about publication: only what has been published
         days = [d for d in days if d <= window[1]]
     typed = feed.typed(days, [(n, desc) for n, desc in order if n not in _SYSTEM])
     extra = _system_fields(typed, feed) if changes else [{} for _ in typed]
-    kept = [i for i, values in enumerate(extra) if all(_compare(values[f], op, at) for f, op, at in where.stamps)]
+    kept = [
+        i
+        for i, values in enumerate(extra)
+        if all(_compare(values[f], op, at) for f, op, at in where.stamps)
+    ]
     typed, extra = [typed[i] for i in kept], [extra[i] for i in kept]
     if any(n in _SYSTEM for n, _ in order):
-        pairs = sort_records([{**r, **e, "\0": i} for i, (r, e) in enumerate(zip(typed, extra))], order,
-                             feed.dataset.key)
+        pairs = sort_records(
+            [{**r, **e, "\0": i} for i, (r, e) in enumerate(zip(typed, extra, strict=False))],
+            order,
+            feed.dataset.key,
+        )
         typed, extra = [typed[p["\0"]] for p in pairs], [extra[p["\0"]] for p in pairs]
-    rows = [{**{k: stamp_text(v) if isinstance(v, dt.datetime) else v for k, v in e.items() if k in selected},
-             **row} for row, e in zip(feed.published(typed), extra)]
+    rows = [
+        {
+            **{
+                k: stamp_text(v) if isinstance(v, dt.datetime) else v
+                for k, v in e.items()
+                if k in selected
+            },
+            **row,
+        }
+        for row, e in zip(feed.published(typed), extra, strict=False)
+    ]
     rows = [r for r in rows if all(r.get(k) == v for k, v in simple.items() if k != date_field)]
     if counting:
         return _count_rows(request.arg("$select"), len(rows))
     if selected:
         rows = [{k: r[k] for k in selected if k in r} for r in rows]
     page = feed.faults.page(rows, offset, limit)
-    body = ("[" + "\n,".join(json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in page) + "]\n")
+    body = (
+        "["
+        + "\n,".join(json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in page)
+        + "]\n"
+    )
     specs = {f.name: f for f in feed.dataset.fields}
     fields = [(shown, specs[source]) for shown, source in feed.columns()]
     columns = [(n, None) for n in selected] if selected else fields
     types = {shown: _type(f, date_format, feed.quirk.numbers) for shown, f in fields}
-    types |= {":id": "meta_data", ":created_at": "fixed_timestamp", ":updated_at": "fixed_timestamp"}
+    types |= {
+        ":id": "meta_data",
+        ":created_at": "fixed_timestamp",
+        ":updated_at": "fixed_timestamp",
+    }
     headers = (
         ("X-SODA2-Fields", json.dumps([n for n, _ in columns], separators=(",", ":"))),
         ("X-SODA2-Types", json.dumps([types[n] for n, _ in columns], separators=(",", ":"))),
@@ -170,7 +224,9 @@ def _count_rows(select: str, rows: int) -> Response:
     """`$select=count(*) [AS alias]`: one row, the count as a string (SODA 2.x names it `count`)."""
     match = _COUNT.match(select)
     if not match:
-        raise WhereError("The borough API sandbox serves $select=count(*) [AS name] only", "query.soql.invalid")
+        raise WhereError(
+            "The borough API sandbox serves $select=count(*) [AS name] only", "query.soql.invalid"
+        )
     return json_response(200, [{match.group("alias") or "count": str(rows)}])
 
 
@@ -189,8 +245,11 @@ def _select(expression: str | None, columns: list[str]) -> list[str]:
         elif re.fullmatch(r":?\w+", term):
             raise WhereError(f"No such column: {term}", "query.soql.no-such-column")
         else:
-            raise WhereError(f"The borough API sandbox selects columns, system fields, * and :* only, "
-                             f"not {term!r} (functions and aliases are not served here)", "query.soql.invalid")
+            raise WhereError(
+                f"The borough API sandbox selects columns, system fields, * and :* only, "
+                f"not {term!r} (functions and aliases are not served here)",
+                "query.soql.invalid",
+            )
     return list(dict.fromkeys(chosen))
 
 
@@ -211,34 +270,52 @@ def _order(expression: str | None, dataset: Dataset) -> list[tuple[str, bool]]:
     return terms
 
 
-def _changed_days(feed: FeedView, tests: list[tuple[str, str, dt.datetime]], window: tuple[dt.date, dt.date]
-                  ) -> list[dt.date]:
+def _changed_days(
+    feed: FeedView, tests: list[tuple[str, str, dt.datetime]], window: tuple[dt.date, dt.date]
+) -> list[dt.date]:
     """The published days that may hold a record passing stamp tests (no date field bound)."""
     after = max((at for _, op, at in tests if op in (">", ">=", "=")), default=None)
     days = [window[0] + dt.timedelta(days=n) for n in range((window[1] - window[0]).days + 1)]
     if after is None or any(moment >= after for _, moment in feed.faults.released):
-        return days          # a late fault that ended since may have stamped any day
+        return days  # a late fault that ended since may have stamped any day
     return [d for d in days if uploaded_at(d, feed.publisher.timezone) >= after]
 
 
 def _system_fields(typed: list[dict], feed: FeedView) -> list[dict]:
     """:id, :created_at, :updated_at of each record (stamps from publication.py)."""
     dataset, zone = feed.dataset, feed.publisher.timezone
-    updated = stamps(typed, dataset, zone, feed.faults.released,
-                     lambda day: feed.truth.get(dataset.id, feed.area, day))
+    updated = stamps(
+        typed,
+        dataset,
+        zone,
+        feed.faults.released,
+        lambda day: feed.truth.get(dataset.id, feed.area, day),
+    )
     result = []
-    for record, stamp in zip(typed, updated):
+    for record, stamp in zip(typed, updated, strict=False):
         day = record.get(dataset.date_field)
         created = uploaded_at(day, zone) if isinstance(day, dt.date) else stamp
-        digest = hashlib.sha256(f"{dataset.id}/{feed.area.code}/{record[dataset.key]}".encode()).hexdigest()
-        result.append({":id": f"row-{digest[:4]}.{digest[4:8]}_{digest[8:12]}", ":created_at": min(created, stamp),
-                       ":updated_at": stamp})
+        digest = hashlib.sha256(
+            f"{dataset.id}/{feed.area.code}/{record[dataset.key]}".encode()
+        ).hexdigest()
+        result.append(
+            {
+                ":id": f"row-{digest[:4]}.{digest[4:8]}_{digest[8:12]}",
+                ":created_at": min(created, stamp),
+                ":updated_at": stamp,
+            }
+        )
     return result
 
 
 def _compare(value: dt.datetime, op: str, moment: dt.datetime) -> bool:
-    return {"=": value == moment, ">": value > moment, ">=": value >= moment,
-            "<": value < moment, "<=": value <= moment}[op]
+    return {
+        "=": value == moment,
+        ">": value > moment,
+        ">=": value >= moment,
+        "<": value < moment,
+        "<=": value <= moment,
+    }[op]
 
 
 def _type(field: Field, date_format: str, numbers: str) -> str:
@@ -273,25 +350,41 @@ def parse_where(where: str, dataset: Dataset, date_format: str) -> _Where:
     while True:
         match = _CLAUSE.match(where, position)
         if not match:
-            raise WhereError(f"Could not parse $where near {where[position:position + 40]!r}", "query.soql.malformed")
+            raise WhereError(
+                f"Could not parse $where near {where[position : position + 40]!r}",
+                "query.soql.malformed",
+            )
         name = match.group("field")
         op = match.group("op") or "between"
-        texts = [match.group("value")] if match.group("op") else [match.group("low"), match.group("high")]
+        texts = (
+            [match.group("value")]
+            if match.group("op")
+            else [match.group("low"), match.group("high")]
+        )
         if name in _STAMPED:
             moments = [_moment(t) for t in texts]
             if None in moments:
-                raise WhereError(f"Could not parse {texts} as a fixed timestamp", "query.soql.type-mismatch")
-            parsed.stamps += ([(name, ">=", moments[0]), (name, "<=", moments[1])] if op == "between"
-                              else [(name, op, moments[0])])
+                raise WhereError(
+                    f"Could not parse {texts} as a fixed timestamp", "query.soql.type-mismatch"
+                )
+            parsed.stamps += (
+                [(name, ">=", moments[0]), (name, "<=", moments[1])]
+                if op == "between"
+                else [(name, op, moments[0])]
+            )
         else:
             if name not in dataset.column_names and name not in _SYSTEM:
                 raise WhereError(f"No such column: {name}", "query.soql.no-such-column")
             if name != dataset.date_field:
-                raise WhereError(f"The borough API sandbox filters on {dataset.date_field} and :updated_at only, "
-                                 f"not {name}")
+                raise WhereError(
+                    f"The borough API sandbox filters on {dataset.date_field} and :updated_at only, "
+                    f"not {name}"
+                )
             stamps = [_timestamp(t, date_format) for t in texts]
             if None in stamps:
-                raise WhereError(f"Could not parse {texts} as a floating timestamp", "query.soql.type-mismatch")
+                raise WhereError(
+                    f"Could not parse {texts} as a floating timestamp", "query.soql.type-mismatch"
+                )
             for bound, value in _bounds(op, stamps):
                 if bound == "low":
                     low = value if low is None else max(low, value)
@@ -302,7 +395,10 @@ def parse_where(where: str, dataset: Dataset, date_format: str) -> _Where:
             break
         joiner = _AND.match(where, position)
         if not joiner:
-            raise WhereError(f"Could not parse $where near {where[position:position + 40]!r}", "query.soql.malformed")
+            raise WhereError(
+                f"Could not parse $where near {where[position : position + 40]!r}",
+                "query.soql.malformed",
+            )
         position = joiner.end()
     if (low is None) != (high is None) or (low is None and not parsed.stamps):
         raise WhereError(f"$where needs both a first and a last day on {dataset.date_field}")
@@ -319,11 +415,12 @@ def _moment(text: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment.replace(tzinfo=moment.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc)
+    return moment.replace(tzinfo=moment.tzinfo or dt.UTC).astimezone(dt.UTC)
 
 
 def _bounds(op: str, stamps: list[dt.datetime]) -> list[tuple[str, dt.date]]:
     """Turn a comparison on timestamps into inclusive day bounds."""
+
     def first_day_from(ts: dt.datetime, inclusive: bool) -> dt.date:
         at_midnight = ts.time() == dt.time()
         return ts.date() if inclusive and at_midnight else ts.date() + dt.timedelta(days=1)
@@ -336,8 +433,15 @@ def _bounds(op: str, stamps: list[dt.datetime]) -> list[tuple[str, dt.date]]:
         return [("low", first_day_from(stamps[0], True)), ("high", last_day_to(stamps[1], True))]
     ts = stamps[0]
     return {
-        "=": [("low", first_day_from(ts, True)), ("high", last_day_to(ts, True) if ts.time() == dt.time()
-                                                   else ts.date() - dt.timedelta(days=1))],
+        "=": [
+            ("low", first_day_from(ts, True)),
+            (
+                "high",
+                last_day_to(ts, True)
+                if ts.time() == dt.time()
+                else ts.date() - dt.timedelta(days=1),
+            ),
+        ],
         ">=": [("low", first_day_from(ts, True))],
         ">": [("low", first_day_from(ts, False))],
         "<=": [("high", last_day_to(ts, True))],

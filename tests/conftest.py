@@ -34,9 +34,18 @@ def airflow_db() -> Path:
     """A migrated Airflow metadata database (SQLite) for DAG runs, with the host pools."""
     home = Path(os.environ["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-                   check=True, capture_output=True, env=os.environ.copy())
-    subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pipeline", "pools"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
     return home
 
 
@@ -77,6 +86,8 @@ def fast_config(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("config") / "config"
     shutil.copytree(Path(__file__).resolve().parent.parent / "config", target)
     settings = yaml.safe_load((target / "pipeline.yml").read_text())
-    settings["http"].update({"retries": 4, "backoff_factor_s": 0.05, "backoff_max_s": 0.3, "retry_after_max_s": 1})
+    settings["http"].update(
+        {"retries": 4, "backoff_factor_s": 0.05, "backoff_max_s": 0.3, "retry_after_max_s": 1}
+    )
     (target / "pipeline.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return target

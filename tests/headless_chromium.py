@@ -17,18 +17,31 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = ["CHROMIUM", "chromium_available", "open_page", "Page"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
-         "--remote-debugging-port=0", "--window-size=1200,900"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+    "--window-size=1200,900",
+]
 TIMEOUT_S = 60
 
 
@@ -39,6 +52,7 @@ def chromium_available() -> bool:
 @dataclass
 class Page:
     """A loaded page: its console errors, exceptions and requested URLs, and a way to ask it things."""
+
     _socket: Any
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -75,8 +89,13 @@ class Page:
     def screenshot(self, path: Path) -> Path:
         """The whole page, not just the window."""
         size = self.call("Page.getLayoutMetrics")["cssContentSize"]
-        self.call("Emulation.setDeviceMetricsOverride", width=1200, height=int(size["height"]),
-                  deviceScaleFactor=1, mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1200,
+            height=int(size["height"]),
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
@@ -84,11 +103,17 @@ class Page:
     def _record(self, message: dict) -> None:
         method, params = message.get("method"), message.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            self.console_errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+            self.console_errors.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+            )
         elif method == "Runtime.exceptionThrown":
-            self.console_errors.append(str(params["exceptionDetails"].get("exception", {}).get("description")))
+            self.console_errors.append(
+                str(params["exceptionDetails"].get("exception", {}).get("description"))
+            )
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-            self.console_errors.append(f"{params['entry'].get('source')}: {params['entry'].get('text')}")
+            self.console_errors.append(
+                f"{params['entry'].get('source')}: {params['entry'].get('text')}"
+            )
         elif method == "Network.requestWillBeSent":
             self.requests.append(params["request"]["url"])
 
@@ -99,11 +124,17 @@ def open_page(html_file: Path, settle_s: float = 1.0) -> Iterator[Page]:
     from websockets.sync.client import connect
 
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    browser = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    browser = subprocess.Popen(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         port = _devtools_port(browser)
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
+        targets = json.loads(
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read()
+        )
         page_ws = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
         with connect(page_ws, max_size=None, open_timeout=TIMEOUT_S) as socket:
             page = Page(socket)

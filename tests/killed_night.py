@@ -61,11 +61,27 @@ print("NOT KILLED")
 
 def run_killed(where: str, day: date, boroughs: list[str], after: int = 0) -> None:
     """Run a night's steps in a child process that kill -9s itself at `where` (after `after` calls)."""
-    done = subprocess.run([sys.executable, "-c", CHILD, str(TESTS), where, str(after), day.isoformat(),
-                           ",".join(boroughs)], env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(TESTS),
+            where,
+            str(after),
+            day.isoformat(),
+            ",".join(boroughs),
+        ],
+        env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if done.returncode != -9:
-        raise AssertionError(f"the child was not killed at {where}: exit {done.returncode}\n{done.stderr[-3000:]}")
+        raise AssertionError(
+            f"the child was not killed at {where}: exit {done.returncode}\n{done.stderr[-3000:]}"
+        )
 
 
 @contextmanager

@@ -8,10 +8,10 @@ each scenario gets its own data directory so scenarios cannot see each other's s
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pytest
@@ -24,8 +24,9 @@ from sandbox.settings import load_settings
 
 
 @contextmanager
-def pinned_night(root: Path, as_of: date, *, region: str | None = None,
-                 config_dir: Path | None = None) -> Iterator[tuple[SandboxProcess, DataPaths]]:
+def pinned_night(
+    root: Path, as_of: date, *, region: str | None = None, config_dir: Path | None = None
+) -> Iterator[tuple[SandboxProcess, DataPaths]]:
     """A sandbox that has published up to `as_of`, and the environment the steps read pointed at it."""
     paths = DataPaths(root / "data")
     mp = pytest.MonkeyPatch()
@@ -53,7 +54,9 @@ def sha256(path: Path) -> str:
 
 def partitions(path: Path) -> dict[tuple, int]:
     """(dataset, borough code, day) -> rows, as raw.feed_partitions records them."""
-    rows = query(path, "select dataset, borough_code, data_day::varchar, row_count from raw.feed_partitions")
+    rows = query(
+        path, "select dataset, borough_code, data_day::varchar, row_count from raw.feed_partitions"
+    )
     return {(d, b, day): n for d, b, day, n in rows}
 
 
@@ -65,7 +68,8 @@ def raw_counts(path: Path) -> dict[tuple, tuple[int, int]]:
         for dataset in catalogue.datasets.values():
             rows = con.execute(
                 f'select _borough_code, _data_day::varchar, count(*), count(distinct "{dataset.key}") '
-                f"from raw.{dataset.id} group by all").fetchall()
+                f"from raw.{dataset.id} group by all"
+            ).fetchall()
             counts.update({(dataset.id, b, d): (n, k) for b, d, n, k in rows})
     return counts
 
@@ -82,8 +86,11 @@ def raw_rows(path: Path) -> dict[str, set[tuple]]:
 
 
 def metrics(path: Path) -> dict[tuple, tuple]:
-    rows = query(path, "select metric_id, area_code, period_start::varchar, value, numerator, denominator, "
-                       "days_covered, boroughs_covered from analytics.city_metrics")
+    rows = query(
+        path,
+        "select metric_id, area_code, period_start::varchar, value, numerator, denominator, "
+        "days_covered, boroughs_covered from analytics.city_metrics",
+    )
     return {r[:3]: r[3:] for r in rows}
 
 

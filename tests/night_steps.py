@@ -21,16 +21,30 @@ _RUNS = itertools.count(1)
 # without pagination (ealing, hounslow), ArcGIS + Open311 (lambeth, 10 days late with bus
 # data), bulk CSV (havering), Redbridge (temporary accommodation 150 days late) and Newham
 # (withholds household waste).
-BOROUGHS = ["barnet", "camden", "croydon", "ealing", "enfield", "havering", "hounslow", "lambeth",
-            "newham", "redbridge"]
+BOROUGHS = [
+    "barnet",
+    "camden",
+    "croydon",
+    "ealing",
+    "enfield",
+    "havering",
+    "hounslow",
+    "lambeth",
+    "newham",
+    "redbridge",
+]
 
 
-def land(day: date, boroughs: list[str] | None = None, datasets: list[str] | None = None) -> dict[str, Any]:
+def land(
+    day: date, boroughs: list[str] | None = None, datasets: list[str] | None = None
+) -> dict[str, Any]:
     """Plan, ingest, validate and load one data day; returns load's summary (with the outcomes)."""
     data_day = day.isoformat()
     plans = plan.plan_feeds(data_day, datasets, boroughs)
-    landed = [steps.ingest_feed(p["feed_id"], p["days"], p.get("loaded"), watermark=p.get("watermark"))
-              for p in plans]
+    landed = [
+        steps.ingest_feed(p["feed_id"], p["days"], p.get("loaded"), watermark=p.get("watermark"))
+        for p in plans
+    ]
     validated = [steps.validate_dataset(dataset, landed) for dataset in plan.plan_datasets()]
     summary = steps.load_outcomes(validated, f"steps__{data_day}__{next(_RUNS)}")
     return summary | {"outcomes": [o for group in validated for o in group]}

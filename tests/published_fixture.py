@@ -33,9 +33,21 @@ def published_warehouse(root: Path) -> DataPaths:
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     script = DBT_PROJECT_DIR / "scripts" / "make_fixture_warehouse.py"
-    subprocess.run([sys.executable, str(script), str(paths.warehouse), "--sandbox-days", "3",
-                    "--sandbox-start", "2024-03-01", "--sandbox-periods-from", "2023-01-01"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(paths.warehouse),
+            "--sandbox-days",
+            "3",
+            "--sandbox-start",
+            "2024-03-01",
+            "--sandbox-periods-from",
+            "2023-01-01",
+        ],
+        check=True,
+        capture_output=True,
+    )
     catalogue = load_catalogue()
     command, env = dbt_command(catalogue, paths, "build")
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)

@@ -25,6 +25,7 @@ COLUMNS_SQL = "select * from analytics.city_metrics order by all"
 def run_reference(data_dir: Path) -> tuple[list[str], list[tuple]]:
     """Run the three nights into `data_dir`; (column names, city_metrics rows in a fixed order)."""
     import night_steps
+
     from sandbox.process import SandboxProcess
 
     saved = {k: os.environ.get(k) for k in ("CITY_DATA_DIR", "CITY_API_BASE_URL")}

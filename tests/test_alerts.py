@@ -29,8 +29,13 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append({"path": self.path, "content_type": self.headers["Content-Type"],
-                                    "json": json.loads(body)})
+        type(self).received.append(
+            {
+                "path": self.path,
+                "content_type": self.headers["Content-Type"],
+                "json": json.loads(body),
+            }
+        )
         self.send_response(type(self).status)
         self.end_headers()
 
@@ -71,10 +76,20 @@ def webhook_config(tmp_path, monkeypatch, receiver):
 
 
 def _failure_context(error: Exception) -> dict:
-    ti = SimpleNamespace(dag_id="city_nightly", task_id="dbt_build", map_index=-1, try_number=3,
-                         run_id="manual__2026-11-23T09:00:00+00:00", log_url="http://airflow/log/1")
-    return {"ti": ti, "dag_run": SimpleNamespace(conf={"data_day": "2026-11-22"}), "params": {},
-            "exception": error}
+    ti = SimpleNamespace(
+        dag_id="city_nightly",
+        task_id="dbt_build",
+        map_index=-1,
+        try_number=3,
+        run_id="manual__2026-11-23T09:00:00+00:00",
+        log_url="http://airflow/log/1",
+    )
+    return {
+        "ti": ti,
+        "dag_run": SimpleNamespace(conf={"data_day": "2026-11-22"}),
+        "params": {},
+        "exception": error,
+    }
 
 
 def test_a_failed_task_is_posted_to_the_webhook_and_logged(webhook_config, caplog):
@@ -88,7 +103,10 @@ def test_a_failed_task_is_posted_to_the_webhook_and_logged(webhook_config, caplo
     assert (body["task_id"], body["data_day"], body["try_number"]) == ("dbt_build", "2026-11-22", 3)
     assert body["error"] == "RuntimeError: dbt build failed; model x: boom"
     assert "dbt_build" in body["text"] and "2026-11-22" in body["text"]
-    assert any("ALERT task_failed" in r.getMessage() and "dbt_build" in r.getMessage() for r in caplog.records)
+    assert any(
+        "ALERT task_failed" in r.getMessage() and "dbt_build" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_a_mapped_task_is_named_with_its_index(webhook_config):
@@ -101,8 +119,12 @@ def test_a_mapped_task_is_named_with_its_index(webhook_config):
 
 def test_a_webhook_that_is_down_is_logged_never_raised(tmp_path, monkeypatch, caplog):
     """An alert channel that is down must not fail the task or hide its error; the token is not logged."""
-    config = _config(tmp_path, lambda d: d["alerts"].update({"webhook_url": "http://127.0.0.1:9/hooks/secret-token",
-                                                             "timeout_s": 2}))
+    config = _config(
+        tmp_path,
+        lambda d: d["alerts"].update(
+            {"webhook_url": "http://127.0.0.1:9/hooks/secret-token", "timeout_s": 2}
+        ),
+    )
     monkeypatch.setenv("CITY_CONFIG_DIR", str(config))
     monkeypatch.delenv(alerts.WEBHOOK_ENV, raising=False)
     with caplog.at_level(logging.ERROR, logger="pipeline.alerts"):
@@ -132,13 +154,20 @@ def test_without_a_webhook_the_alert_is_a_log_line(monkeypatch, tmp_path, caplog
 
 def test_a_missed_deadline_names_the_data_day_and_the_run(webhook_config):
     """The deadline callback gets Airflow's context (the run as JSON); the message says what is late."""
-    context = {"dag_run": {"dag_id": "city_nightly", "dag_run_id": "scheduled__2026-11-23T02:00:00+00:00",
-                           "logical_date": "2026-11-23T02:00:00Z", "state": "running", "conf": {}},
-               "deadline": {"id": "x", "deadline_time": "2026-11-23T07:00:00+00:00"}}
+    context = {
+        "dag_run": {
+            "dag_id": "city_nightly",
+            "dag_run_id": "scheduled__2026-11-23T02:00:00+00:00",
+            "logical_date": "2026-11-23T02:00:00Z",
+            "state": "running",
+            "conf": {},
+        },
+        "deadline": {"id": "x", "deadline_time": "2026-11-23T07:00:00+00:00"},
+    }
     alerts.on_deadline_missed(context=context)
     body = webhook_config.received[0]["json"]
     assert body["kind"] == "publish_deadline_missed"
-    assert body["data_day"] == "2026-11-22"     # the 02:00 run of the 23rd processes the 22nd
+    assert body["data_day"] == "2026-11-22"  # the 02:00 run of the 23rd processes the 22nd
     assert "not published by 2026-11-23T07:00" in body["text"]
 
 
@@ -160,16 +189,33 @@ def test_the_dag_carries_the_deadline_and_the_failure_callback():
     assert deadline.callback.path == "pipeline.alerts.on_deadline_missed"
     for task in dag.tasks:
         callbacks = task.on_failure_callback
-        assert alerts.on_task_failure in (callbacks if isinstance(callbacks, list) else [callbacks]), task.task_id
+        assert alerts.on_task_failure in (
+            callbacks if isinstance(callbacks, list) else [callbacks]
+        ), task.task_id
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda a: a.update({"webhook_url": "hooks.example.org/x"}), "alerts.webhook_url: expected an http(s) URL"),
-    (lambda a: a.update({"publish_by": 420}), 'alerts.publish_by: expected a time of day "HH:MM"'),
-    (lambda a: a.update({"publish_by": "7am"}), 'alerts.publish_by: expected a time of day "HH:MM"'),
-    (lambda a: a.update({"timeout_s": 0}), "alerts.timeout_s: expected seconds between 0 and 120"),
-    (lambda a: a.update({"webhook": "https://x.org"}), "webhook"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda a: a.update({"webhook_url": "hooks.example.org/x"}),
+            "alerts.webhook_url: expected an http(s) URL",
+        ),
+        (
+            lambda a: a.update({"publish_by": 420}),
+            'alerts.publish_by: expected a time of day "HH:MM"',
+        ),
+        (
+            lambda a: a.update({"publish_by": "7am"}),
+            'alerts.publish_by: expected a time of day "HH:MM"',
+        ),
+        (
+            lambda a: a.update({"timeout_s": 0}),
+            "alerts.timeout_s: expected seconds between 0 and 120",
+        ),
+        (lambda a: a.update({"webhook": "https://x.org"}), "webhook"),
+    ],
+)
 def test_bad_alert_settings_are_refused_naming_the_key(tmp_path, change, message):
     """A mistake in alerts: stops the catalogue load with the file, the key and what is wrong."""
     config = _config(tmp_path, lambda d: change(d["alerts"]))

@@ -18,18 +18,35 @@ from ingest.catalogue import load_catalogue
 from ingest.landing import LandedBatch
 
 ROOT = Path(__file__).resolve().parent.parent
-ROWS = ["ingest_default_vs_bare", "ingest_default_vs_dlt", "ingest_large_vs_bare", "ingest_large_vs_dlt",
-        "sandbox_serving", "load_vs_duckdb", "validation_ge_vs_sql", "dbt_3y_vs_1y", "night_first_vs_baseline",
-        "memory_night_first", "night_later_vs_baseline", "memory_night_later", "memory_big_response"]
+ROWS = [
+    "ingest_default_vs_bare",
+    "ingest_default_vs_dlt",
+    "ingest_large_vs_bare",
+    "ingest_large_vs_dlt",
+    "sandbox_serving",
+    "load_vs_duckdb",
+    "validation_ge_vs_sql",
+    "dbt_3y_vs_1y",
+    "night_first_vs_baseline",
+    "memory_night_first",
+    "night_later_vs_baseline",
+    "memory_night_later",
+    "memory_big_response",
+]
 
 
 @pytest.fixture(scope="module")
 def tiny_results(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench-results")
-    completed = subprocess.run([sys.executable, "-m", "bench", "--tiny", "--results", str(out)], cwd=ROOT,
-                               capture_output=True, text=True, timeout=1800)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--results", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert completed.returncode == 0, completed.stderr[-4000:]
-    assert "ratio" in completed.stdout          # the table was printed
+    assert "ratio" in completed.stdout  # the table was printed
     files = sorted(out.glob("2*.json"))
     assert len(files) == 1 and (out / "latest.json").read_text() == files[0].read_text()
     return json.loads(files[0].read_text())
@@ -42,7 +59,9 @@ def test_tiny_bench_reports_every_row_with_median_runs_baseline_and_ratio(tiny_r
         if row.get("skipped"):
             assert name.endswith("_vs_dlt") and "dlt not installed" in row["skipped"]
             continue
-        assert row["runs"] >= 1 and len(row["samples"]) == len(row["baseline_samples"]) == row["runs"], name
+        assert (
+            row["runs"] >= 1 and len(row["samples"]) == len(row["baseline_samples"]) == row["runs"]
+        ), name
         assert row["median"] > 0 and row["baseline_median"] > 0 and row["baseline"], name
         assert row["ratio"] == pytest.approx(row["median"] / row["baseline_median"], rel=0.01), name
 
@@ -63,10 +82,19 @@ def test_ingest_rows_compare_the_same_rows(tiny_results):
 
 def _batch(folder: Path, records: list[dict], borough_code: str = "E09000003") -> LandedBatch:
     folder.mkdir(parents=True)
-    (folder / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return LandedBatch(dataset="road_casualties", borough_code=borough_code, borough_name="Barnet",
-                       data_day="2026-11-09", batch_id=folder.name, path=str(folder), row_count=len(records),
-                       protocol="ckan")
+    (folder / "records.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    return LandedBatch(
+        dataset="road_casualties",
+        borough_code=borough_code,
+        borough_name="Barnet",
+        data_day="2026-11-09",
+        batch_id=folder.name,
+        path=str(folder),
+        row_count=len(records),
+        protocol="ckan",
+    )
 
 
 def test_sql_checks_give_the_verdicts_great_expectations_gives(tmp_path):
@@ -75,8 +103,14 @@ def test_sql_checks_give_the_verdicts_great_expectations_gives(tmp_path):
     from bench.sql_checks import failing_batches
     from pipeline.validate import validate_batch
 
-    good = dict(casualty_ref="R1", accident_date="09/11/2026", borough="LB Barnet", severity="Slight",
-                road_user_type="Pedestrian", casualty_age="34")
+    good = dict(
+        casualty_ref="R1",
+        accident_date="09/11/2026",
+        borough="LB Barnet",
+        severity="Slight",
+        road_user_type="Pedestrian",
+        casualty_age="34",
+    )
     batches = [
         _batch(tmp_path / "clean", [good, good | {"casualty_ref": "R2", "casualty_age": "n/a"}]),
         _batch(tmp_path / "bad-vocabulary", [good | {"severity": "Minor"}]),
@@ -84,10 +118,16 @@ def test_sql_checks_give_the_verdicts_great_expectations_gives(tmp_path):
         _batch(tmp_path / "duplicate-key", [good, good | {"severity": "Serious"}]),
         _batch(tmp_path / "other-borough", [good | {"borough": "Camden"}]),
         _batch(tmp_path / "bad-number", [good | {"casualty_age": "thirty"}]),
-        _batch(tmp_path / "missing-column", [{k: v for k, v in good.items() if k != "road_user_type"}]),
+        _batch(
+            tmp_path / "missing-column", [{k: v for k, v in good.items() if k != "road_user_type"}]
+        ),
     ]
     catalogue = load_catalogue()
     dataset, area = catalogue.dataset("road_casualties"), catalogue.area("E09000003")
-    by_ge = {b.batch_id for b in batches if not validate_batch(b, dataset, area, catalogue.settings).success}
+    by_ge = {
+        b.batch_id
+        for b in batches
+        if not validate_batch(b, dataset, area, catalogue.settings).success
+    }
     assert by_ge == {b.batch_id for b in batches} - {"clean"}
     assert failing_batches(catalogue, batches) == by_ge

@@ -58,7 +58,7 @@ def reader() -> TextReader:
 def test_python_reads_each_case_as_the_table_says(reader, case):
     """validate.py's reader gives each case its expected reading (an empty cell: none)."""
     assert case["reader"] in READERS, f"unknown reader {case['reader']!r} in {CASES.name}"
-    text = case["text"] or None            # an empty cell is null, as dbt reads csv fixtures
+    text = case["text"] or None  # an empty cell is null, as dbt reads csv fixtures
     got = getattr(reader, case["reader"])(text)
     assert _as_text(got) == case["reading"], case["note"]
 
@@ -67,20 +67,27 @@ def test_the_cases_cover_every_reader_and_every_null_marker(reader):
     """A reader or a configured marker without a case would be a rule no test holds."""
     cases = _cases()
     assert {c["reader"] for c in cases} == set(READERS)
-    nulled = {c["text"].strip().lower() for c in cases if c["reader"] == "clean_text" and not c["reading"]}
+    nulled = {
+        c["text"].strip().lower() for c in cases if c["reader"] == "clean_text" and not c["reading"]
+    }
     assert set(reader.null_markers) <= nulled
 
 
 def test_dbt_project_defaults_are_the_pipeline_config():
     """A hand-run `dbt build` (no --vars) reads text as the pipeline does, which passes raw_text."""
-    pipeline = yaml.safe_load((REPO_ROOT / "config" / "pipeline.yml").read_text(encoding="utf-8"))["raw_text"]
+    pipeline = yaml.safe_load((REPO_ROOT / "config" / "pipeline.yml").read_text(encoding="utf-8"))[
+        "raw_text"
+    ]
     dbt = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
     assert dbt["null_markers"] == pipeline["null_markers"]
     assert dbt["date_formats"] == pipeline["date_formats"]
     settings = load_catalogue().settings
     command, _ = dbt_command(load_catalogue(), DataPaths(REPO_ROOT / "data"), "build")
     passed = json.loads(command[command.index("--vars") + 1])
-    assert passed == {"null_markers": list(settings.null_markers), "date_formats": list(settings.date_formats)}
+    assert passed == {
+        "null_markers": list(settings.null_markers),
+        "date_formats": list(settings.date_formats),
+    }
 
 
 def test_validation_lists_what_staging_could_not_read():
@@ -88,16 +95,22 @@ def test_validation_lists_what_staging_could_not_read():
     catalogue = load_catalogue()
     dataset = catalogue.dataset("bus_performance")
     fields = {f.type: f.name for f in reversed(dataset.fields)}
-    records = [{fields["integer"]: "1,234", fields["number"]: "5.25", fields["date"]: "05/03/2024"},
-               {fields["integer"]: "1,5", fields["number"]: "NaN", fields["date"]: "05/03/24"},
-               {fields["integer"]: "None", fields["number"]: " n/a ", fields["date"]: "-"}]
+    records = [
+        {fields["integer"]: "1,234", fields["number"]: "5.25", fields["date"]: "05/03/2024"},
+        {fields["integer"]: "1,5", fields["number"]: "NaN", fields["date"]: "05/03/24"},
+        {fields["integer"]: "None", fields["number"]: " n/a ", fields["date"]: "-"},
+    ]
     frame = batch_frame(records, dataset, catalogue.settings)
     assert frame[fields["integer"]].tolist()[0] == 1234
     assert frame[fields["number"]].tolist()[0] == 5.25
     assert frame[fields["date"]].tolist()[0] == "2024-03-05"
     errors = frame["_type_errors"].tolist()
-    assert errors[0] is None and errors[2] is None          # null markers are nulls, not errors
-    for name, raw in ((fields["integer"], "1,5"), (fields["number"], "NaN"), (fields["date"], "05/03/24")):
+    assert errors[0] is None and errors[2] is None  # null markers are nulls, not errors
+    for name, raw in (
+        (fields["integer"], "1,5"),
+        (fields["number"], "NaN"),
+        (fields["date"], "05/03/24"),
+    ):
         assert f"{name}={raw!r}" in errors[1]
 
 
@@ -108,11 +121,19 @@ def test_dbt_reads_every_case_alike(tmp_path):
     """
     paths = DataPaths(tmp_path)
     paths.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    command, env = dbt_command(load_catalogue(), paths, "build", "--select", "path:models/staging/reading_rules")
+    command, env = dbt_command(
+        load_catalogue(), paths, "build", "--select", "path:models/staging/reading_rules"
+    )
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
-    results = json.loads((paths.dbt_target / "run_results.json").read_text(encoding="utf-8"))["results"]
-    status = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results
-              if r["unique_id"].startswith("unit_test.")}
-    assert {name: status.get(name) for name in UNIT_TESTS} == {name: "pass" for name in UNIT_TESTS}, \
-        built.stdout[-4000:]
+    results = json.loads((paths.dbt_target / "run_results.json").read_text(encoding="utf-8"))[
+        "results"
+    ]
+    status = {
+        r["unique_id"].rsplit(".", 1)[-1]: r["status"]
+        for r in results
+        if r["unique_id"].startswith("unit_test.")
+    }
+    assert {name: status.get(name) for name in UNIT_TESTS} == {
+        name: "pass" for name in UNIT_TESTS
+    }, built.stdout[-4000:]
     assert built.returncode == 0, built.stdout[-4000:]

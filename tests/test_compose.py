@@ -15,15 +15,26 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRETS = {"POSTGRES_PASSWORD": "pg-test-secret", "AIRFLOW_FERNET_KEY": "fernet-test-secret",
-           "AIRFLOW_JWT_SECRET": "jwt-test-secret", "AIRFLOW_API_SECRET_KEY": "api-test-secret"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-test-secret",
+    "AIRFLOW_FERNET_KEY": "fernet-test-secret",
+    "AIRFLOW_JWT_SECRET": "jwt-test-secret",
+    "AIRFLOW_API_SECRET_KEY": "api-test-secret",
+}
 
 
 def _compose(env: dict[str, str]) -> subprocess.CompletedProcess:
-    assert shutil.which("docker-compose"), "docker-compose is missing: `make test` installs Debian's package"
+    assert shutil.which("docker-compose"), (
+        "docker-compose is missing: `make test` installs Debian's package"
+    )
     clean = {k: v for k, v in os.environ.items() if k not in SECRETS and k != "AIRFLOW_UID"}
-    return subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-                          capture_output=True, text=True, cwd=ROOT, env=clean | env)
+    return subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=clean | env,
+    )
 
 
 def _compose_config(**extra: str) -> dict:
@@ -97,24 +108,42 @@ def test_init_owns_the_volumes_as_root_then_the_services_run_as_the_airflow_user
     init = services["airflow-init"]
     assert str(init["user"]).split(":")[0] == "0"
     script = " ".join(init["command"]) if isinstance(init["command"], list) else init["command"]
-    chowned = [path for line in re.findall(r'chown -R "?1234:0"? ([^\n]+)', script) for path in line.split()]
-    assert all(target in [t for _, t in _mounts(init)] for target in chowned)   # init sees what it chowns
+    chowned = [
+        path
+        for line in re.findall(r'chown -R "?1234:0"? ([^\n]+)', script)
+        for path in line.split()
+    ]
+    assert all(
+        target in [t for _, t in _mounts(init)] for target in chowned
+    )  # init sees what it chowns
     for name in AIRFLOW_SERVICES:
         assert str(services[name]["user"]) == "1234:0", name
         for source, target in _mounts(services[name]):
-            if not source.startswith(str(ROOT / "config")) and not source.startswith(str(ROOT / "dags")):
-                assert any(target == path or target.startswith(path + "/") for path in chowned), \
+            if not source.startswith(str(ROOT / "config")) and not source.startswith(
+                str(ROOT / "dags")
+            ):
+                assert any(target == path or target.startswith(path + "/") for path in chowned), (
                     f"{name} writes {target}, which init does not chown"
-    assert script.index("chown") < script.index("airflow db migrate") < script.index("python -m pipeline pools")
+                )
+    assert (
+        script.index("chown")
+        < script.index("airflow db migrate")
+        < script.index("python -m pipeline pools")
+    )
     for name in AIRFLOW_SERVICES:
-        assert services[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+        assert (
+            services[name]["depends_on"]["airflow-init"]["condition"]
+            == "service_completed_successfully"
+        )
 
 
 def test_the_published_warehouse_is_a_host_directory_analysts_can_open(tmp_path):
     """published/ (city.duckdb, open data) is a bind mount from the host, in every service that writes it."""
     services = _compose_config(CITY_PUBLISHED_DIR=str(tmp_path / "published"))["services"]
     for name in AIRFLOW_SERVICES:
-        assert (str(tmp_path / "published"), "/opt/city-data/published") in _mounts(services[name]), name
+        assert (str(tmp_path / "published"), "/opt/city-data/published") in _mounts(
+            services[name]
+        ), name
     default = _compose_config()["services"]["airflow-scheduler"]
     assert (str(ROOT / "published"), "/opt/city-data/published") in _mounts(default)
 
@@ -126,10 +155,15 @@ def test_image_uses_the_pinned_airflow_python_and_requirements():
     assert base, "Dockerfile must build FROM apache/airflow:<version>-python<version>"
     assert base.group(1) == _pinned("apache-airflow")
     assert base.group(2) == "3.11"
-    assert "-r /opt/city/requirements.txt" in dockerfile and "-c /opt/city/constraints.txt" in dockerfile
+    assert (
+        "-r /opt/city/requirements.txt" in dockerfile
+        and "-c /opt/city/constraints.txt" in dockerfile
+    )
     for package in ("ingest", "pipeline", "sandbox", "config", "expectations", "dbt_project"):
         assert re.search(rf"^COPY .*\b{package} /opt/city/{package}$", dockerfile, re.M), package
-    assert _pinned("psycopg2-binary") and _pinned("asyncpg")   # Airflow on PostgreSQL: sync and async drivers
+    assert _pinned("psycopg2-binary") and _pinned(
+        "asyncpg"
+    )  # Airflow on PostgreSQL: sync and async drivers
 
 
 def test_init_creates_the_host_pools_after_migrating():
@@ -138,13 +172,16 @@ def test_init_creates_the_host_pools_after_migrating():
     command = " ".join(services["airflow-init"]["command"])
     assert "airflow db migrate" in command and "python -m pipeline pools" in command
     assert command.index("airflow db migrate") < command.index("python -m pipeline pools")
-    assert services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    assert (
+        services["airflow-scheduler"]["depends_on"]["airflow-init"]["condition"]
+        == "service_completed_successfully"
+    )
 
 
 def test_dbt_is_found_on_path_when_it_is_not_beside_python(tmp_path, monkeypatch):
     """The official image installs dbt in ~/.local/bin, not beside sys.executable: PATH is the fallback."""
-    from pipeline.dbt_runner import dbt_executable
     from ingest.errors import IngestError
+    from pipeline.dbt_runner import dbt_executable
 
     python_dir, bin_dir = tmp_path / "python", tmp_path / "local-bin"
     python_dir.mkdir()

@@ -8,26 +8,32 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import replace
 from datetime import date
 
 import pytest
+from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
 from ingest.catalogue import PROTOCOLS
-from ingest.protocols import PROTOCOL_CLASSES
 from ingest.errors import FatalFetchError, RetriableFetchError
 from ingest.fetch import fetch_feed
 from ingest.http import build_session
 from ingest.landing import latest_batch
+from ingest.protocols import PROTOCOL_CLASSES
 from sandbox.generator import truth_records
 from sandbox.settings import load_settings
-from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
 DAY = date(2026, 11, 10)
-FAST_HTTP = {"connect_timeout_s": 2, "read_timeout_s": 5, "retries": 3, "backoff_factor_s": 0.05,
-             "backoff_max_s": 0.2, "retry_after_max_s": 2, "max_pages": 1000}
+FAST_HTTP = {
+    "connect_timeout_s": 2,
+    "read_timeout_s": 5,
+    "retries": 3,
+    "backoff_factor_s": 0.05,
+    "backoff_max_s": 0.2,
+    "retry_after_max_s": 2,
+    "max_pages": 1000,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -46,19 +52,23 @@ def _area(catalogue, protocol, dataset="service_requests"):
 def _pages_expected(protocol, rows, size=7):
     """How many pages paging `rows` in pages of `size` takes, by the protocol's stop rule."""
     if protocol == "bulk_csv":
-        return 1                             # one whole file
+        return 1  # one whole file
     if protocol == "arcgis":
-        return math.ceil(rows / size)        # the last page says so (no exceededTransferLimit)
-    return rows // size + 1                  # a short (or empty) page ends it
+        return math.ceil(rows / size)  # the last page says so (no exceededTransferLimit)
+    return rows // size + 1  # a short (or empty) page ends it
 
 
 def _small_pages(catalogue, size=7):
     """The catalogue with a tiny page size, so every feed spans several pages."""
-    return replace(catalogue, settings=replace(catalogue.settings, page_size={p: size for p in PROTOCOLS}))
+    return replace(
+        catalogue, settings=replace(catalogue.settings, page_size={p: size for p in PROTOCOLS})
+    )
 
 
 def _truth(catalogue, dataset, area, day=DAY):
-    return truth_records(dataset, area, day, seed=load_settings(catalogue).seed, catalogue=catalogue)
+    return truth_records(
+        dataset, area, day, seed=load_settings(catalogue).seed, catalogue=catalogue
+    )
 
 
 def test_every_protocol_has_a_connector_and_the_sandbox_serves_it(catalogue):
@@ -80,7 +90,10 @@ def test_every_page_is_fetched_and_rows_match_the_truth(catalogue, data_dir, pro
     manifest = json.loads((batch.records_path.parent / "manifest.json").read_text())
     assert len(manifest["pages"]) == _pages_expected(protocol, len(truth))
     assert sum(p["records"] for p in manifest["pages"]) == len(truth)
-    assert all(len(p["sha256"]) == 64 and p["url"].startswith("http://127.0.0.1") for p in manifest["pages"])
+    assert all(
+        len(p["sha256"]) == 64 and p["url"].startswith("http://127.0.0.1")
+        for p in manifest["pages"]
+    )
 
 
 def test_landed_batch_can_be_replayed_without_the_api(catalogue, data_dir):
@@ -96,11 +109,20 @@ def test_landed_batch_can_be_replayed_without_the_api(catalogue, data_dir):
 def test_429_with_retry_after_is_retried_then_succeeds(catalogue, data_dir, sandbox, protocol):
     """Two 429s with Retry-After: 1 are waited out, then the feed lands in full."""
     area = _area(catalogue, protocol)
-    add_fault(sandbox, kind="status", status=429, retry_after=1, borough=area.slug,
-              dataset="service_requests", times=2)
+    add_fault(
+        sandbox,
+        kind="status",
+        status=429,
+        retry_after=1,
+        borough=area.slug,
+        dataset="service_requests",
+        times=2,
+    )
     session = build_session(FAST_HTTP)
     started = time.monotonic()
-    batch = fetch_feed(catalogue, catalogue.feed(f"service_requests/{area.code}"), DAY, data_dir.landing, session)
+    batch = fetch_feed(
+        catalogue, catalogue.feed(f"service_requests/{area.code}"), DAY, data_dir.landing, session
+    )
     assert time.monotonic() - started >= 2.0, "Retry-After was not honoured"
     assert batch.row_count == len(_truth(catalogue, "service_requests", area))
     statuses = [r["status"] for r in request_log(sandbox) if r.get("dataset") == "service_requests"]
@@ -114,8 +136,13 @@ def test_a_burst_of_server_errors_is_retried(catalogue, data_dir, sandbox, statu
     dataset = "service_requests" if protocol == "open311" else "housing_completions"
     area = _area(catalogue, protocol, dataset)
     add_fault(sandbox, kind="status", status=status, borough=area.slug, dataset=dataset, times=2)
-    batch = fetch_feed(catalogue, catalogue.feed(f"{dataset}/{area.code}"), DAY, data_dir.landing,
-                       build_session(FAST_HTTP))
+    batch = fetch_feed(
+        catalogue,
+        catalogue.feed(f"{dataset}/{area.code}"),
+        DAY,
+        data_dir.landing,
+        build_session(FAST_HTTP),
+    )
     assert batch.row_count == len(_truth(catalogue, dataset, area))
 
 
@@ -124,8 +151,13 @@ def test_a_borough_offline_fails_clearly_after_retries(catalogue, data_dir, sand
     area = _area(catalogue, "ckan")
     add_fault(sandbox, kind="offline", borough=area.slug)
     with pytest.raises(RetriableFetchError) as error:
-        fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
-                   build_session(FAST_HTTP))
+        fetch_feed(
+            catalogue,
+            catalogue.feed(f"road_casualties/{area.code}"),
+            DAY,
+            data_dir.landing,
+            build_session(FAST_HTTP),
+        )
     message = str(error.value)
     assert "road_casualties" in message and area.name in message
     assert f"{sandbox.url}/{area.slug}/api/3/action/datastore_search" in message
@@ -150,8 +182,13 @@ def test_a_body_cut_off_mid_json_is_a_clear_error(catalogue, data_dir, sandbox):
     area = _area(catalogue, "socrata")
     add_fault(sandbox, kind="truncate", bytes=50, borough=area.slug, dataset="road_casualties")
     with pytest.raises(RetriableFetchError, match="not valid JSON"):
-        fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
-                   build_session(FAST_HTTP))
+        fetch_feed(
+            catalogue,
+            catalogue.feed(f"road_casualties/{area.code}"),
+            DAY,
+            data_dir.landing,
+            build_session(FAST_HTTP),
+        )
 
 
 def test_retry_after_is_capped():
@@ -172,21 +209,36 @@ def test_records_served_twice_are_landed_once(catalogue, data_dir, sandbox):
     """Identical records repeated by the server land once; the pages keep both, the manifest counts them."""
     area = _area(catalogue, "ckan")
     add_fault(sandbox, kind="duplicate_rows", rows=3, borough=area.slug, dataset="service_requests")
-    batch = fetch_feed(catalogue, catalogue.feed(f"service_requests/{area.code}"), DAY, data_dir.landing,
-                       build_session(FAST_HTTP))
+    batch = fetch_feed(
+        catalogue,
+        catalogue.feed(f"service_requests/{area.code}"),
+        DAY,
+        data_dir.landing,
+        build_session(FAST_HTTP),
+    )
     truth = _truth(catalogue, "service_requests", area)
     assert batch.row_count == len(truth)
     manifest = json.loads((batch.records_path.parent / "manifest.json").read_text())
     assert manifest["exact_duplicates_dropped"] >= 3
-    assert sum(p["records"] for p in manifest["pages"]) == len(truth) + manifest["exact_duplicates_dropped"]
+    assert (
+        sum(p["records"] for p in manifest["pages"])
+        == len(truth) + manifest["exact_duplicates_dropped"]
+    )
 
 
 def test_a_connection_dropped_mid_body_is_retried(catalogue, data_dir, sandbox):
     """A reset while the body streams in (beyond urllib3's reach) is tried again, and the feed lands whole."""
     area = _area(catalogue, "socrata", "road_casualties")
-    add_fault(sandbox, kind="truncate", mode="drop", borough=area.slug, dataset="road_casualties", times=1)
-    batch = fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
-                       build_session(FAST_HTTP))
+    add_fault(
+        sandbox, kind="truncate", mode="drop", borough=area.slug, dataset="road_casualties", times=1
+    )
+    batch = fetch_feed(
+        catalogue,
+        catalogue.feed(f"road_casualties/{area.code}"),
+        DAY,
+        data_dir.landing,
+        build_session(FAST_HTTP),
+    )
     assert batch.row_count == len(_truth(catalogue, "road_casualties", area))
     assert len([r for r in request_log(sandbox) if r.get("dataset") == "road_casualties"]) >= 2
 
@@ -196,8 +248,13 @@ def test_a_connection_that_keeps_dropping_fails_clearly(catalogue, data_dir, san
     area = _area(catalogue, "socrata", "road_casualties")
     add_fault(sandbox, kind="truncate", mode="drop", borough=area.slug, dataset="road_casualties")
     with pytest.raises(RetriableFetchError, match="connection broken mid-response") as error:
-        fetch_feed(catalogue, catalogue.feed(f"road_casualties/{area.code}"), DAY, data_dir.landing,
-                   build_session(FAST_HTTP))
+        fetch_feed(
+            catalogue,
+            catalogue.feed(f"road_casualties/{area.code}"),
+            DAY,
+            data_dir.landing,
+            build_session(FAST_HTTP),
+        )
     assert area.name in str(error.value)
     assert latest_batch(data_dir.landing, "road_casualties", area.code, DAY.isoformat()) is None
 
@@ -208,7 +265,9 @@ def test_a_connection_that_keeps_dropping_fails_clearly(catalogue, data_dir, san
 # than an ordinary answer takes even on a loaded machine: only the faulted request times out.
 SLOW_HTTP = FAST_HTTP | {"read_timeout_s": 1.5}
 SLOW_DELAY_S = 6.0
-NO_PAGING = "hounslow"      # config/sandbox/sandbox.yml: a 10.2-era ArcGIS server (supports_pagination: false)
+NO_PAGING = (
+    "hounslow"  # config/sandbox/sandbox.yml: a 10.2-era ArcGIS server (supports_pagination: false)
+)
 # Boroughs whose protocol can tell an empty page from the end: a total (CKAN), a count (Socrata,
 # ArcGIS returnCountOnly) or an id list (ArcGIS without pagination). Open311 has none of these.
 COUNTABLE = {"ckan": None, "socrata": None, "arcgis": None, "arcgis-object-ids": NO_PAGING}
@@ -220,8 +279,13 @@ def _countable_area(catalogue, variant):
 
 
 def _fetch(catalogue, area, data_dir, http=FAST_HTTP, dataset="service_requests"):
-    return fetch_feed(_small_pages(catalogue), catalogue.feed(f"{dataset}/{area.code}"), DAY, data_dir.landing,
-                      build_session(http))
+    return fetch_feed(
+        _small_pages(catalogue),
+        catalogue.feed(f"{dataset}/{area.code}"),
+        DAY,
+        data_dir.landing,
+        build_session(http),
+    )
 
 
 def _nothing_landed(data_dir, area, dataset="service_requests"):
@@ -235,14 +299,16 @@ def test_arcgis_without_pagination_is_paged_by_object_ids(catalogue, data_dir, s
     truth = _truth(catalogue, "service_requests", area)
     assert batch.row_count == len(truth) > 14
     manifest = json.loads((batch.records_path.parent / "manifest.json").read_text())
-    assert [p["records"] for p in manifest["pages"]][0] == 0 and manifest["pages"][0]["reported_total"] == len(truth)
+    assert [p["records"] for p in manifest["pages"]][0] == 0 and manifest["pages"][0][
+        "reported_total"
+    ] == len(truth)
     assert len(manifest["pages"]) == 1 + math.ceil(len(truth) / 7)
     paths = [r["path"] for r in request_log(sandbox)]
     assert "returnIdsOnly=true" in paths[1] and all("objectIds=" in p for p in paths[2:])
     assert not any("resultOffset" in p for p in paths)
 
 
-TRANSIENT = {   # fault armed -> session it is tried with, and the faults the feed's requests met
+TRANSIENT = {  # fault armed -> session it is tried with, and the faults the feed's requests met
     "read_timeout": ({"kind": "slow", "delay_s": SLOW_DELAY_S, "times": 1}, SLOW_HTTP, ["slow"]),
     "reset": ({"kind": "reset", "times": 2}, FAST_HTTP, ["reset", "reset"]),
 }
@@ -256,7 +322,9 @@ def _lands_whole(catalogue, area, data_dir, http=FAST_HTTP):
 
 @pytest.mark.parametrize("protocol", sorted(PROTOCOL_CLASSES))
 @pytest.mark.parametrize("failure", sorted(TRANSIENT))
-def test_a_timeout_or_reset_is_retried_then_succeeds(catalogue, data_dir, sandbox, protocol, failure):
+def test_a_timeout_or_reset_is_retried_then_succeeds(
+    catalogue, data_dir, sandbox, protocol, failure
+):
     """A response slower than read_timeout_s, or a connection reset without an answer, is asked again:
     the faulted requests happened, and every row landed all the same (whatever order the log shows)."""
     fault, http, met = TRANSIENT[failure]
@@ -269,9 +337,12 @@ def test_a_timeout_or_reset_is_retried_then_succeeds(catalogue, data_dir, sandbo
 def test_a_portal_that_never_answers_in_time_fails_clearly(catalogue, data_dir, sandbox):
     """Every try times out: a transient error naming dataset, borough and the limit hit; nothing landed."""
     area = _area(catalogue, "ckan")
-    add_fault(sandbox, kind="slow", delay_s=SLOW_DELAY_S, borough=area.slug, dataset="service_requests")
-    with pytest.raises(RetriableFetchError, match=r"timed out: no response within read_timeout_s=1.5 s, 4 tries"
-                       ) as error:
+    add_fault(
+        sandbox, kind="slow", delay_s=SLOW_DELAY_S, borough=area.slug, dataset="service_requests"
+    )
+    with pytest.raises(
+        RetriableFetchError, match=r"timed out: no response within read_timeout_s=1.5 s, 4 tries"
+    ) as error:
         _fetch(catalogue, area, data_dir, SLOW_HTTP)
     assert str(error.value).startswith(f"service_requests from {area.name} failed")
     assert _nothing_landed(data_dir, area)
@@ -297,12 +368,17 @@ def test_an_empty_page_mid_feed_is_asked_again(catalogue, data_dir, sandbox, var
 
 
 @pytest.mark.parametrize("variant", sorted(COUNTABLE))
-def test_a_page_that_stays_empty_fails_rather_than_land_part_of_the_feed(catalogue, data_dir, sandbox, variant):
+def test_a_page_that_stays_empty_fails_rather_than_land_part_of_the_feed(
+    catalogue, data_dir, sandbox, variant
+):
     """A later page stays empty though more are due: a transient error, and no partial batch is landed."""
     area = _countable_area(catalogue, variant)
     add_fault(sandbox, kind="empty_page", borough=area.slug, dataset="service_requests")
-    with pytest.raises(RetriableFetchError, match=r"page \d came back empty 3 times although the server says "
-                                                  r"\d+ more records are due") as error:
+    with pytest.raises(
+        RetriableFetchError,
+        match=r"page \d came back empty 3 times although the server says "
+        r"\d+ more records are due",
+    ) as error:
         _fetch(catalogue, area, data_dir)
     assert str(error.value).startswith(f"service_requests from {area.name} failed")
     assert _nothing_landed(data_dir, area)
@@ -313,8 +389,13 @@ def test_an_empty_last_page_after_a_full_one_is_the_end(catalogue, data_dir, san
     """Socrata: a day of exactly one full page ends on an empty page; the count confirms it, nothing is re-asked."""
     area = _area(catalogue, "socrata")
     rows = len(_truth(catalogue, "service_requests", area))
-    batch = fetch_feed(_small_pages(catalogue, size=rows), catalogue.feed(f"service_requests/{area.code}"),
-                       DAY, data_dir.landing, build_session(FAST_HTTP))
+    batch = fetch_feed(
+        _small_pages(catalogue, size=rows),
+        catalogue.feed(f"service_requests/{area.code}"),
+        DAY,
+        data_dir.landing,
+        build_session(FAST_HTTP),
+    )
     assert batch.row_count == rows
     paths = [r["path"] for r in request_log(sandbox)]
     assert len(paths) == 3 and "%24offset=0" in paths[0] and f"%24offset={rows}" in paths[1]
@@ -338,7 +419,10 @@ def test_ckan_package_show_is_recorded_in_the_manifest(catalogue, data_dir, sand
     batch = _fetch(catalogue, area, data_dir)
     said = json.loads((batch.records_path.parent / "manifest.json").read_text())["source_metadata"]
     assert said["title"] == f"{catalogue.dataset('service_requests').title} ({area.name})"
-    assert said["licence"] == "UK Open Government Licence (OGL)" and said["resource_id"] == "service-requests"
+    assert (
+        said["licence"] == "UK Open Government Licence (OGL)"
+        and said["resource_id"] == "service-requests"
+    )
     assert said["metadata_modified"] == said["resource_last_modified"] and "error" not in said
     paths = [r["path"] for r in request_log(sandbox)]
     assert sum("package_show" in p for p in paths) == 1 and "package_show" in paths[-1]
@@ -348,18 +432,35 @@ def test_a_failed_package_show_lands_the_data_and_says_why(catalogue, data_dir, 
     """package_show for a package the portal does not have: the feed lands, the manifest says what failed."""
     area = _area(catalogue, "ckan")
     feed = catalogue.feed(f"service_requests/{area.code}")
-    wrong = replace(feed.area, dataset_portals={"service_requests": replace(area.portal, package="no-such-package")})
-    batch = fetch_feed(catalogue, replace(feed, area=wrong), DAY, data_dir.landing, build_session(FAST_HTTP))
+    wrong = replace(
+        feed.area,
+        dataset_portals={"service_requests": replace(area.portal, package="no-such-package")},
+    )
+    batch = fetch_feed(
+        catalogue, replace(feed, area=wrong), DAY, data_dir.landing, build_session(FAST_HTTP)
+    )
     assert batch.row_count == len(_truth(catalogue, "service_requests", area))
     said = json.loads((batch.records_path.parent / "manifest.json").read_text())["source_metadata"]
     assert said["error"].startswith("HTTP 404") and "id=no-such-package" in said["url"]
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"protocol": "arcgis", "base_url": "x", "paging": "cursor"}, r"paging: 'cursor' is not one of \['auto'"),
-    ({"protocol": "ckan", "base_url": "x", "date_format": "%Y", "paging": "offset"}, "ckan pages one way only"),
-    ({"protocol": "ckan", "base_url": "x", "date_format": "%Y", "package": "p"}, "per-dataset entry"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (
+            {"protocol": "arcgis", "base_url": "x", "paging": "cursor"},
+            r"paging: 'cursor' is not one of \['auto'",
+        ),
+        (
+            {"protocol": "ckan", "base_url": "x", "date_format": "%Y", "paging": "offset"},
+            "ckan pages one way only",
+        ),
+        (
+            {"protocol": "ckan", "base_url": "x", "date_format": "%Y", "package": "p"},
+            "per-dataset entry",
+        ),
+    ],
+)
 def test_portal_paging_and_package_are_validated(raw, message):
     """A wrong paging choice, or a package outside a CKAN dataset entry, stops the config load."""
     from pathlib import Path
@@ -376,9 +477,27 @@ def test_portal_paging_defaults_to_the_layer_and_package_to_the_resource():
 
     from ingest.portals import parse_portal
 
-    arcgis = parse_portal({"protocol": "arcgis", "base_url": "x"}, Path("l.yml"), "p", str, "Europe/London")
-    ckan = parse_portal({"protocol": "ckan", "base_url": "x", "date_format": "%Y"}, Path("l.yml"), "p", str,
-                        "Europe/London")
-    entry = parse_portal({"package": "road-casualties-2026"}, Path("l.yml"), "p.datasets.d", str,
-                         "Europe/London", parent=ckan)
-    assert (arcgis.paging, ckan.paging, ckan.package, entry.package) == ("auto", None, None, "road-casualties-2026")
+    arcgis = parse_portal(
+        {"protocol": "arcgis", "base_url": "x"}, Path("l.yml"), "p", str, "Europe/London"
+    )
+    ckan = parse_portal(
+        {"protocol": "ckan", "base_url": "x", "date_format": "%Y"},
+        Path("l.yml"),
+        "p",
+        str,
+        "Europe/London",
+    )
+    entry = parse_portal(
+        {"package": "road-casualties-2026"},
+        Path("l.yml"),
+        "p.datasets.d",
+        str,
+        "Europe/London",
+        parent=ckan,
+    )
+    assert (arcgis.paging, ckan.paging, ckan.package, entry.package) == (
+        "auto",
+        None,
+        None,
+        "road-casualties-2026",
+    )

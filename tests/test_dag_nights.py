@@ -14,11 +14,11 @@ from datetime import date
 
 import duckdb
 import pytest
+from night_env import pinned_night, query, sha256
+from test_pools import _two_host_config
 
 from ingest.catalogue import load_catalogue
-from night_env import pinned_night, query, sha256
 from pipeline.airflow_runner import run_dag_for_day_logged
-from test_pools import _two_host_config
 
 pytestmark = pytest.mark.e2e
 GREEN_DAY, RED_DAY = date(2026, 11, 12), date(2026, 11, 13)
@@ -36,21 +36,33 @@ def dag_nights(airflow_db, tmp_path_factory):
         mp.setenv("CITY_CONFIG_DIR", str(config))
         try:
             seen["catalogue"], seen["paths"] = load_catalogue(config), paths
-            seen["green"] = run_dag_for_day_logged("city_nightly", GREEN_DAY, paths.root / "logs" / "green.log",
-                                                   {"boroughs": BOROUGHS})
+            seen["green"] = run_dag_for_day_logged(
+                "city_nightly", GREEN_DAY, paths.root / "logs" / "green.log", {"boroughs": BOROUGHS}
+            )
             seen["published_green"] = sha256(paths.published)
-            seen["open_data_green"] = sorted(p.name for p in (paths.published.parent / "open_data").glob("*.csv"))
-            seen["metric_areas_green"] = {a for (a,) in query(
-                paths.published, "select distinct area_code from analytics.city_metrics "
-                                 "where metric_id = 'ksi_per_100k' and period_type = 'month'")}
+            seen["open_data_green"] = sorted(
+                p.name for p in (paths.published.parent / "open_data").glob("*.csv")
+            )
+            seen["metric_areas_green"] = {
+                a
+                for (a,) in query(
+                    paths.published,
+                    "select distinct area_code from analytics.city_metrics "
+                    "where metric_id = 'ksi_per_100k' and period_type = 'month'",
+                )
+            }
             # A row whose borough spelling no alias resolves makes a dbt test fail.
             with duckdb.connect(str(paths.warehouse)) as con:
-                con.execute("insert into raw.road_casualties (casualty_ref, accident_date, borough, severity, "
-                            "road_user_type, casualty_age, _borough_code, _data_day, _batch_id, _loaded_at) "
-                            "values ('X-1', '2026-11-12', 'Gotham City', 'Slight', 'Pedestrian', '30', "
-                            "'E09000007', '2026-11-12', 'sabotage', now())")
+                con.execute(
+                    "insert into raw.road_casualties (casualty_ref, accident_date, borough, severity, "
+                    "road_user_type, casualty_age, _borough_code, _data_day, _batch_id, _loaded_at) "
+                    "values ('X-1', '2026-11-12', 'Gotham City', 'Slight', 'Pedestrian', '30', "
+                    "'E09000007', '2026-11-12', 'sabotage', now())"
+                )
             red_log = paths.root / "logs" / "red.log"
-            seen["red"] = run_dag_for_day_logged("city_nightly", RED_DAY, red_log, {"boroughs": ["camden"]})
+            seen["red"] = run_dag_for_day_logged(
+                "city_nightly", RED_DAY, red_log, {"boroughs": ["camden"]}
+            )
             seen["red_log"] = red_log.read_text(errors="replace")
             seen["published_red"] = sha256(paths.published)
             yield seen
@@ -66,14 +78,23 @@ def _ingest_tis(data_day: str) -> dict[str, list[tuple[str, str]]]:
     from sqlalchemy import select
 
     with create_session() as session:
-        runs = [r for r in session.scalars(select(DagRun).where(DagRun.dag_id == "city_nightly"))
-                if (r.conf or {}).get("data_day") == data_day]
-        tis = session.scalars(select(TaskInstance).where(TaskInstance.run_id == runs[-1].run_id,
-                                                         TaskInstance.task_id.like("ingest_feed.%"),
-                                                         ~TaskInstance.task_id.like("%_plans"))).all()
+        runs = [
+            r
+            for r in session.scalars(select(DagRun).where(DagRun.dag_id == "city_nightly"))
+            if (r.conf or {}).get("data_day") == data_day
+        ]
+        tis = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.run_id == runs[-1].run_id,
+                TaskInstance.task_id.like("ingest_feed.%"),
+                ~TaskInstance.task_id.like("%_plans"),
+            )
+        ).all()
         found: dict[str, list[tuple[str, str]]] = {}
         for ti in tis:
-            found.setdefault(ti.task_id, []).append((str(getattr(ti.state, "value", ti.state)), ti.pool))
+            found.setdefault(ti.task_id, []).append(
+                (str(getattr(ti.state, "value", ti.state)), ti.pool)
+            )
         return found
 
 
@@ -84,14 +105,24 @@ def test_a_green_night_ingests_each_host_in_its_pool_and_publishes(dag_nights):
     catalogue, paths = dag_nights["catalogue"], dag_nights["paths"]
     datasets = len(catalogue.datasets)
     tis = _ingest_tis(GREEN_DAY.isoformat())
-    assert sorted(tis["ingest_feed.localhost"]) == [("success", "borough_api__localhost")] * datasets
-    assert sorted(tis["ingest_feed.127_0_0_1"]) == [("success", "borough_api__127_0_0_1")] * datasets
-    batches = query(paths.warehouse, "select dataset || '/' || borough_code, count(*) from audit.batches "
-                                     "where data_day = ? group by 1", [GREEN_DAY])
+    assert (
+        sorted(tis["ingest_feed.localhost"]) == [("success", "borough_api__localhost")] * datasets
+    )
+    assert (
+        sorted(tis["ingest_feed.127_0_0_1"]) == [("success", "borough_api__127_0_0_1")] * datasets
+    )
+    batches = query(
+        paths.warehouse,
+        "select dataset || '/' || borough_code, count(*) from audit.batches "
+        "where data_day = ? group by 1",
+        [GREEN_DAY],
+    )
     daily = [f.id for f in catalogue.feeds(areas=BOROUGHS) if not f.dataset.periodic]
     assert sorted(feed for feed, _ in batches) == sorted(daily)
     assert all(count == 1 for _, count in batches)
-    assert dag_nights["metric_areas_green"] == {catalogue.area(s).code for s in BOROUGHS} | {catalogue.region.code}
+    assert dag_nights["metric_areas_green"] == {catalogue.area(s).code for s in BOROUGHS} | {
+        catalogue.region.code
+    }
     assert "city_metrics.csv" in dag_nights["open_data_green"]
 
 
@@ -103,8 +134,11 @@ def test_a_host_with_nothing_to_fetch_is_skipped_and_the_night_still_loads(dag_n
     daily = sum(not d.periodic for d in catalogue.datasets.values())
     assert [state for state, _ in tis["ingest_feed.127_0_0_1"]] == ["skipped"]
     assert [state for state, _ in tis["ingest_feed.localhost"]] == ["success"] * daily
-    loaded = query(paths.warehouse, "select borough_code, count(*) from raw.feed_partitions "
-                                    "where data_day = ? group by 1", [RED_DAY])
+    loaded = query(
+        paths.warehouse,
+        "select borough_code, count(*) from raw.feed_partitions where data_day = ? group by 1",
+        [RED_DAY],
+    )
     assert loaded == [(catalogue.area("camden").code, daily)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -51,13 +52,22 @@ def test_nightly_runs_at_two_london_time_without_catchup(dagbag):
 
 
 def test_nightly_chain_and_mapping(dagbag):
-    """ingest is mapped per dataset x borough (in its host's pool) with a readable label, then validate, load, dbt, publish, export."""
+    """ingest is mapped per dataset x borough (in its host's pool) with a readable label,
+    then validate, load, dbt, publish, export."""
     dag = dagbag.dags["city_nightly"]
     ingest = dag.get_task("ingest_feed.127_0_0_1")  # the sandbox serves every borough from one host
     assert ingest.map_index_template == "{{ feed_label }}"
     assert ingest.pool == "borough_api__127_0_0_1"
-    chain = [ingest.task_id, "validate", "load", "dbt_build", "publish", "export_open_data", "report"]
-    for upstream, downstream in zip(chain, chain[1:]):
+    chain = [
+        ingest.task_id,
+        "validate",
+        "load",
+        "dbt_build",
+        "publish",
+        "export_open_data",
+        "report",
+    ]
+    for upstream, downstream in zip(chain, chain[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids
     assert dag.get_task("report").trigger_rule == "all_done"
 
@@ -88,12 +98,17 @@ def test_parsing_dags_does_not_import_heavy_libraries():
     assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
 
 
-@pytest.mark.parametrize(("first", "last"), [("2026-11-21", "2026-11-22"),    # the example in the README
-                                             ("2026-03-27", "2026-03-31"),    # London goes to BST on 29 March
-                                             ("2026-10-23", "2026-10-27")])   # and back on 25 October
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("2026-11-21", "2026-11-22"),  # the example in the README
+        ("2026-03-27", "2026-03-31"),  # London goes to BST on 29 March
+        ("2026-10-23", "2026-10-27"),
+    ],
+)  # and back on 25 October
 def test_backfill_dates_cover_exactly_the_data_days_asked_for(dagbag, first, last):
     """make airflow-backfill FIRST..LAST gives Airflow dates whose runs process exactly those data days."""
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from airflow.serialization.serialized_objects import DagSerialization
 
@@ -101,9 +116,11 @@ def test_backfill_dates_cover_exactly_the_data_days_asked_for(dagbag, first, las
     from pipeline.plan import resolve_data_day
 
     args = backfill_arguments(date.fromisoformat(first), date.fromisoformat(last))
-    from_date = datetime.fromisoformat(args[args.index("--from-date") + 1]).replace(tzinfo=timezone.utc)
-    to_date = datetime.fromisoformat(args[args.index("--to-date") + 1]).replace(tzinfo=timezone.utc)
-    dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dagbag.dags["city_nightly"]))
+    from_date = datetime.fromisoformat(args[args.index("--from-date") + 1]).replace(tzinfo=UTC)
+    to_date = datetime.fromisoformat(args[args.index("--to-date") + 1]).replace(tzinfo=UTC)
+    dag = DagSerialization.deserialize_dag(
+        DagSerialization.serialize_dag(dagbag.dags["city_nightly"])
+    )
     runs = [info.logical_date for info in dag.iter_dagrun_infos_between(from_date, to_date)]
     days = (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
     expected = [(date.fromisoformat(first) + timedelta(days=n)).isoformat() for n in range(days)]

@@ -11,14 +11,16 @@ from urllib.parse import urlparse
 
 import duckdb
 import pytest
-
 from headless_chromium import chromium_available, open_page
-from pipeline.dashboard import build_dashboard, dashboard_path, rag_status
 from published_fixture import published_warehouse
+
+from pipeline.dashboard import build_dashboard, dashboard_path, rag_status
 
 HOSTILE = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">Bexley'
 BEXLEY = "E09000004"
-needs_chromium = pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium (make test-deps)")
+needs_chromium = pytest.mark.skipif(
+    not chromium_available(), reason="needs Debian's chromium (make test-deps)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,9 @@ def built(tmp_path_factory):
     shutil.copyfile(paths.published, copy)
     with duckdb.connect(str(copy)) as con:
         for table in ("city_metrics", "dim_areas", "borough_data_scorecard"):
-            con.execute(f"update analytics.{table} set area_name = ? where area_code = ?", [HOSTILE, BEXLEY])
+            con.execute(
+                f"update analytics.{table} set area_name = ? where area_code = ?", [HOSTILE, BEXLEY]
+            )
     info = build_dashboard(copy, dashboard_path(copy))
     print(f"dashboard: {info['path']} ({info['bytes']} bytes, built in {info['elapsed_s']} s)")
     return dashboard_path(copy), info, copy
@@ -56,23 +60,36 @@ def test_opens_offline_with_no_console_error_and_no_request(page):
 @needs_chromium
 def test_every_metric_has_its_heading_and_a_coverage_line(page, built):
     with duckdb.connect(str(built[2]), read_only=True) as con:
-        names = {n for (n,) in con.execute("select metric_name from analytics.dim_metrics").fetchall()}
-        with_figures = {n for (n,) in con.execute(
-            "select distinct metric_name from analytics.city_metrics where area_type = 'region'").fetchall()}
-    headings = set(page.evaluate("[...document.querySelectorAll('article.metric h3')].map(h => h.textContent)"))
+        names = {
+            n for (n,) in con.execute("select metric_name from analytics.dim_metrics").fetchall()
+        }
+        with_figures = {
+            n
+            for (n,) in con.execute(
+                "select distinct metric_name from analytics.city_metrics where area_type = 'region'"
+            ).fetchall()
+        }
+    headings = set(
+        page.evaluate("[...document.querySelectorAll('article.metric h3')].map(h => h.textContent)")
+    )
     assert headings == names
-    coverage = page.evaluate("Object.fromEntries([...document.querySelectorAll('article.metric')].map("
-                             "a => [a.querySelector('h3').textContent, a.querySelector('.coverage')?.textContent]))")
-    assert with_figures and all(coverage[n] and coverage[n].startswith("From ") and " boroughs, data to " in coverage[n]
-                                for n in with_figures), coverage
+    coverage = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('article.metric')].map("
+        "a => [a.querySelector('h3').textContent, a.querySelector('.coverage')?.textContent]))"
+    )
+    assert with_figures and all(
+        coverage[n] and coverage[n].startswith("From ") and " boroughs, data to " in coverage[n]
+        for n in with_figures
+    ), coverage
 
 
 @needs_chromium
 def test_a_borough_name_with_markup_is_shown_as_text(page):
     assert page.evaluate("window.__xss") is None
     assert page.evaluate("document.querySelectorAll('script, [onerror]').length") == 0
-    cells = page.evaluate("[...document.querySelectorAll('table th[scope=row]')]"
-                          ".map(c => c.textContent)")
+    cells = page.evaluate(
+        "[...document.querySelectorAll('table th[scope=row]')].map(c => c.textContent)"
+    )
     assert HOSTILE in cells
     assert not any(urlparse(u).path.endswith("/x") for u in page.requests)
 
@@ -83,11 +100,13 @@ def test_headline_is_the_region_value_with_target_status(page, built):
     with duckdb.connect(str(built[2]), read_only=True) as con:
         value, target = con.execute(
             "select value, target from analytics.city_metrics where metric_id = 'net_completions_vs_target' "
-            "and area_type = 'region' and period_type = 'month' order by period_start desc limit 1").fetchone()
+            "and area_type = 'region' and period_type = 'month' order by period_start desc limit 1"
+        ).fetchone()
     card = page.evaluate("document.getElementById('m-net_completions_vs_target').innerText")
     assert f"{value:.1f}%" in card and f"Target {target:.1f}%" in card
     assert {"on target": "On target", "near target": "Near target", "off target": "Off target"}[
-        rag_status(value, target, "higher_is_better")] in card
+        rag_status(value, target, "higher_is_better")
+    ] in card
 
 
 @needs_chromium
@@ -104,16 +123,19 @@ def test_the_page_is_small_and_names_no_outside_address(built):
     assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
 
 
-@pytest.mark.parametrize("value, target, direction, want", [
-    (100.0, 100.0, "higher_is_better", "on target"),
-    (91.0, 100.0, "higher_is_better", "near target"),
-    (89.0, 100.0, "higher_is_better", "off target"),
-    (9.0, 10.0, "lower_is_better", "on target"),
-    (10.5, 10.0, "lower_is_better", "near target"),
-    (12.0, 10.0, "lower_is_better", "off target"),
-    (50.0, None, "higher_is_better", "no target"),
-    (None, 50.0, "higher_is_better", "no target"),
-])
+@pytest.mark.parametrize(
+    "value, target, direction, want",
+    [
+        (100.0, 100.0, "higher_is_better", "on target"),
+        (91.0, 100.0, "higher_is_better", "near target"),
+        (89.0, 100.0, "higher_is_better", "off target"),
+        (9.0, 10.0, "lower_is_better", "on target"),
+        (10.5, 10.0, "lower_is_better", "near target"),
+        (12.0, 10.0, "lower_is_better", "off target"),
+        (50.0, None, "higher_is_better", "no target"),
+        (None, 50.0, "higher_is_better", "no target"),
+    ],
+)
 def test_status_against_a_target(value, target, direction, want):
     assert rag_status(value, target, direction) == want
 

@@ -42,13 +42,18 @@ def test_every_suite_checks_key_dates_borough_and_history(dataset_id):
     by_type: dict[str, list[dict]] = {}
     for expectation in spec["expectations"]:
         by_type.setdefault(expectation["type"], []).append(expectation)
-    assert any(e["kwargs"]["column"] == dataset.key and e["severity"] == "critical"
-               for e in by_type["expect_column_values_to_be_unique"])
+    assert any(
+        e["kwargs"]["column"] == dataset.key and e["severity"] == "critical"
+        for e in by_type["expect_column_values_to_be_unique"]
+    )
     in_set = {e["kwargs"]["column"]: e for e in by_type["expect_column_values_to_be_in_set"]}
     assert in_set[dataset.date_field]["kwargs"]["value_set"] == {"$PARAMETER": "data_days"}
     assert in_set["_borough_normalised"]["severity"] == "critical"
-    history = [e for e in by_type["expect_table_row_count_to_be_between"]
-               if _parameters(e["kwargs"]) == {"row_count_min", "row_count_max"}]
+    history = [
+        e
+        for e in by_type["expect_table_row_count_to_be_between"]
+        if _parameters(e["kwargs"]) == {"row_count_min", "row_count_max"}
+    ]
     assert len(history) == 1 and history[0]["severity"] == "warning"
     for field in dataset.fields:
         if field.values:

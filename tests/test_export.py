@@ -14,8 +14,8 @@ import yaml
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
-from pipeline.export import export_open_data
 from ingest.paths import REPO_ROOT, DataPaths
+from pipeline.export import export_open_data
 from pipeline.suppression import PRIMARY, SECONDARY, suppress_group
 
 
@@ -39,9 +39,11 @@ def test_a_lone_suppressed_borough_takes_the_next_smallest_with_it():
 
 def test_with_no_other_borough_to_hide_it_the_region_total_is_suppressed():
     """No other borough has a count to hide a lone small cell with: the region total goes."""
-    cells = [{"area_type": "borough", "area_code": "A", "count": 4},
-             {"area_type": "borough", "area_code": "B", "count": None},
-             {"area_type": "region", "area_code": "R", "count": 46}]
+    cells = [
+        {"area_type": "borough", "area_code": "A", "count": 4},
+        {"area_type": "borough", "area_code": "B", "count": None},
+        {"area_type": "region", "area_code": "R", "count": 46},
+    ]
     assert suppress_group(cells, threshold=10) == {0: PRIMARY, 2: SECONDARY}
     assert suppress_group(_cells(A=4), threshold=10) == {0: PRIMARY, 1: PRIMARY}
 
@@ -51,7 +53,9 @@ def test_no_secondary_suppression_for_medians():
     assert suppress_group(_cells(A=3, B=40), threshold=10, additive=False) == {0: PRIMARY}
 
 
-@pytest.mark.parametrize("counts", [(1, 50, 60), (1, 2, 60), (5, 5, 5, 100), (0, 9, 0, 11), (3,), (12, 1)])
+@pytest.mark.parametrize(
+    "counts", [(1, 50, 60), (1, 2, 60), (5, 5, 5, 100), (0, 9, 0, 11), (3,), (12, 1)]
+)
 def test_no_suppressed_borough_can_be_recovered_from_the_region_total(counts):
     """Whenever the region total is published, zero or at least two boroughs are hidden."""
     cells = _cells(**{f"A{i}": n for i, n in enumerate(counts)})
@@ -59,7 +63,11 @@ def test_no_suppressed_borough_can_be_recovered_from_the_region_total(counts):
     region_published = len(cells) - 1 not in reasons
     hidden = [i for i in reasons if cells[i]["area_type"] == "borough"]
     assert not region_published or len(hidden) != 1
-    assert all(cells[i]["count"] in (0, None) or cells[i]["count"] >= 10 for i in range(len(cells)) if i not in reasons)
+    assert all(
+        cells[i]["count"] in (0, None) or cells[i]["count"] >= 10
+        for i in range(len(cells))
+        if i not in reasons
+    )
 
 
 def test_the_threshold_is_validated_on_load(tmp_path):
@@ -120,8 +128,11 @@ def _published(paths: DataPaths) -> None:
 
 def _read(path: Path, period_type: str = "month") -> dict[tuple[str, str], dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
-        return {(r.get("metric_id", ""), r["area_code"]): r for r in csv.DictReader(handle)
-                if r.get("period_type", period_type) == period_type}
+        return {
+            (r.get("metric_id", ""), r["area_code"]): r
+            for r in csv.DictReader(handle)
+            if r.get("period_type", period_type) == period_type
+        }
 
 
 def test_the_export_blanks_small_cells_flags_them_and_says_the_coverage(tmp_path):
@@ -133,7 +144,12 @@ def test_the_export_blanks_small_cells_flags_them_and_says_the_coverage(tmp_path
     assert summary["min_cell_count"] == catalogue.settings.open_data.min_cell_count == 10
     rows = _read(paths.published.parent / "open_data" / "city_metrics.csv")
     a1, a2, a3, region = (rows[("ksi_per_100k", c)] for c in ("A1", "A2", "A3", "R1"))
-    assert (a1["value"], a1["numerator"], a1["suppressed"], a1["suppression_reason"]) == ("", "", "True", PRIMARY)
+    assert (a1["value"], a1["numerator"], a1["suppressed"], a1["suppression_reason"]) == (
+        "",
+        "",
+        "True",
+        PRIMARY,
+    )
     assert (a2["value"], a2["suppressed"], a2["suppression_reason"]) == ("", "True", SECONDARY)
     assert (a3["numerator"], a3["suppressed"]) == ("45.0", "False")
     assert region["numerator"] == "77.0" and region["coverage"] == "computed from 3 of 3 boroughs"
@@ -149,7 +165,10 @@ def test_the_borough_month_counts_are_suppressed_the_same_way(tmp_path):
     export_open_data(replace(load_catalogue()), paths)
     rows = _read(paths.published.parent / "open_data" / "road_casualties_borough_month.csv")
     assert {code: (r["records"], r["suppressed"]) for (_, code), r in rows.items()} == {
-        "A1": ("", "True"), "A2": ("", "True"), "R1": ("", "True")}
+        "A1": ("", "True"),
+        "A2": ("", "True"),
+        "R1": ("", "True"),
+    }
     assert (paths.published.parent / "open_data" / "housing_completions_borough_month.csv").exists()
 
 
@@ -161,12 +180,24 @@ def test_quarterly_metrics_are_exported_and_only_counts_of_people_suppressed(tmp
     directory = paths.published.parent / "open_data"
     rows = _read(directory / "city_metrics.csv", period_type="quarter")
     a1, a2, a3, region = (rows[("ta_per_1000_households", c)] for c in ("A1", "A2", "A3", "R1"))
-    assert (a1["value"], a1["suppressed"], a1["suppression_reason"]) == ("", "True", PRIMARY)  # 4 households
+    assert (a1["value"], a1["suppressed"], a1["suppression_reason"]) == (
+        "",
+        "True",
+        PRIMARY,
+    )  # 4 households
     assert (a2["value"], a2["suppressed"], a2["suppression_reason"]) == ("", "True", SECONDARY)
-    assert (a3["numerator"], region["numerator"], region["period_start"]) == ("500.0", "904.0", "2026-07-01")
-    assert rows[("recycling_rate", "A1")]["numerator"] == "5.5"  # 5.5 tonnes: exempt, not a small count
+    assert (a3["numerator"], region["numerator"], region["period_start"]) == (
+        "500.0",
+        "904.0",
+        "2026-07-01",
+    )
+    assert (
+        rows[("recycling_rate", "A1")]["numerator"] == "5.5"
+    )  # 5.5 tonnes: exempt, not a small count
     assert (directory / "planning_applications_borough_month.csv").exists()
-    assert not (directory / "temporary_accommodation_borough_month.csv").exists()  # rows are types, not events
+    assert not (
+        directory / "temporary_accommodation_borough_month.csv"
+    ).exists()  # rows are types, not events
 
 
 def test_each_metric_has_csv_parquet_and_metadata(tmp_path):
@@ -177,11 +208,19 @@ def test_each_metric_has_csv_parquet_and_metadata(tmp_path):
     directory = paths.published.parent / "open_data"
     csv_rows = _read(directory / "metrics" / "ksi_per_100k.csv")
     with duckdb.connect() as con:
-        parquet = con.execute("select area_code, value, suppressed, period_start from read_parquet(?) order by all",
-                              [str(directory / "metrics" / "ksi_per_100k.parquet")]).fetchall()
+        parquet = con.execute(
+            "select area_code, value, suppressed, period_start from read_parquet(?) order by all",
+            [str(directory / "metrics" / "ksi_per_100k.parquet")],
+        ).fetchall()
     assert [(code, value, hidden) for code, value, hidden, _ in parquet] == [
-        ("A1", None, True), ("A2", None, True), ("A3", 45.0, False), ("R1", 25.666, False)]
-    assert str(parquet[0][3]) == "2026-11-01" and not isinstance(parquet[0][3], str)  # typed, not text
+        ("A1", None, True),
+        ("A2", None, True),
+        ("A3", 45.0, False),
+        ("R1", 25.666, False),
+    ]
+    assert str(parquet[0][3]) == "2026-11-01" and not isinstance(
+        parquet[0][3], str
+    )  # typed, not text
     assert {code for _, code in csv_rows} == {"A1", "A2", "A3", "R1"}
     metadata = json.loads((directory / "metrics" / "ksi_per_100k.json").read_text())
     assert metadata["definition"] == "ksi_per_100k definition" and metadata["unit"] == "u"
@@ -189,11 +228,20 @@ def test_each_metric_has_csv_parquet_and_metadata(tmp_path):
     assert metadata["source_boroughs"] == ["One", "Three", "Two"]
     assert metadata["freshness"]["latest_period_end"] == "2026-11-30"
     assert metadata["freshness"]["is_period_complete"] is False
-    assert metadata["small_cell_suppression"] == {"min_cell_count": 10, "counts_people": True, "cells_suppressed": 2}
+    assert metadata["small_cell_suppression"] == {
+        "min_cell_count": 10,
+        "counts_people": True,
+        "cells_suppressed": 2,
+    }
     scorecard = json.loads((directory / "metrics" / "data_scorecard.json").read_text())
-    assert scorecard["small_cell_suppression"]["counts_people"] is False and scorecard["dataset"] is None
+    assert (
+        scorecard["small_cell_suppression"]["counts_people"] is False
+        and scorecard["dataset"] is None
+    )
     assert summary["files"]["metrics/ksi_per_100k.csv"]["parquet"] == "metrics/ksi_per_100k.parquet"
-    assert (directory / "city_metrics.parquet").exists() and (directory / "road_casualties_borough_month.json").exists()
+    assert (directory / "city_metrics.parquet").exists() and (
+        directory / "road_casualties_borough_month.json"
+    ).exists()
 
 
 @pytest.fixture(scope="module")
@@ -212,35 +260,62 @@ def test_the_marts_decide_what_is_counted_and_the_export_hides_small_people_coun
     """On the built marts: a cell of a people-counting metric below 10 is hidden; others never are."""
     paths, summary = exported
     with duckdb.connect(str(paths.published), read_only=True) as con:
-        cells = {(m, a, pt, str(p)): (c, people) for m, a, pt, p, c, people in con.execute(
-            "select metric_id, area_code, period_type, period_start, cell_count, counts_people "
-            "from analytics.open_data_city_metrics").fetchall()}
-        metrics = [m for (m,) in con.execute("select distinct metric_id from analytics.open_data_city_metrics").fetchall()]
-    with (paths.published.parent / "open_data" / "city_metrics.csv").open(newline="", encoding="utf-8") as handle:
+        cells = {
+            (m, a, pt, str(p)): (c, people)
+            for m, a, pt, p, c, people in con.execute(
+                "select metric_id, area_code, period_type, period_start, cell_count, counts_people "
+                "from analytics.open_data_city_metrics"
+            ).fetchall()
+        }
+        metrics = [
+            m
+            for (m,) in con.execute(
+                "select distinct metric_id from analytics.open_data_city_metrics"
+            ).fetchall()
+        ]
+    with (paths.published.parent / "open_data" / "city_metrics.csv").open(
+        newline="", encoding="utf-8"
+    ) as handle:
         exported_rows = list(csv.DictReader(handle))
     assert len(exported_rows) == len(cells)
     for row in exported_rows:
-        count, people = cells[(row["metric_id"], row["area_code"], row["period_type"], row["period_start"])]
+        count, people = cells[
+            (row["metric_id"], row["area_code"], row["period_type"], row["period_start"])
+        ]
         if not people:
             assert row["suppressed"] == "False", row
         elif count is not None and 0 < count < 10:
             assert (row["suppressed"], row["value"]) == ("True", ""), row
     assert any(row["suppressed"] == "True" for row in exported_rows)  # the fixture has small counts
     for metric in metrics:
-        assert {f"metrics/{metric}.csv", f"metrics/{metric}.parquet"} <= set(summary["files"][f"metrics/{metric}.csv"].values())
+        assert {f"metrics/{metric}.csv", f"metrics/{metric}.parquet"} <= set(
+            summary["files"][f"metrics/{metric}.csv"].values()
+        )
 
 
 def test_record_counts_come_from_the_fact_tables_with_the_region_total(exported):
     """open_data_record_counts: each borough's casualties per month, the region their sum."""
     paths, _ = exported
     with duckdb.connect(str(paths.published), read_only=True) as con:
-        got = dict(con.execute("select area_code || '/' || period_start, records from analytics.open_data_record_counts "
-                               "where dataset = 'road_casualties'").fetchall())
-        want = dict(con.execute("select area_code || '/' || period_start, count(*) from analytics.fct_road_casualties "
-                                "group by all").fetchall())
-        region = con.execute("select area_code from analytics.dim_areas where area_type = 'region'").fetchone()[0]
-        periodic = con.execute("select count(*) from analytics.open_data_record_counts "
-                               "where dataset in ('house_prices', 'temporary_accommodation')").fetchone()[0]
+        got = dict(
+            con.execute(
+                "select area_code || '/' || period_start, records from analytics.open_data_record_counts "
+                "where dataset = 'road_casualties'"
+            ).fetchall()
+        )
+        want = dict(
+            con.execute(
+                "select area_code || '/' || period_start, count(*) from analytics.fct_road_casualties "
+                "group by all"
+            ).fetchall()
+        )
+        region = con.execute(
+            "select area_code from analytics.dim_areas where area_type = 'region'"
+        ).fetchone()[0]
+        periodic = con.execute(
+            "select count(*) from analytics.open_data_record_counts "
+            "where dataset in ('house_prices', 'temporary_accommodation')"
+        ).fetchone()[0]
     boroughs = {k: v for k, v in got.items() if not k.startswith(region)}
     assert boroughs == want
     for key in {k.split("/")[1] for k in want}:

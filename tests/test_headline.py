@@ -34,7 +34,9 @@ def built_warehouse() -> Path:
     paths = DataPaths(root / "data")
     paths.warehouse.parent.mkdir(parents=True)
     script = DBT_PROJECT_DIR / "scripts" / "make_fixture_warehouse.py"
-    subprocess.run([sys.executable, str(script), str(paths.warehouse)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(script), str(paths.warehouse)], check=True, capture_output=True
+    )
     command, env = dbt_command(load_catalogue(), paths, "build")
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-3000:]
@@ -48,7 +50,9 @@ def headline():
     """{metric_id: headline row} and {metric_id: its printed lines}."""
     rows = headline_rows(DataPaths(built_warehouse()))
     lines = headline_lines(rows)
-    printed = {row["metric_id"]: "\n".join(lines[2 + 3 * i: 5 + 3 * i]) for i, row in enumerate(rows)}
+    printed = {
+        row["metric_id"]: "\n".join(lines[2 + 3 * i : 5 + 3 * i]) for i, row in enumerate(rows)
+    }
     return {row["metric_id"]: row for row in rows}, printed
 
 
@@ -57,7 +61,11 @@ def test_volumes_and_prices_are_highest_and_lowest_never_best_and_worst(headline
     """Journeys follow a borough's size and no price is 'better': no best or worst is named."""
     rows, printed = headline
     row = rows[metric_id]
-    assert row["ranking"] == "highest_lowest" and row["best_area"] is None and row["worst_area"] is None
+    assert (
+        row["ranking"] == "highest_lowest"
+        and row["best_area"] is None
+        and row["worst_area"] is None
+    )
     assert row["highest_value"] > row["lowest_value"]
     assert "highest: " in printed[metric_id] and "best" not in printed[metric_id]
     assert "worst" not in printed[metric_id]
@@ -67,7 +75,9 @@ def test_daily_journeys_highest_is_the_biggest_borough(headline):
     """Tower Hamlets' journeys a day top City of London's (the fixture's two boroughs)."""
     rows, printed = headline
     assert (rows["daily_journeys"]["highest_area"], rows["daily_journeys"]["lowest_area"]) == (
-        "Tower Hamlets", "City of London")
+        "Tower Hamlets",
+        "City of London",
+    )
 
 
 def test_a_metric_with_a_direction_names_best_and_worst_by_it(headline):
@@ -94,7 +104,9 @@ def test_counts_too_small_to_rank_say_so_instead_of_naming_a_worst_borough(headl
     rows, printed = headline
     row = rows["ksi_per_100k"]
     assert row["ranking"] == "not_ranked" and row["worst_area"] is None
-    assert row["boroughs_too_small_to_rank"] == row["boroughs_covered"] and row["boroughs_ranked"] == 0
+    assert (
+        row["boroughs_too_small_to_rank"] == row["boroughs_covered"] and row["boroughs_ranked"] == 0
+    )
     assert "too small to rank" in printed["ksi_per_100k"] and "worst" not in printed["ksi_per_100k"]
 
 
@@ -111,7 +123,9 @@ def test_the_rolling_window_is_preferred_where_the_metric_has_one(headline):
     """KSI shows its rolling 12 months (with the days it covers), not March to date."""
     row = headline[0]["ksi_per_100k"]
     assert row["period_type"] == "rolling_12m"
-    assert row["period_label"].startswith("12 months to March 2024, ") and row["period_label"].endswith(" of 366 days")
+    assert row["period_label"].startswith("12 months to March 2024, ") and row[
+        "period_label"
+    ].endswith(" of 366 days")
 
 
 def test_a_monthly_dataset_period_is_complete_and_labelled_by_its_month(headline):
@@ -125,21 +139,28 @@ def test_missing_boroughs_are_named(headline):
     rows, printed = headline
     row = rows["ksi_per_100k"]
     assert "Hackney" in row["missing_boroughs"].split(", ")
-    assert len(row["missing_boroughs"].split(", ")) == row["boroughs_expected"] - row["boroughs_covered"]
+    assert (
+        len(row["missing_boroughs"].split(", "))
+        == row["boroughs_expected"] - row["boroughs_covered"]
+    )
     assert "missing: " in printed["ksi_per_100k"] and "Hackney" in printed["ksi_per_100k"]
 
 
 def test_city_metrics_says_whether_a_period_is_complete_and_who_is_missing():
     """The two columns come after the recorded ones; region rows name the missing boroughs."""
     with duckdb.connect(str(DataPaths(built_warehouse()).published), read_only=True) as con:
-        columns = [c[0] for c in con.execute("select * from analytics.city_metrics limit 0").description]
+        columns = [
+            c[0] for c in con.execute("select * from analytics.city_metrics limit 0").description
+        ]
         region, borough = con.execute(
             "select max(missing_boroughs) filter (where area_type = 'region'), "
             "count(missing_boroughs) filter (where area_type = 'borough') from analytics.city_metrics "
             "where metric_id = 'ksi_per_100k' and period_type = 'month' and period_start = date '2024-03-01'"
         ).fetchone()
-        complete = con.execute("select bool_or(is_period_complete) from analytics.city_metrics "
-                               "where metric_id = 'service_requests_per_1000'").fetchone()[0]
+        complete = con.execute(
+            "select bool_or(is_period_complete) from analytics.city_metrics "
+            "where metric_id = 'service_requests_per_1000'"
+        ).fetchone()[0]
     assert columns[-2:] == ["is_period_complete", "missing_boroughs"]
     assert "Hackney" in region.split(", ") and borough == 0
     assert complete is False

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.catalogue import RowCountHistory, load_catalogue
-from pipeline.history import NO_BOUNDS, feed_history, row_count_bounds
 from ingest.landing import LandedBatch
+from pipeline.history import NO_BOUNDS, feed_history, row_count_bounds
 from pipeline.validate import validate_batch
 
 RULE = RowCountHistory(days=3, min_days=2, factor=3, slack_rows=10)
@@ -30,17 +30,27 @@ def test_bounds_widen_the_history_by_factor_and_slack():
 def _warehouse(path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema raw")
-        con.execute("create table raw.feed_partitions (dataset varchar, borough_code varchar, data_day date, "
-                    "batch_id varchar, row_count bigint, loaded_at timestamp)")
-        con.executemany("insert into raw.feed_partitions values (?, ?, ?, 'b', ?, now())", [
-            ("road_casualties", "E09000001", "2026-11-01", 1),
-            ("road_casualties", "E09000001", "2026-11-02", 2),
-            ("road_casualties", "E09000001", "2026-11-03", 3),
-            ("road_casualties", "E09000001", "2026-11-04", 4),
-            ("road_casualties", "E09000001", "2026-11-05", 500),  # the day being re-run: not history
-            ("road_casualties", "E09000002", "2026-11-04", 7),
-            ("service_requests", "E09000001", "2026-11-04", 99),
-        ])
+        con.execute(
+            "create table raw.feed_partitions (dataset varchar, borough_code varchar, data_day date, "
+            "batch_id varchar, row_count bigint, loaded_at timestamp)"
+        )
+        con.executemany(
+            "insert into raw.feed_partitions values (?, ?, ?, 'b', ?, now())",
+            [
+                ("road_casualties", "E09000001", "2026-11-01", 1),
+                ("road_casualties", "E09000001", "2026-11-02", 2),
+                ("road_casualties", "E09000001", "2026-11-03", 3),
+                ("road_casualties", "E09000001", "2026-11-04", 4),
+                (
+                    "road_casualties",
+                    "E09000001",
+                    "2026-11-05",
+                    500,
+                ),  # the day being re-run: not history
+                ("road_casualties", "E09000002", "2026-11-04", 7),
+                ("service_requests", "E09000001", "2026-11-04", 99),
+            ],
+        )
     return path
 
 
@@ -62,9 +72,29 @@ def _batch(tmp_path: Path, rows: int) -> LandedBatch:
     folder.mkdir()
     with (folder / "records.jsonl").open("w") as out:
         for n in range(rows):
-            out.write(json.dumps({"casualty_ref": f"C{n}", "accident_date": "2026-11-05", "borough": "City of London",
-                                  "severity": "Slight", "road_user_type": "Pedestrian", "casualty_age": "30"}) + "\n")
-    return LandedBatch("road_casualties", "E09000001", "City of London", "2026-11-05", "b1", str(folder), rows, "ckan")
+            out.write(
+                json.dumps(
+                    {
+                        "casualty_ref": f"C{n}",
+                        "accident_date": "2026-11-05",
+                        "borough": "City of London",
+                        "severity": "Slight",
+                        "road_user_type": "Pedestrian",
+                        "casualty_age": "30",
+                    }
+                )
+                + "\n"
+            )
+    return LandedBatch(
+        "road_casualties",
+        "E09000001",
+        "City of London",
+        "2026-11-05",
+        "b1",
+        str(folder),
+        rows,
+        "ckan",
+    )
 
 
 def test_a_batch_far_outside_its_history_loads_with_a_warning(tmp_path):

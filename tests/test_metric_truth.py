@@ -17,16 +17,23 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-
-from ingest.catalogue import load_catalogue
-from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
-from ingest.paths import DataPaths
 from metric_truth import expected_metrics, expected_period_metrics
 
+from ingest.catalogue import load_catalogue
+from ingest.paths import DataPaths
+from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
+
 START, DAYS, PERIODS_FROM = date(2024, 3, 1), 3, date(2023, 1, 1)
-DAILY_METRICS = {"ksi_per_100k", "net_completions_vs_target", "affordable_share", "service_requests_per_1000",
-                 "median_days_to_resolve", "digital_channel_share", "resolved_within_service_level_pct",
-                 "major_decided_in_time_pct"}
+DAILY_METRICS = {
+    "ksi_per_100k",
+    "net_completions_vs_target",
+    "affordable_share",
+    "service_requests_per_1000",
+    "median_days_to_resolve",
+    "digital_channel_share",
+    "resolved_within_service_level_pct",
+    "major_decided_in_time_pct",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +42,43 @@ def warehouse(tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("truth"))
     paths.warehouse.parent.mkdir(parents=True)
     script = DBT_PROJECT_DIR / "scripts" / "make_fixture_warehouse.py"
-    subprocess.run([sys.executable, str(script), str(paths.warehouse), "--sandbox-days", str(DAYS),
-                    "--sandbox-start", START.isoformat(), "--sandbox-periods-from", PERIODS_FROM.isoformat()],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(paths.warehouse),
+            "--sandbox-days",
+            str(DAYS),
+            "--sandbox-start",
+            START.isoformat(),
+            "--sandbox-periods-from",
+            PERIODS_FROM.isoformat(),
+        ],
+        check=True,
+        capture_output=True,
+    )
     catalogue = load_catalogue()
     command, env = dbt_command(catalogue, paths, "build")
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-3000:]
     results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
-    unit_tests = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    unit_tests = {
+        r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")
+    }
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        metrics = {(m, a, p.isoformat()): v for m, a, p, v in con.execute(
-            "select metric_id, area_code, period_start, value from analytics.city_metrics "
-            "where period_type in ('month', 'quarter')").fetchall()}
-        loaded = {(d, a, p) for d, a, p in con.execute(
-            "select dataset, borough_code, data_day from raw.feed_partitions").fetchall()}
+        metrics = {
+            (m, a, p.isoformat()): v
+            for m, a, p, v in con.execute(
+                "select metric_id, area_code, period_start, value from analytics.city_metrics "
+                "where period_type in ('month', 'quarter')"
+            ).fetchall()
+        }
+        loaded = {
+            (d, a, p)
+            for d, a, p in con.execute(
+                "select dataset, borough_code, data_day from raw.feed_partitions"
+            ).fetchall()
+        }
     return catalogue, metrics, loaded, unit_tests
 
 
@@ -71,7 +100,11 @@ def test_daily_metrics_equal_the_truth(warehouse):
     """March 2024, every borough and the region: planning and service-level metrics included."""
     catalogue, metrics, _, _ = warehouse
     expected = expected_metrics(catalogue, [START + timedelta(days=n) for n in range(DAYS)])
-    got = {(m, a): v for (m, a, p), v in metrics.items() if p == START.isoformat() and m in DAILY_METRICS}
+    got = {
+        (m, a): v
+        for (m, a, p), v in metrics.items()
+        if p == START.isoformat() and m in DAILY_METRICS
+    }
     assert set(got) == set(expected)
     wrong = {k: (got[k], v) for k, v in expected.items() if not _same(got[k], v)}
     assert not wrong

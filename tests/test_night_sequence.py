@@ -27,28 +27,38 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pytest
-
 import night_steps
-from ingest.catalogue import load_catalogue
-from ingest.periods import periods_due
+import pytest
 from metric_truth import expected_metrics, expected_period_metrics
 from night_env import metrics, partitions, pinned_night, query, raw_rows, sha256
-from pipeline.dbt_runner import DbtBuildFailed
-from sandbox.settings import load_settings
 from sandbox_control import add_fault, clear_faults
 
-AS_OF = date(2026, 11, 12)   # the sandbox's last published day
+from ingest.catalogue import load_catalogue
+from ingest.periods import periods_due
+from pipeline.dbt_runner import DbtBuildFailed
+from sandbox.settings import load_settings
+
+AS_OF = date(2026, 11, 12)  # the sandbox's last published day
 DAY_1, DAY_2, DAY_3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
 BOROUGHS = ["barnet", "camden", "croydon", "enfield", "newham", "redbridge"]
 BAD = {  # borough slug -> (dataset, fault, what the quarantine reason must mention)
     # bad batches from full-snapshot (CKAN) feeds: an incremental (Socrata) feed's first request
     # of the night is its changes query, which times=1 below would hit instead of the data day
-    "enfield": ("road_casualties", {"kind": "wrong_type", "column": "casualty_age", "value": "abc", "rows": 2},
-                "casualty_age='abc'"),
-    "barnet": ("service_requests", {"kind": "drop_column", "column": "channel"}, "missing column(s) ['channel']"),
-    "croydon": ("service_requests", {"kind": "out_of_range", "column": "requested_date", "value": "2026-11-30",
-                                     "rows": 1}, "requested_date"),
+    "enfield": (
+        "road_casualties",
+        {"kind": "wrong_type", "column": "casualty_age", "value": "abc", "rows": 2},
+        "casualty_age='abc'",
+    ),
+    "barnet": (
+        "service_requests",
+        {"kind": "drop_column", "column": "channel"},
+        "missing column(s) ['channel']",
+    ),
+    "croydon": (
+        "service_requests",
+        {"kind": "out_of_range", "column": "requested_date", "value": "2026-11-30", "rows": 1},
+        "requested_date",
+    ),
 }
 
 
@@ -70,45 +80,79 @@ def nights(tmp_path_factory):
         night_steps.land(DAY_2, BOROUGHS)
         clear_faults(sandbox)
         seen["partitions_2"] = partitions(warehouse)
-        seen["batches_2"] = query(warehouse, "select dataset, borough_code, status, reason, quarantine_path "
-                                             "from audit.batches where data_day = ?", [DAY_2])
-        seen["audit_2"] = query(warehouse, "select batch_id, dataset, borough_code, status, row_count, "
-                                           "landed_path, quarantine_path from audit.batches where data_day = ?",
-                                [DAY_2])
-        seen["loaded_rows_2"] = dict(query(warehouse, " union all ".join(
-            f"select _batch_id, count(*) from raw.{d} where _data_day = ? group by 1" for d in catalogue.datasets),
-            [DAY_2] * len(catalogue.datasets)))
-        seen["landed_dirs_2"] = {p.parent for p in paths.landing.glob(f"*/*/{DAY_2}/*/manifest.json")}
-        seen["validation_2"] = query(warehouse, "select batch_id, success, result::varchar "
-                                                "from audit.validation_results where data_day = ?", [DAY_2])
+        seen["batches_2"] = query(
+            warehouse,
+            "select dataset, borough_code, status, reason, quarantine_path "
+            "from audit.batches where data_day = ?",
+            [DAY_2],
+        )
+        seen["audit_2"] = query(
+            warehouse,
+            "select batch_id, dataset, borough_code, status, row_count, "
+            "landed_path, quarantine_path from audit.batches where data_day = ?",
+            [DAY_2],
+        )
+        seen["loaded_rows_2"] = dict(
+            query(
+                warehouse,
+                " union all ".join(
+                    f"select _batch_id, count(*) from raw.{d} where _data_day = ? group by 1"
+                    for d in catalogue.datasets
+                ),
+                [DAY_2] * len(catalogue.datasets),
+            )
+        )
+        seen["landed_dirs_2"] = {
+            p.parent for p in paths.landing.glob(f"*/*/{DAY_2}/*/manifest.json")
+        }
+        seen["validation_2"] = query(
+            warehouse,
+            "select batch_id, success, result::varchar "
+            "from audit.validation_results where data_day = ?",
+            [DAY_2],
+        )
 
         summary = night_steps.land(DAY_2, BOROUGHS)
         seen["partitions_3"], seen["raw_3"] = partitions(warehouse), raw_rows(warehouse)
-        seen["report_3"] = night_steps.publish(DAY_2, summary)   # raises RunFailed if the night were red
+        seen["report_3"] = night_steps.publish(
+            DAY_2, summary
+        )  # raises RunFailed if the night were red
         seen["metrics_3"] = metrics(paths.published)
 
         summary = night_steps.land(DAY_2, BOROUGHS)
         seen["partitions_4"], seen["raw_4"] = partitions(warehouse), raw_rows(warehouse)
-        seen["report_4"] = night_steps.publish(DAY_2, summary)   # raises RunFailed if the night were red
+        seen["report_4"] = night_steps.publish(
+            DAY_2, summary
+        )  # raises RunFailed if the night were red
         seen["metrics_4"] = metrics(paths.published)
         seen["published_4"] = sha256(paths.published)
-        seen["scorecard_4"] = {(a, d): row for a, d, *row in query(
-            paths.published, "select area_code, dataset, expected_feed_days, delivered_feed_days, on_time_feed_days, "
-                             "quarantined_batches, rows_passing_pct, freshness_status "
-                             "from analytics.borough_data_scorecard")}
-        seen["quarantine_view_4"] = query(paths.published, "select dataset, area_code, is_resolved, "
-                                                           "validation_result is not null "
-                                                           "from analytics.quarantined_batches")
+        seen["scorecard_4"] = {
+            (a, d): row
+            for a, d, *row in query(
+                paths.published,
+                "select area_code, dataset, expected_feed_days, delivered_feed_days, on_time_feed_days, "
+                "quarantined_batches, rows_passing_pct, freshness_status "
+                "from analytics.borough_data_scorecard",
+            )
+        }
+        seen["quarantine_view_4"] = query(
+            paths.published,
+            "select dataset, area_code, is_resolved, "
+            "validation_result is not null "
+            "from analytics.quarantined_batches",
+        )
         open_data = paths.published.parent / "open_data"
         seen["open_data_4"] = {p.name: p.read_text() for p in open_data.glob("*.csv")}
 
         # Sabotage the pipeline's own database: a row whose borough spelling no alias
         # resolves makes a dbt test fail, so the night must not publish.
         with duckdb.connect(str(warehouse)) as con:
-            con.execute("insert into raw.road_casualties (casualty_ref, accident_date, borough, severity, "
-                        "road_user_type, casualty_age, _borough_code, _data_day, _batch_id, _loaded_at) "
-                        "values ('X-1', '2026-11-09', 'Gotham City', 'Slight', 'Pedestrian', '30', "
-                        "'E09000007', '2026-11-09', 'sabotage', now())")
+            con.execute(
+                "insert into raw.road_casualties (casualty_ref, accident_date, borough, severity, "
+                "road_user_type, casualty_age, _borough_code, _data_day, _batch_id, _loaded_at) "
+                "values ('X-1', '2026-11-09', 'Gotham City', 'Slight', 'Pedestrian', '30', "
+                "'E09000007', '2026-11-09', 'sabotage', now())"
+            )
         summary = night_steps.land(DAY_3, BOROUGHS)
         with pytest.raises(DbtBuildFailed) as failed:
             night_steps.publish(DAY_3, summary)
@@ -134,30 +178,47 @@ def test_a_clean_night_lands_every_feed(nights):
     assert len(day_1) == _daily_feeds(catalogue)
     quirks = load_settings(catalogue).quirks
     areas = [catalogue.area(s) for s in BOROUGHS]
-    owed = {(d.id, a.code, p.isoformat()) for d in catalogue.datasets.values() if d.periodic
-            for p in periods_due(DAY_1, d.cadence, d.publication.lag_days, d.publication.history_periods)
-            for a in areas if quirks[a.code].publishes(d, p, AS_OF)}
+    owed = {
+        (d.id, a.code, p.isoformat())
+        for d in catalogue.datasets.values()
+        if d.periodic
+        for p in periods_due(
+            DAY_1, d.cadence, d.publication.lag_days, d.publication.history_periods
+        )
+        for a in areas
+        if quirks[a.code].publishes(d, p, AS_OF)
+    }
     periodic = {k for k in nights["partitions_1"] if catalogue.dataset(k[0]).periodic}
     assert periodic == owed
-    assert ("household_waste", catalogue.area("newham").code) not in {k[:2] for k in periodic}  # withheld
+    assert ("household_waste", catalogue.area("newham").code) not in {
+        k[:2] for k in periodic
+    }  # withheld
 
 
 def test_bad_batches_are_quarantined_and_the_rest_of_the_city_loads(nights):
     """Night 2: exactly the three bad batches are quarantined, with reasons; every other feed loads."""
     catalogue = nights["catalogue"]
-    quarantined = {(d, b): (reason, where) for d, b, status, reason, where in nights["batches_2"]
-                   if status == "quarantined"}
+    quarantined = {
+        (d, b): (reason, where)
+        for d, b, status, reason, where in nights["batches_2"]
+        if status == "quarantined"
+    }
     expected = {(dataset, catalogue.area(slug).code) for slug, (dataset, _, _) in BAD.items()}
     assert set(quarantined) == expected
     for slug, (dataset, _, mention) in BAD.items():
         reason, where = quarantined[(dataset, catalogue.area(slug).code)]
         assert mention in reason
         reason_file = Path(where) / "reason.txt"
-        assert catalogue.area(slug).name in reason_file.read_text() and (Path(where) / "validation.json").exists()
+        assert (
+            catalogue.area(slug).name in reason_file.read_text()
+            and (Path(where) / "validation.json").exists()
+        )
     day_2 = {k for k in nights["partitions_2"] if k[2] == DAY_2.isoformat()}
     assert len(day_2) == _daily_feeds(catalogue) - 3
-    assert all((dataset, catalogue.area(slug).code, DAY_2.isoformat()) not in day_2
-               for slug, (dataset, _, _) in BAD.items())
+    assert all(
+        (dataset, catalogue.area(slug).code, DAY_2.isoformat()) not in day_2
+        for slug, (dataset, _, _) in BAD.items()
+    )
 
 
 def test_a_quarantined_borough_keeps_its_last_good_data(nights):
@@ -170,7 +231,9 @@ def test_a_quarantined_borough_keeps_its_last_good_data(nights):
 
 def test_rerunning_after_the_fix_loads_the_boroughs(nights):
     """Night 2 re-run with the feeds fixed: every daily feed of the day is loaded."""
-    assert len({k for k in nights["partitions_3"] if k[2] == DAY_2.isoformat()}) == _daily_feeds(nights["catalogue"])
+    assert len({k for k in nights["partitions_3"] if k[2] == DAY_2.isoformat()}) == _daily_feeds(
+        nights["catalogue"]
+    )
 
 
 def test_rerunning_a_day_changes_nothing(nights):
@@ -188,21 +251,31 @@ def test_city_metrics_equal_the_truth_computed_independently(nights):
     catalogue = nights["catalogue"]
     expected = expected_metrics(catalogue, [DAY_1, DAY_2], BOROUGHS)
     month = DAY_1.replace(day=1).isoformat()
-    published = {(m, a): row for (m, a, period), row in nights["metrics_3"].items()
-                 if period == month and m != "data_scorecard" and (m, a) in expected}
+    published = {
+        (m, a): row
+        for (m, a, period), row in nights["metrics_3"].items()
+        if period == month and m != "data_scorecard" and (m, a) in expected
+    }
     assert set(published) == set(expected)
     for key, value in expected.items():
         got = published[key][0]
         if value is None:
             assert got is None, key
         else:
-            assert got is not None and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9), (key, got, value)
+            assert got is not None and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9), (
+                key,
+                got,
+                value,
+            )
     region = catalogue.region.code
     assert published[("ksi_per_100k", region)][4] == len(BOROUGHS)  # boroughs_covered
     assert published[("ksi_per_100k", region)][3] == 2  # days_covered
     # the rolling 12 months to November hold only the two loaded days of November
     rolling = nights["metrics_3"][("ksi_per_100k", region, "2025-12-01")]
-    assert rolling[:3] == published[("ksi_per_100k", region)][:3] and rolling[3:] == (2, len(BOROUGHS))
+    assert rolling[:3] == published[("ksi_per_100k", region)][:3] and rolling[3:] == (
+        2,
+        len(BOROUGHS),
+    )
 
 
 def test_no_metric_for_a_borough_that_was_not_run(nights):
@@ -217,22 +290,34 @@ def test_monthly_and_quarterly_metrics_equal_the_truth(nights):
     """Every period the warehouse loaded gives the values the sandbox's truth implies, last year's
     month included for the year-on-year changes; late and withheld boroughs are left out."""
     catalogue = nights["catalogue"]
-    loaded = {(d, b, date.fromisoformat(day)) for d, b, day in nights["partitions_4"] if catalogue.dataset(d).periodic}
+    loaded = {
+        (d, b, date.fromisoformat(day))
+        for d, b, day in nights["partitions_4"]
+        if catalogue.dataset(d).periodic
+    }
     expected = expected_period_metrics(catalogue, loaded)
-    published = {key: row for key, row in nights["metrics_3"].items() if key[0] in {k[0] for k in expected}}
+    published = {
+        key: row for key, row in nights["metrics_3"].items() if key[0] in {k[0] for k in expected}
+    }
     assert set(published) == set(expected)
     for key, value in expected.items():
         got = published[key][0]
         if value is None:
             assert got is None, key
         else:
-            assert got is not None and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9), (key, got, value)
+            assert got is not None and math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9), (
+                key,
+                got,
+                value,
+            )
     region = catalogue.region.code
     prices, waste = catalogue.dataset("house_prices"), catalogue.dataset("household_waste")
     latest_month = periods_due(DAY_2, prices.cadence, prices.publication.lag_days, 1)[0].isoformat()
     assert expected[("house_price_change_yoy", region, latest_month)] is not None
     latest_quarter = periods_due(DAY_2, waste.cadence, waste.publication.lag_days, 1)[0].isoformat()
-    assert published[("recycling_rate", region, latest_quarter)][4] == len(BOROUGHS) - 1   # Newham withholds
+    assert (
+        published[("recycling_rate", region, latest_quarter)][4] == len(BOROUGHS) - 1
+    )  # Newham withholds
 
 
 def test_a_failed_dbt_test_publishes_nothing(nights):
@@ -246,9 +331,11 @@ def test_a_failed_dbt_test_publishes_nothing(nights):
 def test_every_landed_row_is_loaded_or_quarantined(nights):
     """Night 2: rows in the manifests of the night's batches = rows loaded + rows kept in quarantine."""
     audit = nights["audit_2"]
-    assert {Path(row[5]).resolve() for row in audit if row[5]} == {p.resolve() for p in nights["landed_dirs_2"]}
+    assert {Path(row[5]).resolve() for row in audit if row[5]} == {
+        p.resolve() for p in nights["landed_dirs_2"]
+    }
     landed = loaded = quarantined = 0
-    for batch_id, dataset, borough, status, row_count, landed_path, quarantine_path in audit:
+    for batch_id, _dataset, _borough, status, row_count, landed_path, quarantine_path in audit:
         manifest = json.loads((Path(landed_path) / "manifest.json").read_text())
         records = sum(1 for line in (Path(landed_path) / "records.jsonl").open() if line.strip())
         assert manifest["row_count"] == records == row_count, batch_id
@@ -258,23 +345,34 @@ def test_every_landed_row_is_loaded_or_quarantined(nights):
             loaded += nights["loaded_rows_2"].get(batch_id, 0)
         else:
             assert status == "quarantined", (batch_id, status)
-            quarantined += sum(1 for line in (Path(quarantine_path) / "records.jsonl").open() if line.strip())
+            quarantined += sum(
+                1 for line in (Path(quarantine_path) / "records.jsonl").open() if line.strip()
+            )
     assert quarantined > 0 and landed == loaded + quarantined
 
 
 def test_every_batch_has_its_validation_result_in_the_warehouse(nights):
     """audit.validation_results holds the GE result of each of night 2's daily batches, history bounds filled in."""
-    results = {batch_id: (success, json.loads(result)) for batch_id, success, result in nights["validation_2"]}
+    results = {
+        batch_id: (success, json.loads(result))
+        for batch_id, success, result in nights["validation_2"]
+    }
     statuses = {row[0]: row[3] for row in nights["audit_2"]}
     assert set(results) == set(statuses) and len(results) == _daily_feeds(nights["catalogue"])
     bounded = 0
     for batch_id, (success, result) in results.items():
         assert success == (statuses[batch_id] == "loaded") == result["success"]
-        history = [r for r in result["results"] if r["expectation_config"]["type"] ==
-                   "expect_table_row_count_to_be_between" and "max_value" in r["expectation_config"]["kwargs"]
-                   and r["expectation_config"]["kwargs"]["max_value"] != 100000]
+        history = [
+            r
+            for r in result["results"]
+            if r["expectation_config"]["type"] == "expect_table_row_count_to_be_between"
+            and "max_value" in r["expectation_config"]["kwargs"]
+            and r["expectation_config"]["kwargs"]["max_value"] != 100000
+        ]
         bounded += len(history)
-    assert bounded == len(results)  # night 1 is every feed's history: every batch of night 2 is bounded
+    assert bounded == len(
+        results
+    )  # night 1 is every feed's history: every batch of night 2 is bounded
 
 
 def test_the_scorecard_tells_the_story_of_the_nights(nights):
@@ -282,10 +380,14 @@ def test_the_scorecard_tells_the_story_of_the_nights(nights):
     once; every monthly and quarterly feed delivered what it owes except the late and withheld ones."""
     catalogue, scorecard = nights["catalogue"], nights["scorecard_4"]
     run = _codes(catalogue, BOROUGHS)
-    assert {key for key in scorecard if key[0] in run} == {(a, d) for a in run for d in catalogue.datasets}
+    assert {key for key in scorecard if key[0] in run} == {
+        (a, d) for a in run for d in catalogue.datasets
+    }
     bad = {(catalogue.area(slug).code, dataset) for slug, (dataset, _, _) in BAD.items()}
-    missing = {(catalogue.area("newham").code, "household_waste"),            # withheld
-               (catalogue.area("redbridge").code, "temporary_accommodation")}  # months late
+    missing = {
+        (catalogue.area("newham").code, "household_waste"),  # withheld
+        (catalogue.area("redbridge").code, "temporary_accommodation"),
+    }  # months late
     for key, (expected, delivered, on_time, quarantined, rows_pct, freshness) in scorecard.items():
         if key[0] not in run:
             continue
@@ -303,8 +405,10 @@ def test_the_scorecard_tells_the_story_of_the_nights(nights):
     assert (days, covered) == (2, len(catalogue.region.areas))
     scored = [nights["metrics_3"][("data_scorecard", code, month)] for code in run]
     delivered, owed = sum(row[1] for row in scored), sum(row[2] for row in scored)
-    assert 95 < 100 * delivered / owed < 100   # all but the late and withheld periods
-    assert math.isclose(value, 100 * delivered / owed_in_region, rel_tol=1e-9)   # nothing from boroughs not run
+    assert 95 < 100 * delivered / owed < 100  # all but the late and withheld periods
+    assert math.isclose(
+        value, 100 * delivered / owed_in_region, rel_tol=1e-9
+    )  # nothing from boroughs not run
     view = nights["quarantine_view_4"]
     assert {(d, a) for d, a, _, _ in view} == {(d, a) for a, d in bad}
     assert all(resolved and has_result for _, _, resolved, has_result in view)
@@ -322,12 +426,20 @@ def test_open_data_is_exported_with_small_counts_suppressed(nights):
         groups.setdefault((r["metric_id"], r["period_type"], r["period_start"]), []).append(r)
         if r["suppressed"] == "True":
             assert r["value"] == "" and r["numerator"] == ""
-        elif r["numerator"] and r["metric_id"] not in nights["catalogue"].settings.open_data.exempt_metrics:
-            assert float(r["numerator"]) == 0 or abs(float(r["numerator"])) >= threshold or \
-                float(r["numerator"]) < 0, r
+        elif (
+            r["numerator"]
+            and r["metric_id"] not in nights["catalogue"].settings.open_data.exempt_metrics
+        ):
+            assert (
+                float(r["numerator"]) == 0
+                or abs(float(r["numerator"])) >= threshold
+                or float(r["numerator"]) < 0
+            ), r
     assert any(r["suppressed"] == "True" for r in rows)
     for (metric, _, _), members in groups.items():
-        region_shown = any(r["area_type"] == "region" and r["suppressed"] == "False" for r in members)
+        region_shown = any(
+            r["area_type"] == "region" and r["suppressed"] == "False" for r in members
+        )
         hidden = [r for r in members if r["area_type"] == "borough" and r["suppressed"] == "True"]
         if metric != "median_days_to_resolve":
             assert not region_shown or len(hidden) != 1, metric

@@ -25,15 +25,23 @@ def _cases() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.parametrize("case", _cases(), ids=lambda c: f"{c['cadence']}-{c['night']}-lag{c['lag_days']}")
+@pytest.mark.parametrize(
+    "case", _cases(), ids=lambda c: f"{c['cadence']}-{c['night']}-lag{c['lag_days']}"
+)
 def test_planning_owes_each_case_as_the_table_says(case):
     """periods_due gives the case's periods, oldest first."""
-    due = periods_due(date.fromisoformat(case["night"]), case["cadence"], int(case["lag_days"]),
-                      int(case["history_periods"]))
+    due = periods_due(
+        date.fromisoformat(case["night"]),
+        case["cadence"],
+        int(case["lag_days"]),
+        int(case["history_periods"]),
+    )
     assert " ".join(d.isoformat() for d in due) == case["periods"], case["note"]
 
 
-@pytest.mark.parametrize("case", _cases(), ids=lambda c: f"{c['cadence']}-{c['night']}-lag{c['lag_days']}")
+@pytest.mark.parametrize(
+    "case", _cases(), ids=lambda c: f"{c['cadence']}-{c['night']}-lag{c['lag_days']}"
+)
 def test_each_expected_period_is_due_and_the_next_is_not(case):
     """The table itself keeps the rule: the latest period is lag_days past its end, the next is not."""
     night, cadence, lag = date.fromisoformat(case["night"]), case["cadence"], int(case["lag_days"])

@@ -36,6 +36,7 @@ def _two_host_config(target: Path, camden_base: str = "http://localhost:8765") -
     def camden_elsewhere(region):
         camden = next(a for a in region["areas"] if a["slug"] == "camden")
         camden["portal"]["base_url"] = f"{camden_base}/camden"
+
     _edit(target / "regions" / "london.yml", camden_elsewhere)
     _edit(target / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 2}))
     return target
@@ -59,30 +60,50 @@ def _dag(dag_id: str = "city_nightly"):
 
 def _ingest_tasks(dag) -> dict[str, str]:
     """Mapped ingest task id -> its pool."""
-    return {t.task_id: t.pool for t in dag.tasks if t.task_id.startswith("ingest_feed.") and t.is_mapped}
+    return {
+        t.task_id: t.pool for t in dag.tasks if t.task_id.startswith("ingest_feed.") and t.is_mapped
+    }
 
 
 # --- config ---------------------------------------------------------------------------------
+
 
 def test_the_sandbox_is_one_host_with_the_default_slots(monkeypatch):
     """Every borough of the default config is served from 127.0.0.1, whatever the sandbox's port."""
     monkeypatch.setenv("CITY_API_BASE_URL", "http://127.0.0.1:41234")
     [pool] = host_pools()
-    assert (pool.name, pool.host, pool.slots, len(pool.boroughs)) == ("borough_api__127_0_0_1", "127.0.0.1", 8, 33)
+    assert (pool.name, pool.host, pool.slots, len(pool.boroughs)) == (
+        "borough_api__127_0_0_1",
+        "127.0.0.1",
+        8,
+        33,
+    )
 
 
 def test_two_hosts_give_two_pools_with_their_own_slots(two_hosts):
     """Camden on localhost gets its own pool with its override; the other 32 share the default."""
     pools = {p.name: (p.host, p.slots, len(p.boroughs)) for p in host_pools()}
-    assert pools == {"borough_api__127_0_0_1": ("127.0.0.1", 8, 32), "borough_api__localhost": ("localhost", 2, 1)}
+    assert pools == {
+        "borough_api__127_0_0_1": ("127.0.0.1", 8, 32),
+        "borough_api__localhost": ("localhost", 2, 1),
+    }
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda p: p.__setitem__("slots_per_host", 0), "pools.slots_per_host: must be at least 1"),
-    (lambda p: p.__setitem__("hosts", {"https://data.camden.gov.uk": 2}), "bare lowercase host name"),
-    (lambda p: p.__setitem__("hosts", {"localhost": "two"}), "pools.hosts.localhost: expected a whole number"),
-    (lambda p: p.pop("slots_per_host"), "pools: missing required key 'slots_per_host'"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p.__setitem__("slots_per_host", 0), "pools.slots_per_host: must be at least 1"),
+        (
+            lambda p: p.__setitem__("hosts", {"https://data.camden.gov.uk": 2}),
+            "bare lowercase host name",
+        ),
+        (
+            lambda p: p.__setitem__("hosts", {"localhost": "two"}),
+            "pools.hosts.localhost: expected a whole number",
+        ),
+        (lambda p: p.pop("slots_per_host"), "pools: missing required key 'slots_per_host'"),
+    ],
+)
 def test_bad_pool_settings_are_refused_naming_the_key(tmp_path, change, message):
     """A mistake in pools: stops the catalogue load with the file, the key and what is wrong."""
     config = tmp_path / "config"
@@ -94,6 +115,7 @@ def test_bad_pool_settings_are_refused_naming_the_key(tmp_path, change, message)
 
 
 # --- the plan split -------------------------------------------------------------------------
+
 
 def test_every_feed_is_planned_for_exactly_one_host(two_hosts):
     """The night's plans split per pool: nothing lost, nothing twice, Camden's feeds on localhost."""
@@ -108,8 +130,10 @@ def test_every_feed_is_planned_for_exactly_one_host(two_hosts):
 def test_a_host_without_feeds_tonight_gets_an_empty_list(two_hosts):
     """Running for one borough leaves the other host's list empty (its task is skipped), not missing."""
     feed = load_catalogue().feeds(areas=["camden"])[0]
-    split = plans_by_pool([{"feed_id": feed.id, "label": feed.label}],
-                          ["borough_api__127_0_0_1", "borough_api__localhost"])
+    split = plans_by_pool(
+        [{"feed_id": feed.id, "label": feed.label}],
+        ["borough_api__127_0_0_1", "borough_api__localhost"],
+    )
     assert split["borough_api__127_0_0_1"] == [] and len(split["borough_api__localhost"]) == 1
 
 
@@ -122,6 +146,7 @@ def test_a_feed_whose_host_has_no_task_is_an_error_not_a_gap(two_hosts):
 
 # --- the DAG --------------------------------------------------------------------------------
 
+
 def test_the_dag_has_one_ingest_task_in_the_sandbox_pool():
     """Default config: one mapped ingest task, in the sandbox host's pool, readable labels."""
     tasks = _ingest_tasks(_dag())
@@ -132,8 +157,10 @@ def test_two_hosts_give_two_ingest_tasks_each_in_its_pool_feeding_validate(two_h
     """One mapped ingest task per host with that host's pool; validate waits for both and tolerates a skip."""
     dag = _dag()
     tasks = _ingest_tasks(dag)
-    assert tasks == {"ingest_feed.127_0_0_1": "borough_api__127_0_0_1",
-                     "ingest_feed.localhost": "borough_api__localhost"}
+    assert tasks == {
+        "ingest_feed.127_0_0_1": "borough_api__127_0_0_1",
+        "ingest_feed.localhost": "borough_api__localhost",
+    }
     validate = dag.get_task("validate")
     assert set(tasks) <= validate.upstream_task_ids
     assert validate.trigger_rule == "none_failed"
@@ -148,27 +175,45 @@ def test_the_warehouse_pool_lets_one_writer_or_a_few_readers_hold_the_duckdb_fil
 
     dag = _dag()
     slots = {t.task_id: t.pool_slots for t in dag.tasks if t.pool == "city_warehouse"}
-    assert slots == {"load": WAREHOUSE_SLOTS, "dbt_build": WAREHOUSE_SLOTS, "publish": WAREHOUSE_SLOTS,
-                     "export_open_data": WAREHOUSE_SLOTS, "plan_feeds": 1, "validate": 1}
+    assert slots == {
+        "load": WAREHOUSE_SLOTS,
+        "dbt_build": WAREHOUSE_SLOTS,
+        "publish": WAREHOUSE_SLOTS,
+        "export_open_data": WAREHOUSE_SLOTS,
+        "plan_feeds": 1,
+        "validate": 1,
+    }
     assert WAREHOUSE_SLOTS > 1
 
 
 # --- the pools in Airflow -------------------------------------------------------------------
 
+
 def _airflow_pools() -> dict[str, tuple[int, str]]:
-    listed = subprocess.run([str(Path(sys.executable).with_name("airflow")), "pools", "list", "-o", "yaml"],
-                            check=True, capture_output=True, text=True)
+    listed = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "pools", "list", "-o", "yaml"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return {p["pool"]: int(p["slots"]) for p in yaml.safe_load(listed.stdout)}
 
 
 def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two_hosts):
     """`python -m pipeline pools` creates each host's pool; re-running after a config change updates it."""
-    subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, cwd=REPO_ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, cwd=REPO_ROOT
+    )
     pools = _airflow_pools()
     assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
-    assert pools["city_warehouse"] == 4     # a writer takes all 4, a reader one (see below)
+    assert pools["city_warehouse"] == 4  # a writer takes all 4, a reader one (see below)
     _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
-    done = subprocess.run([sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, text=True,
-                          cwd=REPO_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "pools"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     assert "borough_api__localhost: 3 slots" in done.stdout
     assert _airflow_pools()["borough_api__localhost"] == 3

@@ -29,8 +29,15 @@ from ingest.protocols.arcgis import ArcGisFeatureServer, layer_paging
 
 API = Path(__file__).resolve().parent / "fixtures" / "api"
 DAY = date(2026, 11, 10)
-HTTP = {"connect_timeout_s": 2, "read_timeout_s": 10, "retries": 0, "backoff_factor_s": 0,
-        "backoff_max_s": 0, "retry_after_max_s": 0, "max_pages": 500}
+HTTP = {
+    "connect_timeout_s": 2,
+    "read_timeout_s": 10,
+    "retries": 0,
+    "backoff_factor_s": 0,
+    "backoff_max_s": 0,
+    "retry_after_max_s": 0,
+    "max_pages": 500,
+}
 CATALOGUE = load_catalogue()
 
 
@@ -40,15 +47,21 @@ def route(path: str, query: dict[str, str]) -> str | None:
         return "layer"
     if path.endswith("/package_show"):
         return "package_show"
-    return next((flag for flag in ("returnCountOnly", "returnIdsOnly") if query.get(flag) == "true"), None)
+    return next(
+        (flag for flag in ("returnCountOnly", "returnIdsOnly") if query.get(flag) == "true"), None
+    )
 
 
 class Replay:
     """Serves recorded bodies: {value of `param`: (status, body)}, and `routes` for requests
     that are no page (see route()); anything else is a 404."""
 
-    def __init__(self, param: str, bodies: dict[str, tuple[int, bytes]],
-                 routes: dict[str, tuple[int, bytes]] | None = None):
+    def __init__(
+        self,
+        param: str,
+        bodies: dict[str, tuple[int, bytes]],
+        routes: dict[str, tuple[int, bytes]] | None = None,
+    ):
         self.param, self.bodies, self.requests = param, bodies, []
         self.routes = {"layer": (200, recorded("arcgis", "koop_layer.json")), **(routes or {})}
         replay = self
@@ -60,8 +73,11 @@ class Replay:
                 if asked is None:
                     replay.requests.append(query)
                 missing = (404, b'{"error": "not recorded"}')
-                status, body = replay.routes.get(asked, missing) if asked else \
-                    replay.bodies.get(query.get(replay.param, "0"), missing)
+                status, body = (
+                    replay.routes.get(asked, missing)
+                    if asked
+                    else replay.bodies.get(query.get(replay.param, "0"), missing)
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -73,7 +89,7 @@ class Replay:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 
-    def __enter__(self) -> "Replay":
+    def __enter__(self) -> Replay:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -104,8 +120,13 @@ def feed_at(protocol: str, replay: Replay, resource: str | None = None) -> Feed:
 
 def run(protocol: str, replay: Replay, page_size: int) -> list:
     """Every page the real connector reads from the replay server, for a feed pointed at it."""
-    pages = protocol_for(protocol).pages(build_session(HTTP), feed_at(protocol, replay), DAY,
-                                         page_size=page_size, max_pages=int(HTTP["max_pages"]))
+    pages = protocol_for(protocol).pages(
+        build_session(HTTP),
+        feed_at(protocol, replay),
+        DAY,
+        page_size=page_size,
+        max_pages=int(HTTP["max_pages"]),
+    )
     return list(pages)
 
 
@@ -116,9 +137,12 @@ def counted(n: int) -> tuple[int, bytes]:
 
 # --- CKAN ------------------------------------------------------------------------------
 
+
 def test_ckan_data_gov_il_reads_1268_hebrew_records_and_ignores_next():
     """One page of 1,268 records under Hebrew field names; `_links.next` is not followed."""
-    with Replay("offset", {"0": (200, recorded("ckan", "data_gov_il_datastore_search_limit32000.json"))}) as api:
+    with Replay(
+        "offset", {"0": (200, recorded("ckan", "data_gov_il_datastore_search_limit32000.json"))}
+    ) as api:
         pages = run("ckan", api, page_size=32000)
     assert api.offsets() == ["0"]
     assert [len(p.records) for p in pages] == [1268] and pages[0].total == 1268
@@ -128,20 +152,26 @@ def test_ckan_data_gov_il_reads_1268_hebrew_records_and_ignores_next():
 @pytest.mark.parametrize("page_size", [100, 9])
 def test_ckan_odaa_stops_at_total_though_next_is_present(page_size):
     """Total 9: stop after 9 records (short page or total reached), never follow `next`."""
-    with Replay("offset", {"0": (200, recorded("ckan", "odaa_dk_datastore_search_2017.json"))}) as api:
+    with Replay(
+        "offset", {"0": (200, recorded("ckan", "odaa_dk_datastore_search_2017.json"))}
+    ) as api:
         pages = run("ckan", api, page_size=page_size)
     assert api.offsets() == ["0"] and sum(len(p.records) for p in pages) == 9
 
 
 def test_dkan_louisville_pages_to_the_short_last_page_despite_a_drifting_total():
     """First page says 15,866, later pages 15,738: paging ends on the 38-row page at 15700."""
-    first = recorded("dkan_ckan_compat", "louisville_permits_offset0_total15866_later_recording.json")
+    first = recorded(
+        "dkan_ckan_compat", "louisville_permits_offset0_total15866_later_recording.json"
+    )
     middle = json.loads(recorded("dkan_ckan_compat", "louisville_permits_offset100.json"))
-    bodies = {"0": (200, first),
-              "100": (200, json.dumps(middle).encode()),
-              "15600": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15600.json")),
-              "15700": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15700_last.json"))}
-    for offset in range(200, 15600, 100):       # pages not recorded: the offset-100 page, made distinct
+    bodies = {
+        "0": (200, first),
+        "100": (200, json.dumps(middle).encode()),
+        "15600": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15600.json")),
+        "15700": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15700_last.json")),
+    }
+    for offset in range(200, 15600, 100):  # pages not recorded: the offset-100 page, made distinct
         filler = json.loads(json.dumps(middle))
         for record in filler["result"]["records"]:
             record["PERMITNUMBER"] = f"{record['PERMITNUMBER']}-{offset}"
@@ -156,8 +186,10 @@ def test_dkan_louisville_pages_to_the_short_last_page_despite_a_drifting_total()
 
 def test_dkan_total_alone_does_not_stop_a_full_page():
     """At 15600 the page is full and 15,700 < 15,738: the next page is asked for, then it stops."""
-    bodies = {"0": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15600.json")),
-              "100": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15700_last.json"))}
+    bodies = {
+        "0": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15600.json")),
+        "100": (200, recorded("dkan_ckan_compat", "louisville_permits_offset15700_last.json")),
+    }
     with Replay("offset", bodies) as api:
         pages = run("ckan", api, page_size=100)
     assert api.offsets() == ["0", "100"] and [len(p.records) for p in pages] == [100, 38]
@@ -165,25 +197,45 @@ def test_dkan_total_alone_does_not_stop_a_full_page():
 
 def test_ckan_package_show_gives_title_licence_and_modification_times():
     """demo.ckan.org package_show: the resource asked for is found; its last_modified is null there."""
-    with Replay("offset", {}, {"package_show": (200, recorded("ckan", "demo_ckan_package_show_17be64bb.json"))}) as api:
+    with Replay(
+        "offset",
+        {},
+        {"package_show": (200, recorded("ckan", "demo_ckan_package_show_17be64bb.json"))},
+    ) as api:
         said = protocol_for("ckan").source_metadata(
-            build_session(HTTP), feed_at("ckan", api, resource="a5cd573b-5565-48f1-9b2d-8726004cb020"))
+            build_session(HTTP),
+            feed_at("ckan", api, resource="a5cd573b-5565-48f1-9b2d-8726004cb020"),
+        )
     assert said == {
-        "url": said["url"], "package": "2016-regione-asia-est-oceania-classi-di-eta",
-        "title": "2016 Regione Asia Est Oceania * Classi di età", "licence": "Creative Commons Attribution",
-        "licence_id": "cc-by", "licence_url": "http://www.opendefinition.org/licenses/cc-by",
+        "url": said["url"],
+        "package": "2016-regione-asia-est-oceania-classi-di-eta",
+        "title": "2016 Regione Asia Est Oceania * Classi di età",
+        "licence": "Creative Commons Attribution",
+        "licence_id": "cc-by",
+        "licence_url": "http://www.opendefinition.org/licenses/cc-by",
         "metadata_modified": "2017-07-05T19:29:07.136124",
-        "resource_id": "a5cd573b-5565-48f1-9b2d-8726004cb020", "resource_last_modified": None}
+        "resource_id": "a5cd573b-5565-48f1-9b2d-8726004cb020",
+        "resource_last_modified": None,
+    }
     assert said["url"].startswith(f"{api.url}/api/3/action/package_show?id=a5cd573b")
 
 
 def test_ckan_package_show_without_licence_url_or_organization():
     """The 62513382 package has no license_url and no organization: those are simply absent."""
-    with Replay("offset", {}, {"package_show": (200, recorded("ckan", "demo_ckan_package_show_62513382.json"))}) as api:
+    with Replay(
+        "offset",
+        {},
+        {"package_show": (200, recorded("ckan", "demo_ckan_package_show_62513382.json"))},
+    ) as api:
         said = protocol_for("ckan").source_metadata(build_session(HTTP), feed_at("ckan", api))
-    assert (said["title"], said["licence"], said["licence_url"]) == ("100 Validated Species of Plants",
-                                                                     "Other (Open)", None)
-    assert said["resource_id"] == "bf4d5116-634e-43f2-a41c-9ae22d362083"   # the package's only resource
+    assert (said["title"], said["licence"], said["licence_url"]) == (
+        "100 Validated Species of Plants",
+        "Other (Open)",
+        None,
+    )
+    assert (
+        said["resource_id"] == "bf4d5116-634e-43f2-a41c-9ae22d362083"
+    )  # the package's only resource
 
 
 def test_ckan_package_show_failure_is_recorded_not_raised():
@@ -195,10 +247,13 @@ def test_ckan_package_show_failure_is_recorded_not_raised():
 
 # --- Socrata ---------------------------------------------------------------------------
 
+
 def test_socrata_bike_counts_stop_on_the_short_page():
     """1,000 rows then 1: two requests, 1,001 rows, every value a string."""
-    bodies = {"0": (200, recorded("socrata", "bike_counts_page_1_offset0.json")),
-              "1000": (200, recorded("socrata", "bike_counts_page_2_offset1000.json"))}
+    bodies = {
+        "0": (200, recorded("socrata", "bike_counts_page_1_offset0.json")),
+        "1000": (200, recorded("socrata", "bike_counts_page_2_offset1000.json")),
+    }
     with Replay("$offset", bodies) as api:
         pages = run("socrata", api, page_size=1000)
     assert api.offsets() == ["0", "1000"]
@@ -217,11 +272,14 @@ def test_socrata_error_body_is_fatal_with_its_message(status):
 
 # --- ArcGIS ----------------------------------------------------------------------------
 
+
 def test_arcgis_exceeded_transfer_limit_then_empty_page_stops():
     """koop_page (flag true) asks for the next page; features-empty (flag true, 0 rows) stops
     once the server's count says the 1,000 rows received are all there are."""
-    bodies = {"0": (200, recorded("arcgis", "koop_page.json")),
-              "1000": (200, recorded("arcgis", "koop_features-empty.json"))}
+    bodies = {
+        "0": (200, recorded("arcgis", "koop_page.json")),
+        "1000": (200, recorded("arcgis", "koop_features-empty.json")),
+    }
     with Replay("resultOffset", bodies, {"returnCountOnly": counted(1000)}) as api:
         pages = run("arcgis", api, page_size=1000)
     assert api.offsets() == ["0", "1000"]
@@ -231,52 +289,83 @@ def test_arcgis_exceeded_transfer_limit_then_empty_page_stops():
 
 def test_arcgis_flag_with_zero_features_never_loops():
     """exceededTransferLimit true with no features, on the first page, count 0: one request, no rows."""
-    with Replay("resultOffset", {"0": (200, recorded("arcgis", "koop_features-empty.json"))},
-                {"returnCountOnly": counted(0)}) as api:
+    with Replay(
+        "resultOffset",
+        {"0": (200, recorded("arcgis", "koop_features-empty.json"))},
+        {"returnCountOnly": counted(0)},
+    ) as api:
         pages = run("arcgis", api, page_size=1000)
     assert len(api.requests) == 1 and [len(p.records) for p in pages] == [0]
 
 
 def test_arcgis_empty_page_while_the_count_says_more_fails_after_asking_again():
     """features-empty flagged, koop_countPaging says 15,592: the page is asked again, then refused."""
-    with Replay("resultOffset", {"0": (200, recorded("arcgis", "koop_features-empty.json"))},
-                {"returnCountOnly": (200, recorded("arcgis", "koop_countPaging.json"))}) as api:
-        with pytest.raises(RetriableFetchError, match="page 1 came back empty 3 times although the server says "
-                                                      "15592 more records are due"):
+    with Replay(
+        "resultOffset",
+        {"0": (200, recorded("arcgis", "koop_features-empty.json"))},
+        {"returnCountOnly": (200, recorded("arcgis", "koop_countPaging.json"))},
+    ) as api:
+        with pytest.raises(
+            RetriableFetchError,
+            match="page 1 came back empty 3 times although the server says "
+            "15592 more records are due",
+        ):
             run("arcgis", api, page_size=1000)
     assert api.offsets() == ["0", "0", "0"]
 
 
-@pytest.mark.parametrize("name, supports, limit", [
-    ("koop_layerNoPaging.json", False, 1000),        # 10.2: no advancedQueryCapabilities
-    ("koop_layerPaging.json", True, 100),
-    ("koop_layer.json", True, 1000),
-    ("esridump_us-ca-carson_us-ca-carson-metadata.json", False, 500),   # 10.0: no maxRecordCount
-])
+@pytest.mark.parametrize(
+    "name, supports, limit",
+    [
+        ("koop_layerNoPaging.json", False, 1000),  # 10.2: no advancedQueryCapabilities
+        ("koop_layerPaging.json", True, 100),
+        ("koop_layer.json", True, 1000),
+        ("esridump_us-ca-carson_us-ca-carson-metadata.json", False, 500),  # 10.0: no maxRecordCount
+    ],
+)
 def test_arcgis_layer_metadata_says_how_to_page(name, supports, limit):
     """supportsPagination and maxRecordCount are read from real layer descriptions."""
     assert layer_paging(json.loads(recorded("arcgis", name))) == (supports, limit)
 
 
-@pytest.mark.parametrize("name, count, first, last", [("koop_objectIds.json", 82, 1, 82),
-                                                      ("esridump_us-ca-carson_us-ca-carson-ids-only.json",
-                                                       100, 70193, 70307)])
+@pytest.mark.parametrize(
+    "name, count, first, last",
+    [
+        ("koop_objectIds.json", 82, 1, 82),
+        ("esridump_us-ca-carson_us-ca-carson-ids-only.json", 100, 70193, 70307),
+    ],
+)
 def test_arcgis_ids_only_answers_are_read_exactly(name, count, first, last):
     """returnIdsOnly answers (objectIdField or objectIdFieldName) give every id, gaps and all."""
     payload = json.loads(recorded("arcgis", name))
     ids = ArcGisFeatureServer().object_ids(payload)
     assert len(ids) == count and (ids[0], ids[-1]) == (first, last)
     assert ArcGisFeatureServer().records(payload, "http://x") == []
-    assert ArcGisFeatureServer().object_ids({**payload, "objectIds": None}) == []   # no match: null
+    assert ArcGisFeatureServer().object_ids({**payload, "objectIds": None}) == []  # no match: null
 
 
 def test_arcgis_without_pagination_is_paged_by_object_ids():
     """koop_layerNoPaging (10.2): every id first (carson's 100), then chunks of objectIds, never resultOffset."""
-    ids = json.loads(recorded("arcgis", "esridump_us-ca-carson_us-ca-carson-ids-only.json"))["objectIds"]
-    chunks = {",".join(map(str, ids[:50])): (200, recorded("arcgis", "esridump_us-il-cook_page-full.json")),
-              ",".join(map(str, ids[50:])): (200, recorded("arcgis", "esridump_us-il-cook_page-partial.json"))}
-    routes = {"layer": (200, recorded("arcgis", "koop_layerNoPaging.json")),
-              "returnIdsOnly": (200, recorded("arcgis", "esridump_us-ca-carson_us-ca-carson-ids-only.json"))}
+    ids = json.loads(recorded("arcgis", "esridump_us-ca-carson_us-ca-carson-ids-only.json"))[
+        "objectIds"
+    ]
+    chunks = {
+        ",".join(map(str, ids[:50])): (
+            200,
+            recorded("arcgis", "esridump_us-il-cook_page-full.json"),
+        ),
+        ",".join(map(str, ids[50:])): (
+            200,
+            recorded("arcgis", "esridump_us-il-cook_page-partial.json"),
+        ),
+    }
+    routes = {
+        "layer": (200, recorded("arcgis", "koop_layerNoPaging.json")),
+        "returnIdsOnly": (
+            200,
+            recorded("arcgis", "esridump_us-ca-carson_us-ca-carson-ids-only.json"),
+        ),
+    }
     with Replay("objectIds", chunks, routes) as api:
         pages = run("arcgis", api, page_size=50)
     assert [q.get("objectIds") for q in api.requests] == list(chunks)
@@ -286,14 +375,19 @@ def test_arcgis_without_pagination_is_paged_by_object_ids():
 
 def test_arcgis_page_size_is_kept_within_max_record_count():
     """koop_layerPaging says maxRecordCount 100: pages of 100 are asked for, not the 1,000 configured."""
-    with Replay("resultOffset", {"0": (200, recorded("arcgis", "esridump_us-il-cook_page-partial.json"))},
-                {"layer": (200, recorded("arcgis", "koop_layerPaging.json"))}) as api:
+    with Replay(
+        "resultOffset",
+        {"0": (200, recorded("arcgis", "esridump_us-il-cook_page-partial.json"))},
+        {"layer": (200, recorded("arcgis", "koop_layerPaging.json"))},
+    ) as api:
         run("arcgis", api, page_size=1000)
     assert [q["resultRecordCount"] for q in api.requests] == ["100"]
 
 
-@pytest.mark.parametrize("name, rows", [("esridump_us-il-cook_page-full.json", 500),
-                                        ("esridump_us-il-cook_page-partial.json", 2)])
+@pytest.mark.parametrize(
+    "name, rows",
+    [("esridump_us-il-cook_page-full.json", 500), ("esridump_us-il-cook_page-partial.json", 2)],
+)
 def test_arcgis_no_flag_means_no_more_pages(name, rows):
     """Without exceededTransferLimit a page is the last, even a full one."""
     with Replay("resultOffset", {"0": (200, recorded("arcgis", name))}) as api:
@@ -301,8 +395,13 @@ def test_arcgis_no_flag_means_no_more_pages(name, rows):
     assert len(api.requests) == 1 and len(pages[0].records) == rows
 
 
-@pytest.mark.parametrize("name, code, message", [("koop_secured.json", 499, "Token Required"),
-                                                 ("koop_statsFail.json", 400, "Invalid or missing input")])
+@pytest.mark.parametrize(
+    "name, code, message",
+    [
+        ("koop_secured.json", 499, "Token Required"),
+        ("koop_statsFail.json", 400, "Invalid or missing input"),
+    ],
+)
 def test_arcgis_http_200_error_is_fatal_with_code_and_message(name, code, message):
     """An `error` object with HTTP 200 is a FatalFetchError naming its code and message and URL."""
     with Replay("resultOffset", {"0": (200, recorded("arcgis", name))}) as api:

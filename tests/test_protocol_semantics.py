@@ -5,23 +5,20 @@ and every protocol's batches accepted by validation under the dataset's column n
 from __future__ import annotations
 
 import json
-import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import FIXTURES
+from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
 from ingest.fetch import fetch_feed
-from ingest.landing import latest_batch
 from ingest.protocols.csv_text import decode_text, parse_csv
 from sandbox.generator import truth_records
 from sandbox.settings import load_settings
-from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
-
-from conftest import FIXTURES
 
 DAY = date(2026, 11, 10)
-SUMMER_DAY = date(2026, 10, 1)          # British Summer Time: midnight is 23:00 UTC the day before
+SUMMER_DAY = date(2026, 10, 1)  # British Summer Time: midnight is 23:00 UTC the day before
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +30,15 @@ def _clean_sandbox(sandbox):
 
 
 def _records(batch):
-    return [json.loads(line) for line in batch.records_path.read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line) for line in batch.records_path.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def _truth(catalogue, dataset, area, day=DAY):
-    return truth_records(dataset, area, day, seed=load_settings(catalogue).seed, catalogue=catalogue)
+    return truth_records(
+        dataset, area, day, seed=load_settings(catalogue).seed, catalogue=catalogue
+    )
 
 
 def test_unchanged_file_is_not_downloaded_again(catalogue, data_dir, sandbox):
@@ -49,7 +50,9 @@ def test_unchanged_file_is_not_downloaded_again(catalogue, data_dir, sandbox):
     assert [r["status"] for r in request_log(sandbox)] == [200, 304]
     other_day = fetch_feed(catalogue, feed, date(2026, 11, 11), data_dir.landing)
     assert request_log(sandbox)[-1]["status"] == 304, "another day is read from the kept file"
-    assert other_day.row_count == len(_truth(catalogue, "road_casualties", feed.area, date(2026, 11, 11)))
+    assert other_day.row_count == len(
+        _truth(catalogue, "road_casualties", feed.area, date(2026, 11, 11))
+    )
     page = next(other_day.records_path.parent.glob("page-0001.csv"))
     assert page.stat().st_nlink > 1, "the kept file is linked into the batch, not copied"
 
@@ -62,7 +65,14 @@ def test_changed_file_is_downloaded_again(catalogue, data_dir, sandbox):
     second = fetch_feed(catalogue, feed, DAY, data_dir.landing)
     assert [r["status"] for r in request_log(sandbox)] == [200, 200]
     assert second.batch_id != first.batch_id
-    assert len(list((data_dir.landing / "road_casualties" / feed.area.code / "_downloads").glob("*.csv"))) == 2
+    assert (
+        len(
+            list(
+                (data_dir.landing / "road_casualties" / feed.area.code / "_downloads").glob("*.csv")
+            )
+        )
+        == 2
+    )
 
 
 def test_cp1252_file_with_thousands_and_no_break_space_lands_as_published(catalogue, data_dir):
@@ -96,9 +106,23 @@ def test_a_cut_off_csv_is_a_clear_error(catalogue, data_dir, sandbox):
 
     add_fault(sandbox, kind="truncate", borough="sutton", dataset="road_casualties", bytes=333)
     with pytest.raises(RetriableFetchError, match="cut off"):
-        fetch_feed(catalogue, catalogue.feed("road_casualties/sutton"), DAY, data_dir.landing,
-                   build_session({"connect_timeout_s": 2, "read_timeout_s": 5, "retries": 0, "backoff_factor_s": 0,
-                                  "backoff_max_s": 0, "retry_after_max_s": 0, "max_pages": 10}))
+        fetch_feed(
+            catalogue,
+            catalogue.feed("road_casualties/sutton"),
+            DAY,
+            data_dir.landing,
+            build_session(
+                {
+                    "connect_timeout_s": 2,
+                    "read_timeout_s": 5,
+                    "retries": 0,
+                    "backoff_factor_s": 0,
+                    "backoff_max_s": 0,
+                    "retry_after_max_s": 0,
+                    "max_pages": 10,
+                }
+            ),
+        )
 
 
 @pytest.mark.parametrize("day", [DAY, SUMMER_DAY], ids=["gmt", "bst"])
@@ -114,7 +138,7 @@ def test_arcgis_epoch_ms_dates_round_trip(catalogue, data_dir, day):
     stamps = {f["attributes"]["accident_date"] for f in page["features"]}
     midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/London"))
     assert stamps == {int(midnight.timestamp() * 1000)}
-    assert datetime.fromtimestamp(min(stamps) / 1000, timezone.utc).hour == (23 if day == SUMMER_DAY else 0)
+    assert datetime.fromtimestamp(min(stamps) / 1000, UTC).hour == (23 if day == SUMMER_DAY else 0)
 
 
 def test_open311_records_use_the_dataset_names_and_values(catalogue, data_dir):
@@ -133,9 +157,16 @@ def test_open311_records_use_the_dataset_names_and_values(catalogue, data_dir):
     assert raw[0]["status"] in ("open", "closed")
 
 
-@pytest.mark.parametrize("feed_id", ["service_requests/merton", "road_casualties/lambeth",
-                                     "service_requests/ealing", "housing_completions/havering",
-                                     "service_requests/sutton"])
+@pytest.mark.parametrize(
+    "feed_id",
+    [
+        "service_requests/merton",
+        "road_casualties/lambeth",
+        "service_requests/ealing",
+        "housing_completions/havering",
+        "service_requests/sutton",
+    ],
+)
 def test_new_protocols_batches_pass_validation(catalogue, data_dir, feed_id):
     """Validation sees the dataset's column names and reads every protocol's values."""
     from pipeline.validate import validate_batch

@@ -8,10 +8,10 @@ import shlex
 
 import duckdb
 import pytest
+from published_fixture import published_warehouse
 
 from ingest.paths import REPO_ROOT
 from pipeline.query import main
-from published_fixture import published_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,9 @@ def readme_queries() -> list[list[str]]:
     """The argument lists of every `python -m pipeline query` command in the README's analyst section."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## For analysts", 1)[1].split("\n## ", 1)[0]
-    commands = re.findall(r"^\.venv/bin/python -m pipeline query (\".*?\"(?: --\w+ \S+)?)$", section, re.S | re.M)
+    commands = re.findall(
+        r"^\.venv/bin/python -m pipeline query (\".*?\"(?: --\w+ \S+)?)$", section, re.S | re.M
+    )
     return [shlex.split(c) for c in commands]
 
 
@@ -34,7 +36,9 @@ def test_the_readme_shows_the_three_questions():
         assert needed in texts
 
 
-@pytest.mark.parametrize("args", readme_queries(), ids=lambda a: re.sub(r"\W+", "_", a[0].strip())[:40])
+@pytest.mark.parametrize(
+    "args", readme_queries(), ids=lambda a: re.sub(r"\W+", "_", a[0].strip())[:40]
+)
 def test_every_readme_query_runs(args, published, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a --csv FILE lands here
     assert main([*args, "--db", str(published)]) == 0, capsys.readouterr().err
@@ -53,9 +57,11 @@ def test_missed_housing_targets_are_the_boroughs_below_100_percent(published, ca
     assert main([sql, "--db", str(published), "--max-rows", "100"]) == 0
     printed = capsys.readouterr().out.splitlines()[2:-1]
     with duckdb.connect(str(published), read_only=True) as con:
-        rows = con.execute("select area_name, numerator, denominator, target from analytics.city_metrics "
-                           "where metric_id = 'net_completions_vs_target' and period_type = 'month' "
-                           "and area_type = 'borough'").fetchall()
+        rows = con.execute(
+            "select area_name, numerator, denominator, target from analytics.city_metrics "
+            "where metric_id = 'net_completions_vs_target' and period_type = 'month' "
+            "and area_type = 'borough'"
+        ).fetchall()
     sums: dict[str, list[float]] = {}
     for area, numerator, denominator, _ in rows:
         sums.setdefault(area, [0.0, 0.0])
@@ -74,8 +80,12 @@ def test_csv_and_parquet_hold_the_whole_result(published, tmp_path, capsys):
     with duckdb.connect(str(published), read_only=True) as con:
         want = con.execute(sql).fetchall()
     with (tmp_path / "areas.csv").open(newline="") as f:
-        got_csv = [(r["area_code"], r["area_name"], int(r["population"])) for r in csv.DictReader(f)]
-    got_parquet = duckdb.sql(f"select * from read_parquet('{tmp_path / 'areas.parquet'}')").fetchall()
+        got_csv = [
+            (r["area_code"], r["area_name"], int(r["population"])) for r in csv.DictReader(f)
+        ]
+    got_parquet = duckdb.sql(
+        f"select * from read_parquet('{tmp_path / 'areas.parquet'}')"
+    ).fetchall()
     assert got_csv == want and got_parquet == want and len(want) == 34
 
 

@@ -21,10 +21,13 @@ from ingest.catalogue import load_catalogue
 from ingest.paths import DataPaths
 from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 
-NIGHTS = {   # data day -> datasets whose due periods (config/datasets.yml publication) hold the figures
-    date(2018, 7, 1): ["homelessness"],                                  # 2013-14 .. 2017-18
-    date(2020, 1, 31): ["house_sales"],                                  # 2018-11 .. 2019-11
-    date(2024, 12, 1): ["affordable_housing_supply", "tfl_journeys"],    # 2012-13 .. 2023-24; 13 TfL periods
+NIGHTS = {  # data day -> datasets whose due periods (config/datasets.yml publication) hold the figures
+    date(2018, 7, 1): ["homelessness"],  # 2013-14 .. 2017-18
+    date(2020, 1, 31): ["house_sales"],  # 2018-11 .. 2019-11
+    date(2024, 12, 1): [
+        "affordable_housing_supply",
+        "tfl_journeys",
+    ],  # 2012-13 .. 2023-24; 13 TfL periods
 }
 
 
@@ -35,11 +38,23 @@ def warehouse(sandbox, tmp_path_factory):
     paths = DataPaths(tmp_path_factory.mktemp("realdata") / "data")
     os.environ["CITY_DATA_DIR"] = str(paths.root)
     try:
-        summaries = {day: night_steps.land(day, datasets=datasets) for day, datasets in NIGHTS.items()}
-        command, env = dbt_command(load_catalogue(), paths, "build", "--select",
-                                   "+path:models/staging/london_datastore", "--indirect-selection", "cautious",
-                                   "--exclude", "test_type:unit")
-        built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
+        summaries = {
+            day: night_steps.land(day, datasets=datasets) for day, datasets in NIGHTS.items()
+        }
+        command, env = dbt_command(
+            load_catalogue(),
+            paths,
+            "build",
+            "--select",
+            "+path:models/staging/london_datastore",
+            "--indirect-selection",
+            "cautious",
+            "--exclude",
+            "test_type:unit",
+        )
+        built = subprocess.run(
+            command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
+        )
         assert built.returncode == 0, built.stdout[-3000:]
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
             yield con, summaries
@@ -52,10 +67,13 @@ def warehouse(sandbox, tmp_path_factory):
 
 def _sums(con, model: str, value: str, period: str) -> tuple[int, int]:
     """(sum over the 33 borough rows, the published London row) for one period."""
-    return con.execute(f"""
+    return con.execute(
+        f"""
         select sum({value}) filter (where area_level = 'borough'),
                sum({value}) filter (where area_level = 'region')
-        from staging.{model} where period_start = ?""", [period]).fetchone()
+        from staging.{model} where period_start = ?""",
+        [period],
+    ).fetchone()
 
 
 def test_every_night_loaded_all_it_landed_from_one_download_each(warehouse):
@@ -75,10 +93,13 @@ def test_affordable_housing_london_total_and_borough_sum_as_published(warehouse)
     assert _sums(con, model, "affordable_homes", "2020-04-01") == (10714, 10863)
     assert _sums(con, model, "affordable_homes", "2021-04-01") == (11816, 11889)
     assert _sums(con, model, "affordable_homes", "2023-04-01") == (12561, 12611)
-    differing = {row[0] for row in con.execute(f"""
+    differing = {
+        row[0]
+        for row in con.execute(f"""
         select financial_year from staging.{model} group by financial_year
         having sum(affordable_homes) filter (where area_level = 'borough')
-            <> sum(affordable_homes) filter (where area_level = 'region')""").fetchall()}
+            <> sum(affordable_homes) filter (where area_level = 'region')""").fetchall()
+    }
     assert differing == {"2013-14", "2014-15", "2019-20", "2020-21", "2021-22", "2023-24"}
     over = con.execute(f"""
         select bool_and(london > boroughs) from (
@@ -102,7 +123,9 @@ def test_house_sales_london_and_borough_sum_as_published(warehouse):
             select period_start,
                    sum(sales) filter (where area_level = 'borough') as boroughs,
                    sum(sales) filter (where area_level = 'part_of_region') as inner_outer
-            from staging.{model} group by period_start) where boroughs <> inner_outer""").fetchone()[0]
+            from staging.{model} group by period_start) where boroughs <> inner_outer""").fetchone()[
+        0
+    ]
     assert mismatched == 0
     months = con.execute(f"select count(distinct period_start) from staging.{model}").fetchone()[0]
     assert months == 13
@@ -126,19 +149,36 @@ def test_homelessness_figures_and_the_2017_18_source_error(warehouse):
     suppressed = con.execute(f"""select count(*) filter (where households_in_bed_and_breakfast_suppressed),
                                         count(*) filter (where households_in_bed_and_breakfast is null)
                                  from staging.{model} where period_start = '2016-04-01'""").fetchone()
-    assert suppressed == (10, 10)   # '--' (under 5): null and flagged suppressed, never zero or an error
+    assert suppressed == (
+        10,
+        10,
+    )  # '--' (under 5): null and flagged suppressed, never zero or an error
 
 
 def test_tfl_journeys_are_london_wide_only(warehouse):
     """B8: every row is London's (no borough partition); a period's modes add up as published."""
     con, _ = warehouse
     model = "stg_london_datastore__tfl_journeys"
-    assert con.execute(f"select distinct area_level, area_code from staging.{model}").fetchall() == \
-        [("region", "E12000007")]
-    first = dict(con.execute(f"select transport_mode, journeys_millions from staging.{model} "
-                             "where period_start = '2024-04-01'").fetchall())
+    assert con.execute(
+        f"select distinct area_level, area_code from staging.{model}"
+    ).fetchall() == [("region", "E12000007")]
+    first = dict(
+        con.execute(
+            f"select transport_mode, journeys_millions from staging.{model} "
+            "where period_start = '2024-04-01'"
+        ).fetchall()
+    )
     assert {k: float(v) for k, v in first.items()} == {
-        "Bus": 137.4, "Underground": 89.4, "DLR": 7.2, "Tram": 0.7, "Overground": 13.5, "Cable car": 0.1,
-        "TfL Rail": 16.4}
+        "Bus": 137.4,
+        "Underground": 89.4,
+        "DLR": 7.2,
+        "Tram": 0.7,
+        "Overground": 13.5,
+        "Cable car": 0.1,
+        "TfL Rail": 16.4,
+    }
     ends = con.execute(f"select min(period_start), max(period_end) from staging.{model}").fetchone()
-    assert ends == (date(2023, 10, 15), date(2024, 6, 22))   # 2023-24 P8 .. 2024-25 P3: what is published
+    assert ends == (
+        date(2023, 10, 15),
+        date(2024, 6, 22),
+    )  # 2023-24 P8 .. 2024-25 P3: what is published

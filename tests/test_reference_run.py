@@ -13,18 +13,17 @@ import csv
 import math
 
 import pytest
-
 from reference_run import RECORDED, as_text, run_reference
 
 pytestmark = pytest.mark.reference
 KEY = ("metric_id", "area_code", "period_type", "period_start")
-ADDED = ["is_period_complete", "missing_boroughs"]   # issue #12: complete periods, boroughs named
+ADDED = ["is_period_complete", "missing_boroughs"]  # issue #12: complete periods, boroughs named
 
 
 def _keyed(columns: list[str], rows: list[list]) -> dict[tuple, dict]:
     keyed = {}
     for row in rows:
-        record = dict(zip(columns, row))
+        record = dict(zip(columns, row, strict=False))
         key = tuple(as_text(record[k]) for k in KEY)
         assert key not in keyed, f"two city_metrics rows for {key}"
         keyed[key] = record
@@ -44,7 +43,10 @@ def test_the_reference_run_publishes_the_recorded_city_metrics(tmp_path):
     assert columns == recorded_columns + ADDED
     live, recorded = _keyed(columns, rows), _keyed(recorded_columns, recorded_rows)
     assert sorted(live) == sorted(recorded), "the same city_metrics rows"
-    differences = [(key, column, live[key][column], recorded[key][column])
-                   for key in recorded for column in recorded_columns
-                   if not _same(live[key][column], recorded[key][column])]
+    differences = [
+        (key, column, live[key][column], recorded[key][column])
+        for key in recorded
+        for column in recorded_columns
+        if not _same(live[key][column], recorded[key][column])
+    ]
     assert differences == [], f"{len(differences)} values differ, first: {differences[:5]}"

@@ -27,8 +27,12 @@ def test_population_seed_equals_the_gla_borough_profiles():
     profiles = _profiles()
     seed = {row["area_code"]: row for row in _seed("reference_population.csv", "E09")}
     for code, row in seed.items():
-        assert int(row["population"]) == int(profiles[code]["GLA_Population_Estimate_2017"].replace(",", ""))
-        assert int(row["households"]) == int(profiles[code]["GLA_Household_Estimate_2017"].replace(",", ""))
+        assert int(row["population"]) == int(
+            profiles[code]["GLA_Population_Estimate_2017"].replace(",", "")
+        )
+        assert int(row["households"]) == int(
+            profiles[code]["GLA_Household_Estimate_2017"].replace(",", "")
+        )
 
 
 def test_population_seed_sums_to_the_published_london_total():
@@ -45,18 +49,25 @@ def test_every_configured_borough_has_population_and_a_housing_target():
     """A London borough without reference figures would silently drop out of ratios."""
     codes = {a.code for a in load_catalogue(region="london").region.areas}
     assert codes <= {row["area_code"] for row in _seed("reference_population.csv")}
-    targets = {row["area_code"] for row in _seed("reference_housing_targets.csv") if row["area_code"]}
+    targets = {
+        row["area_code"] for row in _seed("reference_housing_targets.csv") if row["area_code"]
+    }
     assert codes <= targets
 
 
 def test_london_plan_targets_sum_to_the_plan_total():
     """Table 4.1's ten-year targets (boroughs plus the two development corporations) total 522,870."""
-    assert sum(int(row["ten_year_target"]) for row in _seed("reference_housing_targets.csv")) == 522_870
+    assert (
+        sum(int(row["ten_year_target"]) for row in _seed("reference_housing_targets.csv"))
+        == 522_870
+    )
 
 
 def test_every_area_of_every_region_has_a_population():
     """Per-capita metrics need a population for every area of every configured region."""
-    populations = {row["area_code"] for row in _seed("reference_population.csv") if row["population"]}
+    populations = {
+        row["area_code"] for row in _seed("reference_population.csv") if row["population"]
+    }
     for region_file in (ROOT / "config" / "regions").glob("*.yml"):
         areas = load_catalogue(region=region_file.stem).region.areas
         assert {a.code for a in areas} <= populations, region_file.name
@@ -66,7 +77,9 @@ def test_service_levels_cover_every_category_and_say_they_are_illustrative():
     """Each service request category of the catalogue has a level; none claims to be a council's."""
     with (SEEDS / "reference_service_levels.csv").open(encoding="utf-8", newline="") as handle:
         levels = list(csv.DictReader(handle))
-    categories = next(f for f in load_catalogue().dataset("service_requests").fields if f.name == "category").values
+    categories = next(
+        f for f in load_catalogue().dataset("service_requests").fields if f.name == "category"
+    ).values
     assert sorted(row["category"] for row in levels) == sorted(categories)
     assert all(int(row["service_level_days"]) > 0 for row in levels)
     assert all("illustrative" in row["source"].lower() for row in levels)
@@ -80,4 +93,6 @@ def test_every_metric_is_computed_from_a_catalogue_dataset():
     assert {row["dataset"] for row in metrics if row["dataset"]} <= datasets
     assert [row["metric_id"] for row in metrics if not row["dataset"]] == ["data_scorecard"]
     fixture = ROOT / "dbt_project" / "tests" / "fixtures" / "all_metric_definitions.csv"
-    assert fixture.read_text(encoding="utf-8") == (SEEDS / "metric_definitions.csv").read_text(encoding="utf-8")
+    assert fixture.read_text(encoding="utf-8") == (SEEDS / "metric_definitions.csv").read_text(
+        encoding="utf-8"
+    )

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 import night_steps
-from ingest.catalogue import load_catalogue
+import pytest
 from night_env import pinned_night, query, raw_counts, truth_count
 from sandbox_control import add_fault, clear_faults
+
+from ingest.catalogue import load_catalogue
 
 AS_OF = date(2026, 11, 12)
 BOROUGHS = ["camden", "barnet", "croydon", "hackney", "bexley"]  # 1 of 5 offline stays under 25%
@@ -45,19 +45,31 @@ def test_an_offline_borough_keeps_its_data_and_catches_up_without_duplicates(nig
 
     add_fault(sandbox, kind="offline", borough="camden")
     night_steps.land(DAYS[1], BOROUGHS)
-    report = night_steps.night(DAYS[2], BOROUGHS)   # raises RunFailed if one borough offline turned the city red
+    report = night_steps.night(
+        DAYS[2], BOROUGHS
+    )  # raises RunFailed if one borough offline turned the city red
     assert "published: " in report
     during = raw_counts(paths.published)
     for dataset in DAILY:
         key = (dataset, camden, DAYS[0].isoformat())
         assert during.get(key) == after_first.get(key), "last good data must stay"
         assert (dataset, camden, DAYS[1].isoformat()) not in during
-    failed = query(paths.published, "select count(*) from audit.batches where borough_code = ? "
-                                    "and status = 'fetch_failed'", [camden])[0][0]
-    covered = dict(query(paths.published, "select area_code, days_covered from analytics.city_metrics "
-                                          "where metric_id = 'service_requests_per_1000'"))
+    failed = query(
+        paths.published,
+        "select count(*) from audit.batches where borough_code = ? and status = 'fetch_failed'",
+        [camden],
+    )[0][0]
+    covered = dict(
+        query(
+            paths.published,
+            "select area_code, days_covered from analytics.city_metrics "
+            "where metric_id = 'service_requests_per_1000'",
+        )
+    )
     assert failed >= 6  # 3 datasets x 2 nights (night 3 also retried night 2's day)
-    assert covered[camden] == 1 and covered[catalogue.region.code] == 3, "the gap shows in days_covered"
+    assert covered[camden] == 1 and covered[catalogue.region.code] == 3, (
+        "the gap shows in days_covered"
+    )
 
     clear_faults(sandbox)
     night_steps.land(DAYS[3], BOROUGHS)
@@ -81,8 +93,14 @@ def test_ten_percent_of_requests_failing_still_loads_every_row_once(night_env):
             truth = truth_count(dataset, slug, DAYS[0])
             got = counts.get((dataset, catalogue.area(slug).code, DAYS[0].isoformat()), (0, 0))
             assert got == (truth, truth), (dataset, slug, got, truth)
-    assert query(paths.warehouse, "select count(*) from audit.batches where status = 'loaded'")[0][0] > 0
-    assert query(paths.warehouse, "select count(*) from audit.batches where status <> 'loaded'")[0][0] == 0
+    assert (
+        query(paths.warehouse, "select count(*) from audit.batches where status = 'loaded'")[0][0]
+        > 0
+    )
+    assert (
+        query(paths.warehouse, "select count(*) from audit.batches where status <> 'loaded'")[0][0]
+        == 0
+    )
 
 
 def test_records_published_late_reach_the_warehouse_the_next_night(night_env):
@@ -91,13 +109,19 @@ def test_records_published_late_reach_the_warehouse_the_next_night(night_env):
     sandbox, paths = night_env
     catalogue = load_catalogue()
     barnet, camden = catalogue.area("barnet").code, catalogue.area("camden").code
-    assert catalogue.area("camden").portal_for("service_requests").protocol in catalogue.settings.incremental
+    assert (
+        catalogue.area("camden").portal_for("service_requests").protocol
+        in catalogue.settings.incremental
+    )
     for slug in ("barnet", "camden"):
         add_fault(sandbox, kind="late", rows=4, borough=slug, dataset="service_requests")
     night_steps.land(DAYS[0], BOROUGHS)
     truth = {code: truth_count("service_requests", code, DAYS[0]) for code in (barnet, camden)}
     for code in (barnet, camden):
-        assert raw_counts(paths.warehouse)[("service_requests", code, DAYS[0].isoformat())] == (truth[code] - 4,) * 2
+        assert (
+            raw_counts(paths.warehouse)[("service_requests", code, DAYS[0].isoformat())]
+            == (truth[code] - 4,) * 2
+        )
     first_mark = _watermark(paths, camden)
     assert first_mark is not None, "the first night starts Camden's watermark"
 
@@ -106,18 +130,34 @@ def test_records_published_late_reach_the_warehouse_the_next_night(night_env):
     counts = raw_counts(paths.warehouse)
     for code in (barnet, camden):
         assert counts[("service_requests", code, DAYS[0].isoformat())] == (truth[code], truth[code])
-    assert _watermark(paths, camden) > first_mark, "the load moved Camden's watermark past the late records"
-    reloaded = dict(query(paths.warehouse, "select borough_code, count(*) from audit.batches where dataset = "
-                                           "'service_requests' and data_day = ? and status = 'loaded' group by all",
-                          [DAYS[0]]))
-    others = query(paths.warehouse, "select count(*) from audit.batches where data_day = ? and status = 'loaded'",
-                   [DAYS[0]])[0][0]
-    assert reloaded[barnet] == reloaded[camden] == 2, "the late records were loaded by a second batch"
+    assert _watermark(paths, camden) > first_mark, (
+        "the load moved Camden's watermark past the late records"
+    )
+    reloaded = dict(
+        query(
+            paths.warehouse,
+            "select borough_code, count(*) from audit.batches where dataset = "
+            "'service_requests' and data_day = ? and status = 'loaded' group by all",
+            [DAYS[0]],
+        )
+    )
+    others = query(
+        paths.warehouse,
+        "select count(*) from audit.batches where data_day = ? and status = 'loaded'",
+        [DAYS[0]],
+    )[0][0]
+    assert reloaded[barnet] == reloaded[camden] == 2, (
+        "the late records were loaded by a second batch"
+    )
     daily = sum(not d.periodic for d in catalogue.datasets.values())
     assert others == len(BOROUGHS) * daily + 2, "unchanged days are not loaded again"
 
 
 def _watermark(paths, code: str):
-    found = query(paths.warehouse, "select watermark from raw.feed_watermarks where dataset = 'service_requests' "
-                                   "and borough_code = ?", [code])
+    found = query(
+        paths.warehouse,
+        "select watermark from raw.feed_watermarks where dataset = 'service_requests' "
+        "and borough_code = ?",
+        [code],
+    )
     return found[0][0] if found else None

@@ -7,7 +7,8 @@ checks what happened: the published warehouse equals the same day driven through
 steps directly (tests/night_steps.py); Camden, served from its own host (`localhost`,
 one pool slot) and slowed by the sandbox, fetched its feeds one at a time while the other
 host's feeds finished first; the warehouse steps held the `city_warehouse` pool (a writer
-all its slots); dbt's per-model results are in Airflow; a run late for its deadline was announced to the webhook; a backfill's dates map
+all its slots); dbt's per-model results are in Airflow; a run late for its deadline was
+announced to the webhook; a backfill's dates map
 to the data days the README says. Everything started is stopped.
 
 Marked `scheduler`: part of `make test`, skipped by a fast run (`-m "not e2e and not scheduler"`).
@@ -30,19 +31,23 @@ import duckdb
 import pytest
 import requests
 import yaml
+from sandbox_control import add_fault
 
 from ingest.paths import REPO_ROOT, DataPaths
-from sandbox_control import add_fault
 
 pytestmark = pytest.mark.scheduler
 
-AS_OF = date(2026, 11, 12)           # the sandbox has published up to here: the result never depends on today
+AS_OF = date(
+    2026, 11, 12
+)  # the sandbox has published up to here: the result never depends on today
 DAY = date(2026, 11, 11)
-BOROUGHS = ["camden", "barnet"]       # camden: host `localhost`, 1 slot, slowed; barnet: host 127.0.0.1
+BOROUGHS = ["camden", "barnet"]  # camden: host `localhost`, 1 slot, slowed; barnet: host 127.0.0.1
 SLOW_S = 1
 RUN_TIMEOUT_S = 900
-VOLATILE = re.compile(r"(^_?batch_id$|_batch_id$|loaded_at$|_at$|run_id$|^updated_by_run$|_path$|"
-                      r"^validation_result$|^scorecard_id$|^batch_record_id$)")
+VOLATILE = re.compile(
+    r"(^_?batch_id$|_batch_id$|loaded_at$|_at$|run_id$|^updated_by_run$|_path$|"
+    r"^validation_result$|^scorecard_id$|^batch_record_id$)"
+)
 
 
 def _config(target: Path, sandbox_url: str, webhook: str) -> Path:
@@ -55,7 +60,9 @@ def _config(target: Path, sandbox_url: str, webhook: str) -> Path:
     region_file.write_text(yaml.safe_dump(region, sort_keys=False))
     settings = yaml.safe_load((target / "pipeline.yml").read_text())
     settings["pools"]["hosts"] = {"localhost": 1}
-    settings["alerts"].update({"webhook_url": webhook, "publish_by": "02:01"})   # 1 minute after the slot
+    settings["alerts"].update(
+        {"webhook_url": webhook, "publish_by": "02:01"}
+    )  # 1 minute after the slot
     (target / "pipeline.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return target
 
@@ -77,14 +84,19 @@ def _tables(path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as con:
         columns: dict[str, list[str]] = {}
         for table, column in con.execute(
-                "select table_schema || '.' || table_name, column_name from information_schema.columns "
-                "join information_schema.tables using (table_catalog, table_schema, table_name) "
-                "where table_schema in ('analytics', 'raw') and table_type = 'BASE TABLE' "
-                "order by table_schema, table_name, ordinal_position").fetchall():
+            "select table_schema || '.' || table_name, column_name from information_schema.columns "
+            "join information_schema.tables using (table_catalog, table_schema, table_name) "
+            "where table_schema in ('analytics', 'raw') and table_type = 'BASE TABLE' "
+            "order by table_schema, table_name, ordinal_position"
+        ).fetchall():
             if not VOLATILE.search(column):
                 columns.setdefault(table, []).append(column)
-        return {table: con.execute(f"select {', '.join(_quoted(c) for c in cols)} from {table} order by all").fetchall()
-                for table, cols in columns.items()}
+        return {
+            table: con.execute(
+                f"select {', '.join(_quoted(c) for c in cols)} from {table} order by all"
+            ).fetchall()
+            for table, cols in columns.items()
+        }
 
 
 def _quoted(identifier: str) -> str:
@@ -94,8 +106,16 @@ def _quoted(identifier: str) -> str:
 def _steps_reference(sandbox_url: str, config: Path, data: Path) -> dict[str, list[tuple]]:
     import night_steps
 
-    saved = {k: os.environ.get(k) for k in ("CITY_DATA_DIR", "CITY_API_BASE_URL", "CITY_CONFIG_DIR")}
-    os.environ.update({"CITY_DATA_DIR": str(data), "CITY_API_BASE_URL": sandbox_url, "CITY_CONFIG_DIR": str(config)})
+    saved = {
+        k: os.environ.get(k) for k in ("CITY_DATA_DIR", "CITY_API_BASE_URL", "CITY_CONFIG_DIR")
+    }
+    os.environ.update(
+        {
+            "CITY_DATA_DIR": str(data),
+            "CITY_API_BASE_URL": sandbox_url,
+            "CITY_CONFIG_DIR": str(config),
+        }
+    )
     try:
         night_steps.night(DAY, BOROUGHS)
     finally:
@@ -135,12 +155,22 @@ def airflow_night(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sandbox = SandboxProcess(as_of=AS_OF).start()
     config = _config(base / "config", sandbox.url, f"http://127.0.0.1:{server.server_port}/hook")
-    pg_root = Path(tempfile.mkdtemp(prefix="city-test-pg-"))    # pytest's folders are 0700: `postgres` needs a way in
+    pg_root = Path(
+        tempfile.mkdtemp(prefix="city-test-pg-")
+    )  # pytest's folders are 0700: `postgres` needs a way in
     pg_root.chmod(0o755)
-    airflow = LocalAirflow(home=base / "airflow", api_port=free_port(), pg_port=free_port(), parallelism=8,
-                           pg_root=pg_root,
-                           extra_env={"CITY_CONFIG_DIR": str(config), "CITY_DATA_DIR": str(base / "data"),
-                                      "CITY_API_BASE_URL": sandbox.url})
+    airflow = LocalAirflow(
+        home=base / "airflow",
+        api_port=free_port(),
+        pg_port=free_port(),
+        parallelism=8,
+        pg_root=pg_root,
+        extra_env={
+            "CITY_CONFIG_DIR": str(config),
+            "CITY_DATA_DIR": str(base / "data"),
+            "CITY_API_BASE_URL": sandbox.url,
+        },
+    )
     started: list[BaseException] = []
 
     def start() -> None:
@@ -151,46 +181,78 @@ def airflow_night(tmp_path_factory):
 
     try:
         starting = threading.Thread(target=start)
-        starting.start()                               # Airflow starts while the steps build the reference
+        starting.start()  # Airflow starts while the steps build the reference
         reference = _steps_reference(sandbox.url, config, base / "reference")
         starting.join()
         if started:
             raise started[0]
         add_fault(sandbox, kind="slow", borough="camden", delay_s=SLOW_S)
         api = _Api(airflow)
-        run = api.post("/dags/city_nightly/dagRuns",
-                       {"logical_date": None, "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS}})
+        run = api.post(
+            "/dags/city_nightly/dagRuns",
+            {"logical_date": None, "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS}},
+        )
         run_id = run["dag_run_id"]
         deadline = time.monotonic() + RUN_TIMEOUT_S
-        while (state := api.get(f"/dags/city_nightly/dagRuns/{run_id}"))["state"] not in ("success", "failed"):
-            assert time.monotonic() < deadline, f"run {run_id} still {state['state']} after {RUN_TIMEOUT_S} s"
+        while (state := api.get(f"/dags/city_nightly/dagRuns/{run_id}"))["state"] not in (
+            "success",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, (
+                f"run {run_id} still {state['state']} after {RUN_TIMEOUT_S} s"
+            )
             time.sleep(3)
-        tis = api.get(f"/dags/city_nightly/dagRuns/{run_id}/taskInstances", limit=500)["task_instances"]
-        dry_run = api.post("/backfills/dry_run", {"dag_id": "city_nightly", "from_date": "2026-11-22T00:00:00Z",
-                                                  "to_date": "2026-11-23T02:00:00Z", "reprocess_behavior": "completed",
-                                                  "max_active_runs": 3})
-        dbt_xcom = api.get(f"/dags/city_nightly/dagRuns/{run_id}/taskInstances/dbt_build/xcomEntries/return_value",
-                           deserialize=True)
-        for _ in range(60):                            # the deadline callback runs in the executor, just after
+        tis = api.get(f"/dags/city_nightly/dagRuns/{run_id}/taskInstances", limit=500)[
+            "task_instances"
+        ]
+        dry_run = api.post(
+            "/backfills/dry_run",
+            {
+                "dag_id": "city_nightly",
+                "from_date": "2026-11-22T00:00:00Z",
+                "to_date": "2026-11-23T02:00:00Z",
+                "reprocess_behavior": "completed",
+                "max_active_runs": 3,
+            },
+        )
+        dbt_xcom = api.get(
+            f"/dags/city_nightly/dagRuns/{run_id}/taskInstances/dbt_build/xcomEntries/return_value",
+            deserialize=True,
+        )
+        for _ in range(60):  # the deadline callback runs in the executor, just after
             if hook.received or state["state"] != "success":
                 break
             time.sleep(1)
-        yield {"run": state, "tis": tis, "reference": reference, "airflow": airflow, "config": config,
-               "published": _tables(DataPaths(base / "data").published) if state["state"] == "success"
-               else {}, "alerts": list(hook.received), "dry_run": dry_run,
-               "load_log": _task_log(airflow, run_id, "load"), "dbt_log": _task_log(airflow, run_id, "dbt_build"),
-               "dbt_xcom": dbt_xcom}
+        yield {
+            "run": state,
+            "tis": tis,
+            "reference": reference,
+            "airflow": airflow,
+            "config": config,
+            "published": _tables(DataPaths(base / "data").published)
+            if state["state"] == "success"
+            else {},
+            "alerts": list(hook.received),
+            "dry_run": dry_run,
+            "load_log": _task_log(airflow, run_id, "load"),
+            "dbt_log": _task_log(airflow, run_id, "dbt_build"),
+            "dbt_xcom": dbt_xcom,
+        }
     finally:
         stopped = airflow.stop()
         sandbox.stop()
         server.shutdown()
         server.server_close()
         shutil.rmtree(pg_root, ignore_errors=True)
-        assert not any(airflow._pid(c) for c in airflow.components), f"still running after stop: {stopped}"
+        assert not any(airflow._pid(c) for c in airflow.components), (
+            f"still running after stop: {stopped}"
+        )
 
 
 def _task_log(airflow, run_id: str, task_id: str) -> str:
-    logs = list((airflow.home / "logs").glob(f"dag_id=city_nightly/run_id={run_id}/task_id={task_id}/*.log"))
+    logs = list(
+        (airflow.home / "logs").glob(f"dag_id=city_nightly/run_id={run_id}/task_id={task_id}/*.log")
+    )
     return "\n".join(p.read_text(errors="replace") for p in logs)
 
 
@@ -211,12 +273,19 @@ def test_a_triggered_night_publishes_what_the_steps_publish(airflow_night):
 
 def test_the_slow_host_fetched_one_feed_at_a_time_and_finished_last(airflow_night):
     """Camden's host has one slot: its feeds never overlapped, and 127.0.0.1's feeds all ended before its last."""
-    tis = [t for t in airflow_night["tis"] if t["task_id"].startswith("ingest_feed.") and
-           not t["task_id"].endswith("_plans")]
-    slow = sorted((_when(t["start_date"]), _when(t["end_date"])) for t in tis if t["pool"] == "borough_api__localhost")
+    tis = [
+        t
+        for t in airflow_night["tis"]
+        if t["task_id"].startswith("ingest_feed.") and not t["task_id"].endswith("_plans")
+    ]
+    slow = sorted(
+        (_when(t["start_date"]), _when(t["end_date"]))
+        for t in tis
+        if t["pool"] == "borough_api__localhost"
+    )
     fast = [_when(t["end_date"]) for t in tis if t["pool"] == "borough_api__127_0_0_1"]
     assert len(slow) >= 2 and fast, tis
-    for (_, end), (next_start, _) in zip(slow, slow[1:]):
+    for (_, end), (next_start, _) in zip(slow, slow[1:], strict=False):
         assert end <= next_start, "two of the slow host's feeds ran at once in a 1-slot pool"
     assert max(fast) < max(end for _, end in slow)
 
@@ -224,8 +293,11 @@ def test_the_slow_host_fetched_one_feed_at_a_time_and_finished_last(airflow_nigh
 def test_the_warehouse_steps_ran_in_the_warehouse_pool(airflow_night):
     """Writers took every slot of `city_warehouse` (one DuckDB writer across runs), readers one each."""
     airflow = airflow_night["airflow"]
-    reply = requests.get(f"{airflow.url}/api/v2/pools/city_warehouse",
-                         headers={"Authorization": f"Bearer {airflow.token()}"}, timeout=10)
+    reply = requests.get(
+        f"{airflow.url}/api/v2/pools/city_warehouse",
+        headers={"Authorization": f"Bearer {airflow.token()}"},
+        timeout=10,
+    )
     slots = reply.json()["slots"]
     held = {(t["task_id"], t["pool"], t["pool_slots"]) for t in airflow_night["tis"]}
     for writer in ("load", "dbt_build", "publish", "export_open_data"):
@@ -245,10 +317,15 @@ def test_dbt_results_are_visible_per_model_in_airflow(airflow_night):
     value = airflow_night["dbt_xcom"]["value"]
     value = json.loads(value) if isinstance(value, str) else value
     models = {m["node"].rsplit(".", 1)[-1]: m for m in value["models"]}
-    assert models["city_metrics"]["status"] == "success" and models["city_metrics"]["type"] == "model"
+    assert (
+        models["city_metrics"]["status"] == "success" and models["city_metrics"]["type"] == "model"
+    )
     assert all(m["status"] == "success" for m in models.values())
     assert value["tests"].get("pass", 0) > 0 and not value["failed"]
-    assert "dbt build, per node:" in airflow_night["dbt_log"] and "city_metrics" in airflow_night["dbt_log"]
+    assert (
+        "dbt build, per node:" in airflow_night["dbt_log"]
+        and "city_metrics" in airflow_night["dbt_log"]
+    )
 
 
 def test_a_run_late_for_its_deadline_is_announced(airflow_night):

@@ -17,9 +17,9 @@ import subprocess
 from datetime import date
 
 import duckdb
+import night_steps
 import pytest
 
-import night_steps
 from ingest.catalogue import load_catalogue
 from ingest.paths import DataPaths
 from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
@@ -27,27 +27,43 @@ from sandbox.process import SandboxProcess
 
 AS_OF = date(2026, 11, 12)
 NIGHTS = [date(2026, 11, 8), date(2026, 11, 9)]
-LATER = date(2026, 11, 11)          # after a day (10 Nov) no night ran for
+LATER = date(2026, 11, 11)  # after a day (10 Nov) no night ran for
 DATASETS = ["road_casualties", "temporary_accommodation"]
 ALONE = "barnet"
 
 
 def _build_scorecard(paths: DataPaths) -> dict[tuple[str, str], dict]:
     """dbt builds the scorecard and what it reads (with their data tests); its rows by (area, dataset)."""
-    command, env = dbt_command(load_catalogue(), paths, "build", "--select", "+borough_data_scorecard",
-                               "--indirect-selection", "cautious", "--exclude", "test_type:unit")
+    command, env = dbt_command(
+        load_catalogue(),
+        paths,
+        "build",
+        "--select",
+        "+borough_data_scorecard",
+        "--indirect-selection",
+        "cautious",
+        "--exclude",
+        "test_type:unit",
+    )
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-3000:]
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         cursor = con.execute("select * from analytics.borough_data_scorecard")
         names = [c[0] for c in cursor.description]
-        return {(row["area_code"], row["dataset"]): row for row in (dict(zip(names, r)) for r in cursor.fetchall())}
+        return {
+            (row["area_code"], row["dataset"]): row
+            for row in (dict(zip(names, r, strict=False)) for r in cursor.fetchall())
+        }
 
 
 def _batches(paths: DataPaths) -> set[tuple[str, str, str]]:
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        return {(d, a, day) for d, a, day in con.execute(
-            "select dataset, borough_code, data_day::varchar from audit.batches").fetchall()}
+        return {
+            (d, a, day)
+            for d, a, day in con.execute(
+                "select dataset, borough_code, data_day::varchar from audit.batches"
+            ).fetchall()
+        }
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +95,19 @@ def test_a_one_borough_night_changes_no_other_borough_row(scorecards):
     alone = catalogue.area(ALONE).code
     assert ("road_casualties", alone, LATER.isoformat()) in batches
     assert not any(a != alone and day == LATER.isoformat() for _, a, day in batches)
-    assert set(before) == set(after) and len(after) == len(catalogue.datasets) * len(catalogue.region.areas)
+    assert set(before) == set(after) and len(after) == len(catalogue.datasets) * len(
+        catalogue.region.areas
+    )
     changed = {key for key in after if key[0] != alone and after[key] != before[key]}
     assert not changed, sorted(changed)[:5]
     # Barnet delivered a day beyond the region's latest night: fresh, nothing newly owed
     barnet = after[(alone, "road_casualties")]
     assert barnet["last_data_day"] == LATER and barnet["freshness_status"] == "fresh"
-    assert barnet["expected_feed_days"] == before[(alone, "road_casualties")]["expected_feed_days"] == 2
+    assert (
+        barnet["expected_feed_days"]
+        == before[(alone, "road_casualties")]["expected_feed_days"]
+        == 2
+    )
 
 
 def test_daily_feeds_owe_every_day_of_the_nights_and_periodic_feeds_their_periods(scorecards):
@@ -94,7 +116,10 @@ def test_daily_feeds_owe_every_day_of_the_nights_and_periodic_feeds_their_period
     _, _, after, _ = scorecards
     for (area, dataset), row in after.items():
         if dataset not in DATASETS:
-            assert row["expected_feed_days"] == 0 and row["completeness_pct"] is None, (area, dataset)
+            assert row["expected_feed_days"] == 0 and row["completeness_pct"] is None, (
+                area,
+                dataset,
+            )
             continue
         assert (row["first_run_day"], row["last_run_day"]) == tuple(NIGHTS), (area, dataset)
         assert row["not_published_feed_days"] <= row["expected_feed_days"], (area, dataset)

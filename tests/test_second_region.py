@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from datetime import date
 
-import pytest
-
 import night_steps
-from ingest.catalogue import load_catalogue
+import pytest
 from metric_truth import expected_metrics
 from night_env import pinned_night, query
+
+from ingest.catalogue import load_catalogue
 
 DAY = date(2026, 11, 12)
 
@@ -22,10 +22,16 @@ DAY = date(2026, 11, 12)
 @pytest.fixture(scope="module")
 def manchester_night(tmp_path_factory):
     """One night for Greater Manchester, every district, against its own sandbox."""
-    with pinned_night(tmp_path_factory.mktemp("gm"), DAY, region="greater-manchester") as (_, paths):
+    with pinned_night(tmp_path_factory.mktemp("gm"), DAY, region="greater-manchester") as (
+        _,
+        paths,
+    ):
         report = night_steps.night(DAY)
-        rows = query(paths.published, "select metric_id, area_code, area_type, value, boroughs_covered, "
-                                      "boroughs_expected from analytics.city_metrics where period_type = 'month'")
+        rows = query(
+            paths.published,
+            "select metric_id, area_code, area_type, value, boroughs_covered, "
+            "boroughs_expected from analytics.city_metrics where period_type = 'month'",
+        )
         yield report, rows, load_catalogue()
 
 

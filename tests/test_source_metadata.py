@@ -21,12 +21,20 @@ DAY = date(2026, 11, 10)
 
 
 def _outcome(batch) -> dict:
-    return {"feed_id": f"{batch.dataset}/{batch.borough_code}", "status": "landed", "batch": batch.to_dict()}
+    return {
+        "feed_id": f"{batch.dataset}/{batch.borough_code}",
+        "status": "landed",
+        "batch": batch.to_dict(),
+    }
 
 
 def _rows(con) -> list[dict]:
-    return [dict(zip(COLUMNS, row)) for row in
-            con.execute("select * from raw.source_metadata order by dataset, borough_code").fetchall()]
+    return [
+        dict(zip(COLUMNS, row, strict=False))
+        for row in con.execute(
+            "select * from raw.source_metadata order by dataset, borough_code"
+        ).fetchall()
+    ]
 
 
 def _aged(batch, fetched_at: str) -> None:
@@ -43,12 +51,17 @@ def test_latest_metadata_per_feed_from_landed_batches(catalogue, data_dir):
     arcgis = catalogue.feed("road_casualties/lambeth")
     batches = [fetch_feed(catalogue, feed, DAY, data_dir.landing) for feed in (ckan, arcgis)]
     with connect(data_dir.warehouse) as con:
-        written = write_source_metadata(con, [_outcome(b) for b in batches] + [{"status": "fetch_failed"}])
+        written = write_source_metadata(
+            con, [_outcome(b) for b in batches] + [{"status": "fetch_failed"}]
+        )
         rows = _rows(con)
     assert written == 1 and len(rows) == 1
     row = rows[0]
     assert (row["dataset"], row["borough_code"]) == ("road_casualties", ckan.area.code)
-    assert row["title"] == f"{ckan.dataset.title} (Croydon)" and row["licence"] == "UK Open Government Licence (OGL)"
+    assert (
+        row["title"] == f"{ckan.dataset.title} (Croydon)"
+        and row["licence"] == "UK Open Government Licence (OGL)"
+    )
     assert row["metadata_modified"] == row["resource_last_modified"] and row["error"] is None
     assert row["batch_id"] == batches[0].batch_id and "package_show" in row["url"]
 
@@ -72,7 +85,9 @@ def test_an_older_batch_never_replaces_a_newer_one(catalogue, data_dir):
 @pytest.mark.parametrize("order", [1, -1])
 def test_within_one_call_the_latest_fetch_wins(catalogue, data_dir, order):
     feed = catalogue.feed("road_casualties/croydon")
-    batches = [fetch_feed(catalogue, feed, day, data_dir.landing) for day in (date(2026, 11, 9), DAY)]
+    batches = [
+        fetch_feed(catalogue, feed, day, data_dir.landing) for day in (date(2026, 11, 9), DAY)
+    ]
     _aged(batches[0], "2026-11-19T02:00:00+00:00")
     _aged(batches[1], "2026-11-20T02:00:00+00:00")
     with connect(data_dir.warehouse) as con:

@@ -54,188 +54,468 @@ RBKC, TOWER, WESTMINSTER, LONDON = "E09000020", "E09000030", "E09000033", "E1200
 PARTITIONS: dict[tuple[str, str, str, str], list[dict[str, str | None]]] = {
     # --- road casualties: Hackney never delivers this dataset (missing borough)
     ("road_casualties", COL, "2024-03-01", "2024-03-02 02:10:00"): [
-        dict(casualty_ref="C1", accident_date="2024-03-01", borough="  city of   London ",
-             severity="Serious", road_user_type="Pedestrian", casualty_age="34"),
-        dict(casualty_ref="C2", accident_date="2024-03-01", borough="City",
-             severity="Slight", road_user_type="Pedal cyclist", casualty_age="n/a"),
+        dict(
+            casualty_ref="C1",
+            accident_date="2024-03-01",
+            borough="  city of   London ",
+            severity="Serious",
+            road_user_type="Pedestrian",
+            casualty_age="34",
+        ),
+        dict(
+            casualty_ref="C2",
+            accident_date="2024-03-01",
+            borough="City",
+            severity="Slight",
+            road_user_type="Pedal cyclist",
+            casualty_age="n/a",
+        ),
     ],
     ("road_casualties", COL, "2024-03-02", "2024-03-03 02:10:00"): [],
     ("road_casualties", BAD, "2024-03-01", "2024-03-02 02:11:00"): [
-        dict(casualty_ref="BD1", accident_date="01/03/2024", borough="Barking & Dagenham",
-             severity="Fatal", road_user_type="Car occupant", casualty_age=" 45 "),
-        dict(casualty_ref="BD2", accident_date="1/3/2024", borough="LB Barking and Dagenham",
-             severity="Slight", road_user_type="Pedal cyclist", casualty_age="-"),
-        dict(casualty_ref="BD3", accident_date="01/03/2024", borough="barking   and dagenham",
-             severity="Serious", road_user_type="Powered two-wheeler", casualty_age="12.0"),
+        dict(
+            casualty_ref="BD1",
+            accident_date="01/03/2024",
+            borough="Barking & Dagenham",
+            severity="Fatal",
+            road_user_type="Car occupant",
+            casualty_age=" 45 ",
+        ),
+        dict(
+            casualty_ref="BD2",
+            accident_date="1/3/2024",
+            borough="LB Barking and Dagenham",
+            severity="Slight",
+            road_user_type="Pedal cyclist",
+            casualty_age="-",
+        ),
+        dict(
+            casualty_ref="BD3",
+            accident_date="01/03/2024",
+            borough="barking   and dagenham",
+            severity="Serious",
+            road_user_type="Powered two-wheeler",
+            casualty_age="12.0",
+        ),
     ],
     # KC2 is first published as Serious, then corrected to Slight in a later
     # partition: staging keeps the latest loaded copy only.
     ("road_casualties", RBKC, "2024-03-01", "2024-03-02 02:12:00"): [
-        dict(casualty_ref="KC2", accident_date="2024-03-01", borough="RBKC",
-             severity="Serious", road_user_type="Other vehicle occupant", casualty_age=""),
+        dict(
+            casualty_ref="KC2",
+            accident_date="2024-03-01",
+            borough="RBKC",
+            severity="Serious",
+            road_user_type="Other vehicle occupant",
+            casualty_age="",
+        ),
     ],
     ("road_casualties", RBKC, "2024-03-02", "2024-03-03 02:12:00"): [
-        dict(casualty_ref="KC1", accident_date="2024-03-02", borough="Kensington & Chelsea",
-             severity="Serious", road_user_type="Bus or coach occupant", casualty_age=""),
-        dict(casualty_ref="KC2", accident_date="2024-03-01", borough="rbkc",
-             severity="Slight", road_user_type="Other vehicle occupant", casualty_age="NULL"),
+        dict(
+            casualty_ref="KC1",
+            accident_date="2024-03-02",
+            borough="Kensington & Chelsea",
+            severity="Serious",
+            road_user_type="Bus or coach occupant",
+            casualty_age="",
+        ),
+        dict(
+            casualty_ref="KC2",
+            accident_date="2024-03-01",
+            borough="rbkc",
+            severity="Slight",
+            road_user_type="Other vehicle occupant",
+            casualty_age="NULL",
+        ),
     ],
     ("road_casualties", WESTMINSTER, "2024-02-29", "2024-03-01 02:13:00"): [
-        dict(casualty_ref="W1", accident_date="2024-02-29T00:00:00.000",
-             borough="CITY OF WESTMINSTER", severity="Serious", road_user_type="Pedestrian",
-             casualty_age="70"),
+        dict(
+            casualty_ref="W1",
+            accident_date="2024-02-29T00:00:00.000",
+            borough="CITY OF WESTMINSTER",
+            severity="Serious",
+            road_user_type="Pedestrian",
+            casualty_age="70",
+        ),
     ],
     # --- housing completions
     ("housing_completions", COL, "2024-03-01", "2024-03-02 02:20:00"): [
-        dict(completion_ref="H1", completion_date="2024-03-01", borough="City of London",
-             tenure="Market", units_completed="10", units_lost="0"),
-        dict(completion_ref="H2", completion_date="2024-03-01", borough="Corporation of London",
-             tenure="Social rent", units_completed=" 5 ", units_lost="1"),
+        dict(
+            completion_ref="H1",
+            completion_date="2024-03-01",
+            borough="City of London",
+            tenure="Market",
+            units_completed="10",
+            units_lost="0",
+        ),
+        dict(
+            completion_ref="H2",
+            completion_date="2024-03-01",
+            borough="Corporation of London",
+            tenure="Social rent",
+            units_completed=" 5 ",
+            units_lost="1",
+        ),
     ],
     ("housing_completions", TOWER, "2024-03-01", "2024-03-02 02:21:00"): [
-        dict(completion_ref="TH1", completion_date="2024-03-01T00:00:00.000",
-             borough="LB Tower Hamlets", tenure="Market", units_completed="1,234",
-             units_lost="34"),
-        dict(completion_ref="TH2", completion_date="2024-03-01T00:00:00.000",
-             borough="Tower Hamlets Council", tenure="Intermediate", units_completed="100",
-             units_lost="0"),
-        dict(completion_ref="TH3", completion_date="2024-03-01T00:00:00.000",
-             borough="tower hamlets", tenure="Affordable rent", units_completed="66",
-             units_lost="0.0"),
+        dict(
+            completion_ref="TH1",
+            completion_date="2024-03-01T00:00:00.000",
+            borough="LB Tower Hamlets",
+            tenure="Market",
+            units_completed="1,234",
+            units_lost="34",
+        ),
+        dict(
+            completion_ref="TH2",
+            completion_date="2024-03-01T00:00:00.000",
+            borough="Tower Hamlets Council",
+            tenure="Intermediate",
+            units_completed="100",
+            units_lost="0",
+        ),
+        dict(
+            completion_ref="TH3",
+            completion_date="2024-03-01T00:00:00.000",
+            borough="tower hamlets",
+            tenure="Affordable rent",
+            units_completed="66",
+            units_lost="0.0",
+        ),
     ],
     ("housing_completions", TOWER, "2024-03-02", "2024-03-03 02:21:00"): [],
     ("housing_completions", BRENT, "2024-03-01", "2024-03-02 02:22:00"): [
-        dict(completion_ref="B1", completion_date="2024-03-01T09:30:00",
-             borough="london borough of brent", tenure="Market", units_completed="5",
-             units_lost="5"),
+        dict(
+            completion_ref="B1",
+            completion_date="2024-03-01T09:30:00",
+            borough="london borough of brent",
+            tenure="Market",
+            units_completed="5",
+            units_lost="5",
+        ),
     ],
     # --- service requests: the City of London never delivers this dataset
     ("service_requests", HACKNEY, "2024-03-01", "2024-03-02 02:30:00"): [
-        dict(request_ref="R1", requested_date="2024-03-01T00:00:00.000", borough="LB Hackney",
-             category="Fly-tipping", channel="Online", status="Closed",
-             closed_date="2024-03-03T00:00:00.000"),
-        dict(request_ref="R2", requested_date="2024-03-01T00:00:00.000", borough="HACKNEY",
-             category="Missed bin", channel="App", status="Open", closed_date="N/A"),
-        dict(request_ref="R3", requested_date="2024-03-01T00:00:00.000",
-             borough="London  Borough of Hackney", category="Pothole", channel="Phone",
-             status="Closed", closed_date="2024-03-11T00:00:00.000"),
+        dict(
+            request_ref="R1",
+            requested_date="2024-03-01T00:00:00.000",
+            borough="LB Hackney",
+            category="Fly-tipping",
+            channel="Online",
+            status="Closed",
+            closed_date="2024-03-03T00:00:00.000",
+        ),
+        dict(
+            request_ref="R2",
+            requested_date="2024-03-01T00:00:00.000",
+            borough="HACKNEY",
+            category="Missed bin",
+            channel="App",
+            status="Open",
+            closed_date="N/A",
+        ),
+        dict(
+            request_ref="R3",
+            requested_date="2024-03-01T00:00:00.000",
+            borough="London  Borough of Hackney",
+            category="Pothole",
+            channel="Phone",
+            status="Closed",
+            closed_date="2024-03-11T00:00:00.000",
+        ),
     ],
     ("service_requests", HACKNEY, "2024-03-02", "2024-03-03 02:30:00"): [
-        dict(request_ref="R4", requested_date="2024-03-02T00:00:00.000", borough="hackney ",
-             category="Noise", channel="In person", status="Closed",
-             closed_date="2024-03-02T00:00:00.000"),
+        dict(
+            request_ref="R4",
+            requested_date="2024-03-02T00:00:00.000",
+            borough="hackney ",
+            category="Noise",
+            channel="In person",
+            status="Closed",
+            closed_date="2024-03-02T00:00:00.000",
+        ),
     ],
     ("service_requests", WESTMINSTER, "2024-03-01", "2024-03-02 02:31:00"): [
-        dict(request_ref="W1", requested_date="2024-03-01T00:00:00.000",
-             borough="City of Westminster", category="Graffiti", channel="Email",
-             status="Closed", closed_date="2024-03-05T00:00:00.000"),
-        dict(request_ref="W2", requested_date="2024-03-01T00:00:00.000",
-             borough="westminster city council", category="Street lighting", channel="Online",
-             status="Closed", closed_date="2024-03-21T00:00:00.000"),
-        dict(request_ref="W3", requested_date="2024-03-01T00:00:00.000",
-             borough="CITY OF WESTMINSTER", category="Abandoned vehicle", channel="Email",
-             status="Open", closed_date=None),
+        dict(
+            request_ref="W1",
+            requested_date="2024-03-01T00:00:00.000",
+            borough="City of Westminster",
+            category="Graffiti",
+            channel="Email",
+            status="Closed",
+            closed_date="2024-03-05T00:00:00.000",
+        ),
+        dict(
+            request_ref="W2",
+            requested_date="2024-03-01T00:00:00.000",
+            borough="westminster city council",
+            category="Street lighting",
+            channel="Online",
+            status="Closed",
+            closed_date="2024-03-21T00:00:00.000",
+        ),
+        dict(
+            request_ref="W3",
+            requested_date="2024-03-01T00:00:00.000",
+            borough="CITY OF WESTMINSTER",
+            category="Abandoned vehicle",
+            channel="Email",
+            status="Open",
+            closed_date=None,
+        ),
     ],
     # --- public transport journeys (monthly): the City has March 2023 and
     # March 2024 (+15%); Tower Hamlets only March 2024 (no change on last year)
     ("public_transport_journeys", COL, "2023-03-01", "2023-04-15 02:40:00"): [
-        dict(journeys_ref="J1", month="2023-03-01", borough="City of London", mode="Bus",
-             journeys="1000"),
-        dict(journeys_ref="J2", month="01/03/2023", borough="city of london", mode="Underground",
-             journeys="3,000"),
+        dict(
+            journeys_ref="J1",
+            month="2023-03-01",
+            borough="City of London",
+            mode="Bus",
+            journeys="1000",
+        ),
+        dict(
+            journeys_ref="J2",
+            month="01/03/2023",
+            borough="city of london",
+            mode="Underground",
+            journeys="3,000",
+        ),
     ],
     ("public_transport_journeys", COL, "2024-03-01", "2024-04-15 02:40:00"): [
-        dict(journeys_ref="J3", month="2024-03-01", borough="City of London", mode="Bus",
-             journeys="1,200"),
-        dict(journeys_ref="J4", month="2024-03-01", borough="City", mode="Underground",
-             journeys=" 3400 "),
+        dict(
+            journeys_ref="J3",
+            month="2024-03-01",
+            borough="City of London",
+            mode="Bus",
+            journeys="1,200",
+        ),
+        dict(
+            journeys_ref="J4",
+            month="2024-03-01",
+            borough="City",
+            mode="Underground",
+            journeys=" 3400 ",
+        ),
     ],
     ("public_transport_journeys", TOWER, "2024-03-01", "2024-04-15 02:41:00"): [
-        dict(journeys_ref="TJ1", month="2024-03-01T00:00:00.000", borough="LB Tower Hamlets",
-             mode="DLR", journeys="31,000"),
+        dict(
+            journeys_ref="TJ1",
+            month="2024-03-01T00:00:00.000",
+            borough="LB Tower Hamlets",
+            mode="DLR",
+            journeys="31,000",
+        ),
     ],
     # --- bus performance (monthly): Brent, two high-frequency routes and a
     # low-frequency one without waits
     ("bus_performance", BRENT, "2024-03-01", "2024-04-22 02:42:00"): [
-        dict(route_month_ref="BR18", month="2024-03-01", borough="Brent", route="18",
-             service_type="High frequency", scheduled_wait_minutes="4.5",
-             actual_wait_minutes="5.75", observed_departures="6,000"),
-        dict(route_month_ref="BR297", month="2024-03-01", borough="brent", route="297",
-             service_type="Low frequency", scheduled_wait_minutes="n/a",
-             actual_wait_minutes="", observed_departures="1500"),
-        dict(route_month_ref="BR83", month="2024-03-01", borough="BRENT", route="83",
-             service_type="high frequency", scheduled_wait_minutes="3.0",
-             actual_wait_minutes=" 3.5 ", observed_departures="4000"),
+        dict(
+            route_month_ref="BR18",
+            month="2024-03-01",
+            borough="Brent",
+            route="18",
+            service_type="High frequency",
+            scheduled_wait_minutes="4.5",
+            actual_wait_minutes="5.75",
+            observed_departures="6,000",
+        ),
+        dict(
+            route_month_ref="BR297",
+            month="2024-03-01",
+            borough="brent",
+            route="297",
+            service_type="Low frequency",
+            scheduled_wait_minutes="n/a",
+            actual_wait_minutes="",
+            observed_departures="1500",
+        ),
+        dict(
+            route_month_ref="BR83",
+            month="2024-03-01",
+            borough="BRENT",
+            route="83",
+            service_type="high frequency",
+            scheduled_wait_minutes="3.0",
+            actual_wait_minutes=" 3.5 ",
+            observed_departures="4000",
+        ),
     ],
     # --- temporary accommodation (quarterly, Q1 2024 = 91 days)
     ("temporary_accommodation", HACKNEY, "2024-01-01", "2024-06-15 02:43:00"): [
-        dict(ta_ref="TA1", quarter="2024-01-01T00:00:00.000", borough="LB Hackney",
-             accommodation_type="Nightly paid", households="1,500",
-             households_with_children="1,000"),
-        dict(ta_ref="TA2", quarter="2024-01-01T00:00:00.000", borough="Hackney",
-             accommodation_type="Hostel", households="250", households_with_children="n/a"),
+        dict(
+            ta_ref="TA1",
+            quarter="2024-01-01T00:00:00.000",
+            borough="LB Hackney",
+            accommodation_type="Nightly paid",
+            households="1,500",
+            households_with_children="1,000",
+        ),
+        dict(
+            ta_ref="TA2",
+            quarter="2024-01-01T00:00:00.000",
+            borough="Hackney",
+            accommodation_type="Hostel",
+            households="250",
+            households_with_children="n/a",
+        ),
     ],
     ("temporary_accommodation", RBKC, "2024-01-01", "2024-06-15 02:44:00"): [
-        dict(ta_ref="KTA1", quarter="01/01/2024", borough="RBKC",
-             accommodation_type="Bed and breakfast", households="100",
-             households_with_children="70"),
+        dict(
+            ta_ref="KTA1",
+            quarter="01/01/2024",
+            borough="RBKC",
+            accommodation_type="Bed and breakfast",
+            households="100",
+            households_with_children="70",
+        ),
     ],
     # --- planning applications (daily, by decision day): Westminster decides
     # four majors on 2024-03-01: 121 days with an extension (in time), 46 days
     # (in time), 152 days without (late), exactly 91 days (in time); a minor
     # does not count. Barking and Dagenham delivers an empty day: 0 majors.
     ("planning_applications", WESTMINSTER, "2024-03-01", "2024-03-02 02:45:00"): [
-        dict(application_ref="P1", decision_date="2024-03-01", borough="City of Westminster",
-             received_date="2023-11-01", development_type="Major", decision="Granted",
-             extension_agreed="Yes"),
-        dict(application_ref="P2", decision_date="2024-03-01", borough="Westminster",
-             received_date="2024-01-15", development_type="MAJOR", decision="Refused",
-             extension_agreed="n/a"),
-        dict(application_ref="P3", decision_date="2024-03-01", borough="westminster",
-             received_date="2023-10-01", development_type="Major", decision="Granted",
-             extension_agreed="No"),
-        dict(application_ref="P4", decision_date="2024-03-01", borough="City of Westminster",
-             received_date="01/12/2023", development_type="Major", decision="Granted",
-             extension_agreed=None),
-        dict(application_ref="P5", decision_date="2024-03-01", borough="City of Westminster",
-             received_date="2023-06-01", development_type="Minor", decision="Granted",
-             extension_agreed="No"),
+        dict(
+            application_ref="P1",
+            decision_date="2024-03-01",
+            borough="City of Westminster",
+            received_date="2023-11-01",
+            development_type="Major",
+            decision="Granted",
+            extension_agreed="Yes",
+        ),
+        dict(
+            application_ref="P2",
+            decision_date="2024-03-01",
+            borough="Westminster",
+            received_date="2024-01-15",
+            development_type="MAJOR",
+            decision="Refused",
+            extension_agreed="n/a",
+        ),
+        dict(
+            application_ref="P3",
+            decision_date="2024-03-01",
+            borough="westminster",
+            received_date="2023-10-01",
+            development_type="Major",
+            decision="Granted",
+            extension_agreed="No",
+        ),
+        dict(
+            application_ref="P4",
+            decision_date="2024-03-01",
+            borough="City of Westminster",
+            received_date="01/12/2023",
+            development_type="Major",
+            decision="Granted",
+            extension_agreed=None,
+        ),
+        dict(
+            application_ref="P5",
+            decision_date="2024-03-01",
+            borough="City of Westminster",
+            received_date="2023-06-01",
+            development_type="Minor",
+            decision="Granted",
+            extension_agreed="No",
+        ),
     ],
     ("planning_applications", BAD, "2024-03-02", "2024-03-03 02:45:00"): [],
     # --- house prices (monthly): Kensington and Chelsea has March 2023 and 2024,
     # Westminster March 2024 only; no price without sales
     ("house_prices", RBKC, "2023-03-01", "2023-04-15 02:46:00"): [
-        dict(price_ref="K1", month="2023-03-01", borough="RBKC", property_type="Flat",
-             sales="10", average_price="1,000,000"),
-        dict(price_ref="K2", month="2023-03-01", borough="RBKC", property_type="Terraced",
-             sales="0", average_price="n/a"),
+        dict(
+            price_ref="K1",
+            month="2023-03-01",
+            borough="RBKC",
+            property_type="Flat",
+            sales="10",
+            average_price="1,000,000",
+        ),
+        dict(
+            price_ref="K2",
+            month="2023-03-01",
+            borough="RBKC",
+            property_type="Terraced",
+            sales="0",
+            average_price="n/a",
+        ),
     ],
     ("house_prices", RBKC, "2024-03-01", "2024-04-15 02:46:00"): [
-        dict(price_ref="K3", month="2024-03-01", borough="Kensington & Chelsea",
-             property_type="Flat", sales="10", average_price="1,100,000.5"),
-        dict(price_ref="K4", month="2024-03-01", borough="rbkc", property_type="Detached",
-             sales="2", average_price="3000000"),
+        dict(
+            price_ref="K3",
+            month="2024-03-01",
+            borough="Kensington & Chelsea",
+            property_type="Flat",
+            sales="10",
+            average_price="1,100,000.5",
+        ),
+        dict(
+            price_ref="K4",
+            month="2024-03-01",
+            borough="rbkc",
+            property_type="Detached",
+            sales="2",
+            average_price="3000000",
+        ),
     ],
     ("house_prices", WESTMINSTER, "2024-03-01", "2024-04-15 02:47:00"): [
-        dict(price_ref="W1", month="2024-03-01T00:00:00.000", borough="City of Westminster",
-             property_type="Flat", sales="5", average_price="800000.25"),
+        dict(
+            price_ref="W1",
+            month="2024-03-01T00:00:00.000",
+            borough="City of Westminster",
+            property_type="Flat",
+            sales="5",
+            average_price="800000.25",
+        ),
     ],
     # --- household waste (quarterly): recycled = dry recycling + composting + reuse
     ("household_waste", TOWER, "2024-01-01", "2024-05-31 02:48:00"): [
-        dict(waste_ref="TW1", quarter="2024-01-01", borough="Tower Hamlets", stream="Residual",
-             tonnes="600.5"),
-        dict(waste_ref="TW2", quarter="2024-01-01", borough="Tower Hamlets",
-             stream="Dry recycling", tonnes="250"),
-        dict(waste_ref="TW3", quarter="2024-01-01", borough="Tower Hamlets", stream="Composting",
-             tonnes="99.5"),
-        dict(waste_ref="TW4", quarter="2024-01-01", borough="Tower Hamlets", stream="Reuse",
-             tonnes="50"),
+        dict(
+            waste_ref="TW1",
+            quarter="2024-01-01",
+            borough="Tower Hamlets",
+            stream="Residual",
+            tonnes="600.5",
+        ),
+        dict(
+            waste_ref="TW2",
+            quarter="2024-01-01",
+            borough="Tower Hamlets",
+            stream="Dry recycling",
+            tonnes="250",
+        ),
+        dict(
+            waste_ref="TW3",
+            quarter="2024-01-01",
+            borough="Tower Hamlets",
+            stream="Composting",
+            tonnes="99.5",
+        ),
+        dict(
+            waste_ref="TW4",
+            quarter="2024-01-01",
+            borough="Tower Hamlets",
+            stream="Reuse",
+            tonnes="50",
+        ),
     ],
     ("household_waste", COL, "2024-01-01", "2024-05-31 02:49:00"): [
-        dict(waste_ref="CW1", quarter="2024-01-01", borough="City of London", stream="Residual",
-             tonnes="90"),
-        dict(waste_ref="CW2", quarter="2024-01-01", borough="City of London",
-             stream="Dry recycling", tonnes="10.0"),
+        dict(
+            waste_ref="CW1",
+            quarter="2024-01-01",
+            borough="City of London",
+            stream="Residual",
+            tonnes="90",
+        ),
+        dict(
+            waste_ref="CW2",
+            quarter="2024-01-01",
+            borough="City of London",
+            stream="Dry recycling",
+            tonnes="10.0",
+        ),
     ],
 }
 
@@ -253,7 +533,10 @@ EXPECTED = {
     ("net_completions_vs_target", TOWER, "2024-03-01"): (100 * 1366 / (3473 * 2 / 365), 2, 1),
     ("net_completions_vs_target", BRENT, "2024-03-01"): (0.0, 1, 1),
     ("net_completions_vs_target", LONDON, "2024-03-01"): (
-        100 * 1380 / (146 / 365 + 3473 * 2 / 365 + 2325 / 365), 2, 3),
+        100 * 1380 / (146 / 365 + 3473 * 2 / 365 + 2325 / 365),
+        2,
+        3,
+    ),
     ("affordable_share", COL, "2024-03-01"): (100 * 4 / 14, 1, 1),
     ("affordable_share", TOWER, "2024-03-01"): (100 * 166 / 1366, 2, 1),
     ("affordable_share", BRENT, "2024-03-01"): (None, 1, 1),
@@ -303,9 +586,17 @@ EXPECTED = {
     ("average_house_price", LONDON, "2024-03-01"): (21_000_006.25 / 17, 31, 2),
     ("house_price_change_yoy", RBKC, "2023-03-01"): (None, 31, 1),
     ("house_price_change_yoy", LONDON, "2023-03-01"): (None, 31, 0),
-    ("house_price_change_yoy", RBKC, "2024-03-01"): (100 * (17_000_005 / 12 / 1_000_000 - 1), 31, 1),
+    ("house_price_change_yoy", RBKC, "2024-03-01"): (
+        100 * (17_000_005 / 12 / 1_000_000 - 1),
+        31,
+        1,
+    ),
     ("house_price_change_yoy", WESTMINSTER, "2024-03-01"): (None, 31, 1),
-    ("house_price_change_yoy", LONDON, "2024-03-01"): (100 * (17_000_005 / 12 / 1_000_000 - 1), 31, 1),
+    ("house_price_change_yoy", LONDON, "2024-03-01"): (
+        100 * (17_000_005 / 12 / 1_000_000 - 1),
+        31,
+        1,
+    ),
     # recycling: Tower Hamlets 399.5 of 1,000 t, the City 10 of 100 t
     ("recycling_rate", TOWER, "2024-01-01"): (39.95, 91, 1),
     ("recycling_rate", COL, "2024-01-01"): (10.0, 91, 1),
@@ -350,8 +641,9 @@ def build(path: Path, empty: bool = False) -> None:
     con.close()
 
 
-def land_sandbox(path: Path, days: int, start: date = date(2024, 1, 1),
-                 periods_from: date | None = None) -> None:
+def land_sandbox(
+    path: Path, days: int, start: date = date(2024, 1, 1), periods_from: date | None = None
+) -> None:
     """Land the sandbox's published records, every feed: `days` data days from `start` for
     daily datasets, and every period starting from `periods_from` (default `start`) to the
     last of those days for monthly and quarterly ones (one partition per period, under its
@@ -374,31 +666,44 @@ def land_sandbox(path: Path, days: int, start: date = date(2024, 1, 1),
         loaded = datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=2)
         for dataset in catalogue.datasets.values():
             if dataset.region_wide:
-                continue          # real region-wide files (ingest/region_feed.py), never generated
+                continue  # real region-wide files (ingest/region_feed.py), never generated
             if dataset.periodic:
                 if not is_period_start(day, dataset.cadence):
                     continue
             elif day < start:
                 continue
             for area in catalogue.region.areas:
-                if dataset.periodic and not settings.quirks[area.code].publishes(dataset, day, date.max):
+                if dataset.periodic and not settings.quirks[area.code].publishes(
+                    dataset, day, date.max
+                ):
                     continue
-                records = truth_records(dataset.id, area, day, seed=settings.seed,
-                                        volumes=volumes, catalogue=catalogue)
+                records = truth_records(
+                    dataset.id, area, day, seed=settings.seed, volumes=volumes, catalogue=catalogue
+                )
                 batch = f"{dataset.id}-{area.code}-{day:%Y%m%d}"
                 rows = []
                 for record in records:
                     feed = Feed(dataset, area)
-                    published = publish_record(record, dataset, area, settings.quirks[area.code], feed.portal)
-                    published = to_canonical([published], feed, feed.portal.protocol)[0]  # as the connector lands it
-                    rows.append([None if published.get(name) is None else str(published[name])
-                                 for name in dataset.column_names]
-                                + [area.code, day, batch, loaded])
+                    published = publish_record(
+                        record, dataset, area, settings.quirks[area.code], feed.portal
+                    )
+                    published = to_canonical([published], feed, feed.portal.protocol)[
+                        0
+                    ]  # as the connector lands it
+                    rows.append(
+                        [
+                            None if published.get(name) is None else str(published[name])
+                            for name in dataset.column_names
+                        ]
+                        + [area.code, day, batch, loaded]
+                    )
                 if rows:
                     marks = ", ".join("?" for _ in rows[0])
                     con.executemany(f"insert into raw.{dataset.id} values ({marks})", rows)
-                con.execute("insert into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
-                            [dataset.id, area.code, day, batch, len(rows), loaded])
+                con.execute(
+                    "insert into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
+                    [dataset.id, area.code, day, batch, len(rows), loaded],
+                )
     con.close()
 
 
@@ -415,9 +720,13 @@ def check_expected(path: Path) -> int:
     failures = 0
     for key, want in EXPECTED.items():
         have = got.get(key)
-        ok = have is not None and have[1:] == want[1:] and (
-            (have[0] is None and want[0] is None)
-            or (have[0] is not None and want[0] is not None and abs(have[0] - want[0]) < 1e-9)
+        ok = (
+            have is not None
+            and have[1:] == want[1:]
+            and (
+                (have[0] is None and want[0] is None)
+                or (have[0] is not None and want[0] is not None and abs(have[0] - want[0]) < 1e-9)
+            )
         )
         failures += not ok
         print(("ok  " if ok else "FAIL"), key, "want", want, "got", have)
@@ -439,17 +748,25 @@ if __name__ == "__main__":
         write_datasets(con, load_catalogue())
         region = load_catalogue().region
         for area in region.areas:
-            con.execute("insert into raw.areas values (?, ?, ?, ?, ?, ?)",
-                        [area.code, area.name, area.slug, area.sub_region, region.code, region.name])
+            con.execute(
+                "insert into raw.areas values (?, ?, ?, ?, ?, ?)",
+                [area.code, area.name, area.slug, area.sub_region, region.code, region.name],
+            )
             for alias in (area.name, *area.aliases):
                 con.execute("insert into raw.area_aliases values (?, ?)", [area.code, alias])
         con.close()
-        def option(name: str) -> date | None:
-            return date.fromisoformat(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else None
 
-        land_sandbox(target, int(sys.argv[sys.argv.index("--sandbox-days") + 1]),
-                     start=option("--sandbox-start") or date(2024, 1, 1),
-                     periods_from=option("--sandbox-periods-from"))
+        def option(name: str) -> date | None:
+            return (
+                date.fromisoformat(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else None
+            )
+
+        land_sandbox(
+            target,
+            int(sys.argv[sys.argv.index("--sandbox-days") + 1]),
+            start=option("--sandbox-start") or date(2024, 1, 1),
+            periods_from=option("--sandbox-periods-from"),
+        )
     else:
         build(target, empty="--empty" in sys.argv[2:])
     print(f"wrote {target}")

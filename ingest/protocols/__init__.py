@@ -13,7 +13,8 @@ from ingest.protocols.socrata import SocrataSoda
 __all__ = ["PROTOCOL_CLASSES", "protocol_for", "Protocol", "OffsetProtocol", "Page"]
 
 PROTOCOL_CLASSES: dict[str, type[Protocol]] = {
-    cls.name: cls for cls in (CkanDatastore, SocrataSoda, ArcGisFeatureServer, Open311GeoReport, BulkCsv)
+    cls.name: cls
+    for cls in (CkanDatastore, SocrataSoda, ArcGisFeatureServer, Open311GeoReport, BulkCsv)
 }
 
 
@@ -21,4 +22,6 @@ def protocol_for(name: str) -> Protocol:
     try:
         return PROTOCOL_CLASSES[name]()
     except KeyError:
-        raise CatalogueError(f"unknown protocol {name!r}; known: {sorted(PROTOCOL_CLASSES)}") from None
+        raise CatalogueError(
+            f"unknown protocol {name!r}; known: {sorted(PROTOCOL_CLASSES)}"
+        ) from None

@@ -58,8 +58,11 @@ def _raise_error(payload: Any, url: str) -> None:
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         error = payload["error"]
         details = "; ".join(str(d) for d in error.get("details") or [] if d)
-        raise FatalFetchError(f"ArcGIS error {error.get('code', '?')}: {error.get('message', '')}"
-                              + (f" ({details})" if details else ""), url=url)
+        raise FatalFetchError(
+            f"ArcGIS error {error.get('code', '?')}: {error.get('message', '')}"
+            + (f" ({details})" if details else ""),
+            url=url,
+        )
 
 
 class ArcGisFeatureServer(Protocol):
@@ -70,7 +73,9 @@ class ArcGisFeatureServer(Protocol):
         return f"{self.layer_url(feed)}/query"
 
     def layer_url(self, feed: Feed) -> str:
-        return f"{feed.portal.base_url}/arcgis/rest/services/{feed.dataset.resource}/FeatureServer/0"
+        return (
+            f"{feed.portal.base_url}/arcgis/rest/services/{feed.dataset.resource}/FeatureServer/0"
+        )
 
     def plan(self, session: requests.Session, feed: Feed, page_size: int) -> Paginator:
         """Offset paging or object-id chunks, as the portal config or else the layer says."""
@@ -87,7 +92,9 @@ class ArcGisFeatureServer(Protocol):
         return OffsetPaginator(page_size, **self.paginator_options)
 
     def count(self, session: requests.Session, feed: Feed, day: date) -> int | None:
-        reply = get_json(session, self.endpoint(feed), {**self.day_query(feed, day), "returnCountOnly": "true"})
+        reply = get_json(
+            session, self.endpoint(feed), {**self.day_query(feed, day), "returnCountOnly": "true"}
+        )
         _raise_error(reply.payload, reply.url)
         count = reply.payload.get("count") if isinstance(reply.payload, dict) else None
         if not isinstance(count, int) or isinstance(count, bool):
@@ -97,7 +104,9 @@ class ArcGisFeatureServer(Protocol):
     def day_query(self, feed: Feed, day: date) -> dict[str, str]:
         names = feed.dataset.wire_map(self.name)
         return {
-            "where": where_for_day(names.wire_name(feed.dataset.date_field), day, feed.portal.timezone),
+            "where": where_for_day(
+                names.wire_name(feed.dataset.date_field), day, feed.portal.timezone
+            ),
             "outFields": "*",
             "orderByFields": f"{names.wire_name(feed.dataset.key)} ASC",
             "returnGeometry": "false",
@@ -107,13 +116,16 @@ class ArcGisFeatureServer(Protocol):
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
         _raise_error(payload, url)
         if self.object_ids(payload) is not None:
-            return []                       # an answer to returnIdsOnly: ids, no records
+            return []  # an answer to returnIdsOnly: ids, no records
         features = payload.get("features") if isinstance(payload, dict) else None
         if not isinstance(features, list):
             raise FatalFetchError("not an ArcGIS query response (no features list)", url=url)
-        object_id = payload.get("objectIdFieldName")   # the server's row number, like CKAN's _id
+        object_id = payload.get("objectIdFieldName")  # the server's row number, like CKAN's _id
         try:
-            return [{k: v for k, v in feature["attributes"].items() if k != object_id} for feature in features]
+            return [
+                {k: v for k, v in feature["attributes"].items() if k != object_id}
+                for feature in features
+            ]
         except (TypeError, KeyError, AttributeError):
             raise FatalFetchError("ArcGIS feature without attributes", url=url) from None
 
@@ -125,8 +137,10 @@ class ArcGisFeatureServer(Protocol):
         if not isinstance(payload, dict) or "objectIds" not in payload or "features" in payload:
             return None
         ids = payload["objectIds"] or []
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            return None                     # not ids: records() refuses the page as no query response
+        if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids
+        ):
+            return None  # not ids: records() refuses the page as no query response
         return ids
 
     def total(self, payload: Any) -> int | None:

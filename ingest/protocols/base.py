@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 
@@ -29,7 +30,7 @@ from ingest.protocols.wire import to_canonical
 
 __all__ = ["Page", "Protocol", "OffsetProtocol", "EMPTY_PAGE_RETRIES"]
 
-EMPTY_PAGE_RETRIES = 2   # an empty page the server says is not the end is asked again this often
+EMPTY_PAGE_RETRIES = 2  # an empty page the server says is not the end is asked again this often
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Protocol:
     paginator: type[Paginator] = OffsetPaginator
     paginator_options: dict[str, Any] = {}
     page_suffix = ".json"
-    lists_changes = False   # True: changes_query can list records changed since a moment
+    lists_changes = False  # True: changes_query can list records changed since a moment
 
     def endpoint(self, feed: Feed) -> str:
         raise NotImplementedError
@@ -88,8 +89,14 @@ class Protocol:
         """The object ids of an ids-only answer (ObjectIdPaginator), if the protocol has them."""
         return None
 
-    def fetch(self, session: requests.Session, url: str, params: dict[str, Any], feed: Feed,
-              cache: Any = None) -> Response:
+    def fetch(
+        self,
+        session: requests.Session,
+        url: str,
+        params: dict[str, Any],
+        feed: Feed,
+        cache: Any = None,
+    ) -> Response:
         """One GET; JSON unless the protocol says otherwise."""
         return get_json(session, url, params)
 
@@ -105,7 +112,7 @@ class Protocol:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return None
-        return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
 
     def select(self, records: list[dict[str, Any]], feed: Feed, day: date) -> list[dict[str, Any]]:
         """The day's records, when the server cannot filter (a bulk file); all by default."""
@@ -123,8 +130,17 @@ class Protocol:
         """What the portal says about the dataset (title, licence, last modified), for the manifest."""
         return None
 
-    def pages(self, session: requests.Session, feed: Feed, day: date | None, *, page_size: int, max_pages: int,
-              cache: Any = None, query: dict[str, str] | None = None) -> Iterator[Page]:
+    def pages(
+        self,
+        session: requests.Session,
+        feed: Feed,
+        day: date | None,
+        *,
+        page_size: int,
+        max_pages: int,
+        cache: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> Iterator[Page]:
         """Every page of one feed for one data day (or for `query`, e.g. changes), in order."""
         url = self.endpoint(feed)
         query = self.day_query(feed, day) if query is None else query
@@ -134,19 +150,33 @@ class Protocol:
         for number in range(1, max_pages + 1):
             reply, wire = self._get(session, url, {**query, **params}, feed, cache)
             if not wire:
-                due = self._due(session, feed, day, paginator, self._signals(reply.payload, wire), received)
+                due = self._due(
+                    session, feed, day, paginator, self._signals(reply.payload, wire), received
+                )
                 if due:
-                    reply, wire = self._ask_again(session, url, {**query, **params}, feed, cache, number, due)
+                    reply, wire = self._ask_again(
+                        session, url, {**query, **params}, feed, cache, number, due
+                    )
             digest = _records_digest(wire)
             if wire and digest == previous_digest:
                 raise FatalFetchError(
                     f"page {number} repeats the previous page: the server ignored {params} and sent the same "
-                    f"records again; not landing duplicates", url=reply.url
+                    f"records again; not landing duplicates",
+                    url=reply.url,
                 )
             records = to_canonical(self.select(wire, feed, day), feed, self.name)
-            yield Page(number, reply.url, reply.status, reply.body, records, self.total(reply.payload),
-                       datetime.now(timezone.utc).isoformat(timespec="seconds"), self.page_suffix,
-                       kept_at=getattr(reply, "kept_at", None), not_modified=getattr(reply, "unchanged", reply.status == 304))
+            yield Page(
+                number,
+                reply.url,
+                reply.status,
+                reply.body,
+                records,
+                self.total(reply.payload),
+                datetime.now(UTC).isoformat(timespec="seconds"),
+                self.page_suffix,
+                kept_at=getattr(reply, "kept_at", None),
+                not_modified=getattr(reply, "unchanged", reply.status == 304),
+            )
             received += len(wire)
             try:
                 params = paginator.next(self._signals(reply.payload, wire))
@@ -160,19 +190,36 @@ class Protocol:
     def _get(self, session, url, params, feed, cache) -> tuple[Response, list[dict[str, Any]]]:
         reply = self.fetch(session, url, params, feed, cache)
         records = self.records(reply.payload, reply.url)
-        odd = next((r for r in records if not isinstance(r, dict)), None) if isinstance(records, list) else None
+        odd = (
+            next((r for r in records if not isinstance(r, dict)), None)
+            if isinstance(records, list)
+            else None
+        )
         if odd is not None:
-            raise FatalFetchError(f"a record is not a JSON object but {type(odd).__name__} "
-                                  f"{str(odd)[:60]!r}", url=reply.url)
+            raise FatalFetchError(
+                f"a record is not a JSON object but {type(odd).__name__} {str(odd)[:60]!r}",
+                url=reply.url,
+            )
         return reply, records
 
     def _signals(self, payload: Any, wire: list[dict[str, Any]]) -> PageSignals:
         ids = self.object_ids(payload)
-        return PageSignals(len(wire), self.more(payload), self.total(payload),
-                           tuple(ids) if ids is not None else None)
+        return PageSignals(
+            len(wire),
+            self.more(payload),
+            self.total(payload),
+            tuple(ids) if ids is not None else None,
+        )
 
-    def _due(self, session, feed: Feed, day: date, paginator: Paginator, signals: PageSignals,
-             received: int) -> int:
+    def _due(
+        self,
+        session,
+        feed: Feed,
+        day: date,
+        paginator: Paginator,
+        signals: PageSignals,
+        received: int,
+    ) -> int:
         """Records still due after an empty page: promised by the pages, else counted by the server.
 
         Without a total or id list, an empty page after records (or one flagged `more`) may
@@ -194,10 +241,12 @@ class Protocol:
                 return reply, wire
         raise RetriableFetchError(
             f"page {number} came back empty {EMPTY_PAGE_RETRIES + 1} times although the server says "
-            f"{due} more records are due; not landing a partial batch", url=reply.url)
+            f"{due} more records are due; not landing a partial batch",
+            url=reply.url,
+        )
 
 
-OffsetProtocol = Protocol   # the name CKAN and Socrata were written against
+OffsetProtocol = Protocol  # the name CKAN and Socrata were written against
 
 
 def _records_digest(records: list[dict[str, Any]]) -> str:

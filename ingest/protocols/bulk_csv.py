@@ -60,27 +60,47 @@ class BulkCsv(Protocol):
     def day_query(self, feed: Feed, day: date) -> dict[str, str]:
         return {}
 
-    def fetch(self, session: requests.Session, url: str, params: dict[str, Any], feed: Feed,
-              cache: DownloadCache | None = None) -> Response:
+    def fetch(
+        self,
+        session: requests.Session,
+        url: str,
+        params: dict[str, Any],
+        feed: Feed,
+        cache: DownloadCache | None = None,
+    ) -> Response:
         kept = cache.kept(url) if cache else None
         headers = {"Accept": "text/csv, */*;q=0.1", **(cache.validators(url) if cache else {})}
         reply = get_body(session, url, params, headers)
         if reply.status == 304:
             if kept is None:
-                raise FatalFetchError("304 Not Modified to a request that named no kept version", url=reply.url)
+                raise FatalFetchError(
+                    "304 Not Modified to a request that named no kept version", url=reply.url
+                )
             path, body = kept
             unchanged = True
         else:
             refuse_html(reply)
             body = reply.body
             unchanged = kept is not None and kept[1] == body
-            path = cache.keep(url, body, reply.headers.get("ETag"), reply.headers.get("Last-Modified")) \
-                if cache else None
+            path = (
+                cache.keep(url, body, reply.headers.get("ETag"), reply.headers.get("Last-Modified"))
+                if cache
+                else None
+            )
         rows = CsvRows(parse_csv(body, reply.url, charset_of(reply.headers)))
-        modified = reply.headers.get("Last-Modified") or ((cache.state() or {}).get("last_modified") if cache else None)
+        modified = reply.headers.get("Last-Modified") or (
+            (cache.state() or {}).get("last_modified") if cache else None
+        )
         rows.published_through = _day_before(modified)
-        return KeptResponse(url=reply.url, status=reply.status, body=body, payload=rows, headers=reply.headers,
-                            kept_at=path, unchanged=unchanged)
+        return KeptResponse(
+            url=reply.url,
+            status=reply.status,
+            body=body,
+            payload=rows,
+            headers=reply.headers,
+            kept_at=path,
+            unchanged=unchanged,
+        )
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
         return payload
@@ -88,8 +108,10 @@ class BulkCsv(Protocol):
     def select(self, records: list[dict[str, Any]], feed: Feed, day: date) -> list[dict[str, Any]]:
         column = feed.dataset.wire_map(self.name).wire_name(feed.dataset.date_field)
         if records and column not in records[0]:
-            raise FatalFetchError(f"the file has no {column!r} column to select the day by; "
-                                  f"columns: {sorted(records[0])}")
+            raise FatalFetchError(
+                f"the file has no {column!r} column to select the day by; "
+                f"columns: {sorted(records[0])}"
+            )
         first, last = coverage(records, column, feed.portal.date_format, feed.portal.covers_from)
         if first is None or not first <= day <= last:
             held = f"covers {first} to {last}" if first else "holds no dated rows"
@@ -98,8 +120,9 @@ class BulkCsv(Protocol):
         return [r for r in records if (r.get(column) or "").strip() == wanted]
 
 
-def coverage(records: list[dict[str, Any]], column: str, date_format: str,
-             covers_from: date | None = None) -> tuple[date | None, date | None]:
+def coverage(
+    records: list[dict[str, Any]], column: str, date_format: str, covers_from: date | None = None
+) -> tuple[date | None, date | None]:
     """The days a file covers: from its declared first day (else its first date) to its last
     date, or the day before it was last modified if later; (None, None) when it says nothing.
     Unreadable dates are validation's business."""
@@ -121,7 +144,10 @@ def coverage(records: list[dict[str, Any]], column: str, date_format: str,
 def _day_before(http_date: str | None) -> date | None:
     """The day before an HTTP date (Last-Modified), or None when there is none or it is unreadable."""
     try:
-        return email.utils.parsedate_to_datetime(http_date).date() - timedelta(days=1) if http_date else None
+        return (
+            email.utils.parsedate_to_datetime(http_date).date() - timedelta(days=1)
+            if http_date
+            else None
+        )
     except (TypeError, ValueError):
         return None
-

@@ -33,8 +33,14 @@ def package_metadata(payload: Any, resource_id: str, url: str) -> dict[str, Any]
     if not isinstance(result, dict) or "resources" not in result:
         raise FatalFetchError("CKAN package_show result has no resources", url=url)
     resources = result.get("resources") or []
-    resource = next((r for r in resources if isinstance(r, dict) and resource_id in (r.get("id"), r.get("name"))),
-                    resources[0] if len(resources) == 1 else {})
+    resource = next(
+        (
+            r
+            for r in resources
+            if isinstance(r, dict) and resource_id in (r.get("id"), r.get("name"))
+        ),
+        resources[0] if len(resources) == 1 else {},
+    )
     return {
         "url": url,
         "package": result.get("name"),
@@ -54,7 +60,9 @@ def _result(payload: Any, url: str) -> Any:
         raise FatalFetchError("not a CKAN Action API response (no 'success' key)", url=url)
     if not payload["success"]:
         error = payload.get("error") or {}
-        raise FatalFetchError(f"CKAN error {error.get('__type', '?')}: {error.get('message', error)}", url=url)
+        raise FatalFetchError(
+            f"CKAN error {error.get('__type', '?')}: {error.get('message', error)}", url=url
+        )
     return payload.get("result")
 
 
@@ -86,7 +94,7 @@ class CkanDatastore(Protocol):
         try:
             return int(total) if total is not None else None
         except (TypeError, ValueError):
-            return None        # a total that is no number is no promise: paging stops on rows alone
+            return None  # a total that is no number is no promise: paging stops on rows alone
 
     def source_metadata(self, session: requests.Session, feed: Feed) -> dict[str, Any] | None:
         url = f"{feed.portal.base_url}/api/3/action/package_show"
@@ -94,5 +102,9 @@ class CkanDatastore(Protocol):
             reply = get_json(session, url, {"id": feed.portal.package or feed.dataset.resource})
             return package_metadata(reply.payload, feed.dataset.resource, reply.url)
         except FetchError as exc:
-            log.warning("%s: package_show failed, landing without source metadata: %s", feed.label, exc.reason)
+            log.warning(
+                "%s: package_show failed, landing without source metadata: %s",
+                feed.label,
+                exc.reason,
+            )
             return {"url": exc.url or url, "error": exc.reason}

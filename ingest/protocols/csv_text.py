@@ -36,7 +36,9 @@ def parse_csv(body: bytes, url: str, declared: str | None = None) -> list[dict[s
         return []
     header = [name.strip() for name in header]
     if len(set(header)) != len(header) or not all(header):
-        raise RetriableFetchError(f"CSV header has blank or repeated column names: {header}", url=url)
+        raise RetriableFetchError(
+            f"CSV header has blank or repeated column names: {header}", url=url
+        )
     rows = []
     try:
         for line, cells in enumerate(reader, start=2):
@@ -44,8 +46,10 @@ def parse_csv(body: bytes, url: str, declared: str | None = None) -> list[dict[s
                 continue
             if len(cells) != len(header):
                 raise RetriableFetchError(
-                    f"CSV row {line} has {len(cells)} cells, the header {len(header)} (file cut off?)", url=url)
-            rows.append(dict(zip(header, cells)))
+                    f"CSV row {line} has {len(cells)} cells, the header {len(header)} (file cut off?)",
+                    url=url,
+                )
+            rows.append(dict(zip(header, cells, strict=False)))
     except csv.Error as exc:
         raise FatalFetchError(f"CSV unreadable at line {reader.line_num}: {exc}", url=url) from None
     return rows

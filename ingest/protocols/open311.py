@@ -40,6 +40,8 @@ class Open311GeoReport(Protocol):
         if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
             raise FatalFetchError("Open311 response is not a JSON array of requests", url=url)
         if payload and all(set(r) == {"code", "description"} for r in payload):
-            raise FatalFetchError("Open311 error: " + "; ".join(f"{r['code']} {r['description']}" for r in payload),
-                                  url=url)
+            raise FatalFetchError(
+                "Open311 error: " + "; ".join(f"{r['code']} {r['description']}" for r in payload),
+                url=url,
+            )
         return payload

@@ -19,8 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["PageSignals", "Paginator", "OffsetPaginator", "PageNumberPaginator", "SinglePagePaginator",
-           "ObjectIdPaginator", "PagingError", "PaginatorType", "PAGINATORS"]
+__all__ = [
+    "PageSignals",
+    "Paginator",
+    "OffsetPaginator",
+    "PageNumberPaginator",
+    "SinglePagePaginator",
+    "ObjectIdPaginator",
+    "PagingError",
+    "PaginatorType",
+    "PAGINATORS",
+]
 
 PaginatorType = Literal["offset", "page_number", "single", "object_ids"]
 
@@ -34,9 +43,9 @@ class PageSignals:
     """What one page told us: rows received, the server's `more` flag and total, if any."""
 
     rows: int
-    more: bool | None = None          # None: the protocol has no such flag
+    more: bool | None = None  # None: the protocol has no such flag
     total: int | None = None
-    ids: tuple[int, ...] | None = None   # object ids, on an answer to returnIdsOnly
+    ids: tuple[int, ...] | None = None  # object ids, on an answer to returnIdsOnly
 
 
 class Paginator:
@@ -75,7 +84,9 @@ class OffsetPaginator(Paginator):
         self.offset += signals.rows
         if signals.more is None:
             # A server may cap the page below what was asked: short means last only without a flag.
-            if signals.rows < self.page_size or (signals.total is not None and self.offset >= signals.total):
+            if signals.rows < self.page_size or (
+                signals.total is not None and self.offset >= signals.total
+            ):
                 return None
         return {self.limit_param: self.page_size, self.offset_param: self.offset}
 
@@ -90,8 +101,14 @@ class PageNumberPaginator(Paginator):
     the end is an empty page, a page shorter than an earlier one, or `more` False.
     """
 
-    def __init__(self, page_size: int, *, page_param: str = "page", size_param: str = "page_size",
-                 first_page: int = 1):
+    def __init__(
+        self,
+        page_size: int,
+        *,
+        page_param: str = "page",
+        size_param: str = "page_size",
+        first_page: int = 1,
+    ):
         super().__init__(page_size)
         self.page_param, self.size_param = page_param, size_param
         self.page = first_page
@@ -130,10 +147,14 @@ class ObjectIdPaginator(Paginator):
     chunk the server still capped (`exceededTransferLimit`) would lose records, so it stops the feed.
     """
 
-    def __init__(self, page_size: int, *, ids_param: str = "returnIdsOnly", chunk_param: str = "objectIds"):
+    def __init__(
+        self, page_size: int, *, ids_param: str = "returnIdsOnly", chunk_param: str = "objectIds"
+    ):
         super().__init__(page_size)
         self.ids_param, self.chunk_param = ids_param, chunk_param
-        self.pending: list[list[int]] | None = None     # chunks not asked for yet; None: ids not read yet
+        self.pending: list[list[int]] | None = (
+            None  # chunks not asked for yet; None: ids not read yet
+        )
         self.asked: list[int] | None = None
 
     def first(self) -> dict[str, Any]:
@@ -142,12 +163,16 @@ class ObjectIdPaginator(Paginator):
     def next(self, signals: PageSignals) -> dict[str, Any] | None:
         if self.pending is None:
             if signals.ids is None:
-                raise PagingError(f"asked for object ids only ({self.ids_param}), got no objectIds list")
+                raise PagingError(
+                    f"asked for object ids only ({self.ids_param}), got no objectIds list"
+                )
             ids = sorted(set(signals.ids))
-            self.pending = [ids[i:i + self.page_size] for i in range(0, len(ids), self.page_size)]
+            self.pending = [ids[i : i + self.page_size] for i in range(0, len(ids), self.page_size)]
         elif signals.more:
-            raise PagingError(f"a chunk of {len(self.asked or [])} object ids was capped by the server "
-                              f"(exceededTransferLimit): its maxRecordCount is below the chunk size")
+            raise PagingError(
+                f"a chunk of {len(self.asked or [])} object ids was capped by the server "
+                f"(exceededTransferLimit): its maxRecordCount is below the chunk size"
+            )
         if not self.pending:
             return None
         self.asked = self.pending.pop(0)
@@ -155,7 +180,7 @@ class ObjectIdPaginator(Paginator):
 
     def due(self, signals: PageSignals) -> int | None:
         if self.pending is None:
-            return 0                  # the id list itself holds no records
+            return 0  # the id list itself holds no records
         return len(self.asked or []) + sum(len(chunk) for chunk in self.pending)
 
 

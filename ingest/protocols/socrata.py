@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
@@ -66,22 +66,31 @@ class SocrataSoda(Protocol):
         }
 
     def changes_query(self, feed: Feed, field: str, since: datetime) -> dict[str, str]:
-        moment = since.astimezone(timezone.utc)
-        literal = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}"   # floating literal, read as UTC
+        moment = since.astimezone(UTC)
+        literal = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}"  # floating literal, read as UTC
         return {
             "$select": f"{field}, {feed.dataset.date_field}, {feed.dataset.key}",
             "$where": f"{field} > '{literal}'",
             "$order": feed.dataset.key,
         }
 
-    def fetch(self, session: requests.Session, url: str, params: dict[str, Any], feed: Feed,
-              cache: Any = None) -> Response:
+    def fetch(
+        self,
+        session: requests.Session,
+        url: str,
+        params: dict[str, Any],
+        feed: Feed,
+        cache: Any = None,
+    ) -> Response:
         """One page, each row given the declared columns SODA left out because they are null."""
         reply = get_json(session, url, params)
         declared = declared_fields(reply.headers)
         if not declared or not isinstance(reply.payload, list):
             return reply
-        rows = [{**dict.fromkeys(declared), **row} if isinstance(row, dict) else row for row in reply.payload]
+        rows = [
+            {**dict.fromkeys(declared), **row} if isinstance(row, dict) else row
+            for row in reply.payload
+        ]
         return replace(reply, payload=rows)
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
@@ -93,10 +102,14 @@ class SocrataSoda(Protocol):
 
     def count(self, session: requests.Session, feed: Feed, day: date) -> int | None:
         where = {k: v for k, v in self.day_query(feed, day).items() if k != "$order"}
-        reply = get_json(session, self.endpoint(feed), {**where, "$select": "count(*) AS row_count"})
+        reply = get_json(
+            session, self.endpoint(feed), {**where, "$select": "count(*) AS row_count"}
+        )
         rows = self.records(reply.payload, reply.url)
         try:
             (value,) = rows[0].values()
             return int(value)
         except (IndexError, ValueError, TypeError, AttributeError):
-            raise FatalFetchError(f"asked $select=count(*), got {str(rows)[:100]}", url=reply.url) from None
+            raise FatalFetchError(
+                f"asked $select=count(*), got {str(rows)[:100]}", url=reply.url
+            ) from None

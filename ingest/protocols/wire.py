@@ -11,7 +11,7 @@ Raw pages are landed untouched; only the extracted records go through this.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,7 +50,7 @@ def wire_date(value: Any, portal: Portal) -> Any:
         if portal.date_format == "epoch_ms":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return value
-            moment = datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+            moment = datetime.fromtimestamp(value / 1000, tz=UTC)
         else:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
             if moment.tzinfo is None:
@@ -66,4 +66,4 @@ def day_bounds_utc(day: date, zone_name: str) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     following = date.fromordinal(day.toordinal() + 1)
     end = datetime(following.year, following.month, following.day, tzinfo=zone)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
