@@ -112,21 +112,20 @@ def load_sql(batches_path: str, work_dir: str) -> dict[str, Any]:
 
 
 def validate(batches_path: str, work_dir: str) -> dict[str, Any]:
+    """Great Expectations as a night validates: one run per dataset (pipeline.validate_set)."""
     from ingest.catalogue import load_catalogue
-    from pipeline.validate import validate_batch
+    from pipeline.validate_set import BatchToValidate, validate_batches
 
     catalogue = load_catalogue()
-    failed = []
     batches = _batches(batches_path)
+    by_dataset: dict[str, list] = {}
     for batch in batches:
-        verdict = validate_batch(
-            batch,
-            catalogue.dataset(batch.dataset),
-            catalogue.area(batch.borough_code),
-            catalogue.settings,
-        )
-        if not verdict.success:
-            failed.append(batch.batch_id)
+        item = BatchToValidate(batch, catalogue.area(batch.borough_code))
+        by_dataset.setdefault(batch.dataset, []).append(item)
+    failed = []
+    for dataset_id, items in by_dataset.items():
+        verdicts = validate_batches(items, catalogue.dataset(dataset_id), catalogue.settings)
+        failed.extend(batch_id for batch_id, verdict in verdicts.items() if not verdict.success)
     return {"batches": len(batches), "failed": sorted(failed)}
 
 
@@ -169,9 +168,9 @@ def main(argv: list[str]) -> int:
     for module in _PREPARE[kind]:
         importlib.import_module(module)  # imports are not the work: before the clock
     if kind == "validate":
-        from pipeline.validate import _context
+        from pipeline.validate import ge_context
 
-        _context()
+        ge_context()
     from ingest.catalogue import load_catalogue
 
     load_catalogue()

@@ -272,6 +272,14 @@ class Catalogue:
     datasets: dict[str, Dataset]
     settings: Settings
     config_dir: Path = field(compare=False)
+    # datasets of another region's region-wide sources: not fetched here, but their raw tables
+    # exist (empty) so that the warehouse and the dbt project are the same in every region
+    elsewhere: dict[str, Dataset] = field(default_factory=dict, compare=False)
+
+    @property
+    def borough_datasets(self) -> dict[str, Dataset]:
+        """The datasets each borough publishes itself (not one region-wide file split by borough)."""
+        return {k: d for k, d in self.datasets.items() if not d.region_wide}
 
     def feeds(
         self, datasets: list[str] | None = None, areas: list[str] | None = None
@@ -397,6 +405,11 @@ def _read_catalogue(base: Path, region: str | None) -> Catalogue:
         },
         settings=settings,
         config_dir=base,
+        elsewhere={
+            k: d
+            for k, d in datasets.items()
+            if d.source is not None and d.source.region != region_parsed.slug
+        },
     )
     _parsed(region_path, lambda _, path: _check_dataset_portals(catalogue, path), region_tree)
     return catalogue

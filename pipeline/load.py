@@ -61,7 +61,7 @@ def ensure_tables(con, catalogue: Catalogue) -> None:
     """Create schemas and tables, adding columns the catalogue has gained since."""
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists audit")
-    for dataset in catalogue.datasets.values():
+    for dataset in [*catalogue.datasets.values(), *catalogue.elsewhere.values()]:
         table = f"raw.{quote(dataset.id)}"
         columns = {name: "VARCHAR" for name in dataset.column_names} | PARTITION_COLUMNS
         con.execute(

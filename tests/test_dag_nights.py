@@ -103,7 +103,7 @@ def test_a_green_night_ingests_each_host_in_its_pool_and_publishes(dag_nights):
     day once; the night publishes the warehouse and exports the open data."""
     assert dag_nights["green"] == "success"
     catalogue, paths = dag_nights["catalogue"], dag_nights["paths"]
-    datasets = len(catalogue.datasets)
+    datasets = len(catalogue.borough_datasets)
     tis = _ingest_tis(GREEN_DAY.isoformat())
     assert (
         sorted(tis["ingest_feed.localhost"]) == [("success", "borough_api__localhost")] * datasets

@@ -9,16 +9,14 @@ later partial one, _marts.yml); these tests read the built mart and the printed 
 
 from __future__ import annotations
 
-import atexit
-import functools
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import duckdb
 import pytest
+from shared_build import built_once
 
 from ingest.catalogue import load_catalogue
 from ingest.paths import DataPaths
@@ -26,23 +24,24 @@ from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 from pipeline.headline import headline_lines, headline_rows
 
 
-@functools.cache
 def built_warehouse() -> Path:
-    """The fixture warehouse after `dbt build`, published (copied) under a fresh data directory."""
-    root = Path(tempfile.mkdtemp(prefix="marts-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    paths = DataPaths(root / "data")
+    """The hand-made fixture warehouse after `dbt build`, published (copied); built once per
+    test run and shared with test_export.py (tests/shared_build.py)."""
+    return built_once("marts-fixture", _build) / "data"
+
+
+def _build(folder: Path) -> None:
+    paths = DataPaths(folder / "data")
     paths.warehouse.parent.mkdir(parents=True)
     script = DBT_PROJECT_DIR / "scripts" / "make_fixture_warehouse.py"
     subprocess.run(
         [sys.executable, str(script), str(paths.warehouse)], check=True, capture_output=True
     )
-    command, env = dbt_command(load_catalogue(), paths, "build")
+    command, env = dbt_command(load_catalogue(), paths, "build", "--exclude", "test_type:unit")
     built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-3000:]
     paths.published.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(paths.warehouse, paths.published)
-    return paths.root
 
 
 @pytest.fixture(scope="module")

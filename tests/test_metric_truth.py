@@ -4,24 +4,21 @@ One warehouse landed straight from the sandbox (no server, no loader: the fixtur
 script publishes each borough's records with its quirks and turns them to text as the
 connectors do), built with `dbt build`: 3 days of March 2024 for the daily datasets and
 every period from January 2023 for the monthly and quarterly ones, so the changes on
-last year have a year before. About a minute (dbt build on 2 cores).
+last year have a year before (tests/published_fixture.py builds it once per test run, for
+the analysts' tests too; its `dbt build` is where make test runs dbt's unit tests).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from datetime import date, timedelta
 
 import duckdb
 import pytest
 from metric_truth import expected_metrics, expected_period_metrics
+from published_fixture import build_results, published_warehouse
 
 from ingest.catalogue import load_catalogue
-from ingest.paths import DataPaths
-from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 
 START, DAYS, PERIODS_FROM = date(2024, 3, 1), 3, date(2023, 1, 1)
 DAILY_METRICS = {
@@ -37,35 +34,16 @@ DAILY_METRICS = {
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """(catalogue, city_metrics rows by key, periodic partitions loaded) after dbt build."""
-    paths = DataPaths(tmp_path_factory.mktemp("truth"))
-    paths.warehouse.parent.mkdir(parents=True)
-    script = DBT_PROJECT_DIR / "scripts" / "make_fixture_warehouse.py"
-    subprocess.run(
-        [
-            sys.executable,
-            str(script),
-            str(paths.warehouse),
-            "--sandbox-days",
-            str(DAYS),
-            "--sandbox-start",
-            START.isoformat(),
-            "--sandbox-periods-from",
-            PERIODS_FROM.isoformat(),
-        ],
-        check=True,
-        capture_output=True,
-    )
+def warehouse():
+    """(catalogue, city_metrics rows by key, periodic partitions loaded, unit test results) of
+    the fixture warehouse built once per test run (tests/published_fixture.py: these days)."""
+    paths = published_warehouse()
     catalogue = load_catalogue()
-    command, env = dbt_command(catalogue, paths, "build")
-    built = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True)
-    assert built.returncode == 0, built.stdout[-3000:]
-    results = json.loads((paths.dbt_target / "run_results.json").read_text())["results"]
+    results = build_results(paths)
     unit_tests = {
         r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")
     }
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths.published), read_only=True) as con:
         metrics = {
             (m, a, p.isoformat()): v
             for m, a, p, v in con.execute(

@@ -163,7 +163,7 @@ def nights(tmp_path_factory):
 
 
 def _daily_feeds(catalogue) -> int:
-    return sum(not d.periodic for d in catalogue.datasets.values()) * len(BOROUGHS)
+    return sum(not d.periodic for d in catalogue.borough_datasets.values()) * len(BOROUGHS)
 
 
 def _codes(catalogue, slugs) -> set[str]:
@@ -180,7 +180,7 @@ def test_a_clean_night_lands_every_feed(nights):
     areas = [catalogue.area(s) for s in BOROUGHS]
     owed = {
         (d.id, a.code, p.isoformat())
-        for d in catalogue.datasets.values()
+        for d in catalogue.borough_datasets.values()
         if d.periodic
         for p in periods_due(
             DAY_1, d.cadence, d.publication.lag_days, d.publication.history_periods
@@ -381,7 +381,7 @@ def test_the_scorecard_tells_the_story_of_the_nights(nights):
     catalogue, scorecard = nights["catalogue"], nights["scorecard_4"]
     run = _codes(catalogue, BOROUGHS)
     assert {key for key in scorecard if key[0] in run} == {
-        (a, d) for a in run for d in catalogue.datasets
+        (a, d) for a in run for d in catalogue.borough_datasets
     }
     bad = {(catalogue.area(slug).code, dataset) for slug, (dataset, _, _) in BAD.items()}
     missing = {
