@@ -35,6 +35,9 @@ and config/pipeline.yml `alerts.webhook_url`); a run that has not succeeded by
   table: status, seconds, rows) and in its return value (XCom `return_value`: `models`, `failed`).
 - `export_open_data` failed: the warehouse was published but the open-data files are the
   previous night's; fix and re-run the day (re-running is safe).
+- `docs_and_dashboard` failed: the warehouse was published; the dbt docs site
+  (`published/docs/index.html`) and the dashboard (`published/dashboard.html`) are the
+  previous ones. It alerts, but does not turn the night red.
 - Ingest tasks stuck in *scheduled*: their host's pool is missing or full — `airflow pools list`;
   `python -m pipeline pools` creates the pools from config/pipeline.yml (`pools`) and `city_warehouse`.
   `load` or `validate` waiting in *scheduled* during a backfill: another run holds `city_warehouse`
@@ -176,6 +179,11 @@ def city_nightly():
     def export_open_data(published: dict) -> dict:
         return steps.export_open_data()
 
+    @task(**WRITES_WAREHOUSE)
+    def docs_and_dashboard(exported: dict) -> dict:
+        # the dbt docs site and the mayor's dashboard beside the published warehouse
+        return steps.publish_docs_and_dashboard()
+
     @task(trigger_rule="all_done", retries=0)
     def report(
         data_day: str, load_summary: dict | None, published: dict | None, exported: dict | None
@@ -197,7 +205,8 @@ def city_nightly():
     validated = validate.partial(outcomes=outcomes).expand(dataset=plan_datasets())
     loaded = load(validated)
     published = publish(dbt_build(loaded))
-    report(data_day, loaded, published, export_open_data(published))
+    exported = export_open_data(published)
+    report(data_day, loaded, published, exported).set_upstream(docs_and_dashboard(exported))
 
 
 city_nightly()

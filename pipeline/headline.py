@@ -39,6 +39,12 @@ def print_headline(paths: DataPaths) -> None:
         f"Query it:  .venv/bin/duckdb -readonly {paths.published} "
         '"select * from analytics.headline_metrics order by metric_id"'
     )
+    for what, path in (
+        ("The mayor's dashboard", paths.published.with_name("dashboard.html")),
+        ("The warehouse's documentation", paths.published.parent / "docs" / "index.html"),
+    ):
+        if path.exists():
+            print(f"{what}: {path} (opens offline in a browser)")
 
 
 def headline_lines(rows: list[dict[str, Any]]) -> list[str]:
