@@ -42,6 +42,9 @@ AS_OF = date(
 )  # the sandbox has published up to here: the result never depends on today
 DAY = date(2026, 11, 11)
 BOROUGHS = ["camden", "barnet"]  # camden: host `localhost`, 1 slot, slowed; barnet: host 127.0.0.1
+# the daily datasets only (CKAN, Socrata with its watermark): monthly and quarterly feeds would
+# fetch 13 months of history on this first night, which proves nothing more here
+DATASETS = ["road_casualties", "housing_completions", "service_requests"]
 SLOW_S = 1
 RUN_TIMEOUT_S = 900
 VOLATILE = re.compile(
@@ -117,7 +120,7 @@ def _steps_reference(sandbox_url: str, config: Path, data: Path) -> dict[str, li
         }
     )
     try:
-        night_steps.night(DAY, BOROUGHS)
+        night_steps.night(DAY, BOROUGHS, DATASETS)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -190,7 +193,7 @@ def airflow_night(tmp_path_factory):
         api = _Api(airflow)
         run = api.post(
             "/dags/city_nightly/dagRuns",
-            {"logical_date": None, "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS}},
+            {"logical_date": None, "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS, "datasets": DATASETS}},
         )
         run_id = run["dag_run_id"]
         deadline = time.monotonic() + RUN_TIMEOUT_S
