@@ -193,7 +193,10 @@ def airflow_night(tmp_path_factory):
         api = _Api(airflow)
         run = api.post(
             "/dags/city_nightly/dagRuns",
-            {"logical_date": None, "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS, "datasets": DATASETS}},
+            {
+                "logical_date": None,
+                "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS, "datasets": DATASETS},
+            },
         )
         run_id = run["dag_run_id"]
         deadline = time.monotonic() + RUN_TIMEOUT_S
