@@ -12,7 +12,7 @@ readers-writer lock: DuckDB allows one read-write process per file, or any numbe
 read-only ones, never both. A backfill (`airflow backfill create --max-active-runs N`)
 runs several days at once; without the pool two runs reach `load` together and one fails
 on the file lock, or one run's plan or validate (which read the file's history) collides
-with another's load or dbt. The writers (load, dbt_build, publish, export_open_data) take
+with another's load or dbt. The writers (load, dbt_build, publish, export_open_data, docs_and_dashboard) take
 all WAREHOUSE_SLOTS slots, the readers (plan_feeds, validate) one each: whatever N is, one
 writer holds the file alone, or up to WAREHOUSE_SLOTS readers share it; ingest, which
 never opens the file, is not in it.
@@ -52,7 +52,7 @@ __all__ = [
 POOL_PREFIX = "borough_api__"
 WAREHOUSE_POOL = "city_warehouse"
 WAREHOUSE_SLOTS = 4
-WAREHOUSE_WRITERS = ("load", "dbt_build", "publish", "export_open_data")
+WAREHOUSE_WRITERS = ("load", "dbt_build", "publish", "export_open_data", "docs_and_dashboard")
 """Steps that open the DuckDB warehouse for writing: each takes every slot, so runs alone."""
 WAREHOUSE_READERS = ("plan_feeds", "validate")
 """Steps that read it (read-only): one slot each, never beside a writer."""

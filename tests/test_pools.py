@@ -180,6 +180,7 @@ def test_the_warehouse_pool_lets_one_writer_or_a_few_readers_hold_the_duckdb_fil
         "dbt_build": WAREHOUSE_SLOTS,
         "publish": WAREHOUSE_SLOTS,
         "export_open_data": WAREHOUSE_SLOTS,
+        "docs_and_dashboard": WAREHOUSE_SLOTS,  # dbt docs generate opens the pipeline's file
         "plan_feeds": 1,
         "validate": 1,
     }
