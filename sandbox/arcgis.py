@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from ingest.catalogue import Catalogue, Dataset, Field
 from sandbox.messages import Request, Response, json_response
-from sandbox.records import FeedView, OrderError, parse_order, sort_records
+from sandbox.records import FeedView, OrderError, borough_dataset, parse_order, sort_records
 
 __all__ = ["ArcGisPortal", "MAX_RECORD_COUNT", "MAX_DAYS", "days_where"]
 
@@ -52,14 +52,7 @@ class ArcGisPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _ROUTE.match(rest)
         resource = match.group(1) if match else None
-        return next(
-            (
-                d
-                for d in catalogue.datasets.values()
-                if d.resource == resource and not d.region_wide
-            ),
-            None,
-        )
+        return borough_dataset(catalogue, resource)
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         match = _ROUTE.match(rest)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from ingest.catalogue import Catalogue, Dataset
 from ingest.periods import is_period_start
 from sandbox.messages import Request, Response, json_response
-from sandbox.records import FeedView
+from sandbox.records import FeedView, borough_dataset
 
 __all__ = ["BulkCsvPortal", "PUBLISHED_AT"]
 
@@ -46,14 +46,7 @@ class BulkCsvPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _ROUTE.match(rest)
         resource = match.group(1) if match else None
-        return next(
-            (
-                d
-                for d in catalogue.datasets.values()
-                if d.resource == resource and not d.region_wide
-            ),
-            None,
-        )
+        return borough_dataset(catalogue, resource)
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         if feed is None:

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 from ingest.catalogue import Catalogue, Dataset, Field
 from sandbox.messages import Request, Response, json_response
 from sandbox.quirks import Quirk
-from sandbox.records import FeedView, OrderError, parse_order
+from sandbox.records import FeedView, OrderError, borough_dataset, parse_order
 
 __all__ = ["CkanPortal", "DEFAULT_LIMIT", "MAX_LIMIT", "MAX_DAYS"]
 
@@ -67,14 +67,7 @@ class CkanPortal:
             return None
         params = _params(request)
         resource = params.get("resource_id", params.get("id")) if params is not None else None
-        return next(
-            (
-                d
-                for d in catalogue.datasets.values()
-                if d.resource == resource and not d.region_wide
-            ),
-            None,
-        )
+        return borough_dataset(catalogue, resource)
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         action = _action(rest)

@@ -15,11 +15,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.catalogue import Area, Dataset, Portal
+from ingest.catalogue import Area, Catalogue, Dataset, Portal
 from sandbox.faults import ActiveFaults
 from sandbox.quirks import Quirk, publish_record
 
 __all__ = ["FeedView", "TruthCache", "parse_order", "sort_records", "OrderError"]
+
+
+def borough_dataset(catalogue: Catalogue, resource: str | None) -> Dataset | None:
+    """The dataset a borough portal serves as `resource` (region-wide files are served elsewhere)."""
+    return next((d for d in catalogue.borough_datasets.values() if d.resource == resource), None)
 
 
 class OrderError(ValueError):

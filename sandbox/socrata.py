@@ -26,7 +26,7 @@ from http import HTTPStatus
 from ingest.catalogue import Catalogue, Dataset, Field
 from sandbox.messages import JSON_TYPE, Request, Response, json_response
 from sandbox.publication import stamp_text, stamps, uploaded_at
-from sandbox.records import FeedView, OrderError, parse_order, sort_records
+from sandbox.records import FeedView, OrderError, borough_dataset, parse_order, sort_records
 
 __all__ = [
     "SocrataPortal",
@@ -75,14 +75,7 @@ class SocrataPortal:
     def dataset_for(self, request: Request, rest: str, catalogue: Catalogue) -> Dataset | None:
         match = _RESOURCE.match(rest)
         resource = match.group(1) if match else None
-        return next(
-            (
-                d
-                for d in catalogue.datasets.values()
-                if d.resource == resource and not d.region_wide
-            ),
-            None,
-        )
+        return borough_dataset(catalogue, resource)
 
     def serve(self, request: Request, rest: str, slug: str, feed: FeedView | None) -> Response:
         if feed is None:
