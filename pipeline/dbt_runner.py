@@ -141,12 +141,18 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
         log.info("dbt: %s", line)
     results = _run_results(paths.dbt_target / "run_results.json")
     failed = [r for r in results if r["status"] in ("error", "fail", "runtime error")]
+    failing_rows = {
+        r["unique_id"]: _failing_rows(paths, r) for r in failed if r["status"] == "fail"
+    }
     nodes = node_results(results)
     if nodes:
         log.info("dbt build, per node:\n%s", results_table(nodes))
     summary = {
         "nodes": len(results),
-        "failed": [f"{r['unique_id']}: {r.get('message')}" for r in failed],
+        "failed": [
+            f"{r['unique_id']}: {r.get('message')}{failing_rows.get(r['unique_id'], '')}"
+            for r in failed
+        ],
         "warned": [r["unique_id"] for r in results if r["status"] == "warn"],
         "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1),
         "models": [n for n in nodes if n["type"] != "test"],
@@ -194,6 +200,27 @@ def source_freshness(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
         "not_fresh": not_fresh,
         "elapsed_s": round(sum(r.get("execution_time") or 0 for r in results), 1),
     }
+
+
+def _failing_rows(paths: DataPaths, result: dict[str, Any], limit: int = 5) -> str:
+    """The first rows a failed data test returned (its compiled query, read-only), so that the
+    message says what failed: which column holds nulls, which key repeats, which value is odd."""
+    import duckdb
+
+    sql = (result.get("compiled_code") or "").strip().rstrip(";")
+    if not sql:
+        return ""
+    try:
+        with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+            cursor = con.execute(f"select * from ({sql}) as failing limit {int(limit)}")
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+    except duckdb.Error as exc:  # the message stays dbt's own; this is only a help
+        return f" (its rows could not be read: {' '.join(str(exc).split())[:300]})"
+    shown = "; ".join(
+        ", ".join(f"{n}={v!r}" for n, v in zip(names, row, strict=True)) for row in rows
+    )
+    return f"; first rows: {shown}" if shown else ""
 
 
 def _run_results(path: Path) -> list[dict[str, Any]]:

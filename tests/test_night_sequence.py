@@ -324,6 +324,9 @@ def test_a_failed_dbt_test_publishes_nothing(nights):
     """When dbt's tests fail the build raises before publish: the analysts' file is byte-for-byte
     unchanged and the open-data files are as the last green night left them."""
     assert "dbt build failed" in nights["failure_5"]
+    # the failing test and its rows are named: the unknown borough has no reported_area_code
+    assert "columns_not_null_stg_borough_feeds__road_casualties" in nights["failure_5"]
+    assert "column_name='reported_area_code', null_rows=1" in nights["failure_5"]
     assert nights["published_5"] == nights["published_4"]
     assert nights["open_data_5"] == nights["open_data_4"]
 
