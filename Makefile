@@ -36,12 +36,17 @@ BASELINE ?=
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
-test: setup airflow-db test-deps lint
+# The installs (pip into .venv and .venv-lint, Debian packages) run side by side, then lint, then the suite.
+test:
+	$(MAKE) --no-print-directory -j3 setup test-deps .venv-lint/.installed
+	$(MAKE) --no-print-directory -j2 airflow-db lint
 	$(BIN)/python -m pytest --durations=15
 
 # The edit-test loop: without the real DAG nights, the real scheduler, the reference run
 # and the other tests that build a warehouse with dbt (marked slow).
-test-fast: setup airflow-db test-deps
+test-fast:
+	$(MAKE) --no-print-directory -j2 setup test-deps
+	$(MAKE) --no-print-directory airflow-db
 	$(BIN)/python -m pytest -m "not e2e and not scheduler and not reference and not slow"
 
 # The comparison tools (dlt, pyarrow, py-spy) live only in bench/.venv, never in requirements.txt.
@@ -115,16 +120,17 @@ postgresql:
 	  echo "installing Debian's postgresql (Airflow's metadata database)"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-# Debian packages the tests use: docker-compose validates docker-compose.yml (no daemon);
-# postgresql runs the real scheduler's metadata database (tests/test_scheduler.py);
+# Debian packages the tests use, in one apt-get: docker-compose validates docker-compose.yml
+# (no daemon); postgresql runs the real scheduler's metadata database (tests/test_scheduler.py);
 # chromium opens the dashboard and the docs site headless (tests/headless_chromium.py).
-test-deps: postgresql
-	@command -v docker-compose >/dev/null || { \
-	  echo "installing Debian's docker-compose (to validate docker-compose.yml)"; \
-	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium (headless browser tests of the dashboard)"; \
-	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+test-deps:
+	@missing="$$(ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || echo postgresql) \
+	  $$(command -v docker-compose >/dev/null || echo docker-compose) \
+	  $$(command -v chromium >/dev/null || echo chromium)"; \
+	if [ -n "$$(echo $$missing)" ]; then \
+	  echo "installing Debian's $$(echo $$missing) (the tests' database, compose check and browser)"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 clean:
 	rm -rf data .airflow dbt_project/target dbt_project/logs .venv-lint

@@ -5,7 +5,8 @@ these nights prove the wiring: the mapped per-host ingest tasks in their pools, 
 nothing to fetch skipped without stopping the night, and the publish path — a green night
 publishes and exports, a night whose dbt test fails is red and leaves the analysts' file
 byte-for-byte as it was. Two hosts: Camden on `localhost`, everyone else on 127.0.0.1; a
-sandbox pinned to 13 November 2026; two boroughs, then Camden alone, to keep each night short.
+sandbox pinned to 13 November 2026; two boroughs, then Camden alone, and three datasets (two
+daily, one monthly: every mapped step has several instances) to keep each night short.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.airflow_runner import run_dag_for_day_logged
 pytestmark = pytest.mark.e2e
 GREEN_DAY, RED_DAY = date(2026, 11, 12), date(2026, 11, 13)
 BOROUGHS = ["camden", "barnet"]
+DATASETS = ["road_casualties", "service_requests", "public_transport_journeys"]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,10 @@ def dag_nights(airflow_db, tmp_path_factory):
         try:
             seen["catalogue"], seen["paths"] = load_catalogue(config), paths
             seen["green"] = run_dag_for_day_logged(
-                "city_nightly", GREEN_DAY, paths.root / "logs" / "green.log", {"boroughs": BOROUGHS}
+                "city_nightly",
+                GREEN_DAY,
+                paths.root / "logs" / "green.log",
+                {"boroughs": BOROUGHS, "datasets": DATASETS},
             )
             seen["published_green"] = sha256(paths.published)
             seen["open_data_green"] = sorted(
@@ -61,7 +66,7 @@ def dag_nights(airflow_db, tmp_path_factory):
                 )
             red_log = paths.root / "logs" / "red.log"
             seen["red"] = run_dag_for_day_logged(
-                "city_nightly", RED_DAY, red_log, {"boroughs": ["camden"]}
+                "city_nightly", RED_DAY, red_log, {"boroughs": ["camden"], "datasets": DATASETS}
             )
             seen["red_log"] = red_log.read_text(errors="replace")
             seen["published_red"] = sha256(paths.published)
@@ -103,7 +108,7 @@ def test_a_green_night_ingests_each_host_in_its_pool_and_publishes(dag_nights):
     day once; the night publishes the warehouse and exports the open data."""
     assert dag_nights["green"] == "success"
     catalogue, paths = dag_nights["catalogue"], dag_nights["paths"]
-    datasets = len(catalogue.borough_datasets)
+    datasets = len(DATASETS)
     tis = _ingest_tis(GREEN_DAY.isoformat())
     assert (
         sorted(tis["ingest_feed.localhost"]) == [("success", "borough_api__localhost")] * datasets
@@ -117,7 +122,7 @@ def test_a_green_night_ingests_each_host_in_its_pool_and_publishes(dag_nights):
         "where data_day = ? group by 1",
         [GREEN_DAY],
     )
-    daily = [f.id for f in catalogue.feeds(areas=BOROUGHS) if not f.dataset.periodic]
+    daily = [f.id for f in catalogue.feeds(DATASETS, BOROUGHS) if not f.dataset.periodic]
     assert sorted(feed for feed, _ in batches) == sorted(daily)
     assert all(count == 1 for _, count in batches)
     assert dag_nights["metric_areas_green"] == {catalogue.area(s).code for s in BOROUGHS} | {
@@ -131,7 +136,7 @@ def test_a_host_with_nothing_to_fetch_is_skipped_and_the_night_still_loads(dag_n
     outcomes (its daily feeds: the monthly and quarterly ones loaded their periods the night before)."""
     catalogue, paths = dag_nights["catalogue"], dag_nights["paths"]
     tis = _ingest_tis(RED_DAY.isoformat())
-    daily = sum(not d.periodic for d in catalogue.datasets.values())
+    daily = sum(not catalogue.datasets[d].periodic for d in DATASETS)
     assert [state for state, _ in tis["ingest_feed.127_0_0_1"]] == ["skipped"]
     assert [state for state, _ in tis["ingest_feed.localhost"]] == ["success"] * daily
     loaded = query(
