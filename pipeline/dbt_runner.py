@@ -5,6 +5,11 @@ the run before publish. dbt's unit tests check the models' SQL, not the night's 
 the nightly build leaves them out (`make test` runs them once, in tests/test_metric_truth.py's
 build). The raw-text settings of config/pipeline.yml are passed as dbt vars
 so that validation and staging read borough text the same way.
+
+The record models are incremental (a night rebuilds the records of the partitions it
+loaded); the build is a `--full-refresh` when asked, or when the dbt project or its
+settings changed since the last successful build (pipeline/dbt_incremental.py).
+`python -m pipeline.dbt_runner [--full-refresh]` builds the pipeline's warehouse by hand.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from ingest.catalogue import Catalogue
 from ingest.errors import IngestError
 from ingest.paths import REPO_ROOT, DataPaths
+from pipeline.dbt_incremental import fingerprint, last_fingerprint, record_build
 
 __all__ = [
     "DbtBuildFailed",
@@ -28,6 +34,7 @@ __all__ = [
     "source_freshness",
     "DBT_PROJECT_DIR",
     "dbt_command",
+    "dbt_vars",
     "dbt_executable",
     "node_results",
     "results_table",
@@ -46,10 +53,7 @@ def dbt_command(
 ) -> tuple[list[str], dict[str, str]]:
     """The dbt command line and environment for this pipeline's warehouse."""
     dbt = dbt_executable()
-    variables = {
-        "null_markers": list(catalogue.settings.null_markers),
-        "date_formats": list(catalogue.settings.date_formats),
-    }
+    variables = dbt_vars(catalogue)
     command = [
         str(dbt),
         *args,
@@ -71,6 +75,14 @@ def dbt_command(
         "DO_NOT_TRACK": "1",
     }
     return command, env
+
+
+def dbt_vars(catalogue: Catalogue) -> dict[str, Any]:
+    """The dbt vars the pipeline passes: how borough text is read (config/pipeline.yml)."""
+    return {
+        "null_markers": list(catalogue.settings.null_markers),
+        "date_formats": list(catalogue.settings.date_formats),
+    }
 
 
 def dbt_executable() -> Path:
@@ -131,9 +143,22 @@ def results_table(nodes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
-    """Build seeds, models and data tests; raise DbtBuildFailed listing each failing node."""
-    command, env = dbt_command(catalogue, paths, "build", "--exclude", "test_type:unit")
+def dbt_build(catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False) -> dict[str, Any]:
+    """Build seeds, models and data tests; raise DbtBuildFailed listing each failing node.
+
+    Incremental unless `full_refresh` or the project's fingerprint changed since the last
+    successful build of this warehouse.
+    """
+    digest = fingerprint(DBT_PROJECT_DIR, dbt_vars(catalogue), paths.warehouse)
+    previous = last_fingerprint(paths.warehouse)
+    if full_refresh:
+        why = "asked for"
+    elif previous != digest:
+        why = "first build" if previous is None else "the dbt project or its settings changed"
+        full_refresh = True
+    log.info("dbt build: %s", f"full refresh ({why})" if full_refresh else "incremental")
+    args = ["build", "--exclude", "test_type:unit", *(["--full-refresh"] if full_refresh else [])]
+    command, env = dbt_command(catalogue, paths, *args)
     completed = subprocess.run(
         command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
     )
@@ -148,6 +173,7 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     if nodes:
         log.info("dbt build, per node:\n%s", results_table(nodes))
     summary = {
+        "full_refresh": full_refresh,
         "nodes": len(results),
         "failed": [
             f"{r['unique_id']}: {r.get('message')}{failing_rows.get(r['unique_id'], '')}"
@@ -166,6 +192,7 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
             completed.stdout[-3000:] + completed.stderr[-2000:]
         )
         raise DbtBuildFailed(f"dbt build failed; nothing published:\n{detail}")
+    record_build(paths.warehouse, digest, full_refresh)
     return summary
 
 
@@ -228,3 +255,33 @@ def _run_results(path: Path) -> list[dict[str, Any]]:
         return json.loads(path.read_text(encoding="utf-8"))["results"]
     except (FileNotFoundError, ValueError, KeyError):
         return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the pipeline's warehouse by hand, holding its lock (no publish)."""
+    import argparse
+
+    from ingest.catalogue import load_catalogue
+    from ingest.paths import data_paths
+    from pipeline.lock import warehouse_lock
+
+    parser = argparse.ArgumentParser(prog="python -m pipeline.dbt_runner", description=main.__doc__)
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from all raw rows (after changing raw rows by hand)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    catalogue, paths = load_catalogue(), data_paths()
+    with warehouse_lock(paths, step="dbt build", wait_s=catalogue.settings.lock_wait_s):
+        summary = dbt_build(catalogue, paths, full_refresh=args.full_refresh)
+    print(
+        f"dbt build ({'full refresh' if summary['full_refresh'] else 'incremental'}): "
+        f"{summary['nodes']} nodes, {summary['elapsed_s']} s, tests {summary['tests']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'route_month_ref'],
+)}}
+
 with
 
 routes as (
 
-    select * from {{ ref('stg_borough_feeds__bus_performance') }}
+    select upstream.* from {{ ref('stg_borough_feeds__bus_performance') }} as upstream
+    {{ only_records_to_rebuild('bus_performance', 'route_month_ref', 'upstream') }}
 
 ),
 
@@ -28,3 +37,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('bus_performance', 'route_month_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'price_ref'],
+)}}
+
 with
 
 prices as (
 
-    select * from {{ ref('stg_borough_feeds__house_prices') }}
+    select upstream.* from {{ ref('stg_borough_feeds__house_prices') }} as upstream
+    {{ only_records_to_rebuild('house_prices', 'price_ref', 'upstream') }}
 
 ),
 
@@ -25,3 +34,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('house_prices', 'price_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'completion_ref'],
+)}}
+
 with
 
 completions as (
 
-    select * from {{ ref('stg_borough_feeds__housing_completions') }}
+    select upstream.* from {{ ref('stg_borough_feeds__housing_completions') }} as upstream
+    {{ only_records_to_rebuild('housing_completions', 'completion_ref', 'upstream') }}
 
 ),
 
@@ -27,3 +36,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('housing_completions', 'completion_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'application_ref'],
+)}}
+
 with
 
 applications as (
 
-    select * from {{ ref('stg_borough_feeds__planning_applications') }}
+    select upstream.* from {{ ref('stg_borough_feeds__planning_applications') }} as upstream
+    {{ only_records_to_rebuild('planning_applications', 'application_ref', 'upstream') }}
 
 ),
 
@@ -30,3 +39,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('planning_applications', 'application_ref') }}

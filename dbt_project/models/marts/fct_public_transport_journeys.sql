@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'journeys_ref'],
+)}}
+
 with
 
 journeys as (
 
-    select * from {{ ref('stg_borough_feeds__public_transport_journeys') }}
+    select upstream.* from {{ ref('stg_borough_feeds__public_transport_journeys') }} as upstream
+    {{ only_records_to_rebuild('public_transport_journeys', 'journeys_ref', 'upstream') }}
 
 ),
 
@@ -23,3 +32,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('public_transport_journeys', 'journeys_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'casualty_ref'],
+)}}
+
 with
 
 casualties as (
 
-    select * from {{ ref('stg_borough_feeds__road_casualties') }}
+    select upstream.* from {{ ref('stg_borough_feeds__road_casualties') }} as upstream
+    {{ only_records_to_rebuild('road_casualties', 'casualty_ref', 'upstream') }}
 
 ),
 
@@ -26,3 +35,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('road_casualties', 'casualty_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'request_ref'],
+)}}
+
 with
 
 requests as (
 
-    select * from {{ ref('int_service_requests__with_service_level') }}
+    select upstream.* from {{ ref('int_service_requests__with_service_level') }} as upstream
+    {{ only_records_to_rebuild('service_requests', 'request_ref', 'upstream') }}
 
 ),
 
@@ -30,3 +39,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('service_requests', 'request_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'ta_ref'],
+)}}
+
 with
 
 accommodation as (
 
-    select * from {{ ref('stg_borough_feeds__temporary_accommodation') }}
+    select upstream.* from {{ ref('stg_borough_feeds__temporary_accommodation') }} as upstream
+    {{ only_records_to_rebuild('temporary_accommodation', 'ta_ref', 'upstream') }}
 
 ),
 
@@ -24,3 +33,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('temporary_accommodation', 'ta_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'route_month_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'bus_performance') }}
+    select landed.* from {{ source('borough_feeds', 'bus_performance') }} as landed
+    {{ only_records_to_rebuild('bus_performance', 'route_month_ref', 'landed', raw=true) }}
 
 ),
 
@@ -70,3 +79,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('bus_performance', 'route_month_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'waste_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'household_waste') }}
+    select landed.* from {{ source('borough_feeds', 'household_waste') }} as landed
+    {{ only_records_to_rebuild('household_waste', 'waste_ref', 'landed', raw=true) }}
 
 ),
 
@@ -61,3 +70,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('household_waste', 'waste_ref') }}

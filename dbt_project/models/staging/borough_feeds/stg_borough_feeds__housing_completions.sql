@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'completion_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'housing_completions') }}
+    select landed.* from {{ source('borough_feeds', 'housing_completions') }} as landed
+    {{ only_records_to_rebuild('housing_completions', 'completion_ref', 'landed', raw=true) }}
 
 ),
 
@@ -63,3 +72,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('housing_completions', 'completion_ref') }}

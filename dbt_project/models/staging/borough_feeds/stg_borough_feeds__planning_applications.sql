@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'application_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'planning_applications') }}
+    select landed.* from {{ source('borough_feeds', 'planning_applications') }} as landed
+    {{ only_records_to_rebuild('planning_applications', 'application_ref', 'landed', raw=true) }}
 
 ),
 
@@ -89,3 +98,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('planning_applications', 'application_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'journeys_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'public_transport_journeys') }}
+    select landed.* from {{ source('borough_feeds', 'public_transport_journeys') }} as landed
+    {{ only_records_to_rebuild('public_transport_journeys', 'journeys_ref', 'landed', raw=true) }}
 
 ),
 
@@ -59,3 +68,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('public_transport_journeys', 'journeys_ref') }}

@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'request_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'service_requests') }}
+    select landed.* from {{ source('borough_feeds', 'service_requests') }} as landed
+    {{ only_records_to_rebuild('service_requests', 'request_ref', 'landed', raw=true) }}
 
 ),
 
@@ -65,3 +74,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('service_requests', 'request_ref') }}

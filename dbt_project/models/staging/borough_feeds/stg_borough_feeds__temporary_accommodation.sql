@@ -1,8 +1,17 @@
+-- Incremental: a night rebuilds only the records of the partitions loaded since
+-- the last build (macros/incremental_records.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_records',
+    unique_key=['area_code', 'ta_ref'],
+)}}
+
 with
 
 source as (
 
-    select * from {{ source('borough_feeds', 'temporary_accommodation') }}
+    select landed.* from {{ source('borough_feeds', 'temporary_accommodation') }} as landed
+    {{ only_records_to_rebuild('temporary_accommodation', 'ta_ref', 'landed', raw=true) }}
 
 ),
 
@@ -62,3 +71,4 @@ final as (
 )
 
 select * from final
+{{ rebuilt_record_markers('temporary_accommodation', 'ta_ref') }}
