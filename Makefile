@@ -5,6 +5,8 @@
 #   make airflow / make airflow-stop   a local Airflow (PostgreSQL, scheduler, dag-processor,
 #               api-server, sandbox); make trigger DAY=… ; make airflow-backfill FIRST=… LAST=…
 #   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test
+#   make bench-dbt-history  a night's dbt time with 3 years of history vs 1 year
+#   make dbt-full-refresh   rebuild the incremental dbt models from all raw rows
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -30,7 +32,7 @@ LINT := .venv-lint/bin
 BENCH_MODE ?=
 BASELINE ?=
 
-.PHONY: run test test-fast lint bench setup airflow-db test-deps clean airflow airflow-stop airflow-status \
+.PHONY: run test test-fast lint bench bench-dbt-history dbt-full-refresh setup airflow-db test-deps clean airflow airflow-stop airflow-status \
         trigger airflow-backfill postgresql
 
 run: setup airflow-db
@@ -52,6 +54,15 @@ test-fast:
 # The comparison tools (dlt, pyarrow, py-spy) live only in bench/.venv, never in requirements.txt.
 bench: setup bench/.venv/.installed
 	$(BIN)/python -m bench $(if $(filter tiny,$(BENCH_MODE)),--tiny) $(if $(BASELINE),--baseline $(BASELINE))
+
+# A night's dbt time on 3 years of history vs 1 year, side by side (minutes; prints the ratio).
+bench-dbt-history: setup
+	$(BIN)/python -m bench.dbt_history
+
+# Rebuild the incremental dbt models of the pipeline's warehouse from all raw rows (README:
+# "dbt is incremental"); the next night publishes the result.
+dbt-full-refresh: setup
+	$(BIN)/python -m pipeline.dbt_runner --full-refresh
 
 bench/.venv/.installed: bench/requirements.txt
 	test -x bench/.venv/bin/python || $(PYTHON) -m venv bench/.venv
