@@ -117,7 +117,7 @@ def _record_batches(con) -> None:
     )
 
 
-def _night(paths: DataPaths, day: date) -> float:
+def _night(paths: DataPaths, day: date) -> tuple[float, list[dict]]:
     """Land the sandbox's `day` (and any period starting then), then a night's dbt build."""
     import make_fixture_warehouse as fixture
 
@@ -130,7 +130,7 @@ def _night(paths: DataPaths, day: date) -> float:
     summary = dbt_build(load_catalogue(), paths)
     elapsed = time.monotonic() - started
     assert not summary["full_refresh"], "a timed night must be incremental"
-    return elapsed
+    return elapsed, summary["models"]
 
 
 def _first_build(paths: DataPaths) -> float:
@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-days", type=int, default=7, help="sandbox days copied back")
     parser.add_argument("--nights", type=int, default=2, help="timed nights on each side")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouses (path printed)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     folder = Path(tempfile.mkdtemp(prefix="bench-dbt-history-"))
@@ -187,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         for night in range(1, args.nights + 1):
             day = LAST_BASE_DAY + timedelta(days=night)
             for years in args.years:  # alternated, so both sides share the machine's moods
-                seconds = _night(DataPaths(folder / f"{years}y"), day)
+                seconds, models = _night(DataPaths(folder / f"{years}y"), day)
                 sides[years].setdefault("nights_s", []).append(round(seconds, 1))
+                sides[years]["slowest_nodes"] = sorted(models, key=lambda m: -m["seconds"])[:8]
                 print(f"night {day} on {years} y of history: dbt {seconds:.1f} s")
         short, long = (min(sides[y]["nights_s"]) for y in args.years)
         ratio = long / short
@@ -200,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{years} y{'':<7}{s['raw_rows']:>12,}{s['first_build_s']:>14}"
                 f"{', '.join(map(str, s['nights_s'])):>24}"
             )
+        for years in args.years:
+            slowest = ", ".join(
+                f"{m['node']} {m['seconds']}" for m in sides[years]["slowest_nodes"]
+            )
+            print(f"{years} y, slowest nodes of the last night (s): {slowest}")
         print(
             f"nightly dbt, {args.years[1]} y vs {args.years[0]} y of history (best night each): "
             f"{ratio:.2f}x (goal: within 1.3x); load average {load_average()}, "
@@ -208,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps({"sides": sides, "ratio": ratio}, indent=2) + "\n")
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

@@ -108,6 +108,8 @@ def night(tmp_path_factory):
             for process in readers.values():
                 process.wait(timeout=60)
         seen = {name: json.loads((root / name).read_text()) for name in readers}
+        for name, what in seen.items():
+            print(f"{name} reader: {len(what['reads'])} reads, {len(what['errors'])} errors")
         return previous, _snapshot(paths.published), seen
 
 
