@@ -14,3 +14,19 @@
         'household_waste',
     ]) }}
 {%- endmacro %}
+
+{#- Each borough feed dataset's record reference column: staging keeps one row per borough
+    and reference (the latest load wins), and the incremental models rebuild by it. -#}
+{% macro borough_feed_record_refs() -%}
+    {{ return({
+        'road_casualties': 'casualty_ref',
+        'housing_completions': 'completion_ref',
+        'service_requests': 'request_ref',
+        'public_transport_journeys': 'journeys_ref',
+        'bus_performance': 'route_month_ref',
+        'temporary_accommodation': 'ta_ref',
+        'planning_applications': 'application_ref',
+        'house_prices': 'price_ref',
+        'household_waste': 'waste_ref',
+    }) }}
+{%- endmacro %}

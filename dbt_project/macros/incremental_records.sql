@@ -13,21 +13,28 @@
     watermark is -infinity). A quarantined batch changes no partition, so nothing moves.
     Assumes the loader's clock does not go backwards; `--full-refresh` rebuilds all. -#}
 
+{#- The (borough_code, data_day) partitions of `dataset` loaded at or after the newest
+    loaded_at in `this` (rows of `this` where `where`), as a subquery. -#}
+{% macro changed_partitions(dataset, where='true') -%}
+    (
+        select
+            borough_code,
+            data_day
+        from {{ source('borough_feeds', 'feed_partitions') }}
+        where
+            dataset = '{{ dataset }}'
+            and loaded_at >= (
+                select coalesce(max(loaded_at), '-infinity'::timestamp)
+                from {{ this }}
+                where {{ where }}
+            )
+    )
+{%- endmacro %}
+
 {#- The (area_code, record_ref) pairs to rebuild, as a subquery, for model `this`. -#}
 {% macro records_to_rebuild(dataset, ref_column) -%}
     (
-        with changed_partitions as (
-            select
-                borough_code,
-                data_day
-            from {{ source('borough_feeds', 'feed_partitions') }}
-            where
-                dataset = '{{ dataset }}'
-                and loaded_at >= (
-                    select coalesce(max(loaded_at), '-infinity'::timestamp)
-                    from {{ this }}
-                )
-        ),
+        with changed_partitions as {{ changed_partitions(dataset) }},
 
         keys as (
             select
@@ -56,19 +63,36 @@
     )
 {%- endmacro %}
 
-{#- On an incremental run, keep only the rows of `relation` (aliased `alias`) whose records
-    are rebuilt; `raw` when the relation is the landed table (its columns still text). -#}
-{% macro only_records_to_rebuild(dataset, ref_column, alias, raw=false) -%}
+{#- On an incremental run of a staging model, keep only the landed rows of the partitions
+    that hold a copy of a record to rebuild (stg_borough_feeds__record_copies says where
+    every copy is), so the text is read and the latest copy chosen for those alone. -#}
+{% macro only_partitions_to_reread(dataset, ref_column, alias) -%}
+    {%- if is_incremental() %}
+    semi join (
+        select distinct
+            copies.partition_borough_code,
+            copies.data_day
+        from {{ ref('stg_borough_feeds__record_copies') }} as copies
+        semi join {{ records_to_rebuild(dataset, ref_column) }} as rebuilt
+            on
+                copies.area_code = rebuilt.area_code
+                and copies.record_ref is not distinct from rebuilt.record_ref
+        where copies.dataset = '{{ dataset }}'
+    ) as reread
+        on
+            {{ alias }}._borough_code = reread.partition_borough_code
+            and {{ alias }}._data_day = reread.data_day
+    {%- endif %}
+{%- endmacro %}
+
+{#- On an incremental run, keep only the rows of `alias` (its columns area_code and
+    `ref_column` as staging cleaned them) whose records are rebuilt. -#}
+{% macro only_records_to_rebuild(dataset, ref_column, alias) -%}
     {%- if is_incremental() %}
     semi join {{ records_to_rebuild(dataset, ref_column) }} as rebuilt
         on
-        {%- if raw %}
-            {{ clean_text(alias ~ '._borough_code') }} = rebuilt.area_code
-            and {{ clean_text(alias ~ '.' ~ ref_column) }} is not distinct from rebuilt.record_ref
-        {%- else %}
             {{ alias }}.area_code = rebuilt.area_code
             and {{ alias }}.{{ ref_column }} is not distinct from rebuilt.record_ref
-        {%- endif %}
     {%- endif %}
 {%- endmacro %}
 

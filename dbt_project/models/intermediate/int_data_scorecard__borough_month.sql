@@ -1,3 +1,7 @@
+-- A table: its data tests and the models above it read it many times a night,
+-- and as a view each of them would recompute it.
+{{ config(materialized="table") }}
+
 -- The data scorecard's counts per dataset, borough and calendar month: how
 -- many feed-days were owed (by the publication calendar, the same for every
 -- borough), delivered (validated and loaded), on time, and how many landed

@@ -1,3 +1,7 @@
+-- A table: its data tests and the models above it read it many times a night,
+-- and as a view each of them would recompute it.
+{{ config(materialized="table") }}
+
 -- Every feed-day a borough owed the city, and what became of it. What is
 -- owed comes from each dataset's publication calendar, the same for every
 -- borough: a daily dataset owes every calendar day of the scorecard window

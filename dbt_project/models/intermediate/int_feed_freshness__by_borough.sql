@@ -1,3 +1,7 @@
+-- A table: its data tests and the models above it read it many times a night,
+-- and as a view each of them would recompute it.
+{{ config(materialized="table") }}
+
 -- How fresh each borough's feed of each dataset is: the last data day it
 -- delivered, measured against the latest data day the pipeline ran for the
 -- region (int_run_days__from_batches: not the wall clock, so a backfill or a

@@ -1,3 +1,7 @@
+-- A table: its data tests and the models above it read it many times a night,
+-- and as a view each of them would recompute it.
+{{ config(materialized="table") }}
+
 -- The periods every borough owes of each monthly and quarterly dataset, from
 -- its publication calendar: on each day of the scorecard window (macro
 -- scorecard_window_days: the region's first to latest run day, whether or

@@ -1,3 +1,7 @@
+-- A table: its data tests and the models above it read it many times a night,
+-- and as a view each of them would recompute it.
+{{ config(materialized="table") }}
+
 -- The data days the pipeline ran for the region: days with batches of daily
 -- datasets in audit.batches (any status, any run) from at least
 -- var scorecard_run_day_min_share of the boroughs it has ever fetched. A

@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'route_month_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'bus_performance') }} as landed
-    {{ only_records_to_rebuild('bus_performance', 'route_month_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('bus_performance', 'route_month_ref', 'landed') }}
 
 ),
 
@@ -78,5 +79,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('bus_performance', 'route_month_ref', 'final') }}
 {{ rebuilt_record_markers('bus_performance', 'route_month_ref') }}

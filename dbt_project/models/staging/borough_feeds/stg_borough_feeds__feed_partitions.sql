@@ -1,3 +1,7 @@
+-- A table: its data tests and the models above it read it many times a night,
+-- and as a view each of them would recompute it.
+{{ config(materialized="table") }}
+
 with
 
 source as (

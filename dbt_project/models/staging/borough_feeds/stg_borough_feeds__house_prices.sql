@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'price_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'house_prices') }} as landed
-    {{ only_records_to_rebuild('house_prices', 'price_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('house_prices', 'price_ref', 'landed') }}
 
 ),
 
@@ -71,5 +72,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('house_prices', 'price_ref', 'final') }}
 {{ rebuilt_record_markers('house_prices', 'price_ref') }}

@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'waste_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'household_waste') }} as landed
-    {{ only_records_to_rebuild('household_waste', 'waste_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('household_waste', 'waste_ref', 'landed') }}
 
 ),
 
@@ -69,5 +70,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('household_waste', 'waste_ref', 'final') }}
 {{ rebuilt_record_markers('household_waste', 'waste_ref') }}

@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'completion_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'housing_completions') }} as landed
-    {{ only_records_to_rebuild('housing_completions', 'completion_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('housing_completions', 'completion_ref', 'landed') }}
 
 ),
 
@@ -71,5 +72,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('housing_completions', 'completion_ref', 'final') }}
 {{ rebuilt_record_markers('housing_completions', 'completion_ref') }}

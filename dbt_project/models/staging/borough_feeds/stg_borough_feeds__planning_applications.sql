@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'application_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'planning_applications') }} as landed
-    {{ only_records_to_rebuild('planning_applications', 'application_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('planning_applications', 'application_ref', 'landed') }}
 
 ),
 
@@ -97,5 +98,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('planning_applications', 'application_ref', 'final') }}
 {{ rebuilt_record_markers('planning_applications', 'application_ref') }}

@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'journeys_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'public_transport_journeys') }} as landed
-    {{ only_records_to_rebuild('public_transport_journeys', 'journeys_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('public_transport_journeys', 'journeys_ref', 'landed') }}
 
 ),
 
@@ -67,5 +68,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('public_transport_journeys', 'journeys_ref', 'final') }}
 {{ rebuilt_record_markers('public_transport_journeys', 'journeys_ref') }}

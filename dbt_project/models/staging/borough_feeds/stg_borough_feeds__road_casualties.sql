@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'casualty_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'road_casualties') }} as landed
-    {{ only_records_to_rebuild('road_casualties', 'casualty_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('road_casualties', 'casualty_ref', 'landed') }}
 
 ),
 
@@ -70,5 +71,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('road_casualties', 'casualty_ref', 'final') }}
 {{ rebuilt_record_markers('road_casualties', 'casualty_ref') }}

@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'request_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'service_requests') }} as landed
-    {{ only_records_to_rebuild('service_requests', 'request_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('service_requests', 'request_ref', 'landed') }}
 
 ),
 
@@ -73,5 +74,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('service_requests', 'request_ref', 'final') }}
 {{ rebuilt_record_markers('service_requests', 'request_ref') }}

@@ -5,13 +5,14 @@
     incremental_strategy='replace_records',
     unique_key=['area_code', 'ta_ref'],
 )}}
+-- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
     select landed.* from {{ source('borough_feeds', 'temporary_accommodation') }} as landed
-    {{ only_records_to_rebuild('temporary_accommodation', 'ta_ref', 'landed', raw=true) }}
+    {{ only_partitions_to_reread('temporary_accommodation', 'ta_ref', 'landed') }}
 
 ),
 
@@ -70,5 +71,6 @@ final as (
 
 )
 
-select * from final
+select final.* from final
+{{ only_records_to_rebuild('temporary_accommodation', 'ta_ref', 'final') }}
 {{ rebuilt_record_markers('temporary_accommodation', 'ta_ref') }}
