@@ -3,8 +3,8 @@
     last built, so its cost follows the new data, not the history.
 
     What changed comes from raw.feed_partitions: the loader stamps every partition it
-    (re)places with loaded_at, 0-row partitions included, so a partition loaded at or after
-    the newest loaded_at already in the model is new or replaced (late data, a re-fetched
+    (re)places with loaded_at, 0-row partitions included, so a partition loaded after the
+    newest loaded_at already in the model is new or replaced (late data, a re-fetched
     day, a backfilled range). The records to rebuild are every (borough, record reference)
     found in those partitions now, plus every one the model holds from them: a record moved
     to another day, or deleted by a correction, is rebuilt too. Staging keeps the latest
@@ -13,7 +13,7 @@
     watermark is -infinity). A quarantined batch changes no partition, so nothing moves.
     Assumes the loader's clock does not go backwards; `--full-refresh` rebuilds all. -#}
 
-{#- The (borough_code, data_day) partitions of `dataset` loaded at or after the newest
+{#- The (borough_code, data_day) partitions of `dataset` loaded after the newest
     loaded_at in `this` (rows of `this` where `where`), as a subquery. -#}
 {% macro changed_partitions(dataset, where='true') -%}
     (
@@ -23,7 +23,7 @@
         from {{ source('borough_feeds', 'feed_partitions') }}
         where
             dataset = '{{ dataset }}'
-            and loaded_at >= (
+            and loaded_at > (
                 select coalesce(max(loaded_at), '-infinity'::timestamp)
                 from {{ this }}
                 where {{ where }}
