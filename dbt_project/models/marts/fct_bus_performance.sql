@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'route_month_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'bus_performance', 'route_month_ref' %}
 
 with
 
 routes as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__bus_performance') }} as upstream
-    {{ only_records_to_rebuild('bus_performance', 'route_month_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__bus_performance') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -37,4 +39,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('bus_performance', 'route_month_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'price_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'house_prices', 'price_ref' %}
 
 with
 
 prices as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__house_prices') }} as upstream
-    {{ only_records_to_rebuild('house_prices', 'price_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__house_prices') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -34,4 +36,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('house_prices', 'price_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'waste_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'household_waste', 'waste_ref' %}
 
 with
 
 waste as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__household_waste') }} as upstream
-    {{ only_records_to_rebuild('household_waste', 'waste_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__household_waste') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -33,4 +35,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('household_waste', 'waste_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

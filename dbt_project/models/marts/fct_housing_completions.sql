@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'completion_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'housing_completions', 'completion_ref' %}
 
 with
 
 completions as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__housing_completions') }} as upstream
-    {{ only_records_to_rebuild('housing_completions', 'completion_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__housing_completions') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -36,4 +38,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('housing_completions', 'completion_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

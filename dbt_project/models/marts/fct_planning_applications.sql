@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'application_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'planning_applications', 'application_ref' %}
 
 with
 
 applications as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__planning_applications') }} as upstream
-    {{ only_records_to_rebuild('planning_applications', 'application_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__planning_applications') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -39,4 +41,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('planning_applications', 'application_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'journeys_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'public_transport_journeys', 'journeys_ref' %}
 
 with
 
 journeys as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__public_transport_journeys') }} as upstream
-    {{ only_records_to_rebuild('public_transport_journeys', 'journeys_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__public_transport_journeys') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -32,4 +34,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('public_transport_journeys', 'journeys_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'casualty_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'road_casualties', 'casualty_ref' %}
 
 with
 
 casualties as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__road_casualties') }} as upstream
-    {{ only_records_to_rebuild('road_casualties', 'casualty_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__road_casualties') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -35,4 +37,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('road_casualties', 'casualty_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

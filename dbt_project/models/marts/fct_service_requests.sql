@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'request_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'service_requests', 'request_ref' %}
 
 with
 
 requests as (
 
-    select upstream.* from {{ ref('int_service_requests__with_service_level') }} as upstream
-    {{ only_records_to_rebuild('service_requests', 'request_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('int_service_requests__with_service_level') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -39,4 +41,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('service_requests', 'request_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,14 +4,16 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'ta_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'temporary_accommodation', 'ta_ref' %}
 
 with
 
 accommodation as (
 
-    select upstream.* from {{ ref('stg_borough_feeds__temporary_accommodation') }} as upstream
-    {{ only_records_to_rebuild('temporary_accommodation', 'ta_ref', 'upstream') }}
+    select upstream.*
+    from {{ ref('stg_borough_feeds__temporary_accommodation') }} as upstream
+    {{ only_records_to_rebuild(dataset, ref_column, 'upstream') }}
 
 ),
 
@@ -33,4 +35,4 @@ final as (
 )
 
 select * from final
-{{ rebuilt_record_markers('temporary_accommodation', 'ta_ref') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'route_month_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'bus_performance', 'route_month_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'bus_performance') }} as landed
-    {{ only_partitions_to_reread('bus_performance', 'route_month_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'bus_performance') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -80,5 +82,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('bus_performance', 'route_month_ref', 'final') }}
-{{ rebuilt_record_markers('bus_performance', 'route_month_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

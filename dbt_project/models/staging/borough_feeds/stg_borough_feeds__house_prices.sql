@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'price_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'house_prices', 'price_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'house_prices') }} as landed
-    {{ only_partitions_to_reread('house_prices', 'price_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'house_prices') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -73,5 +75,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('house_prices', 'price_ref', 'final') }}
-{{ rebuilt_record_markers('house_prices', 'price_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'waste_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'household_waste', 'waste_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'household_waste') }} as landed
-    {{ only_partitions_to_reread('household_waste', 'waste_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'household_waste') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -71,5 +73,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('household_waste', 'waste_ref', 'final') }}
-{{ rebuilt_record_markers('household_waste', 'waste_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'application_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'planning_applications', 'application_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'planning_applications') }} as landed
-    {{ only_partitions_to_reread('planning_applications', 'application_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'planning_applications') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -99,5 +101,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('planning_applications', 'application_ref', 'final') }}
-{{ rebuilt_record_markers('planning_applications', 'application_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'journeys_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'public_transport_journeys', 'journeys_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'public_transport_journeys') }} as landed
-    {{ only_partitions_to_reread('public_transport_journeys', 'journeys_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'public_transport_journeys') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -69,5 +71,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('public_transport_journeys', 'journeys_ref', 'final') }}
-{{ rebuilt_record_markers('public_transport_journeys', 'journeys_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

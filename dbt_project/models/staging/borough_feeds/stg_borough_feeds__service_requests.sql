@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'request_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'service_requests', 'request_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'service_requests') }} as landed
-    {{ only_partitions_to_reread('service_requests', 'request_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'service_requests') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -75,5 +77,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('service_requests', 'request_ref', 'final') }}
-{{ rebuilt_record_markers('service_requests', 'request_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}

@@ -4,15 +4,17 @@
     materialized='incremental',
     incremental_strategy='replace_records',
     unique_key=['area_code', 'ta_ref'],
-)}}
+) }}
+{%- set dataset, ref_column = 'temporary_accommodation', 'ta_ref' %}
 -- depends_on: {{ ref('stg_borough_feeds__record_copies') }}
 
 with
 
 source as (
 
-    select landed.* from {{ source('borough_feeds', 'temporary_accommodation') }} as landed
-    {{ only_partitions_to_reread('temporary_accommodation', 'ta_ref', 'landed') }}
+    select landed.*
+    from {{ source('borough_feeds', 'temporary_accommodation') }} as landed
+    {{ only_partitions_to_reread(dataset, ref_column, 'landed') }}
 
 ),
 
@@ -72,5 +74,5 @@ final as (
 )
 
 select final.* from final
-{{ only_records_to_rebuild('temporary_accommodation', 'ta_ref', 'final') }}
-{{ rebuilt_record_markers('temporary_accommodation', 'ta_ref') }}
+{{ only_records_to_rebuild(dataset, ref_column, 'final') }}
+{{ rebuilt_record_markers(dataset, ref_column) }}
