@@ -11,23 +11,34 @@
     copy of a record across all of its partitions, so rebuilding by record (not by day)
     gives exactly the full-refresh result. An empty model rebuilds everything (its
     watermark is -infinity). A quarantined batch changes no partition, so nothing moves.
-    Assumes the loader's clock does not go backwards; `--full-refresh` rebuilds all. -#}
+    Assumes the loader's clock does not go backwards and that raw rows change only through
+    the loader (a row deleted by hand is not seen); `--full-refresh` rebuilds all. -#}
 
 {#- The (borough_code, data_day) partitions of `dataset` loaded after the newest
-    loaded_at in `this` (rows of `this` where `where`), as a subquery. -#}
+    loaded_at in `this` (rows of `this` where `where`), as a subquery: those the loader
+    stamped in raw.feed_partitions, and those holding a landed row stamped since (a row
+    written by hand with a fresh _loaded_at counts too). -#}
 {% macro changed_partitions(dataset, where='true') -%}
     (
+        with watermark as (
+            select coalesce(max(loaded_at), '-infinity'::timestamp) as loaded_at
+            from {{ this }}
+            where {{ where }}
+        )
+
         select
             borough_code,
             data_day
         from {{ source('borough_feeds', 'feed_partitions') }}
         where
             dataset = '{{ dataset }}'
-            and loaded_at > (
-                select coalesce(max(loaded_at), '-infinity'::timestamp)
-                from {{ this }}
-                where {{ where }}
-            )
+            and loaded_at > (select watermark.loaded_at from watermark)
+        union
+        select
+            _borough_code as borough_code,
+            _data_day as data_day
+        from {{ source('borough_feeds', dataset) }}
+        where _loaded_at > (select watermark.loaded_at from watermark)
     )
 {%- endmacro %}
 
