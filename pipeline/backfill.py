@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ingest.catalogue import Catalogue, load_catalogue
-from ingest.outcomes import Outcome, Status
+from ingest.outcomes import VALIDATED_OK, Outcome, Status
 from ingest.paths import DataPaths, data_paths
 from pipeline.backfill_plan import FeedRange, data_days, describe_plan, plan_range
 from pipeline.backfill_report import (
@@ -137,6 +137,7 @@ def _run(
 
     tick = time.monotonic()
     loaded = load_range(catalogue, paths, checked, run_id)
+    checked = [o.becomes(Status.LOADED) if o.status in VALIDATED_OK else o for o in checked]
     timings["load"] = time.monotonic() - tick
     out(
         f"load: {loaded['loaded_batches']:,} partitions, {loaded['loaded_rows']:,} rows "
