@@ -30,7 +30,9 @@ TARGETS_S = {30: 120, 365: 600}  # issue 11, on 2 cores
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.backfill", description=__doc__)
-    parser.add_argument("--days", type=int, nargs="+", default=[30, 365], help="range lengths")
+    parser.add_argument(
+        "--days", type=int, nargs="+", default=[30, 365], help="range lengths (0: none)"
+    )
     parser.add_argument(
         "--nightly-days", type=int, default=7, help="the nightly run beside it (0: none)"
     )
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {"machine": machine(), "end_day": end.isoformat(), "runs": []}
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load_average())}", flush=True)
     with SandboxProcess(as_of=end) as sandbox:
-        for days in args.days:
+        for days in [d for d in args.days if d > 0]:
             figures["runs"].append(_backfill(sandbox, end, days, args.boroughs))
             _print(figures["runs"][-1])
         if args.nightly_days:
@@ -69,7 +71,14 @@ def _env(sandbox, data_dir: Path) -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         GX_ANALYTICS_ENABLED="False",
     )
-    env.setdefault("AIRFLOW_HOME", str(ROOT / ".airflow"))
+    for name, value in (  # as the Makefile exports them: the nightly run is Airflow's dag.test
+        ("AIRFLOW_HOME", str(ROOT / ".airflow")),
+        ("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags")),
+        ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
+        ("AIRFLOW__CORE__UNIT_TEST_MODE", "False"),
+        ("AIRFLOW__LOGGING__COLORED_CONSOLE_LOG", "False"),
+    ):
+        env.setdefault(name, value)
     return env
 
 

@@ -205,7 +205,13 @@ def _fetch_all(
     from pipeline.backfill_fetch import fetch_range, replay_range
     from pipeline.pools import host_of
 
-    progress = Progress(len(plans), sum(len(p.days) for p in plans), requests, out)
+    progress = Progress(
+        len(plans),
+        sum(len(p.days) for p in plans),
+        requests,
+        out,
+        label="replay" if from_landing else "fetch",
+    )
     not_in_landing: list[str] = []
     allowed = {
         host: catalogue.settings.pools.slots(host) for host in {_host(host_of, p) for p in plans}

@@ -294,7 +294,11 @@ def replay_range(plan: FeedRange, paths: DataPaths) -> tuple[list[Outcome], list
             if batch is None:
                 continue
             found = True
-            current = plan.loaded.get(day) if part is feed else None
+            current = (
+                plan.areas_loaded.get(part.area.code, {}).get(day)
+                if feed.region_wide
+                else plan.loaded.get(day)
+            )
             outcome = settle_batch(part, day, batch, None, paths)
             if current == batch.batch_id and outcome.status is Status.LANDED:
                 outcome = outcome.becomes(Status.UNCHANGED)

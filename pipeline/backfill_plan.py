@@ -39,6 +39,8 @@ class FeedRange:
     loaded: dict[str, str] = field(default_factory=dict)  # day -> batch id in the warehouse
     watermark: dict[str, Any] | None = None  # incremental feeds: raw.feed_watermarks' row
     landed: frozenset[str] = frozenset()  # days with a batch in the landing zone
+    areas_loaded: dict[str, dict[str, str]] = field(default_factory=dict)
+    """A region-wide feed's areas: area code -> day -> batch id in the warehouse."""
 
 
 def data_days(first: date, last: date) -> list[date]:
@@ -98,6 +100,14 @@ def plan_range(
             if _has_batch(batch_dir(paths.landing, feed.dataset.id, feed.area.code, d))
         )
         mine = loaded.get(feed.id, {})
+        areas = {}
+        if feed.region_wide:
+            prefix = f"{feed.dataset.id}/"
+            areas = {
+                feed_id.removeprefix(prefix): days
+                for feed_id, days in loaded.items()
+                if feed_id.startswith(prefix)
+            }
         plans.append(
             FeedRange(
                 feed,
@@ -105,6 +115,7 @@ def plan_range(
                 {d: mine[d] for d in feed_days if d in mine},
                 marks.get(feed.id),
                 landed,
+                areas,
             )
         )
     return plans
@@ -179,9 +190,10 @@ def describe_plan(
             if from_landing
             else f"{count['days']:,} from the API in ~{count['requests']:,} requests"
         )
+        feeds = f"{count['feeds']} feed{'s' if count['feeds'] != 1 else ''}"
         lines.append(
-            f"  {dataset_id}: {count['feeds']} feeds ({protocols}), {count['days']:,} feed-days: "
-            f"{where}; {count['loaded']:,} loaded now (replaced if they changed)"
+            f"  {dataset_id}: {feeds} ({protocols}), {count['days']:,} feed-days: "
+            f"{where}; {count['loaded']:,} already loaded (reloaded only if changed)"
         )
     if from_landing:
         lines.append("requests to borough APIs: 0 (--from-landing)")

@@ -42,8 +42,10 @@ class Progress:
         requests: Callable[[], int],
         out: Callable[[str], None] = print,
         every_s: float = 15.0,
+        label: str = "fetch",
     ):
         self.feeds, self.feed_days, self.requests, self.out = feeds, feed_days, requests, out
+        self.label = label
         self.every_s = every_s
         self.started = self.last = time.monotonic()
         self.done_feeds = self.done_days = self.rows = self.failed = 0
@@ -70,7 +72,7 @@ class Progress:
         share = self.done_days / self.feed_days if self.feed_days else 1.0
         eta = elapsed * (1 - share) / share if share else 0.0
         return (
-            f"fetch: {self.done_feeds}/{self.feeds} feeds, "
+            f"{self.label}: {self.done_feeds}/{self.feeds} feeds, "
             f"{self.done_days:,}/{self.feed_days:,} feed-days ({share:.0%}), "
             f"{self.rows:,} rows, {self.requests():,} requests, {self.failed} failed, "
             f"{duration(elapsed)} so far, ETA {duration(eta)}"
