@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseBusy as exc:  # another run holds the data directory: say who, do nothing
         print(f"refused: {exc}", file=sys.stderr)
         return 3
+
     except OSError as exc:
         from pipeline.guard import disk_full, free_mb
 
@@ -158,6 +159,9 @@ def _backfill(args: argparse.Namespace) -> int:
     """The range backfill; the sandbox is started only when borough APIs are asked."""
     from pipeline.backfill import run_backfill
 
+    if args.last < args.first:
+        print(f"error: --to {args.last} is before --from {args.first}", file=sys.stderr)
+        return 2
     sandbox = None
     if not (args.no_sandbox or args.dry_run or args.from_landing):
         sandbox = _start_sandbox(args.sandbox_scale)
