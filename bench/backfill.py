@@ -180,7 +180,9 @@ def _print(run: dict[str, Any]) -> None:
     print(
         f"{run['run']}: {run['wall_s']:.0f} s wall{target}, {run['cpu_s']:.0f} CPU-s, "
         f"{run['peak_rss_mb']} MB peak; {run.get('rows_loaded', 0):,} rows loaded, "
-        f"{run['requests']:,} requests, {run.get('feed_days', 0):,} feed-days; "
+        f"{run['requests']:,} requests, {run.get('feed_days', 0):,} feed-days"
+        + (f", {run['failures']} failed feed-days" if "failures" in run else "")
+        + "; "
         f"load before {' '.join(f'{x:.2f}' for x in run['load_before'])}"
         + (f"; steps {run['steps_s']}" if run.get("steps_s") else ""),
         flush=True,

@@ -57,3 +57,17 @@ def test_the_cli_says_the_range_is_inclusive(capsys):
     with pytest.raises(SystemExit):
         main(["backfill", "--help"])
     assert "both inclusive" in capsys.readouterr().out
+
+
+def test_an_open311_window_stays_within_90_days_when_the_clocks_go_back():
+    """GeoReport servers refuse end_date - start_date over 90 days; a chunk across the end of
+    British Summer Time is an hour longer than its days."""
+    from datetime import datetime
+
+    camden = load_catalogue().feed("service_requests/E09000007")
+    open311 = protocol_for("open311")
+    year = [d.isoformat() for d in data_days(date(2026, 9, 1), date(2027, 8, 31))]
+    for chunk in range_chunks(year, open311.range_days):
+        query = open311.range_query(camden, [date.fromisoformat(d) for d in chunk])
+        start, end = (datetime.fromisoformat(query[k]) for k in ("start_date", "end_date"))
+        assert (end - start).total_seconds() <= 90 * 86400, chunk[0]

@@ -26,7 +26,8 @@ __all__ = ["Open311GeoReport"]
 class Open311GeoReport(Protocol):
     name = "open311"
     paginator = PageNumberPaginator
-    range_days = 90  # GeoReport v2: servers may refuse a start_date/end_date window over 90 days
+    range_days = 89  # GeoReport v2: servers refuse a window over 90 days, and a window across
+    # the clocks going back is an hour longer than its days: 89 days stays within 90 x 24 h
 
     def endpoint(self, feed: Feed) -> str:
         return f"{feed.portal.base_url}/open311/v2/requests.json"
