@@ -7,6 +7,9 @@
 #   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test
 #   make bench-dbt-history  a night's dbt time with 3 years of history vs 1 year
 #   make dbt-full-refresh   rebuild the incremental dbt models from all raw rows
+#   make backfill FROM=… TO=… [BOROUGHS=a,b] [DATASETS=x,y] [DRY_RUN=1] [FROM_LANDING=1]
+#               data days FROM..TO (both inclusive) in range queries, one dbt build and publish
+#   make bench-backfill  a 30- and a 365-day backfill against `nightly --days 7` (BACKFILL_DAYS=30)
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -32,8 +35,8 @@ LINT := .venv-lint/bin
 BENCH_MODE ?=
 BASELINE ?=
 
-.PHONY: run test test-fast lint bench bench-dbt-history dbt-full-refresh setup airflow-db test-deps clean airflow airflow-stop airflow-status \
-        trigger airflow-backfill postgresql
+.PHONY: run test test-fast lint bench bench-dbt-history dbt-full-refresh setup airflow-db test-deps clean \
+        airflow airflow-stop airflow-status trigger airflow-backfill postgresql backfill bench-backfill
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
@@ -124,6 +127,19 @@ airflow-backfill:
 	@test -n "$(FIRST)" -a -n "$(LAST)" || { echo "usage: make airflow-backfill FIRST=YYYY-MM-DD LAST=YYYY-MM-DD [BOROUGHS=a,b] [RUNS=2]"; exit 2; }
 	$(BIN)/python -m pipeline.local_airflow backfill $(FIRST) $(LAST) --max-active-runs $(or $(RUNS),2) \
 	  $(if $(BOROUGHS),--boroughs $(BOROUGHS))
+
+# Data days FROM..TO, both inclusive, fetched per feed in range queries, loaded once, one dbt
+# build and publish (pipeline/backfill.py), against the sandbox unless NO_SANDBOX=1:
+#   make backfill FROM=2026-01-01 TO=2026-03-31 [BOROUGHS=camden,barnet] [DATASETS=x,y] [DRY_RUN=1] [FROM_LANDING=1]
+backfill: setup
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make backfill FROM=YYYY-MM-DD TO=YYYY-MM-DD [BOROUGHS=a,b] [DATASETS=x,y] [DRY_RUN=1] [FROM_LANDING=1]"; exit 2; }
+	$(BIN)/python -m pipeline backfill --from $(FROM) --to $(TO) $(if $(BOROUGHS),--boroughs $(BOROUGHS)) \
+	  $(if $(DATASETS),--datasets $(DATASETS)) $(if $(DRY_RUN),--dry-run) $(if $(FROM_LANDING),--from-landing) \
+	  $(if $(NO_SANDBOX),--no-sandbox)
+
+# A 30- and a 365-day backfill of every feed against `nightly --days 7` (bench/backfill.py; minutes)
+bench-backfill: setup airflow-db
+	$(BIN)/python -m bench.backfill $(if $(BACKFILL_DAYS),--days $(BACKFILL_DAYS))
 
 # Debian's PostgreSQL, for Airflow's metadata database (make airflow, tests/test_scheduler.py).
 postgresql:

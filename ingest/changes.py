@@ -21,7 +21,7 @@ from ingest.errors import CatalogueError, FatalFetchError, FetchError
 from ingest.portals import SPECIAL_DATE_FORMATS
 from ingest.protocols import protocol_for
 
-__all__ = ["Changes", "changed_field", "list_changes"]
+__all__ = ["Changes", "changed_field", "list_changes", "record_day"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def list_changes(
         for page in pages:
             for row in page.records:
                 stamp = protocol.changed_at(row.get(field))
-                day = _day(row.get(feed.dataset.date_field), feed)
+                day = record_day(row.get(feed.dataset.date_field), feed)
                 if stamp is None or day is None:
                     raise FatalFetchError(
                         f"changed record {row.get(feed.dataset.key)!r} has an unreadable {field} "
@@ -89,8 +89,8 @@ def list_changes(
     return Changes(since, frozenset(days), newest, count)
 
 
-def _day(value: Any, feed: Feed) -> str | None:
-    """The data day of a changed record's date field, as the portal writes it."""
+def record_day(value: Any, feed: Feed) -> str | None:
+    """The data day of a record's date field (as the portal writes it, or as wire.to_canonical made it)."""
     if not isinstance(value, str):
         return None
     try:

@@ -81,11 +81,13 @@ def land_pages(
     pages: Iterable[Page],
     source_metadata: Callable[[], dict[str, Any] | None] | None = None,
     set_aside: Callable[[dict[str, Any]], bool] | None = None,
+    fetched_as: dict[str, Any] | None = None,
 ) -> LandedBatch:
     """Write every page and the manifest, then rename the batch into place atomically.
 
     `source_metadata` is called once every page is in (asked of the portal only for a
-    feed that paged to the end); its answer goes into the manifest.
+    feed that paged to the end); its answer goes into the manifest. `fetched_as` says how
+    pages holding more than this day were asked for (a backfill's range query), if they were.
     """
     started = datetime.now(UTC)
     batch_id = f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
@@ -141,6 +143,8 @@ def land_pages(
             "pages": page_entries,
             "source_metadata": source_metadata() if source_metadata else None,
         }
+        if fetched_as is not None:
+            manifest["fetched_as"] = fetched_as
         if set_aside is not None:
             manifest["non_borough_rows"] = len(aside)
         if aside:

@@ -6,6 +6,9 @@ nightly   run the city_nightly DAG with Airflow for recent data days, against th
           run waits run.lock_wait_s, then refuses naming the holder); each day's
           log is its own file under <CITY_DATA_DIR>/logs/, and the console shows
           each day's report line or, when there is none, the one-line cause
+backfill  data days --from A --to B (both inclusive) at the speed of the data: each feed's
+          range in as few requests as its API allows, loaded once, one dbt build and
+          publish; --dry-run says what it would do, --from-landing makes no request
 headline  print the headline metrics of the published warehouse
 pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
 sandbox   start the borough API sandbox on its own (demos, benchmarks)
@@ -48,6 +51,45 @@ def main(argv: list[str] | None = None) -> int:
         help="use CITY_API_BASE_URL as it is instead of starting the sandbox",
     )
     nightly.add_argument("--sandbox-scale", type=float, default=1.0)
+    backfill = commands.add_parser(
+        "backfill",
+        help="data days A..B (both inclusive) in range queries, one dbt build and publish",
+        description="Backfill data days --from A --to B, both inclusive (a data day is the day "
+        "a night processes: the night of the 23rd processes the 22nd). Daily feeds fetch every "
+        "day of the range, monthly/quarterly/yearly feeds every period those nights owed.",
+    )
+    backfill.add_argument(
+        "--from",
+        dest="first",
+        type=date.fromisoformat,
+        required=True,
+        help="first data day, YYYY-MM-DD",
+    )
+    backfill.add_argument(
+        "--to",
+        dest="last",
+        type=date.fromisoformat,
+        required=True,
+        help="last data day, YYYY-MM-DD (inclusive)",
+    )
+    backfill.add_argument("--boroughs", type=_names, help="only these boroughs (slug or code), a,b")
+    backfill.add_argument("--datasets", type=_names, help="only these datasets, x,y")
+    backfill.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say which days and feeds would be fetched or replayed; change nothing",
+    )
+    backfill.add_argument(
+        "--from-landing",
+        action="store_true",
+        help="rebuild from the landing zone only: no borough API request",
+    )
+    backfill.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="use CITY_API_BASE_URL as it is instead of starting the sandbox",
+    )
+    backfill.add_argument("--sandbox-scale", type=float, default=1.0)
     commands.add_parser("headline", help="print the published headline metrics")
     commands.add_parser("pools", help="create or update one Airflow pool per borough API host")
     commands.add_parser(
@@ -89,13 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.lock import WarehouseBusy
 
     try:
-        return _nightly(args)
+        return _backfill(args) if args.command == "backfill" else _nightly(args)
     except CatalogueError as exc:  # a config mistake: its one clear message, no traceback
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     except WarehouseBusy as exc:  # another run holds the data directory: say who, do nothing
         print(f"refused: {exc}", file=sys.stderr)
         return 3
+
     except OSError as exc:
         from pipeline.guard import disk_full, free_mb
 
@@ -106,6 +149,37 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    """The range backfill; the sandbox is started only when borough APIs are asked."""
+    from pipeline.backfill import run_backfill
+
+    if args.last < args.first:
+        print(f"error: --to {args.last} is before --from {args.first}", file=sys.stderr)
+        return 2
+    sandbox = None
+    if not (args.no_sandbox or args.dry_run or args.from_landing):
+        sandbox = _start_sandbox(args.sandbox_scale)
+    try:
+        result = run_backfill(
+            args.first,
+            args.last,
+            datasets=args.datasets,
+            boroughs=args.boroughs,
+            dry_run=args.dry_run,
+            from_landing=args.from_landing,
+        )
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    if result.get("dry_run"):
+        return 0
+    return 0 if result["published"] and not result["failures"] else 1
 
 
 def _nightly(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -25,6 +25,8 @@ from ingest.paths import DataPaths, data_paths
 
 __all__ = [
     "ingest_feed",
+    "ingest_days",
+    "settle_batch",
     "validate_dataset",
     "load_outcomes",
     "build_models",
@@ -66,6 +68,14 @@ def ingest_feed(
     if feed.region_wide:
         return _ingest_region_feed(catalogue, feed, days, paths, session)
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
+    outcomes = ingest_days(catalogue, feed, days, loaded, paths, session)
+    return with_candidate([o.to_dict() for o in outcomes], candidate)
+
+
+def ingest_days(
+    catalogue: Catalogue, feed, days: list[str], loaded: dict[str, str] | None, paths, session
+) -> list[Outcome]:
+    """One day query per day (a backfill's fallback too); whatever goes wrong is that day's outcome."""
     outcomes = []
     for day in days:
         try:
@@ -89,7 +99,7 @@ def ingest_feed(
             outcomes.append(
                 Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_unexpected(exc))
             )
-    return with_candidate([o.to_dict() for o in outcomes], candidate)
+    return outcomes
 
 
 def _ingest_region_feed(
@@ -137,9 +147,16 @@ def _ingest_day(
 ) -> Outcome:
     """Fetch and land one feed-day: landed, unchanged or not published (raises if it cannot)."""
     from ingest.fetch import fetch_feed
-    from ingest.landing import batch_dir, same_records
 
     batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session)
+    return settle_batch(feed, day, batch, current, paths)
+
+
+def settle_batch(feed, day: str, batch, current: str | None, paths: DataPaths) -> Outcome:
+    """A landed batch's outcome: not published (an empty period), unchanged (the same records
+    as the loaded batch `current`) or landed."""
+    from ingest.landing import batch_dir, same_records
+
     if feed.dataset.periodic and batch.row_count == 0:
         # an empty period is one the borough has not published yet, never "zero"
         return Outcome.for_feed(
@@ -166,13 +183,17 @@ def _one_line(text: str) -> str:
 
 
 def validate_dataset(
-    dataset_id: str, outcomes: Iterable[Any], paths: DataPaths | None = None
+    dataset_id: str,
+    outcomes: Iterable[Any],
+    paths: DataPaths | None = None,
+    history: Callable[[str, str], dict[str, list[int]]] | None = None,
 ) -> list[dict[str, Any]]:
     """Validate every landed batch of one dataset; failures are quarantined, not loaded.
 
     One Great Expectations run for all of the dataset's batches (pipeline.validate_set),
     each batch judged against its own day, borough and row-count history, with its own
-    result file.
+    result file. `history(dataset, day)` gives each borough's row counts before that day
+    (default: the warehouse's; a backfill adds the days it is loading before it).
     """
     catalogue = load_catalogue()
     paths = paths or data_paths()
@@ -186,11 +207,11 @@ def validate_dataset(
         shared=True,
         left="nothing was loaded or published",
     ):
-        return _validate(catalogue, paths, dataset, outcomes)
+        return _validate(catalogue, paths, dataset, outcomes, history)
 
 
 def _validate(
-    catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Outcome]
+    catalogue: Catalogue, paths: DataPaths, dataset, outcomes: list[Outcome], history=None
 ) -> list[dict[str, Any]]:
     from ingest.landing import read_batch
     from pipeline.history import feed_history, row_count_bounds
@@ -202,10 +223,8 @@ def _validate(
         o.batch.batch_id: read_batch(o.batch.path) for o in outcomes if o.status is Status.LANDED
     }
     rule = catalogue.settings.row_count_history
-    histories = {
-        day: feed_history(paths.warehouse, dataset_id, day, rule.days)
-        for day in {b.data_day for b in batches.values()}
-    }
+    history = history or (lambda ds, day: feed_history(paths.warehouse, ds, day, rule.days))
+    histories = {day: history(dataset_id, day) for day in {b.data_day for b in batches.values()}}
     checked_batches = validate_batches(
         [
             BatchToValidate(

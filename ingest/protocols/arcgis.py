@@ -67,6 +67,7 @@ def _raise_error(payload: Any, url: str) -> None:
 
 class ArcGisFeatureServer(Protocol):
     name = "arcgis"
+    range_days = 364  # a year a query; the sandbox, like some servers, refuses more than 366 days
     paginator_options = {"limit_param": "resultRecordCount", "offset_param": "resultOffset"}
 
     def endpoint(self, feed: Feed) -> str:
@@ -111,6 +112,18 @@ class ArcGisFeatureServer(Protocol):
             "orderByFields": f"{names.wire_name(feed.dataset.key)} ASC",
             "returnGeometry": "false",
             "f": "json",
+        }
+
+    def range_query(self, feed: Feed, days: list[date]) -> dict[str, str]:
+        """The day query's `where` from the first day's start to the last day's end, by day then key."""
+        names = feed.dataset.wire_map(self.name)
+        field = names.wire_name(feed.dataset.date_field)
+        start, _ = day_bounds_utc(days[0], feed.portal.timezone)
+        _, end = day_bounds_utc(days[-1], feed.portal.timezone)
+        return {
+            **self.day_query(feed, days[0]),
+            "where": f"{field} >= timestamp '{start:{_STAMP}}' AND {field} < timestamp '{end:{_STAMP}}'",
+            "orderByFields": f"{field} ASC, {names.wire_name(feed.dataset.key)} ASC",
         }
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:

@@ -65,6 +65,7 @@ class Protocol:
     paginator_options: dict[str, Any] = {}
     page_suffix = ".json"
     lists_changes = False  # True: changes_query can list records changed since a moment
+    range_days = 0  # data days one range_query may span (0: the API cannot ask for a range)
 
     def endpoint(self, feed: Feed) -> str:
         raise NotImplementedError
@@ -99,6 +100,12 @@ class Protocol:
     ) -> Response:
         """One GET; JSON unless the protocol says otherwise."""
         return get_json(session, url, params)
+
+    def range_query(self, feed: Feed, days: list[date]) -> dict[str, str]:
+        """Query parameters selecting every record of `days` (sorted, at most `range_days` from
+        first to last) in one paged query, in day order where the API can sort: a backfill asks
+        this instead of one `day_query` per day, and splits the answer per day itself."""
+        raise NotImplementedError(f"{self.name} cannot ask for a range of days")
 
     def changes_query(self, feed: Feed, field: str, since: datetime) -> dict[str, str]:
         """Query parameters listing the records changed after `since` (UTC): only the changed

@@ -26,6 +26,8 @@ __all__ = ["Open311GeoReport"]
 class Open311GeoReport(Protocol):
     name = "open311"
     paginator = PageNumberPaginator
+    range_days = 89  # GeoReport v2: servers refuse a window over 90 days, and a window across
+    # the clocks going back is an hour longer than its days: 89 days stays within 90 x 24 h
 
     def endpoint(self, feed: Feed) -> str:
         return f"{feed.portal.base_url}/open311/v2/requests.json"
@@ -35,6 +37,11 @@ class Open311GeoReport(Protocol):
         zone = ZoneInfo(feed.portal.timezone)
         last = (end - timedelta(seconds=1)).astimezone(zone)
         return {"start_date": start.astimezone(zone).isoformat(), "end_date": last.isoformat()}
+
+    def range_query(self, feed: Feed, days: list[date]) -> dict[str, str]:
+        """One start_date/end_date window from the first day's start to the last day's end."""
+        first, last = self.day_query(feed, days[0]), self.day_query(feed, days[-1])
+        return {"start_date": first["start_date"], "end_date": last["end_date"]}
 
     def records(self, payload: Any, url: str) -> list[dict[str, Any]]:
         if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):

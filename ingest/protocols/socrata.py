@@ -54,6 +54,7 @@ class SocrataSoda(Protocol):
     name = "socrata"
     paginator_options = {"limit_param": "$limit", "offset_param": "$offset"}
     lists_changes = True
+    range_days = 366  # SoQL has no limit; a year a query keeps each answer a few pages long
 
     def endpoint(self, feed: Feed) -> str:
         return f"{feed.portal.base_url}/resource/{feed.dataset.resource}.json"
@@ -63,6 +64,14 @@ class SocrataSoda(Protocol):
         return {
             "$where": f"{feed.dataset.date_field} = '{value}'",
             "$order": f"{feed.dataset.key}",
+        }
+
+    def range_query(self, feed: Feed, days: list[date]) -> dict[str, str]:
+        """`$where <date> between 'first' and 'last'` (SoQL's inclusive range), by day then key."""
+        first, last = (day.strftime(feed.portal.date_format) for day in (days[0], days[-1]))
+        return {
+            "$where": f"{feed.dataset.date_field} between '{first}' and '{last}'",
+            "$order": f"{feed.dataset.date_field}, {feed.dataset.key}",
         }
 
     def changes_query(self, feed: Feed, field: str, since: datetime) -> dict[str, str]:
