@@ -43,9 +43,22 @@ def run_reference(data_dir: Path) -> tuple[list[str], list[tuple]]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    return published_city_metrics(data_dir)
+
+
+def published_city_metrics(data_dir: Path) -> tuple[list[str], list[tuple]]:
+    """(column names, city_metrics rows in a fixed order) of the run's published warehouse."""
     with duckdb.connect(str(data_dir / "published" / "city.duckdb"), read_only=True) as con:
         cursor = con.execute(COLUMNS_SQL)
         return [c[0] for c in cursor.description], cursor.fetchall()
+
+
+def shared_reference() -> Path:
+    """The data directory of the reference run, run once per test run whichever module asks
+    first (test_reference_run.py, test_backfill.py: tests/shared_build.py)."""
+    from shared_build import built_once
+
+    return built_once("reference-run", lambda folder: run_reference(folder / "data")) / "data"
 
 
 def as_text(value) -> str:

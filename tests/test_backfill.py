@@ -20,9 +20,8 @@ from pathlib import Path
 import night_steps
 import pytest
 from night_env import pinned_night, query, raw_rows
-from reference_run import AS_OF, NIGHTS, run_reference
+from reference_run import AS_OF, NIGHTS, shared_reference
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
-from shared_build import built_once
 
 from ingest.paths import DataPaths
 from pipeline.backfill import run_backfill
@@ -44,9 +43,7 @@ FACTS = [
 
 def _reference() -> DataPaths:
     """The nights 9-11 November one by one, then one dbt build (built once per test run)."""
-    return DataPaths(
-        built_once("reference-run", lambda folder: run_reference(folder / "data")) / "data"
-    )
+    return DataPaths(shared_reference())
 
 
 def _snapshot(paths: DataPaths) -> dict[str, str]:

@@ -13,7 +13,7 @@ import csv
 import math
 
 import pytest
-from reference_run import RECORDED, as_text, run_reference
+from reference_run import RECORDED, as_text, published_city_metrics, shared_reference
 
 pytestmark = pytest.mark.reference
 KEY = ("metric_id", "area_code", "period_type", "period_start")
@@ -36,8 +36,8 @@ def _same(live, recorded: str) -> bool:
     return as_text(live) == recorded
 
 
-def test_the_reference_run_publishes_the_recorded_city_metrics(tmp_path):
-    columns, rows = run_reference(tmp_path / "data")
+def test_the_reference_run_publishes_the_recorded_city_metrics():
+    columns, rows = published_city_metrics(shared_reference())
     with RECORDED.open(newline="", encoding="utf-8") as handle:
         recorded_columns, *recorded_rows = list(csv.reader(handle))
     assert columns == recorded_columns + ADDED
