@@ -143,8 +143,8 @@ def city_nightly():
         return plans[pool]  # mapping needs a task's own return value, not a key of another's
 
     @task
-    def plan_datasets() -> list[str]:
-        return plan.plan_datasets()
+    def plan_datasets(params=None) -> list[str]:
+        return plan.plan_datasets((params or {}).get("datasets") or None)
 
     @task(map_index_template="{{ feed_label }}")
     def ingest_feed(feed: dict) -> list[dict]:

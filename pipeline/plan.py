@@ -133,9 +133,11 @@ def _region_gaps(catalogue: Catalogue, con) -> dict[str, set[str]]:
     return gaps
 
 
-def plan_datasets() -> list[str]:
-    """Every dataset of the catalogue, as the mapping input of validate."""
-    return list(load_catalogue().datasets)
+def plan_datasets(datasets: list[str] | None = None) -> list[str]:
+    """The datasets a run asked for (default: every dataset of the catalogue), as the mapping
+    input of validate: a run for some datasets starts no validate task for the others."""
+    catalogue = load_catalogue()
+    return [catalogue.dataset(d).id for d in datasets] if datasets else list(catalogue.datasets)
 
 
 @contextmanager

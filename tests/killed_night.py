@@ -27,6 +27,7 @@ import night_steps
 from pipeline import load, steps
 
 where, after, day, boroughs = sys.argv[2], int(sys.argv[3]), date.fromisoformat(sys.argv[4]), sys.argv[5].split(",")
+datasets = sys.argv[6].split(",") if sys.argv[6] else None
 calls = 0
 
 def die_after(original):
@@ -52,15 +53,22 @@ elif where == "load":
 elif where == "publish":
     shutil.copyfile = half_a_copy_then_die
 if where == "publish":
-    night_steps.night(day, boroughs)
+    night_steps.night(day, boroughs, datasets)
 else:
-    night_steps.land(day, boroughs)
+    night_steps.land(day, boroughs, datasets)
 print("NOT KILLED")
 """
 
 
-def run_killed(where: str, day: date, boroughs: list[str], after: int = 0) -> None:
-    """Run a night's steps in a child process that kill -9s itself at `where` (after `after` calls)."""
+def run_killed(
+    where: str,
+    day: date,
+    boroughs: list[str],
+    after: int = 0,
+    datasets: list[str] | None = None,
+) -> None:
+    """Run a night's steps (of `datasets`, default all) in a child process that kill -9s itself
+    at `where` (after `after` calls)."""
     done = subprocess.run(
         [
             sys.executable,
@@ -71,6 +79,7 @@ def run_killed(where: str, day: date, boroughs: list[str], after: int = 0) -> No
             str(after),
             day.isoformat(),
             ",".join(boroughs),
+            ",".join(datasets or []),
         ],
         env=os.environ | {"PYTHONPATH": str(REPO_ROOT)},
         cwd=REPO_ROOT,

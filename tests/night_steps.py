@@ -45,7 +45,9 @@ def land(
         steps.ingest_feed(p["feed_id"], p["days"], p.get("loaded"), watermark=p.get("watermark"))
         for p in plans
     ]
-    validated = [steps.validate_dataset(dataset, landed) for dataset in plan.plan_datasets()]
+    validated = [
+        steps.validate_dataset(dataset, landed) for dataset in plan.plan_datasets(datasets)
+    ]
     summary = steps.load_outcomes(validated, f"steps__{data_day}__{next(_RUNS)}")
     return summary | {"outcomes": [o for group in validated for o in group]}
 

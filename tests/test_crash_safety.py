@@ -28,6 +28,9 @@ from pipeline.lock import warehouse_lock
 AS_OF = date(2026, 11, 12)
 DAY = date(2026, 11, 11)
 BOROUGHS = ["barnet", "havering"]  # CKAN and a bulk CSV file
+# two daily datasets and a monthly one: every kind of partition, without a first night's
+# periodic history of every dataset
+DATASETS = ["road_casualties", "service_requests", "public_transport_journeys"]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,7 @@ def reference(pinned_sandbox, tmp_path_factory):
     previous = os.environ.get("CITY_DATA_DIR")
     os.environ["CITY_DATA_DIR"] = str(paths.root)
     try:
-        night_steps.night(DAY, BOROUGHS)
+        night_steps.night(DAY, BOROUGHS, DATASETS)
     finally:
         if previous is None:
             os.environ.pop("CITY_DATA_DIR", None)
@@ -88,13 +91,13 @@ def city_metrics(published: Path) -> list[tuple]:
 
 def test_killed_during_load_then_run_again_gives_the_uninterrupted_warehouse(reference, data_dir):
     killed_night.run_killed(
-        "load", DAY, BOROUGHS, after=3
+        "load", DAY, BOROUGHS, after=3, datasets=DATASETS
     )  # three partitions committed, the fourth half-way
     with warehouse_lock(data_dir, step="check", wait_s=0):
         pass  # the dead run holds nothing
     interrupted = raw_snapshot(data_dir.warehouse)
     assert 0 < len(interrupted["feed_partitions"]) < len(reference[1]["feed_partitions"])
-    night_steps.land(DAY, BOROUGHS)  # the same day again
+    night_steps.land(DAY, BOROUGHS, DATASETS)  # the same day again
     assert raw_snapshot(data_dir.warehouse) == reference[1]
 
 
@@ -104,7 +107,9 @@ def test_killed_during_publish_leaves_the_published_file_whole_and_the_rerun_cle
     paths, _, expected = reference
     monkeypatch.setenv("CITY_DATA_DIR", str(paths.root))
     before = _sha256(paths.published)
-    killed_night.run_killed("publish", DAY, BOROUGHS)  # the same night again, killed mid-copy
+    killed_night.run_killed(
+        "publish", DAY, BOROUGHS, datasets=DATASETS
+    )  # the same night again, killed mid-copy
     leftovers = list(paths.published.parent.glob(".*.tmp"))
     assert leftovers, "the kill left no candidate: it did not hit the copy"
     assert _sha256(paths.published) == before  # analysts' file untouched, never half-written
