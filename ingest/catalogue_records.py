@@ -201,7 +201,7 @@ class Alerts:
 
     webhook_url: str | None = None  # POSTed a JSON message; None: log lines only
     timeout_s: float = 10
-    publish_by: str | None = None  # "HH:MM" in the schedule's timezone; None: no deadline
+    publish_by: str | None = None  # "HH:MM[:SS]" in the schedule's timezone; None: no deadline
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,7 @@ def _host_pools(data: dict, path: Path) -> HostPools:
 
 
 def _alerts(data: dict, path: Path) -> Alerts:
-    """alerts: {webhook_url: http(s) URL or null, timeout_s: > 0, publish_by: "HH:MM" or null}; optional."""
+    """alerts: {webhook_url: http(s) URL or null, timeout_s: > 0, publish_by: "HH:MM[:SS]" or null}; optional."""
     raw = data.get("alerts")
     if raw is None:
         return Alerts()
@@ -223,10 +223,11 @@ def _alerts(data: dict, path: Path) -> Alerts:
         )
     publish_by = raw.get("publish_by")
     if publish_by is not None and not (
-        isinstance(publish_by, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", publish_by)
+        isinstance(publish_by, str)
+        and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", publish_by)
     ):
         raise CatalogueError(
-            f'{path}: alerts.publish_by: expected a time of day "HH:MM" (quoted), '
+            f'{path}: alerts.publish_by: expected a time of day "HH:MM" or "HH:MM:SS" (quoted), '
             f"or null, got {publish_by!r}"
         )
     return Alerts(webhook_url=url, timeout_s=float(timeout), publish_by=publish_by)

@@ -141,9 +141,9 @@ def publish_deadline(settings: Settings) -> timedelta | None:
             f"alerts.publish_by needs a daily schedule.cron with a fixed minute and hour "
             f'(like "0 2 * * *"), got {settings.cron!r}'
         )
-    hour, minute = (int(v) for v in settings.alerts.publish_by.split(":"))
-    after = (hour * 60 + minute) - (int(fields[1]) * 60 + int(fields[0]))
-    return timedelta(minutes=after if after > 0 else after + 24 * 60)
+    hour, minute, second = (int(v) for v in f"{settings.alerts.publish_by}:00".split(":")[:3])
+    after = (hour * 3600 + minute * 60 + second) - (int(fields[1]) * 3600 + int(fields[0]) * 60)
+    return timedelta(seconds=after if after > 0 else after + 24 * 3600)
 
 
 def _data_day_of(logical_date: Any) -> str | None:

@@ -250,11 +250,11 @@ def _history(catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome]):
     with the range's own batches (fetched or unchanged) in place of what they replace."""
     import bisect
 
-    from pipeline.plan import _read_warehouse
+    from pipeline.plan import read_warehouse
 
     counts: dict[tuple[str, str], dict[str, int]] = {}
     datasets = sorted({o.dataset for o in outcomes})
-    with _read_warehouse(catalogue, paths, outcomes[0].data_day if outcomes else "") as (
+    with read_warehouse(catalogue, paths, outcomes[0].data_day if outcomes else "") as (
         con,
         tables,
     ):

@@ -46,7 +46,7 @@ def fetch_range(catalogue: Catalogue, plan: FeedRange, paths: DataPaths, session
 
     feed, days = plan.feed, list(plan.days)
     if feed.region_wide:
-        found = steps._ingest_region_feed(catalogue, feed, days, paths, session)
+        found = steps.ingest_region_feed(catalogue, feed, days, paths, session)
         return [Outcome.from_dict(o) for o in found]
     candidate = _watermark_candidate(catalogue, plan, session)
     protocol = protocol_for(feed.portal.protocol)
@@ -76,7 +76,7 @@ def fetch_range(catalogue: Catalogue, plan: FeedRange, paths: DataPaths, session
 
 def _guard(feed: Feed, days: list[str], work) -> list[Outcome]:
     """The work's outcomes; a fetch that failed is every one of its days' `fetch_failed`."""
-    from pipeline.steps import _one_line, _unexpected
+    from pipeline.steps import one_line, unexpected_error
 
     try:
         return work()
@@ -84,10 +84,10 @@ def _guard(feed: Feed, days: list[str], work) -> list[Outcome]:
         raise
     except FetchError as exc:
         log.error("%s", exc)
-        error = _one_line(str(exc.located(dataset=feed.dataset.id, borough=feed.area.name)))
+        error = one_line(str(exc.located(dataset=feed.dataset.id, borough=feed.area.name)))
     except Exception as exc:  # a borough's bytes must not stop the backfill
         log.exception("%s (%s .. %s): unexpected error", feed.label, days[0], days[-1])
-        error = _unexpected(exc)
+        error = unexpected_error(exc)
     return [Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=error) for day in days]
 
 
@@ -218,7 +218,7 @@ def _bulk(
     from ingest.fetch import non_borough_rows
     from ingest.protocols.base import Page
     from ingest.protocols.wire import to_canonical
-    from pipeline.steps import _one_line, settle_batch
+    from pipeline.steps import one_line, settle_batch
 
     feed = plan.feed
     url = protocol.endpoint(feed)
@@ -244,7 +244,7 @@ def _bulk(
             records = protocol.select(protocol.records(reply.payload, reply.url), feed, _d(day))
         except NotPublished as exc:
             outcomes.append(
-                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=_one_line(exc.reason))
+                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=one_line(exc.reason))
             )
             continue
         except FatalFetchError:

@@ -62,7 +62,7 @@ def plan_range(
     from ingest.landing import batch_dir
     from ingest.periods import periods_due
     from ingest.watermarks import read_watermarks
-    from pipeline.plan import _read_warehouse
+    from pipeline.plan import read_warehouse
 
     days = data_days(first, last)
     feeds = catalogue.feeds(datasets, boroughs)
@@ -79,7 +79,7 @@ def plan_range(
         owed[feed.id] = owed[dataset.id]
     loaded: dict[str, dict[str, str]] = {}
     marks: dict[str, dict[str, Any]] = {}
-    with _read_warehouse(catalogue, paths, last.isoformat()) as (con, tables):
+    with read_warehouse(catalogue, paths, last.isoformat()) as (con, tables):
         if "raw.feed_partitions" in tables:
             rows = con.execute(
                 """select dataset || '/' || borough_code, data_day::varchar, batch_id

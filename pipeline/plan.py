@@ -19,7 +19,7 @@ from ingest.errors import IngestError
 from ingest.outcomes import Status
 from ingest.paths import DataPaths, data_paths
 
-__all__ = ["nightly_schedule", "resolve_data_day", "plan_feeds", "plan_datasets"]
+__all__ = ["nightly_schedule", "resolve_data_day", "plan_feeds", "plan_datasets", "read_warehouse"]
 
 CAUGHT_UP = (Status.FETCH_FAILED, Status.QUARANTINED)  # statuses a later night asks again for
 NOT_COVERED = Status.NOT_PUBLISHED
@@ -75,7 +75,7 @@ def plan_feeds(
     catalogue = load_catalogue()
     day = date.fromisoformat(data_day)
     gaps, loaded, periods_loaded, marks, region_gaps = {}, {}, {}, {}, {}
-    with _read_warehouse(catalogue, paths or data_paths(), data_day) as (con, tables):
+    with read_warehouse(catalogue, paths or data_paths(), data_day) as (con, tables):
         if {"audit.batches", "raw.feed_partitions"} <= tables:
             gaps, loaded, periods_loaded = _earlier_days(catalogue, data_day, con)
             marks = read_watermarks(catalogue, con, tables)  # incremental feeds: what changed since
@@ -141,7 +141,7 @@ def plan_datasets(datasets: list[str] | None = None) -> list[str]:
 
 
 @contextmanager
-def _read_warehouse(catalogue: Catalogue, paths: DataPaths, data_day: str):
+def read_warehouse(catalogue: Catalogue, paths: DataPaths, data_day: str):
     """(read-only connection, its `schema.table` names), or (None, empty) before the first load.
 
     Read under the warehouse lock, shared: DuckDB refuses a reader while another process writes.

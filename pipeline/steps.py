@@ -32,6 +32,9 @@ __all__ = [
     "build_models",
     "publish_warehouse",
     "export_open_data",
+    "ingest_region_feed",
+    "one_line",
+    "unexpected_error",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,7 @@ def ingest_feed(
     feed = catalogue.feed(feed_id)
     session = build_session(catalogue.settings.http)
     if feed.region_wide:
-        return _ingest_region_feed(catalogue, feed, days, paths, session)
+        return ingest_region_feed(catalogue, feed, days, paths, session)
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     outcomes = ingest_days(catalogue, feed, days, loaded, paths, session)
     return with_candidate([o.to_dict() for o in outcomes], candidate)
@@ -85,24 +88,24 @@ def ingest_days(
         except NotPublished as exc:  # the source does not cover the day: missing, never a zero
             log.warning("%s", exc)
             outcomes.append(
-                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=_one_line(exc.reason))
+                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=one_line(exc.reason))
             )
         except FetchError as exc:
             log.error("%s", exc)
             outcomes.append(
-                Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_one_line(str(exc)))
+                Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=one_line(str(exc)))
             )
         except (
             Exception
         ) as exc:  # a borough's bytes must not stop the night: this day failed, the rest go on
             log.exception("%s for %s: unexpected error", feed.label, day)
             outcomes.append(
-                Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=_unexpected(exc))
+                Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=unexpected_error(exc))
             )
     return outcomes
 
 
-def _ingest_region_feed(
+def ingest_region_feed(
     catalogue: Catalogue, feed, days: list[str], paths: DataPaths, session
 ) -> list[dict[str, Any]]:
     """One download for the whole region, split into every area's partitions (ingest/region_feed.py);
@@ -115,10 +118,10 @@ def _ingest_region_feed(
         ]
     except FetchError as exc:
         log.error("%s", exc)
-        error = _one_line(str(exc))
+        error = one_line(str(exc))
     except Exception as exc:  # the file's bytes must not stop the night
         log.exception("%s: unexpected error", feed.label)
-        error = _unexpected(exc)
+        error = unexpected_error(exc)
     return [Outcome.for_feed(feed, day, Status.FETCH_FAILED, error=error).to_dict() for day in days]
 
 
@@ -173,11 +176,12 @@ def settle_batch(feed, day: str, batch, current: str | None, paths: DataPaths) -
     return Outcome.for_feed(feed, day, Status.LANDED, batch=batch)
 
 
-def _unexpected(exc: Exception) -> str:
-    return _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+def unexpected_error(exc: Exception) -> str:
+    """A crash of ours, on one line, said to be one (not the borough's fault)."""
+    return one_line(f"unexpected error: {type(exc).__name__}: {exc}")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """A reason fit for one line of the report: whitespace runs (newlines too) become one space."""
     return " ".join(text.split())
 

@@ -9,6 +9,7 @@ import json
 import logging
 import shutil
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -176,6 +177,10 @@ def test_the_publish_deadline_is_counted_from_the_nightly_slot():
     settings = load_catalogue().settings
     assert settings.alerts.publish_by == "07:00"
     assert alerts.publish_deadline(settings) == timedelta(hours=5)
+    with_seconds = replace(settings, alerts=replace(settings.alerts, publish_by="02:00:20"))
+    assert alerts.publish_deadline(with_seconds) == timedelta(seconds=20)
+    before_the_slot = replace(settings, alerts=replace(settings.alerts, publish_by="01:59"))
+    assert alerts.publish_deadline(before_the_slot) == timedelta(hours=23, minutes=59)
 
 
 def test_the_dag_carries_the_deadline_and_the_failure_callback():

@@ -46,7 +46,7 @@ BOROUGHS = ["camden", "barnet"]  # camden: host `localhost`, 1 slot, slowed; bar
 # fetch 13 months of history on this first night, which proves nothing more here
 DATASETS = ["road_casualties", "housing_completions", "service_requests"]
 SLOW_S = 1
-DEADLINE_S = 60  # publish_by 02:01 for the 02:00 slot (_config)
+DEADLINE_S = 20  # publish_by 02:00:20 for the 02:00 slot (_config)
 RUN_TIMEOUT_S = 900
 VOLATILE = re.compile(
     r"(^_?batch_id$|_batch_id$|loaded_at$|_at$|run_id$|^updated_by_run$|_path$|"
@@ -55,7 +55,7 @@ VOLATILE = re.compile(
 
 
 def _config(target: Path, sandbox_url: str, webhook: str) -> Path:
-    """The real config; Camden on `localhost` with one slot; a 1-minute publish deadline to the test's webhook."""
+    """The real config; Camden on `localhost` with one slot; a 20-second publish deadline to the test's webhook."""
     shutil.copytree(REPO_ROOT / "config", target)
     region_file = target / "regions" / "london.yml"
     region = yaml.safe_load(region_file.read_text())
@@ -65,8 +65,8 @@ def _config(target: Path, sandbox_url: str, webhook: str) -> Path:
     settings = yaml.safe_load((target / "pipeline.yml").read_text())
     settings["pools"]["hosts"] = {"localhost": 1}
     settings["alerts"].update(
-        {"webhook_url": webhook, "publish_by": "02:01"}
-    )  # 1 minute after the slot
+        {"webhook_url": webhook, "publish_by": "02:00:20"}
+    )  # DEADLINE_S after the slot
     (target / "pipeline.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return target
 
@@ -197,8 +197,8 @@ def airflow_night(tmp_path_factory):
             raise started[0]
         add_fault(sandbox, kind="slow", borough="camden", delay_s=SLOW_S)
         api = _Api(airflow)
-        # Triggered while the DAG is paused, the run waits queued past its 1-minute deadline
-        # (publish_by 02:01, counted from queued_at): the alert is certain however fast the
+        # Triggered while the DAG is paused, the run waits queued past its deadline
+        # (publish_by 02:00:20, counted from queued_at): the alert is certain however fast the
         # machine, not a race between the run and the clock.
         api.patch("/dags/city_nightly", {"is_paused": True})
         run = api.post(
@@ -347,8 +347,8 @@ def test_dbt_results_are_visible_per_model_in_airflow(airflow_night):
 
 
 def test_a_run_late_for_its_deadline_is_announced(airflow_night):
-    """publish_by 1 minute after the slot: a run that started only after it (queued while the DAG
-    was paused) raised the deadline alert on the webhook."""
+    """publish_by 20 seconds after the slot: a run that started only after it (queued while the
+    DAG was paused) raised the deadline alert on the webhook."""
     run = airflow_night["run"]
     assert _when(run["start_date"]) - _when(run["queued_at"]) > timedelta(seconds=DEADLINE_S)
     late = [a for a in airflow_night["alerts"] if a["kind"] == "publish_deadline_missed"]
