@@ -1,7 +1,7 @@
 # City Region Datastore — the commands of the README, and their parts.
 #   make run    set up, then the nightly pipeline for recent days against the sandbox
 #   make test   set up, then the whole test suite
-#   make test-fast  the suite without the real DAG nights and the reference run
+#   make test-fast  the suite without the real DAG nights, the scheduler and what builds with dbt
 #   make airflow / make airflow-stop   a local Airflow (PostgreSQL, scheduler, dag-processor,
 #               api-server, sandbox); make trigger DAY=… ; make airflow-backfill FIRST=… LAST=…
 #   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test

@@ -91,3 +91,17 @@ def fast_config(tmp_path_factory) -> Path:
     )
     (target / "pipeline.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return target
+
+
+# The costliest modules first: xdist's loadfile hands modules to the two workers in collection
+# order, so a long module collected last would leave the other worker idle at the end.
+_COST_RANK = {"scheduler": 0, "e2e": 1, "reference": 2, "slow": 2}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order tests by their markers' cost rank (a stable sort keeps each module's own order)."""
+    items.sort(
+        key=lambda item: min(
+            (_COST_RANK[m.name] for m in item.iter_markers() if m.name in _COST_RANK), default=3
+        )
+    )

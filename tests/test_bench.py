@@ -17,6 +17,8 @@ import pytest
 from ingest.catalogue import load_catalogue
 from ingest.landing import LandedBatch
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = [
     "ingest_default_vs_bare",

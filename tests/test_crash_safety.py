@@ -25,6 +25,8 @@ from pipeline import steps
 from pipeline.guard import DiskFull, disk_full
 from pipeline.lock import warehouse_lock
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 AS_OF = date(2026, 11, 12)
 DAY = date(2026, 11, 11)
 BOROUGHS = ["barnet", "havering"]  # CKAN and a bulk CSV file

@@ -16,6 +16,8 @@ from published_fixture import published_warehouse
 
 from pipeline.dashboard import build_dashboard, dashboard_path, rag_status
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 HOSTILE = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">Bexley'
 BEXLEY = "E09000004"
 needs_chromium = pytest.mark.skipif(

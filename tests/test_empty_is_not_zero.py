@@ -23,6 +23,8 @@ from ingest.outcomes import Status
 from ingest.protocols.bulk_csv import BulkCsv, CsvRows
 from pipeline import plan
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 AS_OF = date(2026, 9, 3)
 BEFORE, COVERED = date(2026, 8, 31), date(2026, 9, 2)
 BULK, API = "havering", "barnet"

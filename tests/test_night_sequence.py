@@ -38,6 +38,8 @@ from ingest.periods import periods_due
 from pipeline.dbt_runner import DbtBuildFailed
 from sandbox.settings import load_settings
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 AS_OF = date(2026, 11, 12)  # the sandbox's last published day
 DAY_1, DAY_2, DAY_3 = date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)
 BOROUGHS = ["barnet", "camden", "croydon", "enfield", "newham", "redbridge"]

@@ -21,6 +21,8 @@ from ingest.catalogue import load_catalogue
 from ingest.paths import DataPaths
 from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 NIGHTS = {  # data day -> datasets whose due periods (config/datasets.yml publication) hold the figures
     date(2018, 7, 1): ["homelessness"],  # 2013-14 .. 2017-18
     date(2020, 1, 31): ["house_sales"],  # 2018-11 .. 2019-11

@@ -21,6 +21,8 @@ from sandbox_control import add_fault, clear_faults
 
 from ingest.catalogue import load_catalogue
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 AS_OF = date(2026, 11, 12)
 BOROUGHS = ["camden", "barnet", "croydon", "hackney", "bexley"]  # 1 of 5 offline stays under 25%
 DAYS = [date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 4), date(2026, 11, 5)]

@@ -25,6 +25,8 @@ from ingest.paths import DataPaths
 from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 from sandbox.process import SandboxProcess
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 AS_OF = date(2026, 11, 12)
 NIGHTS = [date(2026, 11, 8), date(2026, 11, 9)]
 LATER = date(2026, 11, 11)  # after a day (10 Nov) no night ran for

@@ -16,6 +16,8 @@ from night_env import pinned_night, query
 
 from ingest.catalogue import load_catalogue
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 DAY = date(2026, 11, 12)
 
 

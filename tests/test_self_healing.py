@@ -16,6 +16,8 @@ from ingest.catalogue import load_catalogue
 from pipeline import plan
 from pipeline.report import summary_path
 
+pytestmark = pytest.mark.slow  # builds a warehouse with dbt or runs nights
+
 AS_OF = date(2026, 11, 12)
 NIGHTS = [date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)]
 BOROUGHS = ["barnet", "camden"]  # CKAN full snapshots; Socrata incremental with a watermark
