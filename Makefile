@@ -41,11 +41,18 @@ BASELINE ?=
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
-# The installs (pip into .venv and .venv-lint, Debian packages) run side by side, then lint, then the suite.
+# The installs (pip into .venv and .venv-lint, Debian packages) run side by side; lint runs
+# beside the suite (which leaves CPU idle while it waits on servers) and prints after it;
+# either failing fails make test.
 test:
 	$(MAKE) --no-print-directory -j3 setup test-deps .venv-lint/.installed
-	$(MAKE) --no-print-directory -j2 airflow-db lint
-	$(BIN)/python -m pytest --durations=15
+	$(MAKE) --no-print-directory airflow-db
+	@$(MAKE) --no-print-directory lint > .venv-lint/lint.log 2>&1 & lint=$$!; \
+	$(BIN)/python -m pytest --durations=15; tests=$$?; \
+	wait $$lint; linted=$$?; \
+	echo "== lint (ruff check, ruff format --check, sqlfluff)"; cat .venv-lint/lint.log; \
+	if [ $$linted -ne 0 ]; then echo "lint failed"; fi; \
+	[ $$tests -eq 0 ] && [ $$linted -eq 0 ]
 
 # The edit-test loop: without the real DAG nights, the real scheduler, the reference run
 # and the other tests that build a warehouse with dbt (marked slow).
