@@ -99,6 +99,19 @@ def _clear(sandbox) -> None:
     requests.delete(f"{sandbox.url}/_sandbox/requests", timeout=30).raise_for_status()
 
 
+def _figures(run: str, days: int, sample, sandbox, load) -> dict[str, Any]:
+    """What every run of this benchmark reports: its times, memory, requests and the load."""
+    return {
+        "run": run,
+        "days": days,
+        "wall_s": round(sample.wall_s, 1),
+        "cpu_s": round(sample.cpu_s, 1),
+        "peak_rss_mb": round(sample.peak_rss_mb),
+        "requests": _requests(sandbox),
+        "load_before": load,
+    }
+
+
 def _backfill(sandbox, end: date, days: int, boroughs: str | None) -> dict[str, Any]:
     first = end - timedelta(days=days - 1)
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-backfill-{days}-")) / "data"
@@ -109,13 +122,7 @@ def _backfill(sandbox, end: date, days: int, boroughs: str | None) -> dict[str, 
     load = load_average()
     sample = run_child(argv, env=_env(sandbox, data_dir), cwd=str(ROOT))
     return {
-        "run": f"backfill {days} days ({first} .. {end})",
-        "days": days,
-        "wall_s": round(sample.wall_s, 1),
-        "cpu_s": round(sample.cpu_s, 1),
-        "peak_rss_mb": round(sample.peak_rss_mb),
-        "requests": _requests(sandbox),
-        "load_before": load,
+        **_figures(f"backfill {days} days ({first} .. {end})", days, sample, sandbox, load),
         "target_s": TARGETS_S.get(days),
         **sample.inner,
         "data_dir": str(data_dir),
@@ -162,13 +169,7 @@ def _nightly(sandbox, end: date, days: int, boroughs: str | None) -> dict[str, A
             "select sum(row_count), count(*) from raw.feed_partitions"
         ).fetchone()
     return {
-        "run": f"nightly --days {days} (.. {end})",
-        "days": days,
-        "wall_s": round(sample.wall_s, 1),
-        "cpu_s": round(sample.cpu_s, 1),
-        "peak_rss_mb": round(sample.peak_rss_mb),
-        "requests": _requests(sandbox),
-        "load_before": load,
+        **_figures(f"nightly --days {days} (.. {end})", days, sample, sandbox, load),
         "rows_loaded": int(rows or 0),
         "feed_days": int(feed_days),
         "data_dir": str(data_dir),

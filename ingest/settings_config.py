@@ -78,15 +78,7 @@ def _settings(data: dict, path: Path) -> Settings:
     http = _need(data, "http", path, "top", dict)
     page_size = _need(data, "page_size", path, "top", dict)
     run = _need(data, "run", path, "top", dict)
-    for key in (
-        "connect_timeout_s",
-        "read_timeout_s",
-        "retries",
-        "backoff_factor_s",
-        "backoff_max_s",
-        "retry_after_max_s",
-        "max_pages",
-    ):
+    for key in _SETTINGS_KEYS["http"]:
         if _need(http, key, path, "http", (int, float)) < 0:
             raise CatalogueError(f"{path}: http.{key}: must not be negative")
     for protocol in PROTOCOLS:
