@@ -43,7 +43,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from fixture_rows import EXPECTED, PARTITIONS  # noqa: E402
+from fixture_expected import EXPECTED  # noqa: E402
+from fixture_rows import PARTITIONS  # noqa: E402
 
 from ingest.catalogue import load_catalogue  # noqa: E402
 from pipeline.load import ensure_tables, write_datasets  # noqa: E402
