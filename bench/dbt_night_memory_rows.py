@@ -1,0 +1,242 @@
+"""The dbt, night-vs-baseline and memory rows of `python -m bench`.
+
+Split from bench/run.py: these rows take minutes (a dbt build on cached fixture history, a
+whole night of this checkout against a baseline commit, a bulk response's peak RSS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+from bench.harness import CACHE, DAY, PYTHON, ROOT, BenchBase, _env, _row
+from bench.measure import Sample, alternate, run_child, summarise
+
+
+class DbtNightMemoryRows(BenchBase):
+    """Rows `dbt`, `night` (and its peak RSS) and `memory` (one big response)."""
+
+    # --- dbt -----------------------------------------------------------------------------------
+    def fixture(self, days: int) -> Path:
+        """A data dir whose warehouse holds `days` days of sandbox history (monthly and quarterly
+        periods over the same span), from make_fixture_warehouse.py; kept in bench/.cache
+        (a year costs ~13 CPU-minutes) until the sandbox, the config or the script change."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        sources = [
+            *sorted((ROOT / "sandbox").glob("*.py")),
+            *sorted((ROOT / "config").rglob("*.yml")),
+            ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py",
+            ROOT / "pipeline" / "load.py",
+        ]
+        for source in sources:
+            digest.update(source.read_bytes())
+        cached = CACHE / f"dbt-{days}d-{DAY}-{digest.hexdigest()[:12]}"
+        if not (cached / "warehouse" / "city.duckdb").exists():
+            partial = cached.with_name(cached.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            (partial / "warehouse").mkdir(parents=True)
+            start = (DAY - timedelta(days=days)).isoformat()
+            subprocess.run(
+                [
+                    PYTHON,
+                    str(ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py"),
+                    str(partial / "warehouse" / "city.duckdb"),
+                    "--sandbox-days",
+                    str(days),
+                    "--sandbox-start",
+                    start,
+                    "--sandbox-periods-from",
+                    start,
+                ],
+                env=_env(),
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
+            partial.rename(cached)
+        return cached
+
+    def dbt_row(self) -> None:
+        from ingest.catalogue import load_catalogue
+        from ingest.paths import DataPaths
+        from pipeline.dbt_runner import dbt_command
+
+        short, long = self.mode.dbt_days
+        fixtures = {days: self.fixture(days) for days in (short, long)}
+
+        def build(days: int) -> Sample:
+            root = self.fresh(f"dbtrun{days}")
+            shutil.copytree(fixtures[days], root)
+            excluded = ["test_type:unit"] + (["resource_type:test"] if self.mode.dbt_select else [])
+            command, env = dbt_command(
+                load_catalogue(),
+                DataPaths(root),
+                "build",
+                *self.mode.dbt_select,
+                "--exclude",
+                *excluded,
+            )
+            return run_child(command, env=_env() | env, cwd=str(ROOT / "dbt_project"))
+
+        if (
+            self.mode.slow_runs > 1
+        ):  # one untimed build first: imports and OS cache warm for both sides
+            build(short)
+        longer, shorter = alternate(lambda: build(long), lambda: build(short), self.mode.slow_runs)
+        self.rows.append(
+            _row(
+                "dbt_3y_vs_1y",
+                f"dbt build (no unit tests) with {long} vs {short} days of history",
+                f"{long} days",
+                f"{short} days",
+                longer,
+                shorter,
+                "cpu_s",
+                "ratio < 1.3",
+                lambda r: r < 1.3,
+                wall=summarise(longer, shorter, "wall_s"),
+                selection=" ".join(self.mode.dbt_select) or "everything",
+            )
+        )
+
+    # --- a night vs a baseline commit -------------------------------------------------------------
+    def baseline_tree(self) -> tuple[Path, str]:
+        sha = subprocess.run(
+            ["git", "rev-parse", self.baseline_ref],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        tree = self.fresh(f"baseline-{sha[:10]}")
+        tree.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", sha], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        return tree, sha
+
+    def night_rows(self) -> None:
+        from sandbox.process import SandboxProcess
+
+        tree, sha = self.baseline_tree()
+        boroughs = ",".join(self.mode.boroughs or ())
+        probe = ROOT / "bench" / "night_probe.py"
+
+        def nights(checkout: Path) -> tuple[Sample, Sample]:
+            data = self.fresh("night")
+            env = _env(
+                CITY_API_BASE_URL=sandbox.url,
+                PYTHONPATH=str(checkout),
+                BENCH_NIGHT_STAGES=self.mode.night_stages,
+            )
+            first = run_child(
+                [PYTHON, str(probe), str(data), DAY.isoformat(), boroughs],
+                env=env,
+                cwd=str(checkout),
+            )
+            later = run_child(
+                [PYTHON, str(probe), str(data), (DAY + timedelta(days=1)).isoformat(), boroughs],
+                env=env,
+                cwd=str(checkout),
+            )
+            return first, later
+
+        with SandboxProcess(scale=1.0, as_of=DAY + timedelta(days=1)) as sandbox:
+            ours, theirs = alternate(
+                lambda: nights(ROOT), lambda: nights(tree), self.mode.slow_runs
+            )
+        for index, which in enumerate(("first", "later")):
+            mine, base = [pair[index] for pair in ours], [pair[index] for pair in theirs]
+            stages = {
+                name: summarise(mine, base, f"stage:{name}") for name in mine[0].inner["stages"]
+            }
+            self.rows.append(
+                _row(
+                    f"night_{which}_vs_baseline",
+                    f"a {which} night, stage by stage ({mine[0].inner['feeds']} feeds, "
+                    f"{mine[0].inner['batches']} batches), steps called directly (no Airflow)",
+                    "this checkout",
+                    f"commit {sha[:10]} ({self.baseline_ref})",
+                    mine,
+                    base,
+                    "total_cpu_s",
+                    "ratio <= 0.333",
+                    lambda r: r <= 1 / 3,
+                    stages=stages,
+                    wall=summarise(mine, base, "total_wall_s"),
+                    same_city_metrics=mine[0].inner["city_metrics_digest"]
+                    == base[0].inner["city_metrics_digest"],
+                    red=[mine[0].inner["red"], base[0].inner["red"]],
+                )
+            )
+            self.rows.append(
+                _row(
+                    f"memory_night_{which}",
+                    f"peak RSS of a {which} night (largest process, dbt included)",
+                    "this checkout",
+                    f"commit {sha[:10]}",
+                    mine,
+                    base,
+                    "peak_rss_mb",
+                    None,
+                    None,
+                )
+            )
+
+    def big_response_row(self) -> None:
+        """Peak RSS fetching one bulk CSV of ~50 MB: our fetch_feed vs streaming it to disk."""
+        from ingest.catalogue import load_catalogue
+        from ingest.protocols import protocol_for
+        from sandbox.process import SandboxProcess
+
+        with SandboxProcess(scale=self.mode.big_response_scale, as_of=DAY) as sandbox:
+            os.environ["CITY_API_BASE_URL"] = sandbox.url
+            catalogue = load_catalogue()
+            feed = next(
+                f for f in catalogue.feeds(["service_requests"]) if f.portal.protocol == "bulk_csv"
+            )
+            specs = self.fresh("bulk.json")
+            specs.write_text(json.dumps([{"url": protocol_for("bulk_csv").endpoint(feed)}]))
+            env = _env(CITY_API_BASE_URL=sandbox.url)
+            ours, bare = alternate(
+                lambda: run_child(
+                    [
+                        PYTHON,
+                        "-m",
+                        "bench.probes",
+                        "fetch_one",
+                        feed.id,
+                        DAY.isoformat(),
+                        str(self.fresh("bulk-ours")),
+                    ],
+                    env=env,
+                ),
+                lambda: self.peer("download", specs, sandbox.url),
+                self.mode.runs,
+            )
+        size = bare[0].inner["response_mb"]
+        self.rows.append(
+            _row(
+                "memory_big_response",
+                f"one bulk CSV response of {size} MB ({feed.label})",
+                "ingest.fetch.fetch_feed",
+                "requests streamed to disk + DuckDB read_csv",
+                ours,
+                bare,
+                "peak_rss_mb",
+                "ours < 500 MB",
+                None,
+                response_mb=size,
+            )
+        )
+        row = self.rows[-1]
+        row["goal_met"] = row["median"] < 500  # an absolute goal: the ratio is context
+        if size < 50:
+            self.notes.append(f"the bulk response was {size} MB, not 50: raise big_response_scale")
