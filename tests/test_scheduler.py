@@ -1,7 +1,7 @@
 """city_nightly under a real Airflow: PostgreSQL, scheduler, dag-processor, api-server (LocalExecutor).
 
 `dag.test` runs tasks one by one and ignores pools; this starts the real thing the way
-`make airflow` does (pipeline/local_airflow.py, on free ports, in a temporary home),
+`make airflow` does (pipeline/local_airflow_instance.py, on free ports, in a temporary home),
 triggers a data day through the public REST API (/api/v2, a JWT from /auth/token) and
 checks what happened: the published warehouse equals the same day driven through the
 steps directly (tests/night_steps.py); Camden, served from its own host (`localhost`,
@@ -155,7 +155,7 @@ class _Api:
 @pytest.fixture(scope="module")
 def airflow_night(tmp_path_factory):
     """Start everything, run the reference and the Airflow night, yield what happened, stop everything."""
-    from pipeline.local_airflow import LocalAirflow
+    from pipeline.local_airflow_instance import LocalAirflow
     from sandbox.process import SandboxProcess, free_port
 
     base = tmp_path_factory.mktemp("scheduler")
