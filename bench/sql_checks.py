@@ -9,13 +9,12 @@ apart silently.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from ingest.catalogue import Catalogue
 from pipeline.load import quote
-from pipeline.validate import normalise_name, suite_path
+from pipeline.validate import normalise_name, suite_spec
 
 __all__ = ["failing_batches", "UnsupportedExpectation"]
 
@@ -45,7 +44,7 @@ def _literal(value: str) -> str:
 
 def _dataset_failures(con, catalogue: Catalogue, dataset_id: str, batches) -> set[str]:
     dataset, settings = catalogue.dataset(dataset_id), catalogue.settings
-    suite = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))["expectations"]
+    suite = suite_spec(catalogue.dataset(dataset_id))["expectations"]
     fields = {f.name: f for f in dataset.fields}
     markers = ", ".join(_literal(m) for m in settings.null_markers)
     formats = [f for f in settings.date_formats]

@@ -19,8 +19,8 @@ from typing import Any
 
 from ingest.catalogue import Area, Dataset, Settings
 from ingest.landing import LandedBatch
-from ingest.paths import REPO_ROOT
 from pipeline.borough_text import TextReader
+from pipeline.suite import DERIVED_COLUMNS, suite_path, suite_spec
 
 __all__ = [
     "BatchValidation",
@@ -33,6 +33,8 @@ __all__ = [
     "read_records",
     "normalise_name",
     "suite_path",
+    "suite_spec",
+    "registered_name",
     "RESULT_FORMAT",
     "ge_context",
     "validation_definition",
@@ -40,7 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 SEVERITY_BLOCKING = "critical"
-DERIVED = ("_type_errors", "_borough_normalised")  # columns batch_frame adds
+DERIVED = DERIVED_COLUMNS  # columns batch_frame adds
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 """What each batch's stored result holds: counts and the first 5 unexpected values."""
 
@@ -55,10 +57,6 @@ class BatchValidation:
     result: dict[str, Any] = field(default_factory=dict)
     rows: int = 0
     extra_columns: list[str] = field(default_factory=list)
-
-
-def suite_path(dataset_id: str) -> Path:
-    return REPO_ROOT / "expectations" / f"{dataset_id}.json"
 
 
 def normalise_name(value: Any, settings: Settings | None = None) -> str | None:
@@ -107,7 +105,7 @@ def suite_parameters(
 def validate_frame(frame, dataset: Dataset, parameters: dict[str, Any]) -> BatchValidation:
     """One Great Expectations run of the suite over one batch's frame."""
     return verdict_from_result(
-        _run_suite(dataset.id, frame, parameters), len(frame), list(frame.columns), dataset
+        _run_suite(dataset, frame, parameters), len(frame), list(frame.columns), dataset
     )
 
 
@@ -211,29 +209,41 @@ def ge_context():
     return context
 
 
+_REGISTERED: dict[str, list[Dataset]] = {}
+
+
+def registered_name(dataset: Dataset) -> str:
+    """The name the dataset's suite has in this process's GE context: its id, or (for a second,
+    different spec under the same id, as tests load) the id with a number."""
+    specs = _REGISTERED.setdefault(dataset.id, [])
+    if dataset not in specs:
+        specs.append(dataset)
+    n = specs.index(dataset)
+    return dataset.id if n == 0 else f"{dataset.id}__{n + 1}"
+
+
 @functools.cache
-def validation_definition(dataset_id: str):
-    """The dataset's suite on a pandas DataFrame asset, built once per process."""
+def validation_definition(dataset: Dataset):
+    """The dataset's suite (pipeline.suite) on a pandas DataFrame asset, built once per process."""
     import great_expectations as gx
 
     context = ge_context()
-    spec = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))
+    spec = suite_spec(dataset)
+    name = registered_name(dataset)
     suite = context.suites.add(
-        gx.ExpectationSuite(
-            name=spec["name"], expectations=spec["expectations"], meta=spec.get("meta", {})
-        )
+        gx.ExpectationSuite(name=name, expectations=spec["expectations"], meta=spec["meta"])
     )
-    source = context.data_sources.add_pandas(f"landed_{dataset_id}")
-    batch_definition = source.add_dataframe_asset(dataset_id).add_batch_definition_whole_dataframe(
+    source = context.data_sources.add_pandas(f"landed_{name}")
+    batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
         "batch"
     )
     return context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"validate_{dataset_id}", data=batch_definition, suite=suite)
+        gx.ValidationDefinition(name=f"validate_{name}", data=batch_definition, suite=suite)
     )
 
 
-def _run_suite(dataset_id: str, frame, parameters: dict[str, Any]) -> dict[str, Any]:
-    result = validation_definition(dataset_id).run(
+def _run_suite(dataset: Dataset, frame, parameters: dict[str, Any]) -> dict[str, Any]:
+    result = validation_definition(dataset).run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters,
         result_format=RESULT_FORMAT,

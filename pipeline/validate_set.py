@@ -36,8 +36,9 @@ from pipeline.validate import (
     frame_columns,
     ge_context,
     read_records,
+    registered_name,
     suite_parameters,
-    suite_path,
+    suite_spec,
     validate_frame,
     validation_definition,
     verdict_from_result,
@@ -67,7 +68,7 @@ def validate_batches(
     batches = _Batches(dataset, settings)
     for item in items:
         batches.add(item)
-    plan = _plan(dataset.id)
+    plan = _plan(dataset)
     needed = set(dataset.column_names) | plan.columns
     together = [b for b in batches.records if plan.splittable and needed <= set(batches.columns[b])]
     verdicts: dict[str, BatchValidation] = {}
@@ -131,13 +132,13 @@ class _Plan:
 
 
 @functools.cache
-def _plan(dataset_id: str) -> _Plan:
+def _plan(dataset: Dataset) -> _Plan:
     from great_expectations.expectations.expectation import (
         ColumnMapExpectation,
         ColumnPairMapExpectation,
     )
 
-    spec = json.loads(suite_path(dataset_id).read_text(encoding="utf-8"))
+    spec = suite_spec(dataset)
     checks, columns = [], set()
     for index, expectation in enumerate(spec["expectations"]):
         kwargs = expectation["kwargs"]
@@ -170,12 +171,12 @@ def _plan(dataset_id: str) -> _Plan:
     if unsplittable:
         log.warning(
             "%s: validated batch by batch, the suite uses checks a joint run cannot split: %s",
-            dataset_id,
+            dataset.id,
             ", ".join(unsplittable),
         )
-    suite = validation_definition(dataset_id).suite
+    suite = validation_definition(dataset).suite
     return _Plan(
-        spec["name"],
+        registered_name(dataset),
         tuple(checks),
         _ge_order(spec["expectations"]),
         tuple(e.id for e in suite.expectations),
@@ -253,7 +254,7 @@ def _validate_together(
             joint_parameters[name] = sorted(
                 {f"{g}\x1f{v}" for key, g in groups.items() for v in json.loads(key)}
             )
-    run = _joint_definition(plan.name).run(
+    run = _joint_definition(dataset).run(
         batch_parameters={"dataframe": combined},
         expectation_parameters=joint_parameters,
         result_format={"result_format": "COMPLETE"},
@@ -478,11 +479,12 @@ def _json(value: Any) -> Any:
 
 
 @functools.cache
-def _joint_definition(dataset_id: str):
+def _joint_definition(dataset: Dataset):
     """The suite's row-level checks, per-batch ones on their paired columns, on a DataFrame asset."""
     import great_expectations as gx
 
-    plan = _plan(dataset_id)
+    plan = _plan(dataset)
+    dataset_id = plan.name
     expectations = []
     for check in plan.checks:
         if check.kind not in ("column", "pair"):
