@@ -486,7 +486,9 @@ def publish_docs_and_dashboard(paths: DataPaths | None = None) -> dict[str, Any]
 
 
 def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
-    """Open-data CSVs from the published warehouse, small counts suppressed."""
+    """Open-data CSVs from the published warehouse, small counts suppressed, and beside them
+    each dataset's Table Schema and Data Package (pipeline.data_standard)."""
+    from pipeline.data_standard import write_data_standards
     from pipeline.export import export_open_data as export
 
     catalogue, paths = load_catalogue(), paths or data_paths()
@@ -497,7 +499,10 @@ def export_open_data(paths: DataPaths | None = None) -> dict[str, Any]:
         left="the warehouse is published; the open-data files are "
         "the previous ones or incomplete until a re-run",
     ):
-        return export(catalogue, paths)
+        summary = export(catalogue, paths)
+        directory = paths.published.parent / catalogue.settings.open_data.directory
+        summary["standards"] = write_data_standards(catalogue, directory)
+        return summary
 
 
 def _guarded(
