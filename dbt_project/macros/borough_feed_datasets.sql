@@ -1,22 +1,16 @@
 {#- The datasets of the catalogue that have a raw table in source
-    borough_feeds (one row per published record); tests that check every
-    landed row loop over them. Add a dataset here with its source table. -#}
+    borough_feeds (one row per published record): the keys of
+    borough_feed_record_refs() below. Tests that check every landed row loop
+    over them. tests/test_dbt_spec_drift.py fails, naming the dataset, when
+    these drift from config/datasets.yml (a dataset without a `source` block). -#}
 {% macro borough_feed_datasets() -%}
-    {{ return([
-        'road_casualties',
-        'housing_completions',
-        'service_requests',
-        'public_transport_journeys',
-        'bus_performance',
-        'temporary_accommodation',
-        'planning_applications',
-        'house_prices',
-        'household_waste',
-    ]) }}
+    {{ return(borough_feed_record_refs().keys() | list) }}
 {%- endmacro %}
 
-{#- Each borough feed dataset's record reference column: staging keeps one row per borough
-    and reference (the latest load wins), and the incremental models rebuild by it. -#}
+{#- Each borough feed dataset's record reference column (its `key` in
+    config/datasets.yml): staging keeps one row per borough and reference (the
+    latest load wins), and the incremental models rebuild by it. Add a dataset
+    here with its source table. -#}
 {% macro borough_feed_record_refs() -%}
     {{ return({
         'road_casualties': 'casualty_ref',
