@@ -21,6 +21,7 @@ from pathlib import Path
 from ingest.catalogue import Area, Catalogue, Dataset, load_catalogue
 from ingest.errors import CatalogueError
 from ingest.periods import is_period_start
+from sandbox.spec_records import conform, drawn_value, weights_for
 
 __all__ = [
     "Volumes",
@@ -163,7 +164,7 @@ def truth_records(
     else:
         count = poisson(rng, expected_rows(dataset_id, area, scale=scale, volumes=volumes))
     make = GENERATORS.get(dataset_id, _generic)
-    return make(rng, dataset, area, day, count)
+    return [conform(dataset, r, rng, day) for r in make(rng, dataset, area, day, count)]
 
 
 def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -214,7 +215,7 @@ def _road_casualties(
     for n in range(1, count + 1):
         roll = rng.random()
         severity = "Fatal" if roll < 0.005 else "Serious" if roll < 0.135 else "Slight"
-        road_user = _pick(rng, ROAD_USERS)
+        road_user = _pick(rng, weights_for(dataset, "road_user_type", ROAD_USERS))
         if rng.random() < 0.04:
             age = None
         elif rng.random() < 0.09:
@@ -243,7 +244,7 @@ def _housing_completions(
     while len(records) < count:
         scheme += 1
         tenures_in_scheme = 1 if rng.random() < 0.6 else 2 if rng.random() < 0.75 else 3
-        remaining = dict(TENURES)
+        remaining = weights_for(dataset, "tenure", TENURES)
         for part in range(tenures_in_scheme):
             if len(records) == count:
                 break
@@ -270,10 +271,11 @@ def _service_requests(
     """Residents' reports; ~85% closed, after a category-typical number of days (<= 60)."""
     records = []
     for n in range(1, count + 1):
-        category = _pick(rng, CATEGORIES)
-        channel = _pick(rng, CHANNELS)
+        category = _pick(rng, weights_for(dataset, "category", CATEGORIES))
+        channel = _pick(rng, weights_for(dataset, "channel", CHANNELS))
         closed = rng.random() < 0.85
-        days_open = min(60, int(rng.lognormvariate(math.log(MEDIAN_DAYS_TO_CLOSE[category]), 0.9)))
+        median = MEDIAN_DAYS_TO_CLOSE.get(category, 5)
+        days_open = min(60, int(rng.lognormvariate(math.log(median), 0.9)))
         records.append(
             {
                 "request_ref": f"{area.code}-SR-{day:%Y%m%d}-{n:05d}",
@@ -364,7 +366,7 @@ def _public_transport_journeys(
     """Journeys by mode in the month: seasonal, growing ~3% a year, only modes the borough has."""
     modes = {
         mode: share
-        for mode, share in MODE_SHARES.items()
+        for mode, share in weights_for(dataset, "mode", MODE_SHARES).items()
         if (mode not in MODE_BOROUGHS or area.code in MODE_BOROUGHS[mode])
         and not (
             mode == "Underground"
@@ -422,7 +424,8 @@ def _temporary_accommodation(
         * 1.015 ** (_months_since_2024(day) / 3)
     )
     records = []
-    for n, (kind, share) in enumerate(_split(level, TA_TYPES).items(), start=1):
+    types = weights_for(dataset, "accommodation_type", TA_TYPES)
+    for n, (kind, share) in enumerate(_split(level, types).items(), start=1):
         count = round(share * rng.uniform(0.9, 1.1))
         records.append(
             {
@@ -471,9 +474,10 @@ def _house_prices(
     base = 380_000 * (1 + 1.8 * _stable(area, "price-level") ** 2)
     level = base * 1.035 ** (_months_since_2024(day) / 12)
     records = []
-    for n, (kind, share) in enumerate(_split(sales, PROPERTY_TYPES).items(), start=1):
+    types = weights_for(dataset, "property_type", PROPERTY_TYPES)
+    for n, (kind, share) in enumerate(_split(sales, types).items(), start=1):
         sold = poisson(rng, share)
-        price = round(level * PRICE_FACTOR[kind] * rng.uniform(0.95, 1.05), 2)
+        price = round(level * PRICE_FACTOR.get(kind, 1.0) * rng.uniform(0.95, 1.05), 2)
         records.append(
             {
                 "price_ref": f"{area.code}-HP-{day:%Y%m}-{n}",
@@ -493,9 +497,10 @@ def _household_waste(
     """Tonnes by stream: a borough recycling rate of 20-50%, more composting in spring and summer."""
     rate = 0.2 + 0.3 * _stable(area, "recycling-rate")
     garden = 1.3 if day.month in (4, 7) else 0.8
+    recycling = weights_for(dataset, "stream", RECYCLED_STREAMS | {"Residual": 0})
     recycled = _split(
         tonnes * rate,
-        {k: w * (garden if k == "Composting" else 1) for k, w in RECYCLED_STREAMS.items()},
+        {k: w * (garden if k == "Composting" else 1) for k, w in recycling.items() if w},
     )
     streams = {"Residual": tonnes * (1 - rate), **recycled}
     return [
@@ -520,25 +525,13 @@ def _generic(
         record: dict = {}
         for spec in dataset.fields:
             if spec.name == dataset.key:
-                value = f"{area.code}-{dataset.id.upper()}-{day:%Y%m%d}-{n:05d}"
+                record[spec.name] = f"{area.code}-{dataset.id.upper()}-{day:%Y%m%d}-{n:05d}"
             elif spec.name == dataset.date_field:
-                value = day
+                record[spec.name] = day
             elif spec.name == "borough":
-                value = area.name
-            elif not spec.required and rng.random() < 0.05:
-                value = None
-            elif spec.values:
-                value = spec.values[int(rng.random() * len(spec.values))]
-            elif spec.type == "date":
-                value = day + dt.timedelta(days=int(rng.random() * 30))
-            elif spec.type in ("integer", "number"):
-                low = spec.min if spec.min is not None else 0
-                high = spec.max if spec.max is not None else low + 100
-                value = low + rng.random() * (high - low)
-                value = round(value) if spec.type == "integer" else round(value, 2)
+                record[spec.name] = area.name
             else:
-                value = f"{spec.name}-{int(rng.random() * 1000):03d}"
-            record[spec.name] = value
+                record[spec.name] = drawn_value(spec, rng, day)
         records.append(record)
     return records
 
