@@ -48,6 +48,10 @@ def dag_nights(airflow_db, tmp_path_factory):
             seen["open_data_green"] = sorted(
                 p.name for p in (paths.published.parent / "open_data").glob("*.csv")
             )
+            seen["standards_green"] = sorted(
+                str(p.relative_to(paths.published.parent / "open_data"))
+                for p in (paths.published.parent / "open_data" / "standards").glob("*/*.json")
+            )
             seen["metric_areas_green"] = {
                 a
                 for (a,) in query(
@@ -129,6 +133,9 @@ def test_a_green_night_ingests_each_host_in_its_pool_and_publishes(dag_nights):
         catalogue.region.code
     }
     assert "city_metrics.csv" in dag_nights["open_data_green"]
+    # each dataset's Table Schema and Data Package beside the open data (pipeline.data_standard)
+    assert "standards/road_casualties/tableschema.json" in dag_nights["standards_green"]
+    assert "standards/road_casualties/datapackage.json" in dag_nights["standards_green"]
 
 
 def test_a_host_with_nothing_to_fetch_is_skipped_and_the_night_still_loads(dag_nights):
