@@ -141,6 +141,16 @@ class _Api:
         reply.raise_for_status()
         return reply.json()
 
+    def wait_for_dag(self, dag_id: str, timeout_s: float = 180) -> None:
+        """Until the dag-processor has parsed the DAG (a healthy Airflow may not have yet)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            reply = requests.get(f"{self.base}/dags/{dag_id}", headers=self.headers, timeout=30)
+            if reply.status_code == 200:
+                return
+            assert time.monotonic() < deadline, f"{dag_id} not parsed: {reply.status_code}"
+            time.sleep(1)
+
     def patch(self, path: str, body: dict) -> dict:
         reply = requests.patch(f"{self.base}{path}", headers=self.headers, json=body, timeout=30)
         assert reply.status_code == 200, reply.text
@@ -181,35 +191,47 @@ def airflow_night(tmp_path_factory):
         },
     )
     started: list[BaseException] = []
+    triggered: dict = {}
 
-    def start() -> None:
+    def start_and_trigger() -> None:
+        """Start Airflow, then trigger the run while the DAG is paused.
+
+        Triggered paused, the run waits queued past its deadline (publish_by 02:00:20,
+        counted from queued_at): the alert is certain however fast the machine, not a race
+        between the run and the clock. The wait overlaps the reference night's steps.
+        """
         try:
             airflow.start()
+            api = _Api(airflow)
+            api.wait_for_dag("city_nightly")
+            api.patch("/dags/city_nightly", {"is_paused": True})
+            triggered["run"] = api.post(
+                "/dags/city_nightly/dagRuns",
+                {
+                    "logical_date": None,
+                    "conf": {
+                        "data_day": DAY.isoformat(),
+                        "boroughs": BOROUGHS,
+                        "datasets": DATASETS,
+                    },
+                },
+            )
+            triggered["at"] = time.monotonic()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
             started.append(exc)
 
     try:
-        starting = threading.Thread(target=start)
-        starting.start()  # Airflow starts while the steps build the reference
+        starting = threading.Thread(target=start_and_trigger)
+        starting.start()  # Airflow starts (and the paused run waits) while the steps build the reference
         reference = _steps_reference(sandbox.url, config, base / "reference")
         starting.join()
         if started:
             raise started[0]
         add_fault(sandbox, kind="slow", borough="camden", delay_s=SLOW_S)
+        time.sleep(max(0.0, triggered["at"] + DEADLINE_S + 5 - time.monotonic()))
         api = _Api(airflow)
-        # Triggered while the DAG is paused, the run waits queued past its deadline
-        # (publish_by 02:00:20, counted from queued_at): the alert is certain however fast the
-        # machine, not a race between the run and the clock.
-        api.patch("/dags/city_nightly", {"is_paused": True})
-        run = api.post(
-            "/dags/city_nightly/dagRuns",
-            {
-                "logical_date": None,
-                "conf": {"data_day": DAY.isoformat(), "boroughs": BOROUGHS, "datasets": DATASETS},
-            },
-        )
-        time.sleep(DEADLINE_S + 5)
         api.patch("/dags/city_nightly", {"is_paused": False})
+        run = triggered["run"]
         run_id = run["dag_run_id"]
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while (state := api.get(f"/dags/city_nightly/dagRuns/{run_id}"))["state"] not in (
