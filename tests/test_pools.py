@@ -8,8 +8,6 @@ rest stay on 127.0.0.1; a real two-host night is in test_dag_nights.py.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -190,31 +188,25 @@ def test_the_warehouse_pool_lets_one_writer_or_a_few_readers_hold_the_duckdb_fil
 # --- the pools in Airflow -------------------------------------------------------------------
 
 
-def _airflow_pools() -> dict[str, tuple[int, str]]:
-    listed = subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "pools", "list", "-o", "yaml"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return {p["pool"]: int(p["slots"]) for p in yaml.safe_load(listed.stdout)}
+def _airflow_pools() -> dict[str, int]:
+    from airflow.models.pool import Pool
+
+    return {p.pool: int(p.slots) for p in Pool.get_pools()}
 
 
-def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two_hosts):
-    """`python -m pipeline pools` creates each host's pool; re-running after a config change updates it."""
-    subprocess.run(
-        [sys.executable, "-m", "pipeline", "pools"], check=True, capture_output=True, cwd=REPO_ROOT
-    )
+def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two_hosts, capsys):
+    """`python -m pipeline pools` creates each host's pool; re-running after a config change updates it.
+
+    Called in-process (the airflow_db fixture already runs the command line once).
+    """
+    from pipeline.pools import print_pools
+
+    assert print_pools(load_catalogue()) == 0
     pools = _airflow_pools()
     assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
     assert pools["city_warehouse"] == 4  # a writer takes all 4, a reader one (see below)
     _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "pools"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-    )
-    assert "borough_api__localhost: 3 slots" in done.stdout
+    capsys.readouterr()
+    assert print_pools(load_catalogue()) == 0
+    assert "borough_api__localhost: 3 slots" in capsys.readouterr().out
     assert _airflow_pools()["borough_api__localhost"] == 3
