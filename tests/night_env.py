@@ -86,12 +86,14 @@ def raw_rows(path: Path) -> dict[str, set[tuple]]:
 
 
 def metrics(path: Path) -> dict[tuple, tuple]:
+    """city_metrics by its key (metric, area, period type, period start): a month and a quarter
+    starting the same day are two rows."""
     rows = query(
         path,
-        "select metric_id, area_code, period_start::varchar, value, numerator, denominator, "
-        "days_covered, boroughs_covered from analytics.city_metrics",
+        "select metric_id, area_code, period_type, period_start::varchar, value, numerator, "
+        "denominator, days_covered, boroughs_covered from analytics.city_metrics",
     )
-    return {r[:3]: r[3:] for r in rows}
+    return {r[:4]: r[4:] for r in rows}
 
 
 def truth_count(dataset: str, slug: str, day: date) -> int:

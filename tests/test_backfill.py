@@ -19,7 +19,7 @@ from pathlib import Path
 
 import night_steps
 import pytest
-from night_env import pinned_night, query, raw_rows
+from night_env import metrics, pinned_night, query, raw_rows
 from reference_run import AS_OF, NIGHTS, shared_reference
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
@@ -105,15 +105,6 @@ def _partitions(warehouse: Path) -> dict[tuple, tuple]:
     return {r[:3]: r[3:] for r in rows}
 
 
-def _metrics(warehouse: Path) -> dict[tuple, tuple]:
-    cursor = query(
-        warehouse,
-        "select metric_id, area_code, period_type, period_start::varchar, value, numerator, "
-        "denominator, days_covered, boroughs_covered from analytics.city_metrics",
-    )
-    return {r[:4]: r[4:] for r in cursor}
-
-
 def _close(a: tuple, b: tuple) -> bool:
     return all(
         math.isclose(x, y, rel_tol=1e-9)
@@ -124,8 +115,8 @@ def _close(a: tuple, b: tuple) -> bool:
 
 
 def test_the_backfill_publishes_the_city_metrics_of_the_nights_one_by_one(runs):
-    backfilled = _metrics(runs["paths"].published)
-    one_by_one = _metrics(runs["reference"].published)
+    backfilled = metrics(runs["paths"].published)
+    one_by_one = metrics(runs["reference"].published)
     assert sorted(backfilled) == sorted(one_by_one)
     differ = [k for k in one_by_one if not _close(backfilled[k], one_by_one[k])]
     assert differ == [], f"{len(differ)} city_metrics rows differ, e.g. {differ[:3]}"

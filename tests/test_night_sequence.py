@@ -255,8 +255,11 @@ def test_city_metrics_equal_the_truth_computed_independently(nights):
     month = DAY_1.replace(day=1).isoformat()
     published = {
         (m, a): row
-        for (m, a, period), row in nights["metrics_3"].items()
-        if period == month and m != "data_scorecard" and (m, a) in expected
+        for (m, a, period_type, period), row in nights["metrics_3"].items()
+        if period_type == "month"
+        and period == month
+        and m != "data_scorecard"
+        and (m, a) in expected
     }
     assert set(published) == set(expected)
     for key, value in expected.items():
@@ -273,7 +276,7 @@ def test_city_metrics_equal_the_truth_computed_independently(nights):
     assert published[("ksi_per_100k", region)][4] == len(BOROUGHS)  # boroughs_covered
     assert published[("ksi_per_100k", region)][3] == 2  # days_covered
     # the rolling 12 months to November hold only the two loaded days of November
-    rolling = nights["metrics_3"][("ksi_per_100k", region, "2025-12-01")]
+    rolling = nights["metrics_3"][("ksi_per_100k", region, "rolling_12m", "2025-12-01")]
     assert rolling[:3] == published[("ksi_per_100k", region)][:3] and rolling[3:] == (
         2,
         len(BOROUGHS),
@@ -284,7 +287,11 @@ def test_no_metric_for_a_borough_that_was_not_run(nights):
     """Only the boroughs loaded (and the region) have daily metric rows."""
     catalogue = nights["catalogue"]
     month = DAY_1.replace(day=1).isoformat()
-    areas = {a for (m, a, period) in nights["metrics_4"] if period == month and m == "ksi_per_100k"}
+    areas = {
+        a
+        for (m, a, period_type, period) in nights["metrics_4"]
+        if period_type == "month" and period == month and m == "ksi_per_100k"
+    }
     assert areas == _codes(catalogue, BOROUGHS) | {catalogue.region.code}
 
 
@@ -299,7 +306,9 @@ def test_monthly_and_quarterly_metrics_equal_the_truth(nights):
     }
     expected = expected_period_metrics(catalogue, loaded)
     published = {
-        key: row for key, row in nights["metrics_3"].items() if key[0] in {k[0] for k in expected}
+        (m, a, period): row
+        for (m, a, period_type, period), row in nights["metrics_3"].items()
+        if period_type in ("month", "quarter") and m in {k[0] for k in expected}
     }
     assert set(published) == set(expected)
     for key, value in expected.items():
@@ -406,9 +415,11 @@ def test_the_scorecard_tells_the_story_of_the_nights(nights):
     region = catalogue.region.code
     month = DAY_1.replace(day=1).isoformat()
     # every borough of the region is owed its feed-days, the boroughs not run tonight included
-    value, _, owed_in_region, days, covered = nights["metrics_3"][("data_scorecard", region, month)]
+    value, _, owed_in_region, days, covered = nights["metrics_3"][
+        ("data_scorecard", region, "month", month)
+    ]
     assert (days, covered) == (2, len(catalogue.region.areas))
-    scored = [nights["metrics_3"][("data_scorecard", code, month)] for code in run]
+    scored = [nights["metrics_3"][("data_scorecard", code, "month", month)] for code in run]
     delivered, owed = sum(row[1] for row in scored), sum(row[2] for row in scored)
     assert 95 < 100 * delivered / owed < 100  # all but the late and withheld periods
     assert math.isclose(
