@@ -46,13 +46,22 @@ log = logging.getLogger(__name__)
 
 
 def fetch_region_feed(
-    catalogue: Catalogue, feed: Feed, days: list[str], landing_root: Path, session: requests.Session
+    catalogue: Catalogue,
+    feed: Feed,
+    days: list[str],
+    landing_root: Path,
+    session: requests.Session,
+    periods_loaded: set[str] | None = None,
 ) -> list[Outcome]:
     """Download the region's file once and land each requested period for every area.
 
     An area with no rows for a period is `not_published` for it (a missing row is a value
-    not published, never a zero). Raises FetchError (naming the dataset) if the file cannot
-    be fetched or read: then nothing of it lands.
+    not published, never a zero). With `periods_loaded` (the periods the warehouse holds),
+    the file's own latest `history_periods` periods not among them land too: the owed
+    periods are bounded by what the file covers, so a series that ended before the
+    calendar's window (a discontinued table) still fills its history instead of being
+    `not_published` for every period it never will publish. Raises FetchError (naming the
+    dataset) if the file cannot be fetched or read: then nothing of it lands.
     """
     dataset, source = feed.dataset, feed.dataset.source
     try:
@@ -64,6 +73,8 @@ def fetch_region_feed(
     except FetchError as exc:
         raise exc.located(dataset=dataset.id, borough=catalogue.region.name) from None
     parts, dropped = split_by_area(records, catalogue, feed)
+    if periods_loaded is not None:
+        days = sorted(set(days) | _latest_unloaded(parts, dataset, days, periods_loaded))
     fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     areas = [catalogue.region_area] + (
         [] if source.areas.region_only else list(catalogue.region.areas)
@@ -112,6 +123,21 @@ def fetch_region_feed(
         len(days),
     )
     return outcomes
+
+
+def _latest_unloaded(
+    parts: dict[tuple[str, str], list[dict[str, Any]]],
+    dataset,
+    days: list[str],
+    periods_loaded: set[str],
+) -> set[str]:
+    """The file's latest `history_periods` periods up to the latest owed one (never a period
+    after the night's own), less those the warehouse holds."""
+    if not days:
+        return set()
+    latest_owed = max(days)
+    in_file = sorted({period for _, period in parts if period <= latest_owed}, reverse=True)
+    return set(in_file[: dataset.publication.history_periods]) - periods_loaded
 
 
 def _download(

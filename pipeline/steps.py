@@ -69,7 +69,7 @@ def ingest_feed(
     feed = catalogue.feed(feed_id)
     session = build_session(catalogue.settings.http)
     if feed.region_wide:
-        return ingest_region_feed(catalogue, feed, days, paths, session)
+        return ingest_region_feed(catalogue, feed, days, paths, session, set(loaded or {}))
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     outcomes = ingest_days(catalogue, feed, days, loaded, paths, session)
     return with_candidate([o.to_dict() for o in outcomes], candidate)
@@ -106,7 +106,12 @@ def ingest_days(
 
 
 def ingest_region_feed(
-    catalogue: Catalogue, feed, days: list[str], paths: DataPaths, session
+    catalogue: Catalogue,
+    feed,
+    days: list[str],
+    paths: DataPaths,
+    session,
+    periods_loaded: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """One download for the whole region, split into every area's partitions (ingest/region_feed.py);
     if it cannot be fetched or read, each planned day is the region feed's `fetch_failed` outcome."""
@@ -114,7 +119,10 @@ def ingest_region_feed(
 
     try:
         return [
-            o.to_dict() for o in fetch_region_feed(catalogue, feed, days, paths.landing, session)
+            o.to_dict()
+            for o in fetch_region_feed(
+                catalogue, feed, days, paths.landing, session, periods_loaded
+            )
         ]
     except FetchError as exc:
         log.error("%s", exc)

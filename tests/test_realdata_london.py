@@ -180,7 +180,6 @@ def test_tfl_journeys_are_london_wide_only(warehouse):
         "TfL Rail": 16.4,
     }
     ends = con.execute(f"select min(period_start), max(period_end) from staging.{model}").fetchone()
-    assert ends == (
-        date(2023, 10, 15),
-        date(2024, 6, 22),
-    )  # 2023-24 P8 .. 2024-25 P3: what is published
+    # 2023-24 P4 .. 2024-25 P3: the file's latest 13 periods (the calendar owes later ones
+    # too, which the file does not hold yet)
+    assert ends == (date(2023, 6, 25), date(2024, 6, 22))

@@ -280,6 +280,27 @@ def test_a_region_wide_source_is_fetched_once_a_night_and_a_bad_borough_row_is_q
     assert len(again["quarantined"]) == 1  # the source still has the error
 
 
+def test_a_series_that_ended_before_the_calendars_window_still_fills_its_history(sandbox, data_dir):
+    """The P1E file ends with 2017-18. On a night in December 2026 the calendar owes 2021-22 to
+    2025-26, which the file will never hold: each is not published, and the file's own five
+    latest years land instead (the owed periods are bounded by what the file covers). The
+    next night asks again only for the year with the quarantined partition."""
+    first = night_steps.land(date(2026, 12, 5), datasets=["homelessness"])
+    assert first["loaded_batches"] == 5 * 34 - 1 and len(first["quarantined"]) == 1
+    owed = {date(year, 4, 1).isoformat() for year in range(2021, 2026)}
+    not_published = {o["data_day"] for o in first["outcomes"] if o["status"] == "not_published"}
+    assert not_published == owed
+    with duckdb.connect(str(data_dir.warehouse), read_only=True) as con:
+        years = con.execute(
+            "select distinct _data_day::varchar from raw.homelessness order by 1"
+        ).fetchall()
+    assert [y for (y,) in years] == [date(year, 4, 1).isoformat() for year in range(2013, 2018)]
+
+    again = night_steps.land(date(2026, 12, 6), datasets=["homelessness"])
+    assert {o["data_day"] for o in again["outcomes"]} - owed == {"2017-04-01"}
+    assert again["loaded_batches"] == 33 and len(again["quarantined"]) == 1
+
+
 def test_a_region_wide_file_that_cannot_be_read_is_the_region_feeds_failure_per_period(
     sandbox, data_dir, fast_config, monkeypatch
 ):
