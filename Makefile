@@ -82,11 +82,13 @@ bench/.venv/.installed: bench/requirements.txt
 
 setup: $(VENV)/.installed
 
-# ruff (check and format) over Python; sqlfluff with the dbt templater over the dbt models.
+# ruff (check and format) over Python; sqlfluff with the dbt templater over the dbt models
+# (one process: in make test it runs beside the suite, where a second costs ~9 CPU-s more
+# for a dbt parse of its own and finishes no sooner).
 lint: .venv-lint/.installed
 	$(LINT)/ruff check .
 	$(LINT)/ruff format --check .
-	cd dbt_project && CITY_WAREHOUSE_PATH=$(CURDIR)/.venv-lint/lint.duckdb ../$(LINT)/sqlfluff lint models tests macros --processes 2 --disable-progress-bar
+	cd dbt_project && CITY_WAREHOUSE_PATH=$(CURDIR)/.venv-lint/lint.duckdb ../$(LINT)/sqlfluff lint models tests macros --processes 1 --disable-progress-bar
 
 .venv-lint/.installed: requirements-lint.txt constraints-lint.txt
 	test -x $(LINT)/python || $(PYTHON) -m venv .venv-lint
