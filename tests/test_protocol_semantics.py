@@ -12,8 +12,9 @@ import pytest
 from conftest import FIXTURES
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
+from ingest.errors import RetriableFetchError
 from ingest.fetch import fetch_feed
-from ingest.protocols.csv_text import decode_text, parse_csv
+from ingest.protocols.csv_text import CsvFile, decode_text, parse_csv
 from sandbox.generator import truth_records
 from sandbox.settings import load_settings
 
@@ -97,6 +98,35 @@ def test_real_latin1_borough_profiles_are_decoded():
     assert rows[0]["Modelled_Household_median_income_estimates_2012/13"] == "£63,620"
     assert any("," in v and v.replace(",", "").isdigit() for r in rows for v in r.values())
     assert {".", "-", "n/a"} & {v for r in rows for v in r.values()}
+
+
+@pytest.mark.parametrize(
+    "body, declared",
+    [
+        ((FIXTURES / "london-borough-profiles.csv").read_bytes(), None),  # cp1252, £
+        ('a,b\r\nCafé £5,"x\ny"\r\n'.encode("utf-8-sig"), None),  # BOM, a line break in a cell
+        ("a,b\nCafé,£5\n".encode("latin-1"), "ISO-8859-1"),
+        (b"\xef\xbb\xbfa,b\n\xe9,\x80\n", None),  # a BOM, then cp1252 bytes
+        (b"a,b\n" + b"x" * 300_000 + b",1\n", None),  # a cell over the csv module's default limit
+    ],
+)
+def test_a_bulk_file_read_from_disk_gives_the_rows_of_its_bytes(tmp_path, body, declared):
+    """A downloaded file streamed to disk (never held whole) reads as the same rows, in the same charset."""
+    path = tmp_path / "file.csv"
+    path.write_bytes(body)
+    rows = parse_csv(body, "file://x", declared)
+    kept = CsvFile(path, "file://x", declared)
+    assert len(kept) == len(rows) > 0
+    assert list(kept) == rows
+    assert kept.encoding == decode_text(body, declared)[1]
+
+
+def test_a_cut_off_file_read_from_disk_fails_when_opened(tmp_path):
+    """A ragged last row fails at fetch time, before anything is landed."""
+    path = tmp_path / "file.csv"
+    path.write_bytes(b"a,b,c\n1,2,3\n4,5")
+    with pytest.raises(RetriableFetchError, match="row 3 has 2 cells"):
+        CsvFile(path, "file://x")
 
 
 def test_a_cut_off_csv_is_a_clear_error(catalogue, data_dir, sandbox):
