@@ -65,8 +65,12 @@ class DownloadCache:
         return headers
 
     def partial(self) -> Path:
-        """A private file to stream a download into before it is kept (keep_file) or dropped."""
+        """A private file to stream a download into before it is kept (keep_file) or dropped;
+        what a process killed mid-download left is removed first."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        for left in self.folder.glob(".*.partial"):
+            if not _alive(left):
+                left.unlink(missing_ok=True)
         return self.folder / f".{uuid.uuid4().hex}.{os.getpid()}.partial"
 
     def keep(self, url: str, body: bytes, etag: str | None, last_modified: str | None) -> Path:
@@ -97,3 +101,14 @@ class DownloadCache:
         partial.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         os.replace(partial, self.folder / STATE)
         return path
+
+
+def _alive(partial: Path) -> bool:
+    """Whether the process that writes `partial` (`.<name>.<pid>.partial`) still runs."""
+    try:
+        os.kill(int(partial.name.split(".")[-2]), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, IndexError, PermissionError, OverflowError):
+        return True
+    return True

@@ -5,13 +5,16 @@ and every protocol's batches accepted by validation under the dataset's column n
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FIXTURES
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
+from ingest.downloads import DownloadCache
 from ingest.errors import RetriableFetchError
 from ingest.fetch import fetch_feed
 from ingest.protocols.csv_text import CsvFile, decode_text, parse_csv
@@ -206,3 +209,18 @@ def test_new_protocols_batches_pass_validation(catalogue, data_dir, feed_id):
     verdict = validate_batch(batch, feed.dataset, feed.area, catalogue.settings)
     assert verdict.success, verdict.failures
     assert not verdict.warnings and not verdict.extra_columns
+
+
+def test_a_download_cut_by_a_killed_process_is_removed_by_the_next(tmp_path):
+    """A bulk file streams into a private partial file; one a dead process left does not pile up."""
+    feed = SimpleNamespace(
+        dataset=SimpleNamespace(id="road_casualties"), area=SimpleNamespace(code="E1")
+    )
+    cache = DownloadCache(tmp_path, feed)
+    cache.folder.mkdir(parents=True)
+    dead = cache.folder / ".cut.999999999.partial"  # no such process
+    dead.write_bytes(b"half a file")
+    live = cache.folder / f".other.{os.getpid()}.partial"  # a download still running
+    live.write_bytes(b"")
+    fresh = cache.partial()
+    assert not dead.exists() and live.exists() and fresh.parent == cache.folder
