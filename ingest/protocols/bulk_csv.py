@@ -37,7 +37,8 @@ __all__ = ["BulkCsv"]
 
 
 class CsvRows(list):
-    """A file's rows, with the last day its Last-Modified says it was published through."""
+    """A file's rows held as a list (a fetched file is a KeptCsv, read from disk), with the last
+    day its Last-Modified says it was published through."""
 
     published_through: date | None = None
 
@@ -144,7 +145,7 @@ class BulkCsv(Protocol):
         found: dict[date, list[dict[str, Any]]] = {day: [] for day in days}
         values: set[str] = set()
         if isinstance(records, CsvFile):
-            if records.header and column not in records.header:
+            if len(records) and column not in records.header:
                 raise _no_column(column, records.header)
             for value, cells in records.column(column):
                 value = value.strip()
