@@ -1,109 +1,26 @@
-"""The dbt, night-vs-baseline and memory rows of `python -m bench`.
+"""The night-vs-baseline and memory rows of `python -m bench`.
 
-Split from bench/run.py: these rows take minutes (a dbt build on cached fixture history, a
-whole night of this checkout against a baseline commit, a bulk response's peak RSS).
+Split from bench/run.py: these rows take minutes (a whole night of this checkout against a
+baseline commit, a bulk response's peak RSS). A night's dbt cost against 1 and 3 years of
+history is its own command, `make bench-dbt-history` (bench/dbt_history.py): it times the
+incremental build a night runs, which a row here could not do in a tiny mode (this file kept
+its name from when it held a dbt row too).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-from bench.harness import CACHE, DAY, PYTHON, ROOT, BenchBase, _env, _row
+from bench.harness import DAY, PYTHON, ROOT, BenchBase, _env, _row
 from bench.measure import Sample, alternate, run_child, summarise
 
 
 class DbtNightMemoryRows(BenchBase):
-    """Rows `dbt`, `night` (and its peak RSS) and `memory` (one big response)."""
-
-    # --- dbt -----------------------------------------------------------------------------------
-    def fixture(self, days: int) -> Path:
-        """A data dir whose warehouse holds `days` days of sandbox history (monthly and quarterly
-        periods over the same span), from make_fixture_warehouse.py; kept in bench/.cache
-        (a year costs ~13 CPU-minutes) until the sandbox, the config or the script change."""
-        import hashlib
-
-        digest = hashlib.sha256()
-        sources = [
-            *sorted((ROOT / "sandbox").glob("*.py")),
-            *sorted((ROOT / "config").rglob("*.yml")),
-            ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py",
-            ROOT / "pipeline" / "load.py",
-        ]
-        for source in sources:
-            digest.update(source.read_bytes())
-        cached = CACHE / f"dbt-{days}d-{DAY}-{digest.hexdigest()[:12]}"
-        if not (cached / "warehouse" / "city.duckdb").exists():
-            partial = cached.with_name(cached.name + ".partial")
-            shutil.rmtree(partial, ignore_errors=True)
-            (partial / "warehouse").mkdir(parents=True)
-            start = (DAY - timedelta(days=days)).isoformat()
-            subprocess.run(
-                [
-                    PYTHON,
-                    str(ROOT / "dbt_project" / "scripts" / "make_fixture_warehouse.py"),
-                    str(partial / "warehouse" / "city.duckdb"),
-                    "--sandbox-days",
-                    str(days),
-                    "--sandbox-start",
-                    start,
-                    "--sandbox-periods-from",
-                    start,
-                ],
-                env=_env(),
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
-            partial.rename(cached)
-        return cached
-
-    def dbt_row(self) -> None:
-        from ingest.catalogue import load_catalogue
-        from ingest.paths import DataPaths
-        from pipeline.dbt_runner import dbt_command
-
-        short, long = self.mode.dbt_days
-        fixtures = {days: self.fixture(days) for days in (short, long)}
-
-        def build(days: int) -> Sample:
-            root = self.fresh(f"dbtrun{days}")
-            shutil.copytree(fixtures[days], root)
-            excluded = ["test_type:unit"] + (["resource_type:test"] if self.mode.dbt_select else [])
-            command, env = dbt_command(
-                load_catalogue(),
-                DataPaths(root),
-                "build",
-                *self.mode.dbt_select,
-                "--exclude",
-                *excluded,
-            )
-            return run_child(command, env=_env() | env, cwd=str(ROOT / "dbt_project"))
-
-        if (
-            self.mode.slow_runs > 1
-        ):  # one untimed build first: imports and OS cache warm for both sides
-            build(short)
-        longer, shorter = alternate(lambda: build(long), lambda: build(short), self.mode.slow_runs)
-        self.rows.append(
-            _row(
-                "dbt_3y_vs_1y",
-                f"dbt build (no unit tests) with {long} vs {short} days of history",
-                f"{long} days",
-                f"{short} days",
-                longer,
-                shorter,
-                "cpu_s",
-                "ratio < 1.3",
-                lambda r: r < 1.3,
-                wall=summarise(longer, shorter, "wall_s"),
-                selection=" ".join(self.mode.dbt_select) or "everything",
-            )
-        )
+    """Rows `night` (and its peak RSS) and `memory` (one big response)."""
 
     # --- a night vs a baseline commit -------------------------------------------------------------
     def baseline_tree(self) -> tuple[Path, str]:

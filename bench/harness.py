@@ -21,7 +21,6 @@ from bench.measure import Sample, run_child, summarise
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BENCH_PYTHON = ROOT / "bench" / ".venv" / "bin" / "python"
-CACHE = ROOT / "bench" / ".cache"  # generated fixtures, reused between runs (gitignored)
 DAY = date(2026, 11, 9)
 
 
@@ -34,8 +33,6 @@ class Mode:
     large_days: int
     serving_scale: float  # the sandbox's own rate is measured at this scale
     big_response_scale: float  # a bulk CSV of ~50 MB
-    dbt_days: tuple[int, int]  # 1 year vs 3 years of history
-    dbt_select: tuple[str, ...]  # what the dbt row builds (everything, or a toy selection)
     night_stages: str  # "all", or "land" (plan..load, no dbt) in tiny mode
 
 
@@ -48,8 +45,6 @@ MODES = {
         large_days=30,
         serving_scale=50,
         big_response_scale=160,
-        dbt_days=(365, 1095),
-        dbt_select=(),
         night_stages="all",
     ),
     "tiny": Mode(
@@ -60,8 +55,6 @@ MODES = {
         large_days=2,
         serving_scale=1,
         big_response_scale=1,
-        dbt_days=(1, 3),
-        dbt_select=("--select", "resource_type:seed"),
         night_stages="land",
     ),
 }

@@ -148,7 +148,7 @@ class IngestLoadRows(BenchBase):
             _row(
                 "load_vs_duckdb",
                 f"landed records.jsonl of {count} batches -> DuckDB raw",
-                "pipeline.load.load_partition per batch",
+                "pipeline.load_set.replace_partitions, a dataset a transaction (as a night)",
                 "DuckDB read_json over the same files",
                 ours,
                 duck,

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated groups: ingest,large,serving,load,dbt,night,memory (default all)",
+        help="comma-separated groups: ingest,large,serving,load,night,memory (default all)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument(
@@ -78,9 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--boroughs", default="", help="only these boroughs (slugs, comma-separated): a quicker run"
-    )
-    parser.add_argument(
-        "--dbt-days", default="", help="days of history of the dbt row, short,long (full: 365,1095)"
     )
     parser.add_argument(
         "--slow-runs", type=int, default=None, help="runs of each side of a slow row (full: 3)"
@@ -92,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         mode = replace(
             mode, runs=args.runs or mode.runs, slow_runs=args.slow_runs or mode.slow_runs
         )
-    if args.dbt_days:
-        mode = replace(mode, dbt_days=tuple(int(d) for d in args.dbt_days.split(",")))
     if args.boroughs:
         mode = replace(mode, boroughs=tuple(args.boroughs.split(",")))
     groups = set(filter(None, args.only.split(","))) or {
@@ -101,7 +96,6 @@ def main(argv: list[str] | None = None) -> int:
         "large",
         "serving",
         "load",
-        "dbt",
         "night",
         "memory",
     }
@@ -111,7 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         "slow_runs": mode.slow_runs,
         "boroughs": list(mode.boroughs or ["all"]),
         "groups": sorted(groups),
-        "dbt_days": list(mode.dbt_days),
         "machine": machine(),
         "load_average_start": load_average(),
         "baseline_ref": args.baseline,
@@ -133,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
             ),
             ("serving", bench.serving_row),
             ("load", bench.load_and_validation_rows),
-            ("dbt", bench.dbt_row),
             ("night", bench.night_rows),
             ("memory", bench.big_response_row),
         ]

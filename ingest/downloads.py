@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,23 @@ class DownloadCache:
         except (FileNotFoundError, ValueError):
             return None
 
-    def kept(self, url: str) -> tuple[Path, bytes] | None:
-        """The last version downloaded from `url`, if it is still on disk."""
+    def kept_path(self, url: str) -> Path | None:
+        """Where the last version downloaded from `url` is kept, if it is still on disk."""
         state = self.state()
         if not state or state.get("url") != url:
             return None
         path = self.folder / f"{state['sha256']}{self.suffix}"
-        return (path, path.read_bytes()) if path.exists() else None
+        return path if path.exists() else None
+
+    def kept(self, url: str) -> tuple[Path, bytes] | None:
+        """The last version downloaded from `url` and its bytes, if it is still on disk."""
+        path = self.kept_path(url)
+        return (path, path.read_bytes()) if path is not None else None
 
     def validators(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for the kept version (none if nothing is kept)."""
         state = self.state()
-        if self.kept(url) is None or state is None:
+        if self.kept_path(url) is None or state is None:
             return {}
         headers = {}
         if state.get("etag"):
@@ -58,14 +64,30 @@ class DownloadCache:
             headers["If-Modified-Since"] = state["last_modified"]
         return headers
 
+    def partial(self) -> Path:
+        """A private file to stream a download into before it is kept (keep_file) or dropped;
+        what a process killed mid-download left is removed first."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for left in self.folder.glob(".*.partial"):
+            if not _alive(left):
+                left.unlink(missing_ok=True)
+        return self.folder / f".{uuid.uuid4().hex}.{os.getpid()}.partial"
+
     def keep(self, url: str, body: bytes, etag: str | None, last_modified: str | None) -> Path:
         """Store a downloaded version (once per content) and make it the current state."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(body).hexdigest()
+        partial = self.partial()
+        partial.write_bytes(body)
+        return self.keep_file(url, partial, hashlib.sha256(body).hexdigest(), etag, last_modified)
+
+    def keep_file(
+        self, url: str, partial: Path, digest: str, etag: str | None, last_modified: str | None
+    ) -> Path:
+        """Keep a version already written to `partial` (its sha256 `digest`): renamed into place
+        once per content, else dropped; it becomes the current state."""
         path = self.folder / f"{digest}{self.suffix}"
-        if not path.exists():
-            partial = self.folder / f".{digest}.{os.getpid()}.partial"
-            partial.write_bytes(body)
+        if path.exists():
+            partial.unlink()
+        else:
             partial.chmod(0o444)
             os.replace(partial, path)
         state = {
@@ -79,3 +101,14 @@ class DownloadCache:
         partial.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         os.replace(partial, self.folder / STATE)
         return path
+
+
+def _alive(partial: Path) -> bool:
+    """Whether the process that writes `partial` (`.<name>.<pid>.partial`) still runs."""
+    try:
+        os.kill(int(partial.name.split(".")[-2]), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, IndexError, PermissionError, OverflowError):
+        return True
+    return True

@@ -9,11 +9,15 @@ writes a retry loop of its own. What is left when retries run out becomes a
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -26,6 +30,8 @@ __all__ = [
     "build_session",
     "get_json",
     "get_body",
+    "get_to_file",
+    "FileResponse",
     "backoff_s",
     "TRANSIENT_STATUSES",
     "decode_text",
@@ -37,6 +43,7 @@ __all__ = [
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
 BODY_RETRIES = 2  # a connection broken while the body streams in (after urllib3's reach)
 USER_AGENT = "city-region-datastore/0.1 (+open data pipeline)"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -177,9 +184,91 @@ def get_body(
 ) -> Response:
     """GET the raw bytes (a 304 to a conditional GET is an answer, not an error)."""
     timeout = getattr(session, "request_timeout", (5, 30))
+    with _fetch_errors(session, url, params, timeout):
+        reply = _with_body_retries(
+            session, url, lambda: session.get(url, params=params, timeout=timeout, headers=headers)
+        )
+    body = reply.content
+    _refuse_status(reply.status_code, body, reply.url)
+    return Response(
+        url=reply.url,
+        status=reply.status_code,
+        body=body,
+        payload=None,
+        headers=dict(reply.headers),
+    )
+
+
+@dataclass(frozen=True)
+class FileResponse:
+    """What a GET streamed to disk returned: the body's size and sha256, and its first bytes."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    size: int
+    sha256: str
+    head: bytes  # the first HEAD_BYTES: enough to tell a web page from data
+
+    def opening(self) -> Response:
+        """The response as refuse_html reads it (its first bytes only)."""
+        return Response(self.url, self.status, self.head, None, self.headers)
+
+
+HEAD_BYTES = 4096
+CHUNK_BYTES = 1 << 20
+
+
+def get_to_file(
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    target: Path,
+    headers: dict[str, str] | None = None,
+) -> FileResponse:
+    """GET a body of any size into `target`, a chunk at a time, never whole in memory.
+
+    A 304 writes an empty file. Errors are get_body's; a connection broken mid-body
+    starts the download again (into the same file), as get_body does.
+    """
+    timeout = getattr(session, "request_timeout", (5, 30))
+
+    def download() -> FileResponse:
+        with session.get(
+            url, params=params, timeout=timeout, headers=headers, stream=True
+        ) as reply:
+            if reply.status_code >= 400:
+                _refuse_status(reply.status_code, reply.content, reply.url)
+            digest, size, head = hashlib.sha256(), 0, b""
+            with target.open("wb") as out:
+                for chunk in reply.iter_content(CHUNK_BYTES):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if len(head) < HEAD_BYTES:
+                        head += chunk[: HEAD_BYTES - len(head)]
+                    out.write(chunk)
+            return FileResponse(
+                reply.url, reply.status_code, dict(reply.headers), size, digest.hexdigest(), head
+            )
+
+    with _fetch_errors(session, url, params, timeout):
+        return _with_body_retries(session, url, download)
+
+
+def _refuse_status(status: int, body: bytes, url: str) -> None:
+    """What is left of a transient status after retries is retriable; other 4xx/5xx are fatal."""
+    if status in TRANSIENT_STATUSES:
+        raise RetriableFetchError(f"HTTP {status} after retries: {_snippet(body)}", url=url)
+    if status >= 400:
+        raise FatalFetchError(f"HTTP {status}: {_snippet(body)}", url=url)
+
+
+@contextmanager
+def _fetch_errors(session: requests.Session, url: str, params: dict[str, Any], timeout):
+    """Every requests failure as a FetchError naming the URL and why."""
     shown_url = requests.Request("GET", url, params=params).prepare().url or url
     try:
-        reply = _get_whole_body(session, url, params, timeout, headers)
+        yield
     except requests.exceptions.ChunkedEncodingError as exc:
         raise RetriableFetchError(
             f"connection broken mid-response, {BODY_RETRIES + 1} tries: {_root_cause(exc)}",
@@ -193,23 +282,9 @@ def get_body(
         raise RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url) from None
     except requests.exceptions.RequestException as exc:
         raise FatalFetchError(f"request failed: {exc}", url=shown_url) from None
-    body = reply.content
-    if reply.status_code in TRANSIENT_STATUSES:
-        raise RetriableFetchError(
-            f"HTTP {reply.status_code} after retries: {_snippet(body)}", url=reply.url
-        )
-    if reply.status_code >= 400:
-        raise FatalFetchError(f"HTTP {reply.status_code}: {_snippet(body)}", url=reply.url)
-    return Response(
-        url=reply.url,
-        status=reply.status_code,
-        body=body,
-        payload=None,
-        headers=dict(reply.headers),
-    )
 
 
-def _get_whole_body(session: requests.Session, url: str, params: dict[str, Any], timeout, headers):
+def _with_body_retries(session: requests.Session, url: str, attempt_once: Callable[[], T]) -> T:
     """A GET whose body arrived whole; a connection broken mid-body is tried again.
 
     urllib3's Retry covers everything up to the response headers; a reset while the body
@@ -217,7 +292,7 @@ def _get_whole_body(session: requests.Session, url: str, params: dict[str, Any],
     """
     for attempt in range(BODY_RETRIES + 1):
         try:
-            return session.get(url, params=params, timeout=timeout, headers=headers)
+            return attempt_once()
         except requests.exceptions.ChunkedEncodingError:
             if attempt == BODY_RETRIES:
                 raise

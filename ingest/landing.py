@@ -121,7 +121,7 @@ def land_pages(
                         "url": page.url,
                         "status": page.status,
                         "fetched_at": page.fetched_at,
-                        "bytes": len(page.body),
+                        "bytes": page.size,
                         "sha256": page.sha256,
                         "records": len(page.records),
                         "reported_total": page.total,
@@ -169,7 +169,9 @@ def _write_page(target: Path, page: Page) -> None:
             os.link(page.kept_at, target)
             return
         except OSError:
-            pass
+            if page.body is None:
+                shutil.copyfile(page.kept_at, target)
+                return
     target.write_bytes(page.body)
 
 

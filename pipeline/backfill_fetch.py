@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.catalogue import Catalogue, Feed
-from ingest.errors import FatalFetchError, FetchError, NotPublished
+from ingest.errors import FetchError, NotPublished
 from ingest.landing import LandedBatch, land_pages, latest_batch, page_digests
 from ingest.outcomes import Outcome, Status
 from ingest.paths import DataPaths
@@ -237,18 +237,19 @@ def _bulk(
         protocol.page_suffix,
         kept_at=reply.kept_at,
         not_modified=reply.unchanged,
+        digest=reply.sha256,
     )
+    selected = protocol.select_days(
+        protocol.records(reply.payload, reply.url), feed, [_d(day) for day in plan.days]
+    )  # one pass over the file for every day of the range
     outcomes = []
     for day in plan.days:
-        try:
-            records = protocol.select(protocol.records(reply.payload, reply.url), feed, _d(day))
-        except NotPublished as exc:
+        records = selected[_d(day)]
+        if isinstance(records, NotPublished):
             outcomes.append(
-                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=one_line(exc.reason))
+                Outcome.for_feed(feed, day, Status.NOT_PUBLISHED, error=one_line(records.reason))
             )
             continue
-        except FatalFetchError:
-            raise
         batch = _unchanged_batch(paths, feed, day, page)
         if batch is None:
             batch = land_pages(

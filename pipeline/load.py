@@ -1,20 +1,18 @@
-"""Load validated batches into DuckDB `raw` tables, one partition per transaction.
+"""The pipeline's DuckDB: `raw` and `audit` tables, the catalogue's areas and datasets.
 
 A partition is one (dataset, borough, data day). Loading replaces it whole — delete and
 insert inside one transaction, the rows read set-based with `read_json` straight from the
-landed file — so re-runs and backfills never duplicate a row and a crash mid-load leaves
-the previous partition in place. Every batch's fate (loaded, quarantined, fetch failed)
-and every validation result is recorded in the `audit` schema.
+landed files, a dataset's partitions at once (pipeline/load_set.py) — so re-runs and
+backfills never duplicate a row and a crash mid-load leaves the previous partition in
+place. Every batch's fate (loaded, quarantined, fetch failed) and every validation result
+is recorded in the `audit` schema.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from ingest.catalogue import Catalogue, Dataset
 from ingest.watermarks import ensure_watermark_table
@@ -26,7 +24,6 @@ __all__ = [
     "write_areas",
     "write_datasets",
     "load_partition",
-    "record_batch",
     "quote",
 ]
 
@@ -58,26 +55,38 @@ def connect(warehouse: Path):
 
 
 def ensure_tables(con, catalogue: Catalogue) -> None:
-    """Create schemas and tables, adding columns the catalogue has gained since."""
+    """Create schemas and tables, adding columns the catalogue has gained since; one
+    transaction, so a fresh warehouse costs one commit, not one a table."""
+    con.execute("begin transaction")
+    try:
+        _ensure_tables(con, catalogue)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _ensure_tables(con, catalogue: Catalogue) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists audit")
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for dataset in [*catalogue.datasets.values(), *catalogue.elsewhere.values()]:
         table = f"raw.{quote(dataset.id)}"
         columns = {name: "VARCHAR" for name in dataset.column_names} | PARTITION_COLUMNS
-        con.execute(
-            f"create table if not exists {table} ("
-            + ", ".join(f"{quote(n)} {t}" for n, t in columns.items())
-            + ")"
-        )
-        existing = {
-            row[0]
-            for row in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
-                [dataset.id],
-            ).fetchall()
-        }
+        if dataset.id not in existing:
+            con.execute(
+                f"create table {table} ("
+                + ", ".join(f"{quote(n)} {t}" for n, t in columns.items())
+                + ")"
+            )
+            existing[dataset.id] = set(columns)
+            continue
         for name, kind in columns.items():
-            if name not in existing:
+            if name not in existing[dataset.id]:
                 con.execute(f"alter table {table} add column {quote(name)} {kind}")
     con.execute("""
         create table if not exists raw.feed_partitions (
@@ -165,94 +174,19 @@ def load_partition(
     records_path: Path,
     row_count: int,
 ) -> int:
-    """Replace one partition with the landed records, in one transaction; returns its rows.
+    """Replace one partition with landed records, in its own transaction; returns its rows
+    (pipeline/load_set.py loads many at once, as the night and the backfill do)."""
+    from pipeline.load_set import Partition, replace_partitions
 
-    A batch already loaded into its partition (a bulk file that did not change keeps its
-    batch) is not loaded again.
-    """
-    table = f"raw.{quote(dataset.id)}"
-    current = con.execute(
-        "select batch_id, row_count from raw.feed_partitions "
-        "where dataset = ? and borough_code = ? and data_day = ?",
-        [dataset.id, borough_code, data_day],
-    ).fetchone()
-    if current is not None and current[0] == batch_id and current[1] == row_count:
-        return row_count
-    names = dataset.column_names
-    column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    part = Partition(Path(records_path), borough_code, data_day, batch_id, row_count)
     con.execute("begin transaction")
     try:
-        con.execute(
-            f"delete from {table} where _borough_code = ? and _data_day = ?",
-            [borough_code, data_day],
-        )
-        if row_count:
-            con.execute(
-                f"insert into {table} ({', '.join(quote(n) for n in names)}, "
-                "_borough_code, _data_day, _batch_id, _loaded_at) "
-                f"select {', '.join(quote(n) for n in names)}, ?, ?, ?, ? "
-                f"from read_json(?, format = 'newline_delimited', columns = {column_types})",
-                [borough_code, data_day, batch_id, loaded_at, str(records_path)],
-            )
-        loaded = con.execute(
-            f"select count(*) from {table} where _borough_code = ? and _data_day = ?",
-            [borough_code, data_day],
-        ).fetchone()[0]
-        if loaded != row_count:
-            raise RuntimeError(
-                f"{dataset.id} {borough_code} {data_day}: landed {row_count} rows but loaded {loaded}"
-            )
-        con.execute(
-            "insert or replace into raw.feed_partitions values (?, ?, ?, ?, ?, ?)",
-            [dataset.id, borough_code, data_day, batch_id, loaded, loaded_at],
-        )
+        rows = replace_partitions(con, dataset, [part])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return loaded
-
-
-def record_batch(
-    con, outcome: dict[str, Any], run_id: str, validation: dict[str, Any] | None
-) -> None:
-    """Write one batch's fate (and its validation result, if validated) to `audit`."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    batch = outcome.get("batch") or {}
-    batch_id = batch.get("batch_id") or f"unfetched-{outcome['feed_id']}-{outcome['data_day']}"
-    con.execute(
-        "insert into audit.batches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            batch_id,
-            run_id,
-            outcome["dataset"],
-            outcome["borough_code"],
-            outcome["data_day"],
-            outcome["status"],
-            batch.get("row_count"),
-            _lines(outcome.get("failures")) or outcome.get("error"),
-            _lines(outcome.get("warnings")),
-            batch.get("path"),
-            outcome.get("quarantine_path"),
-            now,
-        ],
-    )
-    if validation is not None:
-        con.execute(
-            "insert into audit.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                batch_id,
-                outcome["dataset"],
-                outcome["borough_code"],
-                outcome["data_day"],
-                validation.get("success"),
-                _lines(outcome.get("failures")),
-                _lines(outcome.get("warnings")),
-                json.dumps(validation, default=str),
-                now,
-            ],
-        )
+    return rows
 
 
 def _lines(items: Iterable[str] | None) -> str | None:

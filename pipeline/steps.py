@@ -15,7 +15,6 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from ingest.catalogue import Catalogue, load_catalogue
@@ -309,14 +308,8 @@ def _load(
     catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_id: str
 ) -> dict[str, Any]:
     from ingest.watermarks import advance_watermarks
-    from pipeline.load import (
-        connect,
-        ensure_tables,
-        load_partition,
-        record_batch,
-        write_areas,
-        write_datasets,
-    )
+    from pipeline.load import connect, ensure_tables, write_areas, write_datasets
+    from pipeline.load_set import record_batches, replace_partitions
     from pipeline.source_metadata import write_source_metadata
 
     summary = {
@@ -340,12 +333,14 @@ def _load(
         write_areas(con, catalogue)
         write_datasets(con, catalogue)
         unrecorded = _unrecorded(con, daily, data_day)
+        recorded: list[Outcome] = []  # fates of batches not loaded (and of missed nights)
+        loading: dict[str, list[Outcome]] = {}  # per dataset, the batches to load
         for outcome in outcomes:
             if outcome.status is Status.UNCHANGED:
                 summary["unchanged_batches"] += 1
                 continue  # fetched again, same records as the loaded batch: nothing happened
             if (outcome.dataset, outcome.borough_code, outcome.data_day) in unrecorded:
-                record_batch(con, _missed_night(outcome, run_id), run_id, None)
+                recorded.append(_missed_night(outcome, run_id))
                 summary["unrecorded"].append(
                     _line(
                         outcome,
@@ -355,26 +350,13 @@ def _load(
                         ],
                     )
                 )
-            validation = None
-            if outcome.validation_path:
-                validation = json.loads(Path(outcome.validation_path).read_text(encoding="utf-8"))
             summary["landed_rows"] += outcome.batch.row_count if outcome.batch else 0
             if outcome.status in VALIDATED_OK:
-                batch = outcome.batch
-                summary["loaded_rows"] += load_partition(
-                    con,
-                    catalogue.dataset(outcome.dataset),
-                    outcome.borough_code,
-                    outcome.data_day,
-                    batch.batch_id,
-                    batch.records_path,
-                    batch.row_count,
-                )
-                summary["loaded_batches"] += 1
-                outcome = outcome.becomes(Status.LOADED)
+                loading.setdefault(outcome.dataset, []).append(outcome.becomes(Status.LOADED))
                 if outcome.warnings:
                     summary["warnings"].append(_line(outcome, outcome.warnings))
-            elif outcome.status is Status.QUARANTINED:
+                continue
+            if outcome.status is Status.QUARANTINED:
                 summary["quarantined"].append(_line(outcome, outcome.failures))
                 summary["quarantined_rows"] += outcome.batch.row_count
             elif outcome.status is Status.FETCH_FAILED:
@@ -388,7 +370,22 @@ def _load(
                     f"{outcome.dataset} from {outcome.borough_name} ({outcome.data_day}): "
                     f"cannot load a batch that is {outcome.status} (was it validated?)"
                 )
-            record_batch(con, outcome.to_dict(), run_id, validation)
+            recorded.append(outcome)
+        record_batches(con, recorded, run_id)
+        for dataset_id, loaded in loading.items():
+            # A dataset's partitions and their audit rows commit together: a crash leaves
+            # each partition as it was or as landed, and the datasets before it loaded.
+            con.execute("begin transaction")
+            try:
+                summary["loaded_rows"] += replace_partitions(
+                    con, catalogue.dataset(dataset_id), [o.batch for o in loaded]
+                )
+                record_batches(con, loaded, run_id)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+            summary["loaded_batches"] += len(loaded)
         as_dicts = [o.to_dict() for o in outcomes]
         write_source_metadata(con, as_dicts)
         summary["watermarks_advanced"] = advance_watermarks(
@@ -429,19 +426,20 @@ def _unrecorded(con, daily: list[Outcome], data_day: str | None) -> set[tuple[st
     return set(earlier) - set(recorded)
 
 
-def _missed_night(outcome: Outcome, run_id: str) -> dict[str, Any]:
+def _missed_night(outcome: Outcome, run_id: str) -> Outcome:
     """The audit row a dead night could not write: its feed-day was not fetched on the night,
     so the scorecard counts it late (a fetch that failed), though it is delivered now."""
-    return {
-        "feed_id": outcome.feed_id,
-        "dataset": outcome.dataset,
-        "borough_code": outcome.borough_code,
-        "data_day": outcome.data_day,
-        "status": Status.FETCH_FAILED.value,
-        "batch": None,
-        "error": f"not fetched on its night: the run for {outcome.data_day} ended before load "
+    return replace(
+        outcome,
+        status=Status.FETCH_FAILED,
+        batch=None,
+        error=f"not fetched on its night: the run for {outcome.data_day} ended before load "
         f"without recording anything (killed, crashed or out of space); caught up by run {run_id}",
-    }
+        failures=(),
+        warnings=(),
+        validation_path=None,
+        quarantine_path=None,
+    )
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:

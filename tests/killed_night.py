@@ -1,7 +1,7 @@
 """A night's steps in a child process that kill -9s itself at a chosen step, and a pinned sandbox.
 
 The kill is real (SIGKILL: no cleanup, no finally) and lands at a chosen point, so the
-tests that use it are deterministic: after N feeds ingested, N partitions loaded, or
+tests that use it are deterministic: after N feeds ingested, N datasets' partitions loaded, or
 half-way through publish's copy.
 """
 
@@ -24,7 +24,7 @@ import os, shutil, signal, sys
 from datetime import date
 sys.path.insert(0, sys.argv[1])
 import night_steps
-from pipeline import load, steps
+from pipeline import load_set, steps
 
 where, after, day, boroughs = sys.argv[2], int(sys.argv[3]), date.fromisoformat(sys.argv[4]), sys.argv[5].split(",")
 datasets = sys.argv[6].split(",") if sys.argv[6] else None
@@ -49,7 +49,7 @@ def half_a_copy_then_die(source, target, *args, **kwargs):
 if where == "ingest":
     steps.ingest_feed = die_after(steps.ingest_feed)
 elif where == "load":
-    load.load_partition = die_after(load.load_partition)
+    load_set.replace_partitions = die_after(load_set.replace_partitions)
 elif where == "publish":
     shutil.copyfile = half_a_copy_then_die
 if where == "publish":

@@ -28,7 +28,6 @@ ROWS = [
     "sandbox_serving",
     "load_vs_duckdb",
     "validation_ge_vs_sql",
-    "dbt_3y_vs_1y",
     "night_first_vs_baseline",
     "memory_night_first",
     "night_later_vs_baseline",

@@ -5,15 +5,19 @@ and every protocol's batches accepted by validation under the dataset's column n
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FIXTURES
 from sandbox_control import add_fault, clear_faults, clear_request_log, request_log
 
+from ingest.downloads import DownloadCache
+from ingest.errors import RetriableFetchError
 from ingest.fetch import fetch_feed
-from ingest.protocols.csv_text import decode_text, parse_csv
+from ingest.protocols.csv_text import CsvFile, decode_text, parse_csv
 from sandbox.generator import truth_records
 from sandbox.settings import load_settings
 
@@ -99,6 +103,35 @@ def test_real_latin1_borough_profiles_are_decoded():
     assert {".", "-", "n/a"} & {v for r in rows for v in r.values()}
 
 
+@pytest.mark.parametrize(
+    "body, declared",
+    [
+        ((FIXTURES / "london-borough-profiles.csv").read_bytes(), None),  # cp1252, £
+        ('a,b\r\nCafé £5,"x\ny"\r\n'.encode("utf-8-sig"), None),  # BOM, a line break in a cell
+        ("a,b\nCafé,£5\n".encode("latin-1"), "ISO-8859-1"),
+        (b"\xef\xbb\xbfa,b\n\xe9,\x80\n", None),  # a BOM, then cp1252 bytes
+        (b"a,b\n" + b"x" * 300_000 + b",1\n", None),  # a cell over the csv module's default limit
+    ],
+)
+def test_a_bulk_file_read_from_disk_gives_the_rows_of_its_bytes(tmp_path, body, declared):
+    """A downloaded file streamed to disk (never held whole) reads as the same rows, in the same charset."""
+    path = tmp_path / "file.csv"
+    path.write_bytes(body)
+    rows = parse_csv(body, "file://x", declared)
+    kept = CsvFile(path, "file://x", declared)
+    assert len(kept) == len(rows) > 0
+    assert list(kept) == rows
+    assert kept.encoding == decode_text(body, declared)[1]
+
+
+def test_a_cut_off_file_read_from_disk_fails_when_opened(tmp_path):
+    """A ragged last row fails at fetch time, before anything is landed."""
+    path = tmp_path / "file.csv"
+    path.write_bytes(b"a,b,c\n1,2,3\n4,5")
+    with pytest.raises(RetriableFetchError, match="row 3 has 2 cells"):
+        CsvFile(path, "file://x")
+
+
 def test_a_cut_off_csv_is_a_clear_error(catalogue, data_dir, sandbox):
     """A file cut mid-row is refused (a ragged last row), never landed short."""
     from ingest.errors import RetriableFetchError
@@ -176,3 +209,18 @@ def test_new_protocols_batches_pass_validation(catalogue, data_dir, feed_id):
     verdict = validate_batch(batch, feed.dataset, feed.area, catalogue.settings)
     assert verdict.success, verdict.failures
     assert not verdict.warnings and not verdict.extra_columns
+
+
+def test_a_download_cut_by_a_killed_process_is_removed_by_the_next(tmp_path):
+    """A bulk file streams into a private partial file; one a dead process left does not pile up."""
+    feed = SimpleNamespace(
+        dataset=SimpleNamespace(id="road_casualties"), area=SimpleNamespace(code="E1")
+    )
+    cache = DownloadCache(tmp_path, feed)
+    cache.folder.mkdir(parents=True)
+    dead = cache.folder / ".cut.999999999.partial"  # no such process
+    dead.write_bytes(b"half a file")
+    live = cache.folder / f".other.{os.getpid()}.partial"  # a download still running
+    live.write_bytes(b"")
+    fresh = cache.partial()
+    assert not dead.exists() and live.exists() and fresh.parent == cache.folder

@@ -37,24 +37,31 @@ EMPTY_PAGE_RETRIES = 2  # an empty page the server says is not the end is asked 
 class Page:
     """One page exactly as the API returned it, with the dataset records found in it.
 
-    `kept_at` is set when the body is already kept in the landing zone (a bulk file
-    answered 304 Not Modified): landing links it instead of writing a copy.
+    `kept_at` is set when the body is already kept in the landing zone (a bulk file, streamed
+    there or answered 304 Not Modified): landing links it instead of writing a copy. Such a
+    body is not read into memory: `body` is None and `digest` its sha256.
     """
 
     number: int
     url: str
     status: int
-    body: bytes
+    body: bytes | None
     records: list[dict[str, Any]]
     total: int | None
     fetched_at: str
     suffix: str = ".json"
     kept_at: Path | None = None
     not_modified: bool = False
+    digest: str | None = None
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
+        return self.digest or hashlib.sha256(self.body or b"").hexdigest()
+
+    @property
+    def size(self) -> int:
+        """The body's bytes, whether held or kept on disk."""
+        return len(self.body) if self.body is not None else self.kept_at.stat().st_size
 
 
 class Protocol:
@@ -183,6 +190,7 @@ class Protocol:
                 self.page_suffix,
                 kept_at=getattr(reply, "kept_at", None),
                 not_modified=getattr(reply, "unchanged", reply.status == 304),
+                digest=getattr(reply, "sha256", None),
             )
             received += len(wire)
             try:
@@ -256,5 +264,7 @@ class Protocol:
 OffsetProtocol = Protocol  # the name CKAN and Socrata were written against
 
 
-def _records_digest(records: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(repr(records).encode()).hexdigest()
+def _records_digest(records: Any) -> str:
+    """What tells a page that repeats the previous one; a file read from disk has its own."""
+    digest = getattr(records, "digest", None)
+    return digest or hashlib.sha256(repr(records).encode()).hexdigest()
