@@ -29,6 +29,7 @@ __all__ = [
     "load_metrics",
 ]
 
+DOMAINS = ("transport", "housing", "services", "data")
 DIRECTIONS = ("lower_is_better", "higher_is_better")
 AGGREGATIONS = ("ratio", "median", "per_day", "ratio_change")
 LAST_YEAR = ("difference", "pair")
@@ -226,7 +227,7 @@ def _metric(metric_id: str, raw: Any, measures: dict[str, Measures], path: Path)
     return Metric(
         id=metric_id,
         name=_need(raw, "name", path, where),
-        domain=_identifier(_need(raw, "domain", path, where), path, f"{where}.domain"),
+        domain=_choice(raw, "domain", DOMAINS, path, where),
         dataset=dataset,
         grain=grain,
         numerator=numerator,

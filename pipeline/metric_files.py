@@ -246,9 +246,8 @@ def _quoted(text: str) -> str:
     return '"' + " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _expected(config: Path | None = None) -> dict[Path, str]:
-    catalogue = load_catalogue(config) if config else load_catalogue()
-    metrics = load_metrics(catalogue)
+def _expected(config: Path | None = None, region: str | None = None) -> dict[Path, str]:
+    metrics = load_metrics(load_catalogue(config, region))
     readme = (DBT / "README.md").read_text(encoding="utf-8")
     return {DBT / path: text for path, text in metric_files(metrics, readme).items()}
 
@@ -257,9 +256,9 @@ def _owned_dirs() -> list[Path]:
     return [DBT / MEASURES_DIR, DBT / METRICS_DIR]
 
 
-def stale_files(config: Path | None = None) -> list[Path]:
+def stale_files(config: Path | None = None, region: str | None = None) -> list[Path]:
     """Files that differ from what config/metrics.yml writes, or that it no longer writes."""
-    expected = _expected(config)
+    expected = _expected(config, region)
     stale = [p for p, text in expected.items() if not p.exists() or p.read_text("utf-8") != text]
     for folder in _owned_dirs():
         stale += [p for p in sorted(folder.glob("*")) if p not in expected]

@@ -1,0 +1,172 @@
+"""config/metrics.yml: each metric declared once, the dbt files written from it, its checks.
+
+No dbt build here: the committed dbt files must be what the YAML writes (so a hand-run
+`dbt build` and the pipeline build the declared metrics), a new metric must reach every
+file that names metrics from its one YAML entry, and each mistake must be one clear line.
+The values the metric models give are checked by the shared fixture build
+(tests/test_metric_truth.py, dbt_project/scripts/fixture_expected.py) and the reference run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.catalogue import load_catalogue
+from ingest.errors import CatalogueError
+from ingest.paths import REPO_ROOT
+from pipeline.check_config import main as check_config
+from pipeline.metric_config import load_metrics
+from pipeline.metric_files import metric_files, stale_files
+
+# A metric over a dataset already measured, with the one measure line it needs: all that
+# adding it takes besides its test (the number of lines is reported by the README).
+NEW_METRIC = """
+  closed_share:
+    name: Share of service requests closed
+    domain: services
+    dataset: service_requests
+    numerator: closed_requests
+    denominator: requests
+    unit: "%"
+    direction: higher_is_better
+    value_multiplier: 100
+    aggregation: ratio
+    has_better_direction: true
+    counts_people: true
+    min_count_to_rank: 10
+    description: 100 * requests made in the month and closed / all requests made in the month
+"""
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path, monkeypatch) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(REPO_ROOT / "config", target)
+    monkeypatch.setenv("CITY_CONFIG_DIR", str(target))
+    monkeypatch.delenv("CITY_REGION", raising=False)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> int:
+    """Replace the one occurrence of `old`; the 1-based line it was on."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return text[: text.index(old)].count("\n") + 1
+
+
+def _error(config: Path) -> str:
+    with pytest.raises(CatalogueError) as caught:
+        load_metrics(load_catalogue(config))
+    return str(caught.value)
+
+
+def test_the_committed_dbt_files_are_what_metrics_yml_writes():
+    """Models, seeds, the unit tests' fixture and the README table: none edited by hand."""
+    assert stale_files() == []
+
+
+def test_a_new_metric_reaches_every_file_from_its_one_entry(config_copy):
+    """One YAML entry gives the metric its model, its seed rows, the union's id list and its
+    README row; the other metrics' files stay as they are."""
+    before = metric_files(load_metrics(load_catalogue(config_copy)), _readme())
+    (config_copy / "metrics.yml").write_text(
+        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
+    )
+    after = metric_files(load_metrics(load_catalogue(config_copy)), _readme())
+    added = set(after) - set(before)
+    changed = {p for p in before if before[p] != after[p]}
+    assert added == {"models/intermediate/metrics/int_metric__closed_share.sql"}
+    assert changed == {
+        "models/intermediate/metrics/_int_metrics.yml",
+        "macros/metric_catalogue.sql",
+        "seeds/metric_definitions.csv",
+        "seeds/metric_publication.csv",
+        "tests/fixtures/all_metric_definitions.csv",
+        "README.md",
+    }
+    model = after["models/intermediate/metrics/int_metric__closed_share.sql"]
+    assert 'numerator="coalesce(inputs.closed_requests, 0)"' in model
+    assert 'inputs="int_service_requests__borough_month"' in model
+    assert "'closed_share'" in after["macros/metric_catalogue.sql"]
+    assert after["seeds/metric_publication.csv"].endswith("closed_share,true,true,10\n")
+    assert "| `closed_share` | `service_requests` (month) |" in after["README.md"]
+
+
+def test_check_config_says_when_the_dbt_files_are_stale(config_copy, capsys):
+    """An entry added without `make metrics`: check-config fails naming the command to run."""
+    (config_copy / "metrics.yml").write_text(
+        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
+    )
+    assert check_config([]) == 1
+    err = capsys.readouterr().err
+    assert "int_metric__closed_share.sql" in err and "python -m pipeline metrics" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "    numerator: ksi_casualties\n",
+            "    numerater: ksi_casualties\n",
+            "metrics.ksi_per_100k.numerater: unknown key (did you mean 'numerator'?)",
+        ),
+        (
+            "    numerator: ksi_casualties\n",
+            "    numerator: ksi_casualty\n",
+            "metrics.ksi_per_100k.numerator: 'ksi_casualty' is neither a measure of "
+            "road_casualties (did you mean 'ksi_casualties'?) nor a covered column",
+        ),
+        (
+            "    dataset: road_casualties\n    numerator",
+            "    dataset: road_casualtys\n    numerator",
+            "metrics.ksi_per_100k.dataset: 'road_casualtys' has no `measures` entry "
+            "(did you mean 'road_casualties'?)",
+        ),
+        (
+            "    denominator: cast(covered.annual_housing_target as double)",
+            "    denominator: cast(covered.annual_target as double)",
+            "metrics.net_completions_vs_target.denominator: covered.annual_target is not a "
+            "covered column (did you mean 'annual_housing_target'?)",
+        ),
+        (
+            "    direction: lower_is_better\n    value_multiplier: 100000\n",
+            "    direction: lower_is_beter\n    value_multiplier: 100000\n",
+            "metrics.ksi_per_100k.direction: 'lower_is_beter' is not one of "
+            "['lower_is_better', 'higher_is_better'] (did you mean 'lower_is_better'?)",
+        ),
+        (
+            "    last_year: pair\n",
+            "    last_year: difference\n",
+            "metrics.house_price_change_yoy.last_year: `last_year: pair` goes with "
+            "`aggregation: ratio_change`",
+        ),
+        (
+            "  recycling_rate:\n",
+            "  ksi_per_100k:\n",
+            "metrics.ksi_per_100k: duplicate key (first at line",
+        ),
+    ],
+    ids=[
+        "unknown_key",
+        "unknown_measure",
+        "unknown_dataset",
+        "covered_column",
+        "direction",
+        "last_year",
+        "duplicate_id",
+    ],
+)
+def test_each_mistake_is_one_line_naming_file_line_and_key(config_copy, old, new, message):
+    """file:line: key.path: why, with the nearest right name where there is one."""
+    line = _edit(config_copy / "metrics.yml", old, new)
+    error = _error(config_copy)
+    assert error.startswith(f"{config_copy / 'metrics.yml'}:{line}: ")
+    assert message in error and "\n" not in error
+
+
+def _readme() -> str:
+    return (REPO_ROOT / "dbt_project" / "README.md").read_text(encoding="utf-8")
