@@ -9,7 +9,6 @@ The values the metric models give are checked by the shared fixture build
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -39,15 +38,6 @@ NEW_METRIC = """
     min_count_to_rank: 10
     description: 100 * requests made in the month and closed / all requests made in the month
 """
-
-
-@pytest.fixture
-def config_copy(tmp_path: Path, monkeypatch) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", target)
-    monkeypatch.setenv("CITY_CONFIG_DIR", str(target))
-    monkeypatch.delenv("CITY_REGION", raising=False)
-    return target
 
 
 def _edit(path: Path, old: str, new: str) -> int:
