@@ -2,7 +2,9 @@
 
 They are committed, so that a hand-run `dbt build` needs no step before it, and
 tests/test_metric_config.py fails when one differs from what the YAML writes
-(`python -m pipeline metrics --check` says which). Written here:
+(`python -m pipeline metrics --check` says which). A CITY_CONFIG_DIR declaring other
+metrics is built from a copy of the project with its own files (dbt_project_for, called
+by the pipeline's dbt runner). Written here:
   models/intermediate/measures/   int_<dataset>__borough_<grain>.sql + _int_measures.yml
   models/intermediate/metrics/    int_metric__<id>.sql + _int_metrics.yml
   macros/metric_catalogue.sql     metric ids by grain, and the pooled medians
@@ -16,15 +18,19 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import logging
+import shutil
 import sys
 from pathlib import Path
 
-from ingest.catalogue import load_catalogue
+from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT
 from pipeline.metric_config import Measures, Metric, MetricCatalogue, load_metrics
 
-__all__ = ["metric_files", "stale_files", "write_files", "main"]
+__all__ = ["dbt_project_for", "metric_files", "stale_files", "write_files", "main"]
+
+log = logging.getLogger(__name__)
 
 DBT = REPO_ROOT / "dbt_project"
 MEASURES_DIR = "models/intermediate/measures"
@@ -246,36 +252,65 @@ def _quoted(text: str) -> str:
     return '"' + " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _expected(config: Path | None = None, region: str | None = None) -> dict[Path, str]:
-    metrics = load_metrics(load_catalogue(config, region))
-    readme = (DBT / "README.md").read_text(encoding="utf-8")
-    return {DBT / path: text for path, text in metric_files(metrics, readme).items()}
+def _expected(metrics: MetricCatalogue, project: Path = DBT) -> dict[Path, str]:
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    return {project / path: text for path, text in metric_files(metrics, readme).items()}
 
 
-def _owned_dirs() -> list[Path]:
-    return [DBT / MEASURES_DIR, DBT / METRICS_DIR]
-
-
-def stale_files(config: Path | None = None, region: str | None = None) -> list[Path]:
-    """Files that differ from what config/metrics.yml writes, or that it no longer writes."""
-    expected = _expected(config, region)
+def _stale(expected: dict[Path, str], project: Path = DBT) -> list[Path]:
     stale = [p for p, text in expected.items() if not p.exists() or p.read_text("utf-8") != text]
-    for folder in _owned_dirs():
+    for folder in (project / MEASURES_DIR, project / METRICS_DIR):
         stale += [p for p in sorted(folder.glob("*")) if p not in expected]
     return stale
 
 
-def write_files(config: Path | None = None) -> list[Path]:
-    """Write every file the metric catalogue decides; remove generated files it no longer has."""
-    expected = _expected(config)
-    changed = stale_files(config)
-    for path in changed:
+def _write(expected: dict[Path, str], stale: list[Path]) -> None:
+    for path in stale:
         if path in expected:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(expected[path], encoding="utf-8")
         else:
             path.unlink()
-    return changed
+
+
+def stale_files(config: Path | None = None, region: str | None = None) -> list[Path]:
+    """Files that differ from what config/metrics.yml writes, or that it no longer writes."""
+    return _stale(_expected(load_metrics(load_catalogue(config, region))))
+
+
+def write_files(config: Path | None = None) -> list[Path]:
+    """Write every file the metric catalogue decides; remove generated files it no longer has."""
+    expected = _expected(load_metrics(load_catalogue(config)))
+    stale = _stale(expected)
+    _write(expected, stale)
+    return stale
+
+
+def dbt_project_for(catalogue: Catalogue, work_dir: Path) -> Path:
+    """The dbt project that builds this catalogue's metrics.
+
+    The repository's dbt_project/ when its committed files are what the catalogue's
+    metrics.yml writes (always so for config/, which the drift test keeps so); for a
+    CITY_CONFIG_DIR declaring other metrics, a copy under `work_dir` with its files written,
+    so that a metric declared in config alone is built without editing the repository.
+    """
+    if not (Path(catalogue.config_dir) / "metrics.yml").exists():
+        return DBT
+    metrics = load_metrics(catalogue)
+    if not _stale(_expected(metrics)):
+        return DBT
+    project = work_dir / "dbt_project"
+    shutil.copytree(
+        DBT, project, dirs_exist_ok=True, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    expected = _expected(metrics, project)
+    _write(expected, _stale(expected, project))
+    log.info(
+        "dbt: %s declares other metrics than dbt_project/: building %s",
+        catalogue.config_dir,
+        project,
+    )
+    return project
 
 
 def main(argv: list[str] | None = None) -> int:

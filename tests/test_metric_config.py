@@ -18,7 +18,7 @@ from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT
 from pipeline.check_config import main as check_config
 from pipeline.metric_config import load_metrics
-from pipeline.metric_files import metric_files, stale_files
+from pipeline.metric_files import DBT, dbt_project_for, metric_files, stale_files
 
 # A metric over a dataset already measured, with the one measure line it needs: all that
 # adding it takes besides its test (the number of lines is reported by the README).
@@ -56,7 +56,7 @@ def _error(config: Path) -> str:
 
 def test_the_committed_dbt_files_are_what_metrics_yml_writes():
     """Models, seeds, the unit tests' fixture and the README table: none edited by hand."""
-    assert stale_files() == []
+    assert stale_files(REPO_ROOT / "config") == []
 
 
 def test_a_new_metric_reaches_every_file_from_its_one_entry(config_copy):
@@ -84,6 +84,22 @@ def test_a_new_metric_reaches_every_file_from_its_one_entry(config_copy):
     assert "'closed_share'" in after["macros/metric_catalogue.sql"]
     assert after["seeds/metric_publication.csv"].endswith("closed_share,true,true,10\n")
     assert "| `closed_share` | `service_requests` (month) |" in after["README.md"]
+
+
+def test_the_pipeline_builds_a_config_declaring_another_metric_from_a_copy(config_copy, tmp_path):
+    """CITY_CONFIG_DIR with one more metric: the dbt runner's project is a copy with the
+    metric's model written; the repository's dbt_project/ is left as it is."""
+    assert dbt_project_for(load_catalogue(config_copy), tmp_path) == DBT  # same metrics
+    (config_copy / "metrics.yml").write_text(
+        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
+    )
+    project = dbt_project_for(load_catalogue(config_copy), tmp_path)
+    assert project == tmp_path / "dbt_project"
+    assert (project / "models/intermediate/metrics/int_metric__closed_share.sql").exists()
+    assert "closed_share" in (project / "seeds/metric_definitions.csv").read_text("utf-8")
+    assert (project / "dbt_project.yml").exists() and not (project / "target").exists()
+    assert not (DBT / "models/intermediate/metrics/int_metric__closed_share.sql").exists()
+    assert stale_files(REPO_ROOT / "config") == []
 
 
 def test_check_config_says_when_the_dbt_files_are_stale(config_copy, capsys):
