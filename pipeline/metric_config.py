@@ -327,9 +327,20 @@ def _rolling(raw: Any, grain: str, path: Path, where: str) -> tuple[int | None, 
     return months, _choice(raw, "denominator", DENOMINATOR_KINDS, path, where)
 
 
-def _choice(raw: dict, key: str, allowed: tuple, path: Path, where: str, **default) -> Any:
-    value = raw.get(key, default.get("default")) if default else _need(raw, key, path, where)
-    if value is not None and value not in allowed and not (default and value == default["default"]):
+_REQUIRED = object()
+
+
+def _choice(
+    raw: dict, key: str, allowed: tuple, path: Path, where: str, default: Any = _REQUIRED
+) -> Any:
+    """raw[key], one of `allowed`; `default` when absent (required when no default)."""
+    if default is _REQUIRED:
+        value = _need(raw, key, path, where)
+    elif raw.get(key) is None:
+        return default
+    else:
+        value = raw[key]
+    if value not in allowed:
         raise CatalogueError(
             f"{path}: {where}.{key}: {value!r} is not one of {list(allowed)}{suggest(value, allowed)}"
         )
