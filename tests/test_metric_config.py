@@ -9,14 +9,18 @@ The values the metric models give are checked by the shared fixture build
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
-from ingest.paths import REPO_ROOT
+from ingest.paths import REPO_ROOT, DataPaths
 from pipeline.check_config import main as check_config
+from pipeline.dbt_runner import dbt_command
 from pipeline.metric_config import load_metrics
 from pipeline.metric_files import DBT, dbt_project_for, metric_files, stale_files
 
@@ -100,6 +104,34 @@ def test_the_pipeline_builds_a_config_declaring_another_metric_from_a_copy(confi
     assert (project / "dbt_project.yml").exists() and not (project / "target").exists()
     assert not (DBT / "models/intermediate/metrics/int_metric__closed_share.sql").exists()
     assert stale_files(REPO_ROOT / "config") == []
+
+
+@pytest.mark.slow
+def test_a_metric_declared_in_config_alone_gets_its_values(config_copy, tmp_path):
+    """The one entry is all dbt needs: on the hand-made fixture warehouse (built once, shared
+    with test_headline), the new metric's model alone is run (no other build) and gives
+    Hackney 3 requests closed of 4 (R1, R3, R4; R2 open) and Westminster 2 of 3 (W3 open)."""
+    from test_headline import built_warehouse
+
+    (config_copy / "metrics.yml").write_text(
+        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
+    )
+    paths = DataPaths(tmp_path / "data")
+    paths.warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(DataPaths(built_warehouse()).warehouse, paths.warehouse)
+    command, env = dbt_command(
+        load_catalogue(config_copy), paths, "run", "--select", "int_metric__closed_share"
+    )
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:]
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        shares = dict(
+            con.execute(
+                "select area_code, numerator / denominator "
+                "from intermediate.int_metric__closed_share where period_start = '2024-03-01'"
+            ).fetchall()
+        )
+    assert shares == {"E09000012": 3 / 4, "E09000033": 2 / 3}  # Hackney, Westminster
 
 
 def test_check_config_says_when_the_dbt_files_are_stale(config_copy, capsys):
