@@ -52,6 +52,11 @@ def _edit(path: Path, old: str, new: str) -> int:
     return text[: text.index(old)].count("\n") + 1
 
 
+def _add_new_metric(config: Path) -> None:
+    path = config / "metrics.yml"
+    path.write_text(path.read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8")
+
+
 def _error(config: Path) -> str:
     with pytest.raises(CatalogueError) as caught:
         load_metrics(load_catalogue(config))
@@ -67,9 +72,7 @@ def test_a_new_metric_reaches_every_file_from_its_one_entry(config_copy):
     """One YAML entry gives the metric its model, its seed rows, the union's id list and its
     README row; the other metrics' files stay as they are."""
     before = metric_files(load_metrics(load_catalogue(config_copy)), _readme())
-    (config_copy / "metrics.yml").write_text(
-        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
-    )
+    _add_new_metric(config_copy)
     after = metric_files(load_metrics(load_catalogue(config_copy)), _readme())
     added = set(after) - set(before)
     changed = {p for p in before if before[p] != after[p]}
@@ -94,9 +97,7 @@ def test_the_pipeline_builds_a_config_declaring_another_metric_from_a_copy(confi
     """CITY_CONFIG_DIR with one more metric: the dbt runner's project is a copy with the
     metric's model written; the repository's dbt_project/ is left as it is."""
     assert dbt_project_for(load_catalogue(config_copy), tmp_path) == DBT  # same metrics
-    (config_copy / "metrics.yml").write_text(
-        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
-    )
+    _add_new_metric(config_copy)
     project = dbt_project_for(load_catalogue(config_copy), tmp_path)
     assert project == tmp_path / "dbt_project"
     assert (project / "models/intermediate/metrics/int_metric__closed_share.sql").exists()
@@ -113,9 +114,7 @@ def test_a_metric_declared_in_config_alone_gets_its_values(config_copy, tmp_path
     Hackney 3 requests closed of 4 (R1, R3, R4; R2 open) and Westminster 2 of 3 (W3 open)."""
     from test_headline import built_warehouse
 
-    (config_copy / "metrics.yml").write_text(
-        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
-    )
+    _add_new_metric(config_copy)
     paths = DataPaths(tmp_path / "data")
     paths.warehouse.parent.mkdir(parents=True)
     shutil.copyfile(DataPaths(built_warehouse()).warehouse, paths.warehouse)
@@ -136,9 +135,7 @@ def test_a_metric_declared_in_config_alone_gets_its_values(config_copy, tmp_path
 
 def test_check_config_says_when_the_dbt_files_are_stale(config_copy, capsys):
     """An entry added without `make metrics`: check-config fails naming the command to run."""
-    (config_copy / "metrics.yml").write_text(
-        (config_copy / "metrics.yml").read_text(encoding="utf-8") + NEW_METRIC, encoding="utf-8"
-    )
+    _add_new_metric(config_copy)
     assert check_config([]) == 1
     err = capsys.readouterr().err
     assert "int_metric__closed_share.sql" in err and "python -m pipeline metrics" in err
