@@ -153,12 +153,14 @@ def _measures(dataset: str, raw: Any, cadences: dict[str, str], path: Path) -> M
         raise CatalogueError(
             f"{path}: {where}: not a dataset of datasets.yml{suggest(dataset, cadences)}"
         )
+    _mapping(raw, path, where)
     unknown_keys(raw, ("records", "description", "columns"), path, where)
     grain = _grain(cadences[dataset], path, where)
     columns = []
     for name, spec in _need(raw, "columns", path, where, dict).items():
         here = f"{where}.columns.{name}"
         _identifier(name, path, here)
+        _mapping(spec, path, here)
         unknown_keys(spec, ("sql", "description"), path, here)
         columns.append(
             MeasureColumn(
@@ -188,6 +190,7 @@ def _grain(cadence: str, path: Path, where: str) -> str:
 def _metric(metric_id: str, raw: Any, measures: dict[str, Measures], path: Path) -> Metric:
     where = f"metrics.{metric_id}"
     _identifier(metric_id, path, where)
+    _mapping(raw, path, where)
     unknown_keys(raw, _METRIC_KEYS, path, where)
     aggregation = _choice(raw, "aggregation", AGGREGATIONS, path, where)
     covered_by = _choice(raw, "covered_by", ("run_days",), path, where, default="dataset")
@@ -361,6 +364,11 @@ def _count(raw: dict, path: Path, where: str) -> int | None:
             f"{path}: {where}.min_count_to_rank: expected a whole number of at least 1, got {value!r}"
         )
     return value
+
+
+def _mapping(raw: Any, path: Path, where: str) -> None:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{path}: {where}: expected a mapping (key: value lines), got {raw!r}")
 
 
 def _identifier(name: Any, path: Path, where: str) -> str:
