@@ -6,6 +6,7 @@
 #               api-server, sandbox); make trigger DAY=… ; make airflow-backfill FIRST=… LAST=…
 #   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test
 #   make bench-dbt-history  a night's dbt time with 3 years of history vs 1 year
+#   make metrics  write the dbt files config/metrics.yml decides (models, seeds, README table)
 #   make dbt-full-refresh   rebuild the incremental dbt models from all raw rows
 #   make backfill FROM=… TO=… [BOROUGHS=a,b] [DATASETS=x,y] [DRY_RUN=1] [FROM_LANDING=1]
 #               data days FROM..TO (both inclusive) in range queries, one dbt build and publish
@@ -35,7 +36,7 @@ LINT := .venv-lint/bin
 BENCH_MODE ?=
 BASELINE ?=
 
-.PHONY: run test test-fast lint bench bench-dbt-history dbt-full-refresh setup airflow-db test-deps clean \
+.PHONY: run test test-fast lint metrics bench bench-dbt-history dbt-full-refresh setup airflow-db test-deps clean \
         airflow airflow-stop airflow-status trigger airflow-backfill postgresql backfill bench-backfill
 
 run: setup airflow-db
@@ -60,6 +61,11 @@ test-fast:
 	$(MAKE) --no-print-directory -j2 setup test-deps
 	$(MAKE) --no-print-directory airflow-db
 	$(BIN)/python -m pytest -m "not e2e and not scheduler and not reference and not slow"
+
+# Each metric is declared once, in config/metrics.yml: this writes the dbt models, seeds and
+# README table it decides (committed; tests/test_metric_config.py fails when they are stale).
+metrics: setup
+	$(BIN)/python -m pipeline metrics
 
 # The comparison tools (dlt, pyarrow, py-spy) live only in bench/.venv, never in requirements.txt.
 bench: setup bench/.venv/.installed

@@ -1,7 +1,8 @@
 """`python -m pipeline check-config`: the catalogue's checks alone, as a compiler run.
 
 Loads config/ (or CITY_CONFIG_DIR) once per region file, with every check the nightly
-run and DAG parsing apply (they call the same load_catalogue), and prints each error
+run and DAG parsing apply (they call the same load_catalogue), and the metric catalogue
+(metrics.yml, pipeline/metric_config.py) with the dbt files written from it, and prints each error
 as one `file:line: key.path: what is wrong; allowed: ...` line, never a traceback.
 Exits 0 when every region loads, 1 on a config error, 2 on bad arguments.
 """
@@ -14,6 +15,9 @@ from pathlib import Path
 
 from ingest.catalogue import config_dir, load_catalogue
 from ingest.errors import CatalogueError
+from ingest.paths import REPO_ROOT
+from pipeline.metric_config import load_metrics
+from pipeline.metric_files import stale_files
 
 __all__ = ["main"]
 
@@ -40,17 +44,34 @@ def main(argv: list[str] | None = None) -> int:
     for region in regions:
         try:
             catalogue = load_catalogue(base, region)
+            metrics = load_metrics(catalogue)
         except CatalogueError as exc:
             if str(exc) not in errors:  # a broken pipeline.yml fails every region the same way
                 errors.append(str(exc))
             continue
         print(
             f"ok: {_shown(base)}: region {catalogue.region.name} ({region}): {len(catalogue.region.areas)} areas, "
-            f"{len(catalogue.datasets)} datasets, {len(catalogue.feeds())} feeds"
+            f"{len(catalogue.datasets)} datasets, {len(catalogue.feeds())} feeds, "
+            f"{len(metrics.metrics)} metrics"
         )
+    if not errors:
+        errors += _stale_metric_files(base, regions[0])
     for message in errors:
         print(f"config error: {message}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _stale_metric_files(base: Path, region: str) -> list[str]:
+    """The dbt files metrics.yml decides must be written from it (`make metrics`)."""
+    stale = stale_files(base, region)
+    if not stale:
+        return []
+    names = ", ".join(str(p.relative_to(REPO_ROOT)) for p in stale[:3])
+    more = f" and {len(stale) - 3} more" if len(stale) > 3 else ""
+    return [
+        f"{base / 'metrics.yml'}: the dbt files written from it differ ({names}{more}); "
+        f"run `python -m pipeline metrics` (make metrics)"
+    ]
 
 
 def _shown(path: Path) -> str:

@@ -13,6 +13,7 @@ headline  print the headline metrics of the published warehouse
 pools     create or update the Airflow pool of each borough API host (config/pipeline.yml)
 sandbox   start the borough API sandbox on its own (demos, benchmarks)
 check-config  check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error
+metrics   write the dbt files config/metrics.yml decides (--check: say which are stale)
 query     run SQL on the published warehouse, read-only (table, --csv or --parquet)
 """
 
@@ -101,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         help="check config/ (or CITY_CONFIG_DIR) like a compiler; non-zero on an error",
     )
     commands.add_parser(
+        "metrics",
+        add_help=False,
+        help="write the dbt files config/metrics.yml decides (--check: exit 1 when stale)",
+    )
+    commands.add_parser(
         "query", help="query the published warehouse read-only (see --help)", add_help=False
     )
     args, rest = parser.parse_known_args(argv)
@@ -116,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.check_config import main as check_config_main
 
         return check_config_main(rest)
+    if args.command == "metrics":
+        from pipeline.metric_files import main as metric_files_main
+
+        return metric_files_main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "headline":

@@ -27,6 +27,7 @@ from ingest.catalogue import Catalogue
 from ingest.errors import IngestError
 from ingest.paths import REPO_ROOT, DataPaths
 from pipeline.dbt_incremental import fingerprint, last_fingerprint, record_build
+from pipeline.metric_files import dbt_project_for
 
 __all__ = [
     "DbtBuildFailed",
@@ -51,16 +52,18 @@ class DbtBuildFailed(IngestError):
 def dbt_command(
     catalogue: Catalogue, paths: DataPaths, *args: str
 ) -> tuple[list[str], dict[str, str]]:
-    """The dbt command line and environment for this pipeline's warehouse."""
+    """The dbt command line and environment for this pipeline's warehouse (the project: the
+    repository's, or a copy with the metrics of a CITY_CONFIG_DIR that declares others)."""
     dbt = dbt_executable()
     variables = dbt_vars(catalogue)
+    project = dbt_project_for(catalogue, paths.dbt_target.parent)
     command = [
         str(dbt),
         *args,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--target-path",
         str(paths.dbt_target),
         "--log-path",
@@ -149,7 +152,9 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False
     Incremental unless `full_refresh` or the project's fingerprint changed since the last
     successful build of this warehouse.
     """
-    digest = fingerprint(DBT_PROJECT_DIR, dbt_vars(catalogue), paths.warehouse)
+    digest = fingerprint(
+        dbt_project_for(catalogue, paths.dbt_target.parent), dbt_vars(catalogue), paths.warehouse
+    )
     previous = last_fingerprint(paths.warehouse)
     if full_refresh:
         why = "asked for"

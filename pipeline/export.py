@@ -13,7 +13,7 @@ analytics.open_data_record_counts); this module suppresses small cells
                                          each daily dataset (its rows are events)
     open_data.json                       threshold, files, how many cells were suppressed
 A cell whose `cell_count` (the numerator, or the records behind a median; null for a
-metric counting no people, seed metric_publication.counts_people) is below
+metric counting no people: counts_people in config/metrics.yml) is below
 `open_data.min_cell_count` is blanked, flagged `suppressed`, and protected from recovery
 by subtraction where its count is additive. Each file is written beside its target and
 renamed into place; Parquet is converted from the CSV by DuckDB with the warehouse's types.

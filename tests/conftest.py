@@ -75,6 +75,18 @@ def data_dir(tmp_path: Path, monkeypatch) -> DataPaths:
     return DataPaths(tmp_path / "data")
 
 
+@pytest.fixture
+def config_copy(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of config/ the test may edit, used as CITY_CONFIG_DIR (no CITY_REGION)."""
+    import shutil
+
+    target = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "config", target)
+    monkeypatch.setenv("CITY_CONFIG_DIR", str(target))
+    monkeypatch.delenv("CITY_REGION", raising=False)
+    return target
+
+
 @pytest.fixture(scope="session")
 def fast_config(tmp_path_factory) -> Path:
     """The real config with retries that give up in about a second instead of half a minute

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ingest.paths import REPO_ROOT
 from pipeline.check_config import main
-
-
-@pytest.fixture
-def config_copy(tmp_path: Path, monkeypatch) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", target)
-    monkeypatch.setenv("CITY_CONFIG_DIR", str(target))
-    monkeypatch.delenv("CITY_REGION", raising=False)
-    return target
 
 
 def _typo(path: Path, old: str, new: str) -> int:

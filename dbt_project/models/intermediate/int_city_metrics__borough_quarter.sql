@@ -4,98 +4,31 @@
 
 -- The numerator and denominator of every quarterly metric (from the quarterly
 -- datasets) for every borough and calendar quarter in which the borough
--- delivered the metric's dataset (no row otherwise). city_metrics turns these
--- into values and adds the region rows (ratio of sums).
+-- delivered the metric's dataset (no row otherwise): the union of the
+-- metrics' own models, int_metric__<id> (config/metrics.yml). city_metrics
+-- turns these into values and adds the region rows (ratio of sums).
 with
 
-coverage as (
+unioned as (
 
-    select * from {{ ref('int_feed_coverage__by_month') }}
-    where area_type = 'borough' and period_type = 'quarter'
-
-),
-
-areas as (
-
-    select * from {{ ref('int_areas__joined_to_reference') }}
-
-),
-
-accommodation as (
-
-    select * from {{ ref('int_temporary_accommodation__borough_quarter') }}
-
-),
-
-waste as (
-
-    select * from {{ ref('int_household_waste__borough_quarter') }}
-
-),
-
-covered as (
-
-    select
-        coverage.dataset,
-        coverage.area_code,
-        coverage.region_code,
-        coverage.period_start,
-        coverage.days_covered,
-        areas.households
-    from coverage
-    inner join areas
-        on coverage.area_code = areas.area_code
-
-),
-
--- households in TA at the quarter's end / households (seed
--- reference_population; null for a borough without a household estimate,
--- e.g. Greater Manchester's, which makes the value null)
-ta_per_1000_households as (
-
-    select
-        'ta_per_1000_households' as metric_id,
-        covered.area_code,
-        covered.region_code,
-        covered.period_start,
-        covered.days_covered,
-        cast(coalesce(accommodation.households_in_ta, 0) as double)
-            as numerator,
-        cast(covered.households as double) as denominator
-    from covered
-    left join accommodation
-        on
-            covered.area_code = accommodation.area_code
-            and covered.period_start = accommodation.period_start
-    where covered.dataset = 'temporary_accommodation'
-
-),
-
--- tonnes recycled, composted or reused / all household waste tonnes
-recycling_rate as (
-
-    select
-        'recycling_rate' as metric_id,
-        covered.area_code,
-        covered.region_code,
-        covered.period_start,
-        covered.days_covered,
-        cast(coalesce(waste.recycled_tonnes, 0) as double) as numerator,
-        cast(coalesce(waste.tonnes, 0) as double) as denominator
-    from covered
-    left join waste
-        on
-            covered.area_code = waste.area_code
-            and covered.period_start = waste.period_start
-    where covered.dataset = 'household_waste'
+    {% for metric_id in metric_ids('quarter') %}
+        select * from {{ ref('int_metric__' ~ metric_id) }}
+        {% if not loop.last %}union all by name{% endif %}
+    {% endfor %}
 
 ),
 
 final as (
 
-    select * from ta_per_1000_households
-    union all
-    select * from recycling_rate
+    select
+        metric_id,
+        area_code,
+        region_code,
+        period_start,
+        days_covered,
+        numerator,
+        denominator
+    from unioned
 
 )
 

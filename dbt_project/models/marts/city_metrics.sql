@@ -5,7 +5,8 @@
 -- that many months ending in each month (rolling_12m). Region values are
 -- ratios of sums over the covered boroughs (over the boroughs with both years
 -- for a year-on-year metric), and the region median is pooled over all their
--- requests: never an average of borough values. Two aggregations differ:
+-- records (median.records of config/metrics.yml: requests for median days to
+-- resolve): never an average of borough values. Two aggregations differ:
 -- per_day (daily journeys) divides the summed numerator by the days in the
 -- period once, not by days summed over boroughs; ratio_change (house price
 -- change) divides this year's ratio of sums by last year's. A metric tied to
@@ -35,12 +36,6 @@ rolling_metrics as (
 coverage as (
 
     select * from {{ ref('int_feed_coverage__by_month') }}
-
-),
-
-requests as (
-
-    select * from {{ ref('fct_service_requests') }}
 
 ),
 
@@ -175,31 +170,46 @@ boroughs_per_region as (
 
 ),
 
-covered_requests as (
+-- the records behind each median metric (config/metrics.yml median.records)
+-- of the covered boroughs: the region's median is pooled over all of them
+covered_records as (
 
-    select
-        borough_metrics.region_code,
-        borough_metrics.period_start,
-        requests.days_to_resolve
-    from requests
-    inner join borough_metrics
-        on
-            requests.area_code = borough_metrics.area_code
-            and requests.period_start = borough_metrics.period_start
-    where
-        borough_metrics.metric_id = 'median_days_to_resolve'
-        and borough_metrics.period_type = 'month'
+    {% for median in median_metrics() %}
+        select
+            borough_metrics.metric_id,
+            borough_metrics.region_code,
+            borough_metrics.period_start,
+            records.{{ median.column }} as median_input
+        from {{ ref(median.records) }} as records
+        inner join borough_metrics
+            on
+                records.area_code = borough_metrics.area_code
+                and records.period_start = borough_metrics.period_start
+        where
+            borough_metrics.metric_id = '{{ median.metric_id }}'
+            and borough_metrics.period_type = 'month'
+        {% if not loop.last %}union all{% endif %}
+    {% else %}
+        select
+            metric_id,
+            region_code,
+            period_start,
+            cast(null as double) as median_input
+        from borough_metrics
+        where false
+    {% endfor %}
 
 ),
 
 region_medians as (
 
     select
+        metric_id,
         region_code as area_code,
         period_start,
-        median(days_to_resolve) as median_value
-    from covered_requests
-    group by region_code, period_start
+        median(median_input) as median_value
+    from covered_records
+    group by metric_id, region_code, period_start
 
 ),
 
@@ -246,7 +256,8 @@ region_rows as (
             and coverage.area_type = 'region'
     left join region_medians
         on
-            region_sums.area_code = region_medians.area_code
+            region_sums.metric_id = region_medians.metric_id
+            and region_sums.area_code = region_medians.area_code
             and region_sums.period_start = region_medians.period_start
             and region_sums.period_type = 'month'
 

@@ -4,7 +4,7 @@
 -- a summed metric (ratio, per_day, ratio_change: the region's numerator is
 -- the sum of the boroughs') and the records behind a median (the month's
 -- records of its dataset). cell_count is that count for a metric counting
--- people (seed metric_publication.counts_people), null otherwise: the
+-- people (counts_people of config/metrics.yml), null otherwise: the
 -- export suppresses small cell_counts, secondary suppression only where
 -- is_additive. The headline ranks on rank_count. first_ and last_data_day:
 -- the days the area's deliveries of a month or quarter span (freshness).

@@ -1,6 +1,9 @@
+-- Written from config/metrics.yml, measures.housing_completions,
+-- by `python -m pipeline metrics` (make metrics): edit the YAML, not this
+-- file; tests/test_metric_config.py fails when the two differ.
 with
 
-completions as (
+records as (
 
     select * from {{ ref('stg_borough_feeds__housing_completions') }}
 
@@ -17,7 +20,7 @@ final as (
         sum(net_units) as net_units,
         coalesce(sum(net_units) filter (where is_affordable), 0)
             as affordable_net_units
-    from completions
+    from records
     group by area_code, period_start
 
 )

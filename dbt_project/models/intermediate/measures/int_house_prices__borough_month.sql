@@ -1,8 +1,9 @@
--- A property type with sales but no published price cannot be valued: its
--- sales are left out of priced_sales (staging tests warn of it).
+-- Written from config/metrics.yml, measures.house_prices,
+-- by `python -m pipeline metrics` (make metrics): edit the YAML, not this
+-- file; tests/test_metric_config.py fails when the two differ.
 with
 
-prices as (
+records as (
 
     select * from {{ ref('stg_borough_feeds__house_prices') }}
 
@@ -17,7 +18,7 @@ final as (
         coalesce(sum(sales) filter (where average_price is not null), 0)
             as priced_sales,
         coalesce(sum(sales_value), 0) as sales_value
-    from prices
+    from records
     group by area_code, period_start
 
 )

@@ -1,6 +1,9 @@
+-- Written from config/metrics.yml, measures.public_transport_journeys,
+-- by `python -m pipeline metrics` (make metrics): edit the YAML, not this
+-- file; tests/test_metric_config.py fails when the two differ.
 with
 
-journeys as (
+records as (
 
     select * from {{ ref('stg_borough_feeds__public_transport_journeys') }}
 
@@ -13,7 +16,7 @@ final as (
         period_start,
         count(*) as mode_rows,
         sum(journeys) as journeys
-    from journeys
+    from records
     group by area_code, period_start
 
 )

@@ -1,6 +1,9 @@
+-- Written from config/metrics.yml, measures.service_requests,
+-- by `python -m pipeline metrics` (make metrics): edit the YAML, not this
+-- file; tests/test_metric_config.py fails when the two differ.
 with
 
-requests as (
+records as (
 
     select * from {{ ref('int_service_requests__with_service_level') }}
 
@@ -17,7 +20,7 @@ final as (
         count(*) filter (where is_resolved_within_service_level)
             as resolved_within_service_level,
         median(days_to_resolve) as median_days_to_resolve
-    from requests
+    from records
     group by area_code, period_start
 
 )

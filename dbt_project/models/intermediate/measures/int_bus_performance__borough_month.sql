@@ -1,10 +1,9 @@
--- Excess wait time is measured on high-frequency routes only (passengers do
--- not time their arrival to a timetable there); each route weighs as much as
--- the departures observed on it. A high-frequency route without both waits
--- published is left out of both sums.
+-- Written from config/metrics.yml, measures.bus_performance,
+-- by `python -m pipeline metrics` (make metrics): edit the YAML, not this
+-- file; tests/test_metric_config.py fails when the two differ.
 with
 
-routes as (
+records as (
 
     select * from {{ ref('stg_borough_feeds__bus_performance') }}
 
@@ -29,7 +28,7 @@ final as (
             ),
             0
         ) as excess_wait_departure_minutes
-    from routes
+    from records
     group by area_code, period_start
 
 )
