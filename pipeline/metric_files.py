@@ -3,8 +3,9 @@
 They are committed, so that a hand-run `dbt build` needs no step before it, and
 tests/test_metric_config.py fails when one differs from what the YAML writes
 (`python -m pipeline metrics --check` says which). A CITY_CONFIG_DIR declaring other
-metrics is built from a copy of the project with its own files (dbt_project_for, called
-by the pipeline's dbt runner). Written here:
+metrics (or a dataset without a hand-written staging model: pipeline/dataset_files.py) is
+built from a copy of the project with its own files (dbt_project_for, called by the
+pipeline's dbt runner). Written here:
   models/intermediate/measures/   int_<dataset>__borough_<grain>.sql + _int_measures.yml
   models/intermediate/metrics/    int_metric__<id>.sql + _int_metrics.yml
   macros/metric_catalogue.sql     metric ids by grain, and the pooled medians
@@ -26,6 +27,7 @@ from pathlib import Path
 from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT
+from pipeline.dataset_files import dataset_files, unstaged_datasets
 from pipeline.metric_config import Measures, Metric, MetricCatalogue, load_metrics
 
 __all__ = ["dbt_project_for", "metric_files", "stale_files", "write_files", "main"]
@@ -287,26 +289,30 @@ def write_files(config: Path | None = None) -> list[Path]:
 
 
 def dbt_project_for(catalogue: Catalogue, work_dir: Path) -> Path:
-    """The dbt project that builds this catalogue's metrics.
+    """The dbt project that builds this catalogue's datasets and metrics.
 
     The repository's dbt_project/ when its committed files are what the catalogue's
-    metrics.yml writes (always so for config/, which the drift test keeps so); for a
-    CITY_CONFIG_DIR declaring other metrics, a copy under `work_dir` with its files written,
-    so that a metric declared in config alone is built without editing the repository.
+    metrics.yml writes (always so for config/, which the drift test keeps so) and every
+    borough-feed dataset has its staging model; for a CITY_CONFIG_DIR declaring other
+    metrics or a dataset of its own, a copy under `work_dir` with those files written
+    (pipeline/dataset_files.py for a dataset), so that what is declared in config alone is
+    built without editing the repository.
     """
-    if not (Path(catalogue.config_dir) / "metrics.yml").exists():
-        return DBT
-    metrics = load_metrics(catalogue)
-    if not _stale(_expected(metrics)):
+    has_metrics = (Path(catalogue.config_dir) / "metrics.yml").exists()
+    metrics = load_metrics(catalogue) if has_metrics else None
+    if (metrics is None or not _stale(_expected(metrics))) and not unstaged_datasets(catalogue):
         return DBT
     project = work_dir / "dbt_project"
     shutil.copytree(
         DBT, project, dirs_exist_ok=True, ignore=shutil.ignore_patterns("target", "logs")
     )
-    expected = _expected(metrics, project)
-    _write(expected, _stale(expected, project))
+    if metrics is not None:
+        expected = _expected(metrics, project)
+        _write(expected, _stale(expected, project))
+    for path, text in dataset_files(catalogue).items():
+        (project / path).write_text(text, encoding="utf-8")
     log.info(
-        "dbt: %s declares other metrics than dbt_project/: building %s",
+        "dbt: %s declares other metrics or datasets than dbt_project/: building %s",
         catalogue.config_dir,
         project,
     )

@@ -25,9 +25,15 @@ from sandbox.settings import load_settings
 
 @contextmanager
 def pinned_night(
-    root: Path, as_of: date, *, region: str | None = None, config_dir: Path | None = None
+    root: Path,
+    as_of: date,
+    *,
+    region: str | None = None,
+    config_dir: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[tuple[SandboxProcess, DataPaths]]:
-    """A sandbox that has published up to `as_of`, and the environment the steps read pointed at it."""
+    """A sandbox that has published up to `as_of`, and the environment the steps read pointed at it
+    (`config_dir`: the sandbox serves that config too; `port`: known before, for a config naming it)."""
     paths = DataPaths(root / "data")
     mp = pytest.MonkeyPatch()
     try:
@@ -36,7 +42,7 @@ def pinned_night(
             mp.setenv("CITY_REGION", region)
         if config_dir:
             mp.setenv("CITY_CONFIG_DIR", str(config_dir))
-        with SandboxProcess(as_of=as_of, region=region) as sandbox:
+        with SandboxProcess(as_of=as_of, region=region, port=port) as sandbox:
             mp.setenv("CITY_API_BASE_URL", sandbox.url)
             yield sandbox, paths
     finally:

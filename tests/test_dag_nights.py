@@ -5,35 +5,94 @@ these nights prove the wiring: the mapped per-host ingest tasks in their pools, 
 nothing to fetch skipped without stopping the night, and the publish path — a green night
 publishes and exports, a night whose dbt test fails is red and leaves the analysts' file
 byte-for-byte as it was. Two hosts: Camden on `localhost`, everyone else on 127.0.0.1; a
-sandbox pinned to 13 November 2026; two boroughs, then Camden alone, and three datasets (two
+sandbox pinned to 13 November 2026; two boroughs, then Camden alone, and four datasets (three
 daily, one monthly: every mapped step has several instances) to keep each night short.
+
+One of the daily datasets, noise_complaints, and a metric over it exist only in the nights'
+temporary config (issue 9: "adding a dataset"): its spec, its measures and metric, and its
+sandbox volume, nothing else. The sandbox serves it from the spec, validation checks it
+from the spec, and dbt builds it from a copy of the project with its staging written from
+the spec (pipeline/dataset_files.py); the green night's metric values are checked against
+the sandbox's records, and the repository is left as it was.
 """
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
 from night_env import pinned_night, query, sha256
 from test_pools import _two_host_config
 
-from ingest.catalogue import load_catalogue
+from ingest.catalogue import Catalogue, load_catalogue
+from ingest.paths import REPO_ROOT
 from pipeline.airflow_runner import run_dag_for_day_logged
+from sandbox.generator import Volumes, truth_records
+from sandbox.process import free_port
+from sandbox.settings import load_settings
 
 pytestmark = pytest.mark.e2e
 GREEN_DAY, RED_DAY = date(2026, 11, 12), date(2026, 11, 13)
 BOROUGHS = ["camden", "barnet"]
-DATASETS = ["road_casualties", "service_requests", "public_transport_journeys"]
+DATASETS = ["road_casualties", "service_requests", "public_transport_journeys", "noise_complaints"]
+
+# Adding a dataset and a metric over it: these lines of config are all it takes.
+NEW_DATASET = """
+  noise_complaints:
+    domain: services
+    title: Noise complaints from residents, one row per complaint
+    owner: environment-data@cityregion.example
+    licence: OGL-UK-3.0
+    resource: noise-complaints
+    date_field: reported_date
+    key: complaint_ref
+    fields:
+      complaint_ref: {type: string, required: true}
+      reported_date: {type: date, required: true}
+      borough: {type: string, required: true}
+      noise_source: {type: string, required: true,
+                     values: [Domestic, Commercial, Construction, Street]}
+      officer_visits: {type: integer, required: false, min: 0, max: 5}
+"""
+NEW_MEASURES = """
+  noise_complaints:
+    records: stg_borough_feeds__noise_complaints
+    description: One row per borough x month (of the data day) with at least one complaint.
+    columns:
+      complaints: {sql: count(*), description: Complaints made.}
+      construction_complaints:
+        sql: count(*) filter (where noise_source_code = 'construction')
+        description: Complaints about construction noise.
+"""
+NEW_METRIC = """
+  construction_noise_pct:
+    name: Share of noise complaints about construction
+    domain: services
+    dataset: noise_complaints
+    numerator: construction_complaints
+    denominator: complaints
+    unit: "%"
+    direction: lower_is_better
+    value_multiplier: 100
+    aggregation: ratio
+    has_better_direction: true
+    counts_people: false
+    description: 100 * noise complaints about construction / all noise complaints
+"""
+NEW_VOLUME = "  noise_complaints: 200000     # complaints a year\n"
 
 
 @pytest.fixture(scope="module")
 def dag_nights(airflow_db, tmp_path_factory):
     """A green two-host night for two boroughs, then a Camden-only night whose dbt test fails."""
     base = tmp_path_factory.mktemp("dag-nights")
-    seen: dict = {}
-    with pinned_night(base, RED_DAY) as (sandbox, paths):
-        config = _two_host_config(base / "config", sandbox.url.replace("127.0.0.1", "localhost"))
+    seen: dict = {"repo_before": _repo_state()}
+    port = free_port()
+    config = _with_noise_complaints(_two_host_config(base / "config", f"http://localhost:{port}"))
+    with pinned_night(base, RED_DAY, config_dir=config, port=port) as (sandbox, paths):
         mp = pytest.MonkeyPatch()
         mp.setenv("CITY_CONFIG_DIR", str(config))
         try:
@@ -60,6 +119,20 @@ def dag_nights(airflow_db, tmp_path_factory):
                     "where metric_id = 'ksi_per_100k' and period_type = 'month'",
                 )
             }
+            seen["noise_metric_green"] = dict(
+                query(
+                    paths.published,
+                    "select area_code, value from analytics.city_metrics "
+                    "where metric_id = 'construction_noise_pct' and period_type = 'month' "
+                    "and period_start = ?",
+                    [GREEN_DAY.replace(day=1)],
+                )
+            )
+            seen["noise_days_green"] = query(
+                paths.warehouse,
+                "select distinct data_day from raw.feed_partitions "
+                "where dataset = 'noise_complaints'",
+            )
             # A row whose borough spelling no alias resolves makes a dbt test fail.
             with duckdb.connect(str(paths.warehouse)) as con:
                 con.execute(
@@ -74,9 +147,67 @@ def dag_nights(airflow_db, tmp_path_factory):
             )
             seen["red_log"] = red_log.read_text(errors="replace")
             seen["published_red"] = sha256(paths.published)
+            seen["repo_after"] = _repo_state()
             yield seen
         finally:
             mp.undo()
+
+
+def _with_noise_complaints(config: Path) -> Path:
+    """The config with the new dataset, its measures and metric, and its sandbox volume."""
+
+    def add(name: str, text: str, before: str | None = None, after: str | None = None) -> None:
+        path = config / name
+        old = path.read_text(encoding="utf-8")
+        if before:
+            new = old.replace(before, text.lstrip("\n") + before, 1)
+        elif after:
+            new = old.replace(after, after + text, 1)
+        else:
+            new = old + text
+        assert new != old, f"{name}: nowhere to add the new lines"
+        path.write_text(new, encoding="utf-8")
+
+    add("datasets.yml", NEW_DATASET)
+    add("metrics.yml", NEW_MEASURES, before="\nmetrics:\n")
+    add("metrics.yml", NEW_METRIC)
+    add(
+        "sandbox/sandbox.yml",
+        NEW_VOLUME,
+        after="annual_rows:                   # daily datasets: rows a year\n",
+    )
+    return config
+
+
+def _repo_state() -> str:
+    """What git sees of the working tree: changed and new files anywhere, and ignored ones too
+    in the dbt project, the config and the suites (where a config-only dataset could leak)."""
+
+    def status(*args: str) -> str:
+        return subprocess.run(
+            ["git", "status", "--porcelain", *args],
+            cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+
+    return status() + status("--ignored", "--", "dbt_project", "config", "expectations")
+
+
+def _noise_truth(catalogue: Catalogue, day: date) -> dict[str, float]:
+    """construction_noise_pct per borough and for the region (a ratio of sums), from the
+    sandbox's own records of the day (no pipeline code)."""
+    seed, volumes = load_settings(catalogue).seed, Volumes.load(catalogue)
+    counts = {}
+    for slug in BOROUGHS:
+        area = catalogue.area(slug)
+        records = truth_records(
+            "noise_complaints", area, day, seed=seed, volumes=volumes, catalogue=catalogue
+        )
+        counts[area.code] = (
+            sum(r["noise_source"] == "Construction" for r in records),
+            len(records),
+        )
+    counts[catalogue.region.code] = tuple(sum(c) for c in zip(*counts.values(), strict=True))
+    return {code: 100 * part / whole for code, (part, whole) in counts.items()}
 
 
 def _ingest_tis(data_day: str) -> dict[str, list[tuple[str, str]]]:
@@ -159,3 +290,16 @@ def test_a_night_whose_dbt_test_fails_is_red_and_publishes_nothing(dag_nights):
     assert dag_nights["red"] == "failed"
     assert "dbt build failed" in dag_nights["red_log"]
     assert dag_nights["published_red"] == dag_nights["published_green"]
+
+
+def test_a_dataset_and_metric_declared_in_config_alone_get_the_sandboxs_values(dag_nights):
+    """noise_complaints and construction_noise_pct exist only in the temporary config: the green
+    night loads the day's complaints and publishes the metric for each borough and the region,
+    equal to the sandbox's records; nothing in the repository is added or changed."""
+    catalogue = dag_nights["catalogue"]
+    assert dag_nights["green"] == "success"
+    assert dag_nights["noise_days_green"] == [(GREEN_DAY,)]
+    truth = _noise_truth(catalogue, GREEN_DAY)
+    assert len(truth) == len(BOROUGHS) + 1 and all(0 < v < 100 for v in truth.values())
+    assert dag_nights["noise_metric_green"] == pytest.approx(truth)
+    assert dag_nights["repo_after"] == dag_nights["repo_before"]
