@@ -45,6 +45,7 @@ _HEADER = (
     "-- Written from the spec of `{id}` (datasets.yml) by pipeline/dataset_files.py\n"
     "-- into a copy of the project: it has no hand-written staging model.\n"
 )
+_BOROUGHS = {"to": "ref('stg_borough_feeds__areas')", "field": "area_code"}
 _LOADER_COLUMNS = [
     ("_borough_code", "GSS code of the borough whose feed delivered the row (set by the loader)."),
     ("_data_day", "Data day the batch was fetched for (DATE)."),
@@ -68,8 +69,7 @@ def unstaged_datasets(catalogue: Catalogue, project: Path = DBT) -> list[Dataset
     return [
         d
         for d in catalogue.datasets.values()
-        if d.source is None
-        and not (project / STAGING_DIR / f"{staging_model(d)}.sql").exists()
+        if d.source is None and not (project / STAGING_DIR / f"{staging_model(d)}.sql").exists()
     ]
 
 
@@ -148,9 +148,8 @@ def _models_yml(datasets: list[Dataset]) -> str:
                 "area_code",
                 "GSS code of the borough whose feed delivered the row.",
                 True,
-                [{"relationships": {"arguments": {"to": "ref('stg_borough_feeds__areas')",
-                                                  "field": "area_code"}}}],
-            ),  # fmt: skip
+                [{"relationships": {"arguments": _BOROUGHS}}],
+            ),
             _described(
                 "reported_area_code",
                 "GSS code the row's `borough` text resolves to; must equal area_code.",

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import subprocess
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pytest
+from new_dataset import with_noise_complaints
 from night_env import pinned_night, query, sha256
 from test_pools import _two_host_config
 
@@ -39,51 +39,6 @@ GREEN_DAY, RED_DAY = date(2026, 11, 12), date(2026, 11, 13)
 BOROUGHS = ["camden", "barnet"]
 DATASETS = ["road_casualties", "service_requests", "public_transport_journeys", "noise_complaints"]
 
-# Adding a dataset and a metric over it: these lines of config are all it takes.
-NEW_DATASET = """
-  noise_complaints:
-    domain: services
-    title: Noise complaints from residents, one row per complaint
-    owner: environment-data@cityregion.example
-    licence: OGL-UK-3.0
-    resource: noise-complaints
-    date_field: reported_date
-    key: complaint_ref
-    fields:
-      complaint_ref: {type: string, required: true}
-      reported_date: {type: date, required: true}
-      borough: {type: string, required: true}
-      noise_source: {type: string, required: true,
-                     values: [Domestic, Commercial, Construction, Street]}
-      officer_visits: {type: integer, required: false, min: 0, max: 5}
-"""
-NEW_MEASURES = """
-  noise_complaints:
-    records: stg_borough_feeds__noise_complaints
-    description: One row per borough x month (of the data day) with at least one complaint.
-    columns:
-      complaints: {sql: count(*), description: Complaints made.}
-      construction_complaints:
-        sql: count(*) filter (where noise_source_code = 'construction')
-        description: Complaints about construction noise.
-"""
-NEW_METRIC = """
-  construction_noise_pct:
-    name: Share of noise complaints about construction
-    domain: services
-    dataset: noise_complaints
-    numerator: construction_complaints
-    denominator: complaints
-    unit: "%"
-    direction: lower_is_better
-    value_multiplier: 100
-    aggregation: ratio
-    has_better_direction: true
-    counts_people: false
-    description: 100 * noise complaints about construction / all noise complaints
-"""
-NEW_VOLUME = "  noise_complaints: 200000     # complaints a year\n"
-
 
 @pytest.fixture(scope="module")
 def dag_nights(airflow_db, tmp_path_factory):
@@ -91,7 +46,7 @@ def dag_nights(airflow_db, tmp_path_factory):
     base = tmp_path_factory.mktemp("dag-nights")
     seen: dict = {"repo_before": _repo_state()}
     port = free_port()
-    config = _with_noise_complaints(_two_host_config(base / "config", f"http://localhost:{port}"))
+    config = with_noise_complaints(_two_host_config(base / "config", f"http://localhost:{port}"))
     with pinned_night(base, RED_DAY, config_dir=config, port=port) as (sandbox, paths):
         mp = pytest.MonkeyPatch()
         mp.setenv("CITY_CONFIG_DIR", str(config))
@@ -151,32 +106,6 @@ def dag_nights(airflow_db, tmp_path_factory):
             yield seen
         finally:
             mp.undo()
-
-
-def _with_noise_complaints(config: Path) -> Path:
-    """The config with the new dataset, its measures and metric, and its sandbox volume."""
-
-    def add(name: str, text: str, before: str | None = None, after: str | None = None) -> None:
-        path = config / name
-        old = path.read_text(encoding="utf-8")
-        if before:
-            new = old.replace(before, text.lstrip("\n") + before, 1)
-        elif after:
-            new = old.replace(after, after + text, 1)
-        else:
-            new = old + text
-        assert new != old, f"{name}: nowhere to add the new lines"
-        path.write_text(new, encoding="utf-8")
-
-    add("datasets.yml", NEW_DATASET)
-    add("metrics.yml", NEW_MEASURES, before="\nmetrics:\n")
-    add("metrics.yml", NEW_METRIC)
-    add(
-        "sandbox/sandbox.yml",
-        NEW_VOLUME,
-        after="annual_rows:                   # daily datasets: rows a year\n",
-    )
-    return config
 
 
 def _repo_state() -> str:

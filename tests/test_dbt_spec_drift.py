@@ -2,38 +2,39 @@
 
 The dbt sources, staging models, their column tests and the borough-feed macro are kept
 in the repository so that `dbt build` run by hand needs nothing generated first; these
-tests fail, naming the dataset and column, when one drifts from the dataset's spec.
+tests fail, naming the dataset and column, when one drifts from the dataset's spec. The
+same rules hold for the files written from the spec of a dataset declared in config alone
+(pipeline/dataset_files.py), checked on the project copy the pipeline would build.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
+from new_dataset import with_noise_complaints
 
 from ingest.catalogue import load_catalogue
 from ingest.paths import REPO_ROOT
+from pipeline.dataset_files import READERS, as_code
+from pipeline.metric_files import DBT, dbt_project_for
 
 CATALOGUE = load_catalogue()
 DATASETS = sorted(CATALOGUE.datasets)
 STAGING = REPO_ROOT / "dbt_project" / "models" / "staging"
 MACRO = REPO_ROOT / "dbt_project" / "macros" / "borough_feed_datasets.sql"
-READERS = {  # the staging macro that reads each declared type from its published text
-    "date": "parse_day",
-    "integer": "parse_integer",
-    "number": "parse_decimal",
-}
 
 
 def _folder(dataset) -> str:
     return "london_datastore" if dataset.source else "borough_feeds"
 
 
-def _yaml_files(kind: str) -> dict[str, dict]:
+def _yaml_files(kind: str, staging: Path = STAGING) -> dict[str, dict]:
     """{table or model name: its entry} over every staging `_src_*.yml` / `_stg_*.yml`."""
     entries = {}
-    for path in STAGING.glob(f"*/_{kind}_*.yml"):
+    for path in staging.glob(f"*/_{kind}_*.yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         if kind == "src":
             for source in data.get("sources", []):
@@ -48,15 +49,10 @@ SOURCES = _yaml_files("src")
 MODELS = _yaml_files("stg")
 
 
-def _code(value: str) -> str:
-    """What the to_code macro makes of a published value (macros/to_code.sql)."""
-    return re.sub("[^a-z0-9]+", "_", value.lower()).strip("_")
-
-
-def _staging_sql(dataset) -> tuple[str, str]:
+def _staging_sql(dataset, staging: Path = STAGING) -> tuple[str, str]:
     name = f"stg_{_folder(dataset)}__{dataset.id}"
-    path = STAGING / _folder(dataset) / f"{name}.sql"
-    assert path.exists(), f"{dataset.id}: no staging model {path.relative_to(REPO_ROOT)}"
+    path = staging / _folder(dataset) / f"{name}.sql"
+    assert path.exists(), f"{dataset.id}: no staging model {path}"
     return name, path.read_text(encoding="utf-8")
 
 
@@ -64,8 +60,12 @@ def _staging_sql(dataset) -> tuple[str, str]:
 def test_the_source_table_lists_the_published_columns(dataset_id):
     """The dbt source table has exactly the spec's columns (plus the loader's `_` ones), and a
     column whose description lists its values lists the spec's."""
-    dataset = CATALOGUE.dataset(dataset_id)
-    table = SOURCES.get(f"{_folder(dataset)}.{dataset_id}")
+    _check_source_table(CATALOGUE.dataset(dataset_id), SOURCES)
+
+
+def _check_source_table(dataset, sources: dict[str, dict]) -> None:
+    dataset_id = dataset.id
+    table = sources.get(f"{_folder(dataset)}.{dataset_id}")
     assert table, f"{dataset_id}: no table in source {_folder(dataset)}"
     columns = {c["name"]: c for c in table["columns"] if not c["name"].startswith("_")}
     assert list(columns) == list(dataset.column_names), (
@@ -87,7 +87,11 @@ def test_staging_reads_each_column_as_its_declared_type(dataset_id):
     """A date, integer or number column read in staging is read by its type's parser, and a
     column with allowed values becomes a code."""
     dataset = CATALOGUE.dataset(dataset_id)
-    _, sql = _staging_sql(dataset)
+    _check_staging_readers(dataset, _staging_sql(dataset)[1])
+
+
+def _check_staging_readers(dataset, sql: str) -> None:
+    dataset_id = dataset.id
     calls: dict[str, set[str]] = {}
     for macro, column in re.findall(r"\{\{\s*(\w+)\(\s*'(\w+)'", sql):
         calls.setdefault(column, set()).add(macro)
@@ -110,10 +114,14 @@ def test_staging_accepts_exactly_the_spec_values(dataset_id):
     """Each code column's accepted_values are the spec's values as codes; a code used only
     inside the model must handle each of them."""
     dataset = CATALOGUE.dataset(dataset_id)
-    name, sql = _staging_sql(dataset)
-    columns = {c["name"]: c for c in MODELS.get(name, {}).get("columns", [])}
+    _check_accepted_values(dataset, *_staging_sql(dataset), MODELS)
+
+
+def _check_accepted_values(dataset, name: str, sql: str, models: dict[str, dict]) -> None:
+    dataset_id = dataset.id
+    columns = {c["name"]: c for c in models.get(name, {}).get("columns", [])}
     for field in (f for f in dataset.fields if f.values):
-        codes = [_code(v) for v in field.values]
+        codes = [as_code(v) for v in field.values]
         found = re.search(rf"to_code\('{field.name}'\)\s*\}}\}}\s+as\s+(\w+)", sql)
         assert found, f"{dataset_id}.{field.name}: staging gives its code no name"
         column = found.group(1)
@@ -132,15 +140,19 @@ def test_staging_accepts_exactly_the_spec_values(dataset_id):
 
 def test_the_borough_feed_macro_lists_every_borough_dataset_with_its_key():
     """borough_feed_record_refs(): every dataset without a region-wide source, by its key."""
-    text = MACRO.read_text(encoding="utf-8")
+    _check_macro(CATALOGUE, MACRO)
+
+
+def _check_macro(catalogue, macro: Path) -> None:
+    text = macro.read_text(encoding="utf-8")
     body = text[text.index("macro borough_feed_record_refs") :]
     listed = dict(re.findall(r"'(\w+)':\s*'(\w+)'", body))
-    expected = {d.id: d.key for d in CATALOGUE.datasets.values() if d.source is None}
+    expected = {d.id: d.key for d in catalogue.datasets.values() if d.source is None}
     missing = sorted(set(expected) - set(listed))
     extra = sorted(set(listed) - set(expected))
-    assert not missing and not extra, f"{MACRO.name}: missing {missing}, not borough feeds {extra}"
+    assert not missing and not extra, f"{macro.name}: missing {missing}, not borough feeds {extra}"
     wrong = {d: (listed[d], k) for d, k in expected.items() if listed[d] != k}
-    assert not wrong, f"{MACRO.name}: record ref is not the spec's key: {wrong}"
+    assert not wrong, f"{macro.name}: record ref is not the spec's key: {wrong}"
 
 
 def test_a_drifted_accepted_value_is_named(monkeypatch):
@@ -153,3 +165,31 @@ def test_a_drifted_accepted_value_is_named(monkeypatch):
     monkeypatch.setitem(MODELS, name, model)
     with pytest.raises(AssertionError, match=r"road_casualties\.severity_code: accepted_values"):
         test_staging_accepts_exactly_the_spec_values("road_casualties")
+
+
+def test_a_dataset_declared_in_config_alone_gets_dbt_files_that_keep_these_rules(
+    config_copy, tmp_path
+):
+    """noise_complaints has a spec and no hand-written dbt files: the project copy the pipeline
+    builds has its source table, staging model, column tests and macro entry, passing each
+    rule above; the hand-written models are copied as they are and dbt_project/ is untouched."""
+    catalogue = load_catalogue(with_noise_complaints(config_copy))
+    project = dbt_project_for(catalogue, tmp_path)
+    assert project == tmp_path / "dbt_project"
+    staging, dataset = project / "models" / "staging", catalogue.dataset("noise_complaints")
+    _check_source_table(dataset, _yaml_files("src", staging))
+    name, sql = _staging_sql(dataset, staging)
+    _check_staging_readers(dataset, sql)
+    _check_accepted_values(dataset, name, sql, _yaml_files("stg", staging))
+    assert "noise_source_code" in {
+        c["name"] for c in _yaml_files("stg", staging)[name]["columns"]
+    }  # its accepted_values test was checked, not skipped
+    _check_macro(catalogue, project / "macros" / "borough_feed_datasets.sql")
+    assert "{{ feed_record_columns() }}" in sql
+    hand_written = "borough_feeds/stg_borough_feeds__road_casualties.sql"
+    assert (staging / hand_written).read_text("utf-8") == (STAGING / hand_written).read_text(
+        "utf-8"
+    )
+    assert not (STAGING / "borough_feeds" / f"{name}.sql").exists()
+    assert _yaml_files("src") == SOURCES and "noise_complaints" not in MACRO.read_text("utf-8")
+    assert dbt_project_for(load_catalogue(REPO_ROOT / "config"), tmp_path / "again") == DBT
