@@ -29,7 +29,14 @@ from ingest.catalogue import Catalogue
 from ingest.catalogue_records import Dataset, Field
 from ingest.paths import REPO_ROOT
 
-__all__ = ["READERS", "STAGING_DIR", "as_code", "dataset_files", "unstaged_datasets"]
+__all__ = [
+    "READERS",
+    "STAGING_DIR",
+    "as_code",
+    "dataset_files",
+    "staging_model",
+    "unstaged_datasets",
+]
 
 DBT = REPO_ROOT / "dbt_project"
 STAGING_DIR = "models/staging/borough_feeds"
@@ -42,9 +49,11 @@ READERS = {  # the staging macro that reads each declared type from its publishe
     "number": "parse_decimal",
 }
 _HEADER = (
-    "-- Written from the spec of `{id}` (datasets.yml) by pipeline/dataset_files.py\n"
-    "-- into a copy of the project: it has no hand-written staging model.\n"
+    "-- Written from the spec of dataset `{id}`\n"
+    "-- by pipeline/dataset_files.py into a copy of the project: the dataset\n"
+    "-- has no hand-written staging model.\n"
 )
+_YAML_HEADER = "# Written from config by pipeline/dataset_files.py: see its docstring.\n"
 _BOROUGHS = {"to": "ref('stg_borough_feeds__areas')", "field": "area_code"}
 _LOADER_COLUMNS = [
     ("_borough_code", "GSS code of the borough whose feed delivered the row (set by the loader)."),
@@ -60,6 +69,7 @@ def as_code(value: str) -> str:
 
 
 def staging_model(dataset: Dataset) -> str:
+    """The name of a borough-feed dataset's staging model."""
     return f"stg_borough_feeds__{dataset.id}"
 
 
@@ -184,9 +194,6 @@ def _models_yml(datasets: list[Dataset]) -> str:
     return _YAML_HEADER + yaml.safe_dump(
         {"version": 2, "models": models}, sort_keys=False, width=88
     )
-
-
-_YAML_HEADER = "# Written from config by pipeline/dataset_files.py: see its docstring.\n"
 
 
 def _described(name: str, description: str, not_null: bool, tests: list | None = None) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 from ingest.catalogue import Catalogue, load_catalogue
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT
-from pipeline.dataset_files import dataset_files, unstaged_datasets
+from pipeline.dataset_files import STAGING_DIR, dataset_files, unstaged_datasets
 from pipeline.metric_config import Measures, Metric, MetricCatalogue, load_metrics
 
 __all__ = ["dbt_project_for", "metric_files", "stale_files", "write_files", "main"]
@@ -309,7 +309,12 @@ def dbt_project_for(catalogue: Catalogue, work_dir: Path) -> Path:
     if metrics is not None:
         expected = _expected(metrics, project)
         _write(expected, _stale(expected, project))
-    for path, text in dataset_files(catalogue).items():
+    written = dataset_files(catalogue)
+    for path in sorted((project / STAGING_DIR).iterdir()):  # an earlier config's dataset
+        name = f"{STAGING_DIR}/{path.name}"
+        if name not in written and not (DBT / name).exists():
+            path.unlink()
+    for path, text in written.items():
         (project / path).write_text(text, encoding="utf-8")
     log.info(
         "dbt: %s declares other metrics or datasets than dbt_project/: building %s",

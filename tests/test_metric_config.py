@@ -15,11 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from new_dataset import with_noise_complaints
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError
 from ingest.paths import REPO_ROOT, DataPaths
 from pipeline.check_config import main as check_config
+from pipeline.dataset_files import STAGING_DIR
 from pipeline.dbt_runner import dbt_command
 from pipeline.metric_config import load_metrics
 from pipeline.metric_files import DBT, dbt_project_for, metric_files, stale_files
@@ -105,6 +107,22 @@ def test_the_pipeline_builds_a_config_declaring_another_metric_from_a_copy(confi
     assert (project / "dbt_project.yml").exists() and not (project / "target").exists()
     assert not (DBT / "models/intermediate/metrics/int_metric__closed_share.sql").exists()
     assert stale_files(REPO_ROOT / "config") == []
+
+
+def test_a_dataset_a_later_config_drops_leaves_no_file_in_the_copy(config_copy, tmp_path):
+    """The copy is reused night after night: a config-only dataset a later config no longer
+    declares loses its written staging, YAML, macro entry and metric models."""
+    other = with_noise_complaints(Path(shutil.copytree(config_copy, tmp_path / "other")))
+    project = dbt_project_for(load_catalogue(other), tmp_path)
+    staging = project / STAGING_DIR
+    assert (staging / "stg_borough_feeds__noise_complaints.sql").exists()
+    _add_new_metric(config_copy)
+    assert dbt_project_for(load_catalogue(config_copy), tmp_path) == project
+    assert sorted(p.name for p in staging.iterdir()) == sorted(
+        p.name for p in (DBT / STAGING_DIR).iterdir()
+    )
+    assert "noise" not in (project / "macros/borough_feed_datasets.sql").read_text("utf-8")
+    assert not list(project.glob("models/intermediate/*/*noise*"))
 
 
 @pytest.mark.slow
