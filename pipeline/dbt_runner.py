@@ -143,11 +143,15 @@ def results_table(nodes: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def dbt_build(catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False) -> dict[str, Any]:
+def dbt_build(
+    catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False, freshness: bool = False
+) -> dict[str, Any]:
     """Build seeds, models and data tests; raise DbtBuildFailed listing each failing node.
 
     Incremental unless `full_refresh` or the project's fingerprint changed since the last
-    successful build of this warehouse.
+    successful build of this warehouse. With `freshness`, `dbt source freshness` runs after a
+    build that passed, in the same dbt process on the same parse (pipeline/dbt_session.py),
+    and its summary is the result's `source_freshness`.
     """
     digest = fingerprint(DBT_PROJECT_DIR, dbt_vars(catalogue), paths.warehouse)
     previous = last_fingerprint(paths.warehouse)
@@ -159,6 +163,13 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False
     log.info("dbt build: %s", f"full refresh ({why})" if full_refresh else "incremental")
     args = ["build", "--exclude", "test_type:unit", *(["--full-refresh"] if full_refresh else [])]
     command, env = dbt_command(catalogue, paths, *args)
+    if freshness:  # one dbt process: build, then freshness on the same manifest
+        (paths.dbt_target / "sources.json").unlink(missing_ok=True)
+        request = {"common": command[len(args) + 1 :], "build": args, "freshness": True}
+        command = [sys.executable, "-m", "pipeline.dbt_session", json.dumps(request)]
+        env = env | {
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        }
     completed = subprocess.run(
         command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
     )
@@ -193,6 +204,8 @@ def dbt_build(catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False
         )
         raise DbtBuildFailed(f"dbt build failed; nothing published:\n{detail}")
     record_build(paths.warehouse, digest, full_refresh)
+    if freshness:
+        summary["source_freshness"] = _freshness_results(paths, completed)
     return summary
 
 
@@ -203,11 +216,16 @@ def source_freshness(catalogue: Catalogue, paths: DataPaths) -> dict[str, Any]:
     warehouse; the per-borough view is `intermediate.int_feed_freshness__by_borough`.
     """
     command, env = dbt_command(catalogue, paths, "source", "freshness")
-    output = paths.dbt_target / "sources.json"
-    output.unlink(missing_ok=True)
+    (paths.dbt_target / "sources.json").unlink(missing_ok=True)
     completed = subprocess.run(
         command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
     )
+    return _freshness_results(paths, completed)
+
+
+def _freshness_results(paths: DataPaths, completed: subprocess.CompletedProcess) -> dict[str, Any]:
+    """The summary of the `sources.json` that `dbt source freshness` wrote: pass, warn or error."""
+    output = paths.dbt_target / "sources.json"
     try:
         results = json.loads(output.read_text(encoding="utf-8"))["results"]
     except (FileNotFoundError, ValueError, KeyError):

@@ -28,6 +28,7 @@ __all__ = [
     "ingest_days",
     "settle_batch",
     "validate_dataset",
+    "validate_datasets",
     "load_outcomes",
     "build_models",
     "publish_warehouse",
@@ -212,6 +213,15 @@ def validate_dataset(
         left="nothing was loaded or published",
     ):
         return _validate(catalogue, paths, dataset, outcomes, history)
+
+
+def validate_datasets(
+    dataset_ids: Iterable[str], outcomes: Iterable[Any], paths: DataPaths | None = None
+) -> list[dict[str, Any]]:
+    """`validate_dataset` for each dataset in turn, in one process (the DAG's one validate task):
+    Great Expectations is imported and its context built once a night, not once a dataset."""
+    outcomes = _outcomes(outcomes)
+    return [o for d in dataset_ids for o in validate_dataset(d, outcomes, paths=paths)]
 
 
 def _validate(
@@ -437,8 +447,9 @@ def _missed_night(outcome: Outcome, run_id: str) -> dict[str, Any]:
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
-    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness."""
-    from pipeline.dbt_runner import dbt_build, source_freshness
+    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness
+    (one dbt process)."""
+    from pipeline.dbt_runner import dbt_build
 
     catalogue, paths = load_catalogue(), paths or data_paths()
     with _guarded(
@@ -447,11 +458,9 @@ def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
         "dbt build",
         left="nothing was published, the published warehouse is unchanged",
     ):
-        summary = dbt_build(catalogue, paths)
-        if catalogue.settings.source_freshness:
-            summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
-            for line in freshness["not_fresh"]:
-                log.warning("source freshness: %s", line)
+        summary = dbt_build(catalogue, paths, freshness=catalogue.settings.source_freshness)
+        for line in summary.get("source_freshness", {}).get("not_fresh", []):
+            log.warning("source freshness: %s", line)
     return summary
 
 
