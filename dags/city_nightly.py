@@ -2,9 +2,10 @@
 ### City nightly: borough feeds → validated raw → dbt → published warehouse
 
 Every night at 02:00 London time this DAG processes **the day before** (the *data day*):
-it fetches every dataset from every borough of the region (one mapped task per
-dataset × borough, grouped by borough API host: `ingest_feed.<host>` runs in the Airflow
-pool `borough_api__<host>`, so one slow host cannot take every slot), validates each
+it fetches every dataset from every borough of the region (grouped by borough API host:
+`ingest_feed.<host>` runs in the Airflow pool `borough_api__<host>`, so one slow host cannot
+take every slot; it is mapped over at most as many runs of feeds as the pool has slots, each
+named after its first and last feed), validates each
 landed batch with its Great Expectations suite (one task, one run per dataset), loads the batches that pass into DuckDB,
 runs `dbt build` and, only if every dbt test passes, publishes the analysts' read-only
 warehouse, then writes the open-data CSVs (small counts suppressed) from it.
@@ -139,15 +140,15 @@ def city_nightly():
         return pools.plans_by_pool(plans, [pool.name for pool in HOST_POOLS])
 
     @task
-    def host_plans(plans: dict[str, list[dict]], pool: str) -> list[dict]:
-        return plans[pool]  # mapping needs a task's own return value, not a key of another's
+    def host_plans(plans: dict[str, list[dict]], pool: str, slots: int) -> list[list[dict]]:
+        # mapping needs a task's own return value, not a key of another's; at most one task per
+        # pool slot (more would not run at once: they would only add Airflow's cost per task)
+        return pools.task_chunks(plans[pool], slots)
 
     @task(map_index_template="{{ feed_label }}")
-    def ingest_feed(feed: dict) -> list[dict]:
-        get_current_context()["feed_label"] = feed["label"]
-        return steps.ingest_feed(
-            feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark")
-        )
+    def ingest_feed(feeds: list[dict]) -> list[dict]:
+        get_current_context()["feed_label"] = pools.chunk_label(feeds)
+        return steps.ingest_feeds(feeds)
 
     # a host with no feeds is skipped; validate reads each feed's row-count history from the warehouse.
     # One task for every dataset the run asked for (one GE context, one XCom): mapping it per
@@ -193,7 +194,9 @@ def city_nightly():
     ):
         landed = [
             ingest_feed.override(task_id=pool.slug, pool=pool.name).expand(
-                feed=host_plans.override(task_id=f"{pool.slug}_plans")(plans, pool.name)
+                feeds=host_plans.override(task_id=f"{pool.slug}_plans")(
+                    plans, pool.name, pool.slots
+                )
             )
             for pool in HOST_POOLS
         ]

@@ -25,6 +25,7 @@ from ingest.paths import DataPaths, data_paths
 
 __all__ = [
     "ingest_feed",
+    "ingest_feeds",
     "ingest_days",
     "settle_batch",
     "validate_dataset",
@@ -49,12 +50,47 @@ DATA_DAY_ENV = (
 )
 
 
+def ingest_feeds(
+    plans: list[dict[str, Any]], paths: DataPaths | None = None
+) -> list[dict[str, Any]]:
+    """`ingest_feed` for each of a host's feed plans in turn (one Airflow task for several feeds,
+    pipeline/pools.py `task_chunks`), one HTTP session for them all; every feed's outcomes are
+    kept. A feed that fails outside its days' own handling is `fetch_failed` for each of its
+    days: the other feeds of the task go on, as they would in tasks of their own."""
+    from ingest.http import build_session
+
+    catalogue = load_catalogue()
+    session = build_session(catalogue.settings.http)
+    outcomes: list[dict[str, Any]] = []
+    for plan in plans:
+        try:
+            outcomes += ingest_feed(
+                plan["feed_id"],
+                plan["days"],
+                plan.get("loaded"),
+                paths,
+                watermark=plan.get("watermark"),
+                session=session,
+            )
+        except Exception as exc:  # one feed's crash must not take the others' outcomes with it
+            log.exception("%s: unexpected error", plan["label"])
+            feed = catalogue.feed(plan["feed_id"])
+            outcomes += [
+                Outcome.for_feed(
+                    feed, day, Status.FETCH_FAILED, error=unexpected_error(exc)
+                ).to_dict()
+                for day in plan["days"]
+            ]
+    return outcomes
+
+
 def ingest_feed(
     feed_id: str,
     days: list[str],
     loaded: dict[str, str] | None = None,
     paths: DataPaths | None = None,
     watermark: dict[str, Any] | None = None,
+    session=None,
 ) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
 
@@ -68,7 +104,7 @@ def ingest_feed(
     catalogue = load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
-    session = build_session(catalogue.settings.http)
+    session = session or build_session(catalogue.settings.http)
     if feed.region_wide:
         return ingest_region_feed(catalogue, feed, days, paths, session)
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)

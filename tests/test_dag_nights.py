@@ -1,7 +1,7 @@
 """Two real nights of the city_nightly DAG (Airflow's `dag.test`), for what only they prove.
 
 The night's behaviour is asserted by calling its steps (test_night_sequence.py and others);
-these nights prove the wiring: the mapped per-host ingest tasks in their pools, a host with
+these nights prove the wiring: the per-host ingest tasks (mapped over runs of feeds) in their pools, a host with
 nothing to fetch skipped without stopping the night, and the publish path — a green night
 publishes and exports, a night whose dbt test fails is red and leaves the analysts' file
 byte-for-byte as it was. Two hosts: Camden on `localhost`, everyone else on 127.0.0.1; a
