@@ -94,6 +94,9 @@ class CliNightRows(BenchBase):
         return env | {
             "PYTHONPATH": str(tree),
             "AIRFLOW_HOME": str(home),
+            # airflow.cfg holds the absolute paths of the home it was migrated in: a copy's own
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(tree / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
