@@ -144,14 +144,19 @@ def results_table(nodes: list[dict[str, Any]]) -> str:
 
 
 def dbt_build(
-    catalogue: Catalogue, paths: DataPaths, full_refresh: bool = False, freshness: bool = False
+    catalogue: Catalogue,
+    paths: DataPaths,
+    full_refresh: bool = False,
+    freshness: bool = False,
+    docs: bool = False,
 ) -> dict[str, Any]:
     """Build seeds, models and data tests; raise DbtBuildFailed listing each failing node.
 
     Incremental unless `full_refresh` or the project's fingerprint changed since the last
     successful build of this warehouse. With `freshness`, `dbt source freshness` runs after a
     build that passed, in the same dbt process on the same parse (pipeline/dbt_session.py),
-    and its summary is the result's `source_freshness`.
+    and its summary is the result's `source_freshness`. With `docs`, the same process then
+    writes the docs site (`static_index.html`) that publish_docs copies once published.
     """
     digest = fingerprint(DBT_PROJECT_DIR, dbt_vars(catalogue), paths.warehouse)
     previous = last_fingerprint(paths.warehouse)
@@ -163,9 +168,14 @@ def dbt_build(
     log.info("dbt build: %s", f"full refresh ({why})" if full_refresh else "incremental")
     args = ["build", "--exclude", "test_type:unit", *(["--full-refresh"] if full_refresh else [])]
     command, env = dbt_command(catalogue, paths, *args)
-    if freshness:  # one dbt process: build, then freshness on the same manifest
+    if freshness or docs:  # one dbt process: build, then freshness and docs on the same manifest
         (paths.dbt_target / "sources.json").unlink(missing_ok=True)
-        request = {"common": command[len(args) + 1 :], "build": args, "freshness": True}
+        request = {
+            "common": command[len(args) + 1 :],
+            "build": args,
+            "freshness": freshness,
+            "docs": docs,
+        }
         command = [sys.executable, "-m", "pipeline.dbt_session", json.dumps(request)]
         env = env | {
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))

@@ -1,4 +1,4 @@
-"""One dbt process for a night: `dbt build`, then `dbt source freshness`, one parse.
+"""One dbt process for a night: `dbt build`, then `dbt source freshness` and the docs site.
 
 A night used to start dbt twice (build, then source freshness): each process paid
 Python's and dbt's imports, reading the project (partial parse) and opening DuckDB again,
@@ -7,9 +7,11 @@ programmatic entry point (`dbtRunner`) parses the project once and runs both com
 on that manifest, in a child process of its own (dbt's logging and adapters stay out of
 the Airflow worker). Freshness runs only after a build that passed, as before; its
 results are dbt's own `sources.json` and the build's are `run_results.json`, the files
-the separate commands wrote.
+the separate commands wrote. With "docs", `dbt docs generate --static` follows on the
+same manifest: the site the docs step copies beside the published warehouse (a third dbt
+process before; pipeline/publish.py `publish_docs` reuses a site newer than the build).
 
-    python -m pipeline.dbt_session '{"common": [...], "build": [...], "freshness": true}'
+    python -m pipeline.dbt_session '{"common": [...], "build": [...], "freshness": true, "docs": true}'
 
 exits 0 when the build passed, 1 when a node failed, 2 when dbt could not run.
 """
@@ -40,6 +42,10 @@ def main(argv: list[str]) -> int:
         return 1
     if request.get("freshness"):
         runner.invoke(["source", "freshness", *common])  # reported, never fatal
+    if request.get("docs"):  # the docs site of what the next step publishes; never fatal
+        docs = runner.invoke(["docs", "generate", "--static", "--no-compile", *common])
+        if not docs.success:
+            print(f"dbt docs generate failed (the docs step will retry): {docs.exception}")
     return 0
 
 

@@ -483,8 +483,8 @@ def _missed_night(outcome: Outcome, run_id: str) -> dict[str, Any]:
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
-    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness
-    (one dbt process)."""
+    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness and
+    the docs site that publish_docs will copy (one dbt process)."""
     from pipeline.dbt_runner import dbt_build
 
     catalogue, paths = load_catalogue(), paths or data_paths()
@@ -494,7 +494,9 @@ def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
         "dbt build",
         left="nothing was published, the published warehouse is unchanged",
     ):
-        summary = dbt_build(catalogue, paths, freshness=catalogue.settings.source_freshness)
+        summary = dbt_build(
+            catalogue, paths, freshness=catalogue.settings.source_freshness, docs=True
+        )
         for line in summary.get("source_freshness", {}).get("not_fresh", []):
             log.warning("source freshness: %s", line)
     return summary
