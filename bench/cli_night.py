@@ -208,7 +208,7 @@ class CliNightRows(BenchBase):
                     f"bundled sandbox's CPU left out): {median_of(mine, 'tasks'):.0f} vs "
                     f"{median_of(base, 'tasks'):.0f} Airflow tasks",
                     f"commit {sides['ours'][1][:10]} (HEAD)",
-                    f"commit {sides['issue'][1][:10]} (issue 13)",
+                    f"commit {sides['issue'][1][:10]} ({self.cli_baseline})",
                     mine,
                     base,
                     "night_cpu_s",
