@@ -258,35 +258,48 @@ def stage_table(mine: list[Sample], base: list[Sample]) -> dict[str, dict[str, A
 
 
 def compare_metrics(ours: Path, theirs: Path) -> dict[str, Any]:
-    """city_metrics of both commits on their shared columns: same rows, same values?"""
+    """city_metrics of both commits on their shared columns, row by row (metric, area, period):
+    how many rows both have and how many of those differ, per metric, and the rows of one only
+    (a later commit may publish more periods or metrics: those are not a difference in value)."""
     import duckdb
 
     con = duckdb.connect()
+    con.execute(f"create view ours as select * from '{ours}'")
+    con.execute(f"create view issue as select * from '{theirs}'")
     columns = {
-        side: [r[0] for r in con.execute(f"describe select * from '{path}'").fetchall()]
-        for side, path in (("ours", ours), ("issue", theirs))
+        side: {name: kind for name, kind, *_ in con.execute(f"describe {side}").fetchall()}
+        for side in ("ours", "issue")
     }
-    shared = [c for c in columns["ours"] if c in columns["issue"]]
+    key = ["metric_id", "area_code", "period_type", "period_start"]
+    shared = [c for c in columns["ours"] if c in columns["issue"] and c not in key]
+    differs = " or ".join(
+        f"round(o.{c}, 6) is distinct from round(i.{c}, 6)"
+        if columns["ours"][c] in ("DOUBLE", "FLOAT")
+        else f"o.{c} is distinct from i.{c}"
+        for c in shared
+    )
+    joined = f"ours o join issue i using ({', '.join(key)})"
+    both = con.execute(f"select count(*) from {joined}").fetchone()[0]
+    differing = dict(
+        con.execute(
+            f"select metric_id, count(*) from {joined} where {differs} group by 1"
+        ).fetchall()
+    )
 
-    def rows(path: Path) -> list[tuple]:
-        listed = ", ".join(
-            f'round("{c}", 6)::varchar' if _numeric(con, path, c) else f'"{c}"::varchar'
-            for c in shared
+    def only(side: str, other: str) -> dict[str, int]:
+        sql = (
+            f"select metric_id, count(*) from {side} s anti join {other} t using ({', '.join(key)}) "
+            "group by 1"
         )
-        return sorted(con.execute(f"select {listed} from '{path}'").fetchall(), key=repr)
+        return dict(con.execute(sql).fetchall())
 
-    mine, base = rows(ours), rows(theirs)
-    differing = len(set(mine) ^ set(base))
     return {
-        "same": mine == base,
-        "rows": [len(mine), len(base)],
-        "rows_in_one_side_only": differing,
-        "columns_compared": len(shared),
-        "only_ours": [c for c in columns["ours"] if c not in shared],
-        "only_issue": [c for c in columns["issue"] if c not in shared],
+        "same": not differing,
+        "rows_in_both": both,
+        "differing_rows_by_metric": differing,
+        "rows_only_ours_by_metric": only("ours", "issue"),
+        "rows_only_issue_by_metric": only("issue", "ours"),
+        "columns_compared": len(shared) + len(key),
+        "columns_only_ours": [c for c in columns["ours"] if c not in columns["issue"]],
+        "columns_only_issue": [c for c in columns["issue"] if c not in columns["ours"]],
     }
-
-
-def _numeric(con, path: Path, column: str) -> bool:
-    kind = con.execute(f"select typeof(\"{column}\") from '{path}' limit 1").fetchone()
-    return bool(kind) and (kind[0] in ("DOUBLE", "FLOAT") or str(kind[0]).startswith("DECIMAL"))
