@@ -29,7 +29,8 @@ def main(argv: list[str]) -> int:
 
     request = json.loads(argv[0])
     common: list[str] = request["common"]
-    parsed = dbtRunner().invoke(["parse", *common])
+    # the build writes manifest.json (and freshness and docs again): not the parse as well
+    parsed = dbtRunner().invoke(["parse", "--no-write-json", *common])
     if not parsed.success:
         print(f"dbt parse failed: {parsed.exception}", flush=True)
         return 2
