@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.cli_night import ISSUE_13_COMMIT, CliNightRows
 from bench.dbt_night_memory_rows import DbtNightMemoryRows
 from bench.harness import DAY, MODES, ROOT
 from bench.ingest_load_rows import IngestLoadRows
@@ -29,7 +30,7 @@ from bench.report import RESULTS, table, write_results
 __all__ = ["main", "MODES"]
 
 
-class Bench(IngestLoadRows, DbtNightMemoryRows):
+class Bench(IngestLoadRows, DbtNightMemoryRows, CliNightRows):
     """Every row group on one scratch folder (bench/harness.py: the mode, the children)."""
 
 
@@ -70,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated groups: ingest,large,serving,load,night,memory (default all)",
+        help="comma-separated groups: ingest,large,serving,load,night,cli_night,memory "
+        "(default all)",
+    )
+    parser.add_argument(
+        "--cli-baseline",
+        default=ISSUE_13_COMMIT,
+        help="the commit whose whole nights (its own CLI) the cli_night row compares HEAD with "
+        f"(default {ISSUE_13_COMMIT}, where issue 13 measured)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument(
@@ -97,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "serving",
         "load",
         "night",
+        "cli_night",
         "memory",
     }
     results: dict[str, Any] = {
@@ -108,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "load_average_start": load_average(),
         "baseline_ref": args.baseline,
+        "cli_baseline_ref": args.cli_baseline,
         "notes": [],
         "rows": [],
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         bench = Bench(mode, Path(scratch), args.baseline)
+        bench.cli_baseline = args.cli_baseline
         steps = [
             ("ingest", lambda: bench.ingest_rows("default", 1.0, [DAY], mode.runs)),
             (
@@ -127,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             ("serving", bench.serving_row),
             ("load", bench.load_and_validation_rows),
             ("night", bench.night_rows),
+            ("cli_night", bench.cli_night_rows),
             ("memory", bench.big_response_row),
         ]
         for group, step in steps:

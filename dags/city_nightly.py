@@ -2,10 +2,11 @@
 ### City nightly: borough feeds → validated raw → dbt → published warehouse
 
 Every night at 02:00 London time this DAG processes **the day before** (the *data day*):
-it fetches every dataset from every borough of the region (one mapped task per
-dataset × borough, grouped by borough API host: `ingest_feed.<host>` runs in the Airflow
-pool `borough_api__<host>`, so one slow host cannot take every slot), validates each
-landed batch with its Great Expectations suite, loads the batches that pass into DuckDB,
+it fetches every dataset from every borough of the region (grouped by borough API host:
+`ingest_feed.<host>` runs in the Airflow pool `borough_api__<host>`, so one slow host cannot
+take every slot; it is mapped over at most as many runs of feeds as the pool has slots, each
+named after its first and last feed), validates each
+landed batch with its Great Expectations suite (one task, one run per dataset), loads the batches that pass into DuckDB,
 runs `dbt build` and, only if every dbt test passes, publishes the analysts' read-only
 warehouse, then writes the open-data CSVs (small counts suppressed) from it.
 
@@ -139,31 +140,27 @@ def city_nightly():
         return pools.plans_by_pool(plans, [pool.name for pool in HOST_POOLS])
 
     @task
-    def host_plans(plans: dict[str, list[dict]], pool: str) -> list[dict]:
-        return plans[pool]  # mapping needs a task's own return value, not a key of another's
-
-    @task
-    def plan_datasets(params=None) -> list[str]:
-        return plan.plan_datasets((params or {}).get("datasets") or None)
+    def host_plans(plans: dict[str, list[dict]], pool: str, slots: int) -> list[list[dict]]:
+        # mapping needs a task's own return value, not a key of another's; at most one task per
+        # pool slot (more would not run at once: they would only add Airflow's cost per task)
+        return pools.task_chunks(plans[pool], slots)
 
     @task(map_index_template="{{ feed_label }}")
-    def ingest_feed(feed: dict) -> list[dict]:
-        get_current_context()["feed_label"] = feed["label"]
-        return steps.ingest_feed(
-            feed["feed_id"], feed["days"], feed.get("loaded"), watermark=feed.get("watermark")
-        )
+    def ingest_feed(feeds: list[dict]) -> list[dict]:
+        get_current_context()["feed_label"] = pools.chunk_label(feeds)
+        return steps.ingest_feeds(feeds)
 
-    # a host with no feeds is skipped; validate reads each feed's row-count history from the warehouse
-    @task(map_index_template="{{ dataset }}", trigger_rule="none_failed", **READS_WAREHOUSE)
-    def validate(dataset: str, outcomes: list[dict]) -> list[dict]:
-        get_current_context()["dataset"] = dataset
-        return steps.validate_dataset(dataset, outcomes)
+    # a host with no feeds is skipped; validate reads each feed's row-count history from the warehouse.
+    # One task for every dataset the run asked for (one GE context, one XCom): mapping it per
+    # dataset bought nothing but Airflow's per-task cost; each batch's outcome is kept.
+    @task(trigger_rule="none_failed", **READS_WAREHOUSE)
+    def validate(outcomes: list[dict], params=None) -> list[dict]:
+        datasets = plan.plan_datasets((params or {}).get("datasets") or None)
+        return steps.validate_datasets(datasets, outcomes)
 
     @task(**WRITES_WAREHOUSE)
-    def load(validated: list[list[dict]], run_id=None) -> dict:
-        # one slice is one read of every mapped result; iterating would probe past the end
-        # and log a spurious "XCom not found ... for task 'validate'" on every green run
-        return steps.load_outcomes(validated[:], run_id)
+    def load(validated: list[dict], run_id=None) -> dict:
+        return steps.load_outcomes(validated, run_id)
 
     @task(retries=0, **WRITES_WAREHOUSE)
     def dbt_build(load_summary: dict) -> dict:
@@ -197,12 +194,14 @@ def city_nightly():
     ):
         landed = [
             ingest_feed.override(task_id=pool.slug, pool=pool.name).expand(
-                feed=host_plans.override(task_id=f"{pool.slug}_plans")(plans, pool.name)
+                feeds=host_plans.override(task_id=f"{pool.slug}_plans")(
+                    plans, pool.name, pool.slots
+                )
             )
             for pool in HOST_POOLS
         ]
     outcomes = landed[0].concat(*landed[1:])  # every host's outcomes, as one sequence
-    validated = validate.partial(outcomes=outcomes).expand(dataset=plan_datasets())
+    validated = validate(outcomes)
     loaded = load(validated)
     published = publish(dbt_build(loaded))
     exported = export_open_data(published)

@@ -153,8 +153,8 @@ def _region_gaps(catalogue: Catalogue, con) -> dict[str, set[str]]:
 
 
 def plan_datasets(datasets: list[str] | None = None) -> list[str]:
-    """The datasets a run asked for (default: every dataset of the catalogue), as the mapping
-    input of validate: a run for some datasets starts no validate task for the others."""
+    """The datasets a run asked for (default: every dataset of the catalogue): what the validate
+    task checks, so a run for some datasets validates no other."""
     catalogue = load_catalogue()
     return [catalogue.dataset(d).id for d in datasets] if datasets else list(catalogue.datasets)
 

@@ -141,6 +141,27 @@ def plans_by_pool(
     return split
 
 
+def task_chunks(plans: list[dict[str, Any]], slots: int) -> list[list[dict[str, Any]]]:
+    """A host's feed plans split into at most `slots` runs of consecutive plans, one ingest task
+    each: the host's pool runs no more than `slots` tasks at once, so more tasks than slots buy
+    no concurrency, only Airflow's cost per task (~0.1 CPU-s, more than a default feed's fetch)."""
+    count = min(len(plans), max(slots, 1))
+    size, extra = divmod(len(plans), count) if count else (0, 0)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (index < extra)
+        chunks.append(plans[start:end])
+        start = end
+    return chunks
+
+
+def chunk_label(plans: list[dict[str, Any]]) -> str:
+    """What an ingest task's map index shows: its feed, or its first and last of n feeds."""
+    if len(plans) == 1:
+        return plans[0]["label"]
+    return f"{plans[0]['label']} .. {plans[-1]['label']} ({len(plans)} feeds)"
+
+
 def ensure_pools(catalogue: Catalogue | None = None) -> list[HostPool]:
     """Create or update every host's pool in Airflow's metadata database; idempotent."""
     from airflow.models.pool import Pool

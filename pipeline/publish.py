@@ -93,33 +93,48 @@ def open_published(paths: DataPaths):
     return duckdb.connect(str(paths.published), read_only=True)
 
 
-def docs_site_path(paths: DataPaths) -> Path:
-    """Where the analysts' dbt docs site lives: docs/index.html beside the published file."""
-    return paths.published.parent / "docs" / "index.html"
-
-
-def publish_docs(catalogue, paths: DataPaths) -> dict[str, Any]:
-    """`dbt docs generate --static` on the warehouse just published, copied beside it.
-
-    Run after publish (the pipeline's file then holds what was published). The single
-    static_index.html embeds the manifest and catalogue; with anonymous usage stats off
-    (dbt_command's environment) it makes no network request, so it opens from a file share.
-    """
+def _generate_docs(catalogue, paths: DataPaths, site: Path) -> None:
     from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_command
 
-    started = time.monotonic()
     # the night's build compiled every node into this target: reuse it (7 s -> 3 s)
     reuse = ["--no-compile"] if (paths.dbt_target / "manifest.json").exists() else []
     command, env = dbt_command(catalogue, paths, "docs", "generate", "--static", *reuse)
     completed = subprocess.run(
         command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True
     )
-    site = paths.dbt_target / "static_index.html"
     if completed.returncode != 0 or not site.exists():
         raise PublishError(
             f"dbt docs generate failed (exit {completed.returncode}); docs site unchanged:\n"
             f"{completed.stdout[-2000:]}{completed.stderr[-1000:]}"
         )
+
+
+def _newer(path: Path, than: Path) -> bool:
+    """`path` exists and was written after `than` (which exists)."""
+    try:
+        return path.stat().st_mtime_ns >= than.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
+
+
+def docs_site_path(paths: DataPaths) -> Path:
+    """Where the analysts' dbt docs site lives: docs/index.html beside the published file."""
+    return paths.published.parent / "docs" / "index.html"
+
+
+def publish_docs(catalogue, paths: DataPaths) -> dict[str, Any]:
+    """The dbt docs site of the warehouse just published, copied beside it: the one the night's
+    dbt process wrote after its build (the same warehouse), else `dbt docs generate --static`.
+
+    Run after publish (the pipeline's file then holds what was published). The single
+    static_index.html embeds the manifest and catalogue; with anonymous usage stats off
+    (dbt_command's environment) it makes no network request, so it opens from a file share.
+    """
+    started = time.monotonic()
+    site = paths.dbt_target / "static_index.html"
+    # the night's dbt process writes it right after the build (pipeline/dbt_session.py)
+    if not _newer(site, paths.dbt_target / "run_results.json"):
+        _generate_docs(catalogue, paths, site)
     target = docs_site_path(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     candidate = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")

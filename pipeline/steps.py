@@ -24,9 +24,11 @@ from ingest.paths import DataPaths, data_paths
 
 __all__ = [
     "ingest_feed",
+    "ingest_feeds",
     "ingest_days",
     "settle_batch",
     "validate_dataset",
+    "validate_datasets",
     "load_outcomes",
     "build_models",
     "publish_warehouse",
@@ -47,12 +49,47 @@ DATA_DAY_ENV = (
 )
 
 
+def ingest_feeds(
+    plans: list[dict[str, Any]], paths: DataPaths | None = None
+) -> list[dict[str, Any]]:
+    """`ingest_feed` for each of a host's feed plans in turn (one Airflow task for several feeds,
+    pipeline/pools.py `task_chunks`), one HTTP session for them all; every feed's outcomes are
+    kept. A feed that fails outside its days' own handling is `fetch_failed` for each of its
+    days: the other feeds of the task go on, as they would in tasks of their own."""
+    from ingest.http import build_session
+
+    catalogue = load_catalogue()
+    session = build_session(catalogue.settings.http)
+    outcomes: list[dict[str, Any]] = []
+    for plan in plans:
+        try:
+            outcomes += ingest_feed(
+                plan["feed_id"],
+                plan["days"],
+                plan.get("loaded"),
+                paths,
+                watermark=plan.get("watermark"),
+                session=session,
+            )
+        except Exception as exc:  # one feed's crash must not take the others' outcomes with it
+            log.exception("%s: unexpected error", plan["label"])
+            feed = catalogue.feed(plan["feed_id"])
+            outcomes += [
+                Outcome.for_feed(
+                    feed, day, Status.FETCH_FAILED, error=unexpected_error(exc)
+                ).to_dict()
+                for day in plan["days"]
+            ]
+    return outcomes
+
+
 def ingest_feed(
     feed_id: str,
     days: list[str],
     loaded: dict[str, str] | None = None,
     paths: DataPaths | None = None,
     watermark: dict[str, Any] | None = None,
+    session=None,
 ) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
 
@@ -66,7 +103,7 @@ def ingest_feed(
     catalogue = load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
-    session = build_session(catalogue.settings.http)
+    session = session or build_session(catalogue.settings.http)
     if feed.region_wide:
         return ingest_region_feed(catalogue, feed, days, paths, session, set(loaded or {}))
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
@@ -219,6 +256,15 @@ def validate_dataset(
         left="nothing was loaded or published",
     ):
         return _validate(catalogue, paths, dataset, outcomes, history)
+
+
+def validate_datasets(
+    dataset_ids: Iterable[str], outcomes: Iterable[Any], paths: DataPaths | None = None
+) -> list[dict[str, Any]]:
+    """`validate_dataset` for each dataset in turn, in one process (the DAG's one validate task):
+    Great Expectations is imported and its context built once a night, not once a dataset."""
+    outcomes = _outcomes(outcomes)
+    return [o for d in dataset_ids for o in validate_dataset(d, outcomes, paths=paths)]
 
 
 def _validate(
@@ -443,8 +489,9 @@ def _missed_night(outcome: Outcome, run_id: str) -> Outcome:
 
 
 def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
-    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness."""
-    from pipeline.dbt_runner import dbt_build, source_freshness
+    """`dbt build` (seeds, models, tests) on the pipeline's database, then source freshness and
+    the docs site that publish_docs will copy (one dbt process)."""
+    from pipeline.dbt_runner import dbt_build
 
     catalogue, paths = load_catalogue(), paths or data_paths()
     with _guarded(
@@ -453,11 +500,11 @@ def build_models(paths: DataPaths | None = None) -> dict[str, Any]:
         "dbt build",
         left="nothing was published, the published warehouse is unchanged",
     ):
-        summary = dbt_build(catalogue, paths)
-        if catalogue.settings.source_freshness:
-            summary["source_freshness"] = freshness = source_freshness(catalogue, paths)
-            for line in freshness["not_fresh"]:
-                log.warning("source freshness: %s", line)
+        summary = dbt_build(
+            catalogue, paths, freshness=catalogue.settings.source_freshness, docs=True
+        )
+        for line in summary.get("source_freshness", {}).get("not_fresh", []):
+            log.warning("source freshness: %s", line)
     return summary
 
 

@@ -210,3 +210,19 @@ def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two
     assert print_pools(load_catalogue()) == 0
     assert "borough_api__localhost: 3 slots" in capsys.readouterr().out
     assert _airflow_pools()["borough_api__localhost"] == 3
+
+
+def test_a_hosts_feeds_go_to_at_most_one_task_per_pool_slot_each_feed_once():
+    """More ingest tasks than the host's slots would not run at once, only add Airflow's cost per
+    task: 403 feeds go to 8 tasks; a host with fewer feeds than slots keeps a task
+    per feed; every feed is in exactly one task, in plan order."""
+    from pipeline.pools import chunk_label, task_chunks
+
+    plans = [{"feed_id": f"f{n}", "label": f"feed {n}"} for n in range(403)]
+    chunks = task_chunks(plans, 8)
+    assert len(chunks) == 8 and {len(c) for c in chunks} == {50, 51}
+    assert [p for c in chunks for p in c] == plans
+    assert [len(c) for c in task_chunks(plans[:3], 8)] == [1, 1, 1]
+    assert task_chunks([], 8) == []
+    assert chunk_label(chunks[0]) == "feed 0 .. feed 50 (51 feeds)"
+    assert chunk_label(plans[:1]) == "feed 0"
