@@ -105,6 +105,7 @@ def _ensure_tables(con, catalogue: Catalogue) -> None:
         ("cadence", "varchar"),
         ("lag_days", "integer"),
         ("history_periods", "integer"),
+        ("owed_by", "varchar"),
     ):
         con.execute(f"alter table raw.datasets add column if not exists {name} {kind}")
     ensure_audit_tables(con)
@@ -147,7 +148,7 @@ def write_datasets(con, catalogue: Catalogue) -> None:
     con.execute("delete from raw.datasets")
     con.executemany(
         """insert into raw.datasets (dataset, domain, title, owner, licence, cadence, lag_days,
-                                                 history_periods) values (?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    history_periods, owed_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 d.id,
@@ -158,6 +159,7 @@ def write_datasets(con, catalogue: Catalogue) -> None:
                 d.cadence,
                 d.publication.lag_days if d.publication else None,
                 d.publication.history_periods if d.publication else None,
+                _owed_by(d),
             )
             for d in catalogue.datasets.values()
         ],
@@ -192,3 +194,11 @@ def load_partition(
 def _lines(items: Iterable[str] | None) -> str | None:
     items = list(items or [])
     return "\n".join(items) if items else None
+
+
+def _owed_by(dataset: Dataset) -> str:
+    """`borough` when each borough owes its own partitions (its portal's feed, or its share of
+    a region-wide file split by borough); `region` for a city-wide series with no borough split."""
+    if dataset.source is not None and dataset.source.areas.region_only:
+        return "region"
+    return "borough"

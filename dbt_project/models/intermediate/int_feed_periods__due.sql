@@ -26,7 +26,7 @@ window_days as (
 datasets as (
 
     select * from {{ ref('stg_borough_feeds__datasets') }}
-    where cadence != 'daily'
+    where cadence != 'daily' and owed_by is distinct from 'region'
 
 ),
 
