@@ -159,7 +159,7 @@ def write_datasets(con, catalogue: Catalogue) -> None:
                 d.cadence,
                 d.publication.lag_days if d.publication else None,
                 d.publication.history_periods if d.publication else None,
-                _owed_by(d),
+                "borough" if d.owed_by_boroughs else "region",
             )
             for d in catalogue.datasets.values()
         ],
@@ -194,11 +194,3 @@ def load_partition(
 def _lines(items: Iterable[str] | None) -> str | None:
     items = list(items or [])
     return "\n".join(items) if items else None
-
-
-def _owed_by(dataset: Dataset) -> str:
-    """`borough` when each borough owes its own partitions (its portal's feed, or its share of
-    a region-wide file split by borough); `region` for a city-wide series with no borough split."""
-    if dataset.source is not None and dataset.source.areas.region_only:
-        return "region"
-    return "borough"
