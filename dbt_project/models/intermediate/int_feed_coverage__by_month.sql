@@ -62,7 +62,9 @@ borough_partitions as (
         case
             when coalesce(datasets.cadence, 'daily') = 'daily'
                 then cast(date_trunc('month', partitions.data_day) as date)
-            else {{ period_start_of('partitions.data_day', 'datasets.cadence') }}
+            else {{ period_start_of(
+                'partitions.data_day', 'datasets.cadence'
+            ) }}
         end as period_start
     from partitions
     inner join areas

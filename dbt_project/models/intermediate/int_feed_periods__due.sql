@@ -6,9 +6,10 @@
 -- but daily), from its publication calendar: on each day of the scorecard
 -- window (macro scorecard_window_days: the region's first to latest run day,
 -- whether or not a run happened that day) the history_periods latest periods
--- due by then (a period is due lag_days after it ends; ingest.periods.periods_due
--- plans the same fetches). One row per dataset and period owed on at least
--- one day of the window.
+-- due by then (a period is due lag_days after it ends;
+-- ingest.periods.periods_due plans the same fetches). One row per dataset and
+-- period owed on at least one day of the window. A city-wide series (owed_by
+-- region) is owed by no borough.
 with
 
 run_days as (
