@@ -86,6 +86,12 @@ class Dataset:
         return self.source is not None
 
     @property
+    def owed_by_boroughs(self) -> bool:
+        """Each borough owes its partitions (the data scorecard's rows): its own portal's feed,
+        or its share of a region-wide file split by borough; a city-wide series is owed by none."""
+        return self.source is None or not self.source.areas.region_only
+
+    @property
     def periodic(self) -> bool:
         """Published per month or quarter: an empty fetch means "not published yet"."""
         return self.cadence != "daily"
@@ -244,6 +250,11 @@ class Catalogue:
     def borough_datasets(self) -> dict[str, Dataset]:
         """The datasets each borough publishes itself (not one region-wide file split by borough)."""
         return {k: d for k, d in self.datasets.items() if not d.region_wide}
+
+    @property
+    def datasets_owed_by_boroughs(self) -> dict[str, Dataset]:
+        """The datasets every borough owes, period by period (the data scorecard's datasets)."""
+        return {k: d for k, d in self.datasets.items() if d.owed_by_boroughs}
 
     def feeds(
         self, datasets: list[str] | None = None, areas: list[str] | None = None

@@ -105,6 +105,7 @@ def _ensure_tables(con, catalogue: Catalogue) -> None:
         ("cadence", "varchar"),
         ("lag_days", "integer"),
         ("history_periods", "integer"),
+        ("owed_by", "varchar"),
     ):
         con.execute(f"alter table raw.datasets add column if not exists {name} {kind}")
     ensure_audit_tables(con)
@@ -147,7 +148,7 @@ def write_datasets(con, catalogue: Catalogue) -> None:
     con.execute("delete from raw.datasets")
     con.executemany(
         """insert into raw.datasets (dataset, domain, title, owner, licence, cadence, lag_days,
-                                                 history_periods) values (?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    history_periods, owed_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 d.id,
@@ -158,6 +159,7 @@ def write_datasets(con, catalogue: Catalogue) -> None:
                 d.cadence,
                 d.publication.lag_days if d.publication else None,
                 d.publication.history_periods if d.publication else None,
+                "borough" if d.owed_by_boroughs else "region",
             )
             for d in catalogue.datasets.values()
         ],

@@ -10,7 +10,7 @@ tests/test_borough_text.py::test_dbt_reads_every_case_alike).
 from __future__ import annotations
 
 import csv
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -18,6 +18,7 @@ from ingest.periods import period_end, periods_due
 from pipeline.dbt_runner import DBT_PROJECT_DIR
 
 CASES = DBT_PROJECT_DIR / "tests" / "fixtures" / "periods_due_cases.csv"
+TFL = DBT_PROJECT_DIR.parent / "tests" / "fixtures" / "realdata" / "tfl-journeys-type.csv"
 
 
 def _cases() -> list[dict[str, str]]:
@@ -50,3 +51,25 @@ def test_each_expected_period_is_due_and_the_next_is_not(case):
     assert period_end(periods[-1], cadence) + timedelta(days=lag) <= night
     following = period_end(periods[-1], cadence) + timedelta(days=1)
     assert period_end(following, cadence) + timedelta(days=lag) > night
+
+
+def test_four_weekly_cases_are_periods_tfl_published():
+    """The table's four-weekly periods start where TfL's own file (2010-11 to 2024-25 P3) does.
+
+    So the SQL rule, held to the table by the dbt unit test, keeps TfL's calendar too,
+    53-week years (period 1 of 2015-16 and 2020-21 runs to 2 May) included.
+    """
+    with TFL.open(encoding="utf-8", newline="") as handle:
+        published = {
+            datetime.strptime(row["Period beginning"], "%d-%b-%y").date()
+            for row in csv.DictReader(handle)
+        }
+    in_file = [
+        date.fromisoformat(start)
+        for case in _cases()
+        if case["cadence"] == "four_weekly"
+        for start in case["periods"].split()
+        if date.fromisoformat(start) <= max(published)
+    ]
+    assert {date(2015, 4, 1), date(2015, 5, 3), date(2020, 4, 1), date(2016, 3, 6)} <= set(in_file)
+    assert sorted(set(in_file) - published) == []

@@ -31,6 +31,9 @@ NIGHTS = {  # data day -> datasets whose due periods (config/datasets.yml public
         "tfl_journeys",
     ],  # 2012-13 .. 2023-24; 13 TfL periods
 }
+# The scorecard counts what is owed over the days the pipeline ran (days with daily feeds):
+# one borough's daily feed on the last night makes it a run day.
+RUN_DAY = (date(2024, 12, 1), ["barnet"], ["road_casualties"])
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +46,15 @@ def warehouse(sandbox, tmp_path_factory):
         summaries = {
             day: night_steps.land(day, datasets=datasets) for day, datasets in NIGHTS.items()
         }
+        night_steps.land(*RUN_DAY)
         command, env = dbt_command(
             load_catalogue(),
             paths,
             "build",
             "--select",
             "+path:models/staging/london_datastore",
+            "+int_data_scorecard__borough_month",
+            "+int_feed_coverage__by_month",
             "--indirect-selection",
             "cautious",
             "--exclude",
@@ -183,3 +189,39 @@ def test_tfl_journeys_are_london_wide_only(warehouse):
     # 2023-24 P4 .. 2024-25 P3: the file's latest 13 periods (the calendar owes later ones
     # too, which the file does not hold yet)
     assert ends == (date(2023, 6, 25), date(2024, 6, 22))
+
+
+def test_scorecard_counts_each_borough_share_of_a_region_wide_file(warehouse):
+    """A region-wide file split by borough is owed by every borough, period by period; the
+    region's own partition is no borough's delivery, and a city-wide series is owed by none."""
+    con, _ = warehouse
+    catalogue = load_catalogue()
+    history = catalogue.datasets["affordable_housing_supply"].publication.history_periods
+    boroughs = len(catalogue.region.areas)
+    delivered = set(
+        con.execute(
+            """select area_code, period_start from staging.stg_london_datastore__affordable_housing_supply
+            where area_level = 'borough' group by all"""
+        ).fetchall()
+    )
+    scored = con.execute(
+        """select area_code, data_day, is_delivered, is_on_time
+        from intermediate.int_feed_days__scored where dataset = 'affordable_housing_supply'"""
+    ).fetchall()
+    assert len(scored) == boroughs * history  # every borough owes 2012-13 .. 2023-24
+    assert {(a, d) for a, d, *_ in scored} >= delivered
+    assert {(a, d) for a, d, is_delivered, _ in scored if is_delivered} == delivered
+    assert all(on_time for _, _, is_delivered, on_time in scored if is_delivered)
+    assert catalogue.region.code not in {a for a, *_ in scored}
+    assert con.execute(
+        "select count(*) from intermediate.int_feed_days__scored where dataset = 'tfl_journeys'"
+    ).fetchone() == (0,)
+    # coverage: one row per borough and financial year, April to March, and the region's
+    region = con.execute(
+        """select period_type, period_start, period_end, boroughs_covered, boroughs_expected
+        from intermediate.int_feed_coverage__by_month
+        where dataset = 'affordable_housing_supply' and area_type = 'region'
+        and period_start = '2023-04-01'"""
+    ).fetchone()
+    covered = len({a for a, d in delivered if d == date(2023, 4, 1)})
+    assert region == ("financial_year", date(2023, 4, 1), date(2024, 3, 31), covered, boroughs)

@@ -5,9 +5,11 @@
 -- Which feeds arrived, per dataset, area and reporting period: each borough
 -- that delivered at least one partition in the period, and the whole region
 -- (days on which any borough delivered; how many boroughs delivered). The
--- period is the calendar month for daily and monthly datasets and the
--- calendar quarter for quarterly ones. A monthly or quarterly partition holds
--- its whole period, so a delivered period covers all of its days.
+-- period is the calendar month for a daily dataset and the dataset's own
+-- period otherwise (month, quarter, year, financial_year, TfL's four_weekly:
+-- macro period_start_of). A periodic partition holds its whole period, so a
+-- delivered period covers all of its days. A region-wide source's partition
+-- of the region itself (its non-borough rows) is no borough's delivery.
 with
 
 partitions as (
@@ -48,16 +50,22 @@ borough_partitions as (
         partitions.loaded_at,
         areas.region_code,
         coalesce(datasets.cadence, 'daily') as cadence,
-        case
-            when datasets.cadence = 'quarterly' then 'quarter' else 'month'
+        case coalesce(datasets.cadence, 'daily')
+            when 'daily' then 'month'
+            when 'monthly' then 'month'
+            when 'quarterly' then 'quarter'
+            when 'yearly' then 'year'
+            else datasets.cadence
         end as period_type,
-        cast(
-            case
-                when datasets.cadence = 'quarterly'
-                    then date_trunc('quarter', partitions.data_day)
-                else date_trunc('month', partitions.data_day)
-            end as date
-        ) as period_start
+        -- a daily feed's days are counted per calendar month; a periodic
+        -- partition is its period
+        case
+            when coalesce(datasets.cadence, 'daily') = 'daily'
+                then cast(date_trunc('month', partitions.data_day) as date)
+            else {{ period_start_of(
+                'partitions.data_day', 'datasets.cadence'
+            ) }}
+        end as period_start
     from partitions
     inner join areas
         on partitions.area_code = areas.area_code
@@ -131,13 +139,10 @@ bounded as (
 
     select
         *,
-        cast(
-            case
-                when period_type = 'quarter'
-                    then period_start + interval 3 month - interval 1 day
-                else last_day(period_start)
-            end as date
-        ) as period_end
+        case
+            when cadence = 'daily' then last_day(period_start)
+            else {{ period_end_of('period_start', 'cadence') }}
+        end as period_end
     from unioned
 
 ),

@@ -39,6 +39,8 @@ areas as (
 datasets as (
 
     select * from {{ ref('stg_borough_feeds__datasets') }}
+    -- a city-wide series (owed_by region) is owed by no borough
+    where owed_by is distinct from 'region'
 
 ),
 

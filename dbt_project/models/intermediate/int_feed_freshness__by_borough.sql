@@ -34,6 +34,8 @@ areas as (
 datasets as (
 
     select * from {{ ref('stg_borough_feeds__datasets') }}
+    -- a city-wide series (owed_by region) is owed by no borough
+    where owed_by is distinct from 'region'
 
 ),
 
@@ -81,7 +83,7 @@ expected as (
         case
             when datasets.cadence = 'daily' then as_of.as_of_day
             else {{ latest_due_period_start(
-                'as_of.as_of_day', 'datasets.period_months', 'datasets.lag_days'
+                'as_of.as_of_day', 'datasets.cadence', 'datasets.lag_days'
             ) }}
         end as latest_due_data_day,
         datasets.period_months,
@@ -119,12 +121,11 @@ final as (
                 when delivered.last_data_day is not null then greatest(
                     0,
                     expected.as_of_day - (
-                        {{ period_end_of(
-                            'delivered.last_data_day
-                            + to_months(expected.period_months)',
-                            'expected.period_months'
+                        -- the last day of the period after the last one
+                        {{ period_start_after(
+                            'delivered.last_data_day', 'expected.cadence', 2
                         ) }}
-                        + expected.lag_days
+                        - 1 + expected.lag_days
                     )
                 )
             end as bigint

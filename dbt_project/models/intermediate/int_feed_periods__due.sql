@@ -2,13 +2,14 @@
 -- and as a view each of them would recompute it.
 {{ config(materialized="table") }}
 
--- The periods every borough owes of each monthly and quarterly dataset, from
--- its publication calendar: on each day of the scorecard window (macro
--- scorecard_window_days: the region's first to latest run day, whether or
--- not a run happened that day) the history_periods latest periods due by
--- then (a period is due lag_days after it ends; ingest.periods.periods_due
--- plans the same fetches). One row per dataset and period owed on at least
--- one day of the window.
+-- The periods every borough owes of each periodic dataset (every cadence
+-- but daily), from its publication calendar: on each day of the scorecard
+-- window (macro scorecard_window_days: the region's first to latest run day,
+-- whether or not a run happened that day) the history_periods latest periods
+-- due by then (a period is due lag_days after it ends;
+-- ingest.periods.periods_due plans the same fetches). One row per dataset and
+-- period owed on at least one day of the window. A city-wide series (owed_by
+-- region) is owed by no borough.
 with
 
 run_days as (
@@ -26,7 +27,7 @@ window_days as (
 datasets as (
 
     select * from {{ ref('stg_borough_feeds__datasets') }}
-    where cadence != 'daily'
+    where cadence != 'daily' and owed_by is distinct from 'region'
 
 ),
 
@@ -35,14 +36,13 @@ owed as (
     select
         datasets.dataset,
         datasets.cadence,
-        datasets.period_months,
         datasets.lag_days,
         window_days.data_day as owed_day,
         owed_periods.period_start
     from datasets
     cross join window_days
     cross join unnest({{ periods_due(
-        'window_days.data_day', 'datasets.period_months', 'datasets.lag_days',
+        'window_days.data_day', 'datasets.cadence', 'datasets.lag_days',
         'datasets.history_periods'
     ) }}) as owed_periods (period_start)
 
@@ -54,10 +54,10 @@ final as (
         dataset,
         period_start,
         any_value(cadence) as cadence,
-        {{ period_end_of('period_start', 'any_value(period_months)') }}
+        {{ period_end_of('period_start', 'any_value(cadence)') }}
             as period_end,
         cast(
-            {{ period_end_of('period_start', 'any_value(period_months)') }}
+            {{ period_end_of('period_start', 'any_value(cadence)') }}
             + any_value(lag_days) as date
         ) as due_day,
         min(owed_day) as first_owed_day,

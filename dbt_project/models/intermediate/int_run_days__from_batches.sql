@@ -7,8 +7,8 @@
 -- var scorecard_run_day_min_share of the boroughs it has ever fetched. A
 -- night asks every borough; a re-run of one borough for a day never run
 -- before does not make that day a run day, so no other borough owes it. (A
--- monthly or quarterly batch is recorded under its period's first day, which
--- is no run day.)
+-- periodic batch, a borough's or a region-wide file's, is recorded under its
+-- period's first day, which is no run day.)
 with
 
 batches as (

@@ -20,6 +20,10 @@ final as (
 
         ---------- categories
         coalesce({{ clean_text('cadence') }}, 'daily') as cadence,
+        -- borough: each borough owes its partitions (its own portal's feed,
+        -- or its share of a region-wide file split by borough); region: a
+        -- city-wide series no borough owes (its partition is the region's)
+        coalesce({{ clean_text('owed_by') }}, 'borough') as owed_by,
 
         ---------- numerics
         {{ period_months(clean_text('cadence')) }} as period_months,
@@ -27,14 +31,6 @@ final as (
         cast(history_periods as integer) as history_periods
 
     from source
-    -- the datasets every borough publishes on its own portal; region-wide
-    -- files (datasets.yml `source`) are staged in staging/london_datastore
-    where
-        {{ clean_text('dataset') }} in (
-            {%- for dataset in borough_feed_datasets() %}
-                '{{ dataset }}'{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        )
 
 )
 

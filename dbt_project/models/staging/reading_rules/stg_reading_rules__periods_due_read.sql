@@ -19,7 +19,7 @@ read as (
         array_to_string(
             list_transform(
                 {{ periods_due(
-                    'night', period_months('cadence'), 'lag_days', 'history_periods'
+                    'night', 'cadence', 'lag_days', 'history_periods'
                 ) }},
                 lambda period_start: strftime(period_start, '%Y-%m-%d')
             ),
