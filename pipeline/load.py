@@ -106,6 +106,7 @@ def _ensure_tables(con, catalogue: Catalogue) -> None:
         ("lag_days", "integer"),
         ("history_periods", "integer"),
         ("owed_by", "varchar"),
+        ("published_in", "varchar"),
     ):
         con.execute(f"alter table raw.datasets add column if not exists {name} {kind}")
     ensure_audit_tables(con)
@@ -148,7 +149,8 @@ def write_datasets(con, catalogue: Catalogue) -> None:
     con.execute("delete from raw.datasets")
     con.executemany(
         """insert into raw.datasets (dataset, domain, title, owner, licence, cadence, lag_days,
-                                    history_periods, owed_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    history_periods, owed_by, published_in)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 d.id,
@@ -160,6 +162,7 @@ def write_datasets(con, catalogue: Catalogue) -> None:
                 d.publication.lag_days if d.publication else None,
                 d.publication.history_periods if d.publication else None,
                 "borough" if d.owed_by_boroughs else "region",
+                "region_file" if d.region_wide else "borough_portal",
             )
             for d in catalogue.datasets.values()
         ],

@@ -9,7 +9,9 @@
 -- due by then (a period is due lag_days after it ends;
 -- ingest.periods.periods_due plans the same fetches). One row per dataset and
 -- period owed on at least one day of the window. A city-wide series (owed_by
--- region) is owed by no borough.
+-- region) is owed by no borough. A region file's periods are owed only where
+-- the file held them (a partition of some area loaded or quarantined): a
+-- period the file does not hold is the file's delay or end, not a borough's.
 with
 
 run_days as (
@@ -48,6 +50,32 @@ owed as (
 
 ),
 
+in_region_files as (
+
+    select distinct
+        batches.dataset,
+        batches.data_day as period_start
+    from {{ ref('stg_audit__batches') }} as batches
+    where batches.status in ('loaded', 'quarantined')
+
+),
+
+owed_where_published as (
+
+    select owed.*
+    from owed
+    inner join datasets on owed.dataset = datasets.dataset
+    where
+        datasets.published_in is distinct from 'region_file'
+        or exists (
+            select 1 as held from in_region_files
+            where
+                in_region_files.dataset = owed.dataset
+                and in_region_files.period_start = owed.period_start
+        )
+
+),
+
 final as (
 
     select
@@ -62,7 +90,7 @@ final as (
         ) as due_day,
         min(owed_day) as first_owed_day,
         max(owed_day) as last_owed_day
-    from owed
+    from owed_where_published
     group by dataset, period_start
 
 )

@@ -24,6 +24,11 @@ final as (
         -- or its share of a region-wide file split by borough); region: a
         -- city-wide series no borough owes (its partition is the region's)
         coalesce({{ clean_text('owed_by') }}, 'borough') as owed_by,
+        -- region_file: one file for the whole region (its periods are owed
+        -- only where the file covers them); borough_portal: each borough's own
+        coalesce(
+            {{ clean_text('published_in') }}, 'borough_portal'
+        ) as published_in,
 
         ---------- numerics
         {{ period_months(clean_text('cadence')) }} as period_months,
