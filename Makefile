@@ -98,16 +98,14 @@ lint: .venv-lint/.installed
 
 .venv-lint/.installed: requirements-lint.txt constraints-lint.txt
 	test -x $(LINT)/python || $(PYTHON) -m venv .venv-lint
-	$(LINT)/python -m pip install --quiet --no-compile -r requirements-lint.txt -c constraints-lint.txt
+	$(LINT)/python -m pip install --quiet -r requirements-lint.txt -c constraints-lint.txt
 	touch $@
 
-# --no-compile: pip byte-compiles every installed module (about 20 s of a fresh set-up);
-# Python compiles the fraction a run imports, once, on first import instead.
 $(VENV)/.installed: requirements.txt constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --no-compile -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
 airflow-db: $(AIRFLOW_HOME)/.migrated $(AIRFLOW_HOME)/.pools
