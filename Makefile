@@ -42,12 +42,16 @@ BASELINE ?=
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
 
+# The project's own modules are byte-compiled first: where PYTHONDONTWRITEBYTECODE is set (as
+# on this CI), no process would keep what it compiles, and every one of the suite's hundreds of
+# processes (sandboxes, children, dbt, Airflow tasks) would compile them again.
 # The installs (pip into .venv and .venv-lint, Debian packages) run side by side; lint runs
 # beside the suite (which leaves CPU idle while it waits on servers) and prints after it;
 # either failing fails make test.
 test:
 	$(MAKE) --no-print-directory -j3 setup test-deps .venv-lint/.installed
 	$(MAKE) --no-print-directory airflow-db
+	$(BIN)/python -m compileall -q -j 0 ingest pipeline sandbox dags bench tests dbt_project/scripts > /dev/null
 	@$(MAKE) --no-print-directory lint > .venv-lint/lint.log 2>&1 & lint=$$!; \
 	$(BIN)/python -m pytest --durations=15; tests=$$?; \
 	wait $$lint; linted=$$?; \
