@@ -51,7 +51,7 @@ run: setup airflow-db
 test:
 	$(MAKE) --no-print-directory -j3 setup test-deps .venv-lint/.installed
 	$(MAKE) --no-print-directory airflow-db
-	$(BIN)/python -m compileall -q -j 0 ingest pipeline sandbox dags bench tests dbt_project/scripts > /dev/null
+	$(BIN)/python -m compileall -q -j 0 -x '/\.venv/' ingest pipeline sandbox dags bench tests dbt_project/scripts > /dev/null
 	@$(MAKE) --no-print-directory lint > .venv-lint/lint.log 2>&1 & lint=$$!; \
 	$(BIN)/python -m pytest --durations=15; tests=$$?; \
 	wait $$lint; linted=$$?; \
