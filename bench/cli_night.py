@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import DAY, PYTHON, ROOT, BenchBase, _row
+from bench.harness import DAY, PYTHON, BenchBase, _row
 from bench.measure import ProbeFailed, Sample, _drain, alternate, summarise
 from bench.tree_watch import TreeWatch
 
@@ -58,20 +58,6 @@ class CliNightRows(BenchBase):
     """Row group `cli_night`: this commit's nights vs the issue's commit, through each CLI."""
 
     cli_baseline = ISSUE_13_COMMIT
-
-    def checkout(self, ref: str) -> tuple[Path, str]:
-        """`git archive` of `ref`, compiled (no first run pays for .pyc files)."""
-        sha = subprocess.run(
-            ["git", "rev-parse", ref], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-        tree = self.fresh(f"tree-{sha[:10]}")
-        tree.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "archive", sha], cwd=ROOT, check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        subprocess.run([PYTHON, "-m", "compileall", "-q", str(tree)], check=True)
-        return tree, sha
 
     def airflow_home(self, tree: Path) -> Path:
         """An Airflow home migrated once for `tree` (its metadata DB in sqlite)."""
@@ -181,8 +167,8 @@ class CliNightRows(BenchBase):
                 )
             return
         sides = {
-            "ours": self.checkout("HEAD"),
-            "issue": self.checkout(self.cli_baseline),
+            "ours": self.commit_tree("HEAD", "tree", compiled=True),
+            "issue": self.commit_tree(self.cli_baseline, "tree", compiled=True),
         }
         homes = {side: self.airflow_home(tree) for side, (tree, _) in sides.items()}
         published: dict[str, list[Path]] = {"ours": [], "issue": []}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,26 +22,10 @@ class DbtNightMemoryRows(BenchBase):
     """Rows `night` (and its peak RSS) and `memory` (one big response)."""
 
     # --- a night vs a baseline commit -------------------------------------------------------------
-    def baseline_tree(self) -> tuple[Path, str]:
-        sha = subprocess.run(
-            ["git", "rev-parse", self.baseline_ref],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        tree = self.fresh(f"baseline-{sha[:10]}")
-        tree.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "archive", sha], cwd=ROOT, check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        return tree, sha
-
     def night_rows(self) -> None:
         from sandbox.process import SandboxProcess
 
-        tree, sha = self.baseline_tree()
+        tree, sha = self.commit_tree(self.baseline_ref, "baseline")
         boroughs = ",".join(self.mode.boroughs or ())
         probe = ROOT / "bench" / "night_probe.py"
 

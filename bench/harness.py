@@ -112,6 +112,24 @@ class BenchBase:
         self._counter += 1
         return self.scratch / f"{self._counter:04d}-{name}"
 
+    def commit_tree(self, ref: str, prefix: str, compiled: bool = False) -> tuple[Path, str]:
+        """(a `git archive` of `ref` in the scratch folder, its sha); `compiled`: its .pyc
+        files written, so that no first run of it pays for them."""
+        import subprocess
+
+        sha = subprocess.run(
+            ["git", "rev-parse", ref], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        tree = self.fresh(f"{prefix}-{sha[:10]}")
+        tree.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", sha], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        if compiled:
+            subprocess.run([PYTHON, "-m", "compileall", "-q", str(tree)], check=True)
+        return tree, sha
+
     # --- the children every row launches ------------------------------------------------------
     def specs(self, url: str, days: list[date]) -> Path:
         from bench.specs import feed_specs
