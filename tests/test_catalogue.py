@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
+from config_files import copy_config, edit_yaml
 
 from ingest.catalogue import PROTOCOLS, load_catalogue
 from ingest.errors import CatalogueError
-from ingest.paths import REPO_ROOT
 from ingest.protocols import PROTOCOL_CLASSES
 
 
 @pytest.fixture
 def config_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", target)
-    return target
-
-
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return copy_config(tmp_path / "config")
 
 
 def test_london_has_its_33_local_authorities():
@@ -61,7 +51,7 @@ def test_api_base_url_comes_from_the_environment(monkeypatch):
 
 def test_unknown_protocol_is_refused_naming_file_and_borough(config_copy):
     """A typo in a portal's protocol names the file, the borough and the known protocols."""
-    _edit(
+    edit_yaml(
         config_copy / "regions" / "london.yml",
         lambda d: d["areas"][6]["portal"].__setitem__("protocol", "sharepoint"),
     )
@@ -78,7 +68,7 @@ def test_unknown_protocol_is_refused_naming_file_and_borough(config_copy):
 
 def test_missing_key_is_refused_with_its_path(config_copy):
     """A dataset without a date_field says which dataset lacks which key."""
-    _edit(
+    edit_yaml(
         config_copy / "datasets.yml", lambda d: d["datasets"]["road_casualties"].pop("date_field")
     )
     with pytest.raises(
@@ -89,7 +79,7 @@ def test_missing_key_is_refused_with_its_path(config_copy):
 
 def test_unsafe_field_name_is_refused(config_copy):
     """Field names become SQL identifiers, so anything but [a-z0-9_] is refused on load."""
-    _edit(
+    edit_yaml(
         config_copy / "datasets.yml",
         lambda d: d["datasets"]["road_casualties"]["fields"].__setitem__(
             'age"; drop table x; --', {"type": "string"}
@@ -101,7 +91,9 @@ def test_unsafe_field_name_is_refused(config_copy):
 
 def test_bad_threshold_is_refused(config_copy):
     """A failed-feed share outside 0..1 is refused with the key's path."""
-    _edit(config_copy / "pipeline.yml", lambda d: d["run"].__setitem__("max_failed_feed_share", 3))
+    edit_yaml(
+        config_copy / "pipeline.yml", lambda d: d["run"].__setitem__("max_failed_feed_share", 3)
+    )
     with pytest.raises(CatalogueError, match="run.max_failed_feed_share"):
         load_catalogue(config_copy)
 
@@ -155,14 +147,14 @@ def test_a_dataset_can_be_published_through_another_protocol():
 )
 def test_portal_overrides_and_date_formats_are_checked(config_copy, change, message):
     """Per-dataset portals name real datasets, mapped protocols and the protocol's own date format."""
-    _edit(config_copy / "regions" / "london.yml", lambda d: change(_portal(d, "merton")))
+    edit_yaml(config_copy / "regions" / "london.yml", lambda d: change(_portal(d, "merton")))
     with pytest.raises(CatalogueError, match=message):
         load_catalogue(config_copy)
 
 
 def test_wire_map_must_name_dataset_fields(config_copy):
     """A wire mapping for a field the dataset does not have is refused, naming it."""
-    _edit(
+    edit_yaml(
         config_copy / "datasets.yml",
         lambda d: d["datasets"]["service_requests"]["wire"]["open311"]["fields"].__setitem__(
             "priority", "priority"
@@ -217,7 +209,7 @@ def test_a_code_that_names_another_area_in_the_register_is_refused(config_copy):
 
 def test_a_region_without_a_register_is_refused(config_copy):
     """Every region declares the register its area codes are checked against."""
-    _edit(config_copy / "regions" / "greater-manchester.yml", lambda d: d.pop("register"))
+    edit_yaml(config_copy / "regions" / "greater-manchester.yml", lambda d: d.pop("register"))
     with pytest.raises(
         CatalogueError, match=r"greater-manchester.yml: top: missing required key 'register'"
     ):

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-import yaml
+from config_files import copy_config, edit_yaml
 
 from ingest.catalogue import load_catalogue
-from ingest.paths import REPO_ROOT
 from pipeline.suite import derived_expectations, suite_path, suite_spec
 from pipeline.validate import batch_frame, suite_parameters, validate_frame
 
@@ -119,12 +117,10 @@ NEW_DATASET = {
 @pytest.fixture(scope="module")
 def street_trees(tmp_path_factory):
     """A catalogue with one more dataset, declared in datasets.yml only: no suite file."""
-    config = tmp_path_factory.mktemp("trees") / "config"
-    shutil.copytree(REPO_ROOT / "config", config)
-    path = config / "datasets.yml"
-    data = yaml.safe_load(path.read_text())
-    data["datasets"]["street_trees"] = NEW_DATASET
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    config = copy_config(tmp_path_factory.mktemp("trees") / "config")
+    edit_yaml(
+        config / "datasets.yml", lambda d: d["datasets"].__setitem__("street_trees", NEW_DATASET)
+    )
     catalogue = load_catalogue(config)
     assert not suite_path("street_trees").exists()
     return catalogue

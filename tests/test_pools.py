@@ -7,11 +7,10 @@ rest stay on 127.0.0.1; a real two-host night is in test_dag_nights.py.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
+from config_files import copy_config, edit_yaml
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError, IngestError
@@ -21,22 +20,16 @@ from pipeline.pools import host_pools, plans_by_pool
 DAGS_FOLDER = REPO_ROOT / "dags"
 
 
-def _edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-
-
 def _two_host_config(target: Path, camden_base: str = "http://localhost:8765") -> Path:
     """The real config with Camden on `localhost` (2 slots) and every other borough on 127.0.0.1."""
-    shutil.copytree(REPO_ROOT / "config", target)
+    copy_config(target)
 
     def camden_elsewhere(region):
         camden = next(a for a in region["areas"] if a["slug"] == "camden")
         camden["portal"]["base_url"] = f"{camden_base}/camden"
 
-    _edit(target / "regions" / "london.yml", camden_elsewhere)
-    _edit(target / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 2}))
+    edit_yaml(target / "regions" / "london.yml", camden_elsewhere)
+    edit_yaml(target / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 2}))
     return target
 
 
@@ -104,9 +97,8 @@ def test_two_hosts_give_two_pools_with_their_own_slots(two_hosts):
 )
 def test_bad_pool_settings_are_refused_naming_the_key(tmp_path, change, message):
     """A mistake in pools: stops the catalogue load with the file, the key and what is wrong."""
-    config = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", config)
-    _edit(config / "pipeline.yml", lambda d: change(d["pools"]))
+    config = copy_config(tmp_path / "config")
+    edit_yaml(config / "pipeline.yml", lambda d: change(d["pools"]))
     with pytest.raises(CatalogueError, match="pipeline.yml") as raised:
         load_catalogue(config)
     assert message in str(raised.value)
@@ -205,7 +197,9 @@ def test_pools_are_created_and_updated_with_the_configured_slots(airflow_db, two
     pools = _airflow_pools()
     assert pools["borough_api__127_0_0_1"] == 8 and pools["borough_api__localhost"] == 2
     assert pools["city_warehouse"] == 4  # a writer takes all 4, a reader one (see below)
-    _edit(two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3}))
+    edit_yaml(
+        two_hosts / "pipeline.yml", lambda d: d["pools"].__setitem__("hosts", {"localhost": 3})
+    )
     capsys.readouterr()
     assert print_pools(load_catalogue()) == 0
     assert "borough_api__localhost: 3 slots" in capsys.readouterr().out

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,11 +17,10 @@ import duckdb
 import night_steps
 import pytest
 import sandbox_control
-import yaml
+from config_files import copy_config, edit_yaml
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import CatalogueError, FatalFetchError
-from ingest.paths import REPO_ROOT
 from ingest.periods import period_end, period_from_label, period_label, periods_due
 from ingest.region_feed import split_by_area
 from ingest.reshape import reshape
@@ -205,27 +203,25 @@ def test_ods_sheets_are_read_with_the_odf_reader(tmp_path: Path):
 
 
 def test_a_source_block_typo_names_the_key_and_the_nearest_one(tmp_path: Path):
-    config = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", config)
-    path = config / "datasets.yml"
-    data = yaml.safe_load(path.read_text())
-    data["datasets"]["tfl_journeys"]["source"]["colums"] = data["datasets"]["tfl_journeys"][
-        "source"
-    ].pop("columns")
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    config = copy_config(tmp_path / "config")
+
+    def misspell(data):
+        source = data["datasets"]["tfl_journeys"]["source"]
+        source["colums"] = source.pop("columns")
+
+    edit_yaml(config / "datasets.yml", misspell)
     with pytest.raises(CatalogueError, match=r"tfl_journeys\.source.*colums.*columns"):
         load_catalogue(config)
 
 
 def test_a_source_filling_an_undeclared_field_is_refused(tmp_path: Path):
-    config = tmp_path / "config"
-    shutil.copytree(REPO_ROOT / "config", config)
-    path = config / "datasets.yml"
-    data = yaml.safe_load(path.read_text())
-    data["datasets"]["affordable_housing_supply"]["source"]["columns"]["homes"] = (
-        "Affordable Housing Supply"
+    config = copy_config(tmp_path / "config")
+    edit_yaml(
+        config / "datasets.yml",
+        lambda d: d["datasets"]["affordable_housing_supply"]["source"]["columns"].__setitem__(
+            "homes", "Affordable Housing Supply"
+        ),
     )
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(
         CatalogueError, match="fills 'homes', which is not one of the dataset's fields"
     ):

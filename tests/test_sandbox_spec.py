@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
-import yaml
+from config_files import copy_config, edit_yaml
 
 from ingest.catalogue import load_catalogue
-from ingest.paths import REPO_ROOT
 from sandbox.generator import Volumes, truth_records
 
 CATALOGUE = load_catalogue()
@@ -52,16 +50,16 @@ def test_generated_records_keep_the_spec(dataset_id):
 @pytest.fixture(scope="module")
 def changed_spec(tmp_path_factory):
     """road_casualties with one value added, one dropped, and one optional column more."""
-    config = tmp_path_factory.mktemp("spec") / "config"
-    shutil.copytree(REPO_ROOT / "config", config)
-    path = config / "datasets.yml"
-    data = yaml.safe_load(path.read_text())
-    fields = data["datasets"]["road_casualties"]["fields"]
-    users = fields["road_user_type"]["values"]
-    users.remove("Bus or coach occupant")
-    users.append("E-scooter rider")
-    fields["vehicle_count"] = {"type": "integer", "required": False, "min": 1, "max": 9}
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    config = copy_config(tmp_path_factory.mktemp("spec") / "config")
+
+    def change(data):
+        fields = data["datasets"]["road_casualties"]["fields"]
+        users = fields["road_user_type"]["values"]
+        users.remove("Bus or coach occupant")
+        users.append("E-scooter rider")
+        fields["vehicle_count"] = {"type": "integer", "required": False, "min": 1, "max": 9}
+
+    edit_yaml(config / "datasets.yml", change)
     catalogue = load_catalogue(config)
     return catalogue, Volumes.load(catalogue)
 
