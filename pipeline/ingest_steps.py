@@ -51,6 +51,7 @@ def ingest_feeds(
                 paths,
                 watermark=plan.get("watermark"),
                 session=session,
+                periods_loaded=plan.get("periods_loaded"),
             )
         except Exception as exc:  # one feed's crash must not take the others' outcomes with it
             log.exception("%s: unexpected error", plan["label"])
@@ -71,12 +72,15 @@ def ingest_feed(
     paths: DataPaths | None = None,
     watermark: dict[str, Any] | None = None,
     session=None,
+    periods_loaded: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
 
     A day whose loaded batch (`loaded`: day -> batch id) holds exactly the same records
     as the new fetch is `unchanged`: nothing to validate or load. An incremental feed
-    fetches the days changed since its `watermark` instead of re-fetching blindly.
+    fetches the days changed since its `watermark` instead of re-fetching blindly. A
+    region-wide file given the periods the warehouse holds (`periods_loaded`, from the
+    plan) also lands its own latest periods beyond them (ingest/region_feed.py).
     """
     from ingest.http import build_session
     from ingest.watermarks import with_candidate
@@ -86,7 +90,8 @@ def ingest_feed(
     feed = catalogue.feed(feed_id)
     session = session or build_session(catalogue.settings.http)
     if feed.region_wide:
-        return ingest_region_feed(catalogue, feed, days, paths, session, set(loaded or {}))
+        held = None if periods_loaded is None else set(periods_loaded)
+        return ingest_region_feed(catalogue, feed, days, paths, session, held)
     days, candidate = _days_to_fetch(catalogue, feed, days, loaded, watermark, session)
     outcomes = ingest_days(catalogue, feed, days, loaded, paths, session)
     return with_candidate([o.to_dict() for o in outcomes], candidate)

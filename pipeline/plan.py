@@ -94,23 +94,12 @@ def plan_feeds(
                 # a region-wide file also lands its own latest periods not loaded yet, so a
                 # series that ended before the calendar's window still fills its history
                 # (less the periods with an area partition still owed: those land again)
-                loaded_periods = (
-                    {
-                        p: ""
-                        for p in periods_loaded.get(feed.id, set())
-                        - region_gaps.get(feed.dataset.id, set())
-                    }
-                    if feed.region_wide
-                    else {}
-                )
-                plans.append(
-                    {
-                        "feed_id": feed.id,
-                        "label": feed.label,
-                        "days": days,
-                        "loaded": loaded_periods,
-                    }
-                )
+                plan = {"feed_id": feed.id, "label": feed.label, "days": days, "loaded": {}}
+                if feed.region_wide:
+                    plan["periods_loaded"] = sorted(
+                        periods_loaded.get(feed.id, set()) - region_gaps.get(feed.dataset.id, set())
+                    )
+                plans.append(plan)
             continue
         earlier = (gaps.get(feed.id, set()) | set(loaded.get(feed.id, {}))) - {data_day}
         plans.append(

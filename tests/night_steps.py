@@ -42,7 +42,13 @@ def land(
     data_day = day.isoformat()
     plans = plan.plan_feeds(data_day, datasets, boroughs)
     landed = [
-        steps.ingest_feed(p["feed_id"], p["days"], p.get("loaded"), watermark=p.get("watermark"))
+        steps.ingest_feed(
+            p["feed_id"],
+            p["days"],
+            p.get("loaded"),
+            watermark=p.get("watermark"),
+            periods_loaded=p.get("periods_loaded"),
+        )
         for p in plans
     ]
     validated = [
