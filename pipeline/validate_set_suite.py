@@ -1,0 +1,197 @@
+"""The suite as one joint validation run uses it: how each check splits by batch (`_plan`),
+the expectation a batch is judged by with its own parameters (`_expectation`), and the GE
+definition of the joint run (`_joint_definition`). Kept apart from the run itself
+(pipeline.validate_set) so the rules for which checks can be shared sit in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.catalogue import Dataset
+from pipeline.validate import ge_context, registered_name, suite_spec, validation_definition
+
+log = logging.getLogger(__name__)
+_PER_BATCH = "_per_batch__"  # prefix of the columns that pair a value with its batch
+_TABLE_METRICS = {"expect_table_row_count_to_be_between", "expect_table_columns_to_match_set"}
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One expectation of the suite, as the joint run treats it."""
+
+    index: int  # position in the suite file
+    spec: dict  # as written in the suite
+    kind: str  # "table", "column", "pair", or "unsplittable"
+    per_batch: str | None = None  # "unique" or the name of the batch's own parameter
+    map_metric: str | None = None
+    parameters: tuple[str, ...] = ()  # the suite parameters its kwargs name
+
+
+@dataclass(frozen=True)
+class _Plan:
+    name: str
+    checks: tuple[_Check, ...]
+    order: tuple[int, ...]  # the order GE reports results in (grouped by column)
+    ids: tuple[str, ...]  # the ids the suite's expectations have in this process
+    columns: frozenset[str]  # every column a row-level check names
+    splittable: bool
+
+
+@functools.cache
+def _plan(dataset: Dataset) -> _Plan:
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+    )
+
+    spec = suite_spec(dataset)
+    checks, columns = [], set()
+    for index, expectation in enumerate(spec["expectations"]):
+        kwargs = expectation["kwargs"]
+        impl = _expectation_class(expectation["type"])
+        parameters = [k for k, v in kwargs.items() if isinstance(v, dict) and "$PARAMETER" in v]
+        names = tuple(sorted(_parameter_names(kwargs)))
+        condition_ok = "row_condition" not in kwargs or (
+            isinstance(kwargs["row_condition"], str) and kwargs.get("condition_parser") == "pandas"
+        )
+        if expectation["type"] in _TABLE_METRICS:
+            check = _Check(index, expectation, "table", parameters=names)
+        elif issubclass(impl, (ColumnMapExpectation, ColumnPairMapExpectation)) and condition_ok:
+            kind = "column" if issubclass(impl, ColumnMapExpectation) else "pair"
+            per_batch = None
+            if expectation["type"] == "expect_column_values_to_be_unique":
+                per_batch = "unique"
+            if (
+                parameters == ["value_set"]
+                and expectation["type"] == "expect_column_values_to_be_in_set"
+            ):
+                per_batch = kwargs["value_set"]["$PARAMETER"]
+            elif parameters:
+                kind = "unsplittable"
+            check = _Check(index, expectation, kind, per_batch, impl.map_metric, names)
+            columns |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
+        else:
+            check = _Check(index, expectation, "unsplittable")
+        checks.append(check)
+    unsplittable = [c.spec["type"] for c in checks if c.kind == "unsplittable"]
+    if unsplittable:
+        log.warning(
+            "%s: validated batch by batch, the suite uses checks a joint run cannot split: %s",
+            dataset.id,
+            ", ".join(unsplittable),
+        )
+    suite = validation_definition(dataset).suite
+    return _Plan(
+        registered_name(dataset),
+        tuple(checks),
+        _ge_order(spec["expectations"]),
+        tuple(e.id for e in suite.expectations),
+        frozenset(columns),
+        not unsplittable,
+    )
+
+
+def _parameter_names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return {value["$PARAMETER"]}
+        return set().union(*map(_parameter_names, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_parameter_names, value))
+    return set()
+
+
+def _expectation_class(type_name: str):
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    return get_expectation_impl(type_name)
+
+
+def _ge_order(expectations: list[dict]) -> tuple[int, ...]:
+    """GE reports results grouped by `column`, groups in order of first appearance
+    (Validator.process_expectations_for_validation); expectations without one form a group."""
+    groups: dict[str, list[int]] = {}
+    for index, expectation in enumerate(expectations):
+        column = expectation["kwargs"].get("column")
+        groups.setdefault(column if isinstance(column, str) else "\0", []).append(index)
+    return tuple(i for group in groups.values() for i in group)
+
+
+def _substituted(value: Any, parameters: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return parameters[value["$PARAMETER"]]
+        return {k: _substituted(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substituted(v, parameters) for v in value]
+    return value
+
+
+_EXPECTATIONS: dict[tuple, tuple[Any, dict]] = {}
+
+
+def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[Any, dict]:
+    """The suite's expectation with this batch's parameters, and its config as GE reports it
+    (built once per distinct parameters: most checks have none)."""
+    check = plan.checks[index]
+    key = (
+        plan.name,
+        index,
+        *(json.dumps(parameters[name], default=str) for name in check.parameters),
+    )
+    if key not in _EXPECTATIONS:
+        from great_expectations.expectations.expectation_configuration import (
+            ExpectationConfiguration,
+        )
+
+        config = ExpectationConfiguration(
+            type=check.spec["type"],
+            kwargs=_substituted(check.spec["kwargs"], parameters),
+            meta=check.spec.get("meta"),
+            severity=check.spec.get("severity", "critical"),
+            id=plan.ids[index],
+        )
+        expectation = config.to_domain_obj()
+        reported = expectation.configuration.to_json_dict()
+        reported["kwargs"] = {"batch_id": f"landed_{plan.name}-{plan.name}"} | reported["kwargs"]
+        _EXPECTATIONS[key] = (expectation, reported)
+    return _EXPECTATIONS[key]
+
+
+@functools.cache
+def _joint_definition(dataset: Dataset):
+    """The suite's row-level checks, per-batch ones on their paired columns, on a DataFrame asset."""
+    import great_expectations as gx
+
+    plan = _plan(dataset)
+    dataset_id = plan.name
+    expectations = []
+    for check in plan.checks:
+        if check.kind not in ("column", "pair"):
+            continue
+        kwargs = dict(check.spec["kwargs"])
+        if check.per_batch == "unique":
+            kwargs["column"] = _PER_BATCH + "unique__" + kwargs["column"]
+        elif check.per_batch:
+            kwargs["column"] = f"{_PER_BATCH}{check.per_batch}__{kwargs['column']}"
+        expectations.append(
+            {"type": check.spec["type"], "kwargs": kwargs, "meta": {"suite_index": check.index}}
+        )
+    context = ge_context()
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=f"{dataset_id}__night", expectations=expectations)
+    )
+    source = context.data_sources.add_pandas(f"night_{dataset_id}")
+    batch_definition = source.add_dataframe_asset(dataset_id).add_batch_definition_whole_dataframe(
+        "night"
+    )
+    return context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=f"validate_{dataset_id}__night", data=batch_definition, suite=suite
+        )
+    )
