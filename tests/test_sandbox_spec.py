@@ -10,7 +10,8 @@ import yaml
 
 from ingest.catalogue import load_catalogue
 from ingest.paths import REPO_ROOT
-from sandbox.generator import Volumes, truth_records
+from sandbox.generator import truth_records
+from sandbox.volumes import Volumes
 
 CATALOGUE = load_catalogue()
 VOLUMES = Volumes.load(CATALOGUE)
