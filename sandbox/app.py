@@ -24,12 +24,13 @@ from sandbox.ckan import CkanPortal
 from sandbox.downloads import DownloadPublisher
 from sandbox.fault_specs import FaultSpecError, parse_fault
 from sandbox.faults import FaultBook, offline_page
-from sandbox.generator import Volumes, population_shares, truth_records
+from sandbox.generator import truth_records
 from sandbox.messages import Request, Response, json_response
 from sandbox.open311 import Open311Portal
 from sandbox.records import FeedView, TruthCache
 from sandbox.settings import SandboxSettings
 from sandbox.socrata import SocrataPortal
+from sandbox.volumes import Volumes, population_shares
 
 __all__ = ["SandboxApp", "REQUEST_LOG_SIZE"]
 

@@ -1,7 +1,8 @@
 """The sandbox's records follow the dataset's spec (config/datasets.yml): its columns, in order,
 and only its allowed values.
 
-The realistic generators (sandbox/generator.py) know how often each value occurs; which
+The realistic generators (sandbox/daily_generators.py and periodic_generators.py,
+registered in sandbox/generator.py) know how often each value occurs; which
 values exist, and which columns a record has, is the spec's to say. A value the spec adds
 is generated too (with an average weight), one it drops is no longer generated, a column it
 adds is drawn from its type and bounds, and a generated value outside the spec is an error

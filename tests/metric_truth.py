@@ -16,8 +16,9 @@ from datetime import date
 from pathlib import Path
 
 from ingest.catalogue import Catalogue
-from sandbox.generator import Volumes, truth_records
+from sandbox.generator import truth_records
 from sandbox.settings import load_settings
+from sandbox.volumes import Volumes
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 MAJOR_STATUTORY_DAYS = 13 * 7  # a major application is due within 13 weeks (or an agreed extension)

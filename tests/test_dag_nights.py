@@ -31,9 +31,10 @@ from ingest.catalogue import Catalogue, load_catalogue
 from ingest.paths import REPO_ROOT
 from pipeline.airflow_runner import run_dag_for_day_logged
 from pipeline.pools import host_pools
-from sandbox.generator import Volumes, truth_records
+from sandbox.generator import truth_records
 from sandbox.process import free_port
 from sandbox.settings import load_settings
+from sandbox.volumes import Volumes
 
 pytestmark = pytest.mark.e2e
 GREEN_DAY, RED_DAY = date(2026, 11, 12), date(2026, 11, 13)

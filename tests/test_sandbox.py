@@ -25,9 +25,9 @@ from ingest.periods import is_period_start, period_end
 from ingest.protocols.arcgis import where_for_day
 from ingest.protocols.wire import wire_date
 from sandbox import SandboxServer, expected_rows, truth_records
-from sandbox.generator import Volumes
 from sandbox.quirks import same_name
 from sandbox.settings import load_settings
+from sandbox.volumes import Volumes
 
 REPO = Path(__file__).resolve().parent.parent
 DAY = dt.date(2024, 3, 14)

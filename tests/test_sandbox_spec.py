@@ -8,7 +8,8 @@ import pytest
 from config_files import copy_config, edit_yaml
 
 from ingest.catalogue import load_catalogue
-from sandbox.generator import Volumes, truth_records
+from sandbox.generator import truth_records
+from sandbox.volumes import Volumes
 
 CATALOGUE = load_catalogue()
 VOLUMES = Volumes.load(CATALOGUE)
