@@ -5,12 +5,10 @@
 #   make airflow / make airflow-stop   a local Airflow (PostgreSQL, scheduler, dag-processor,
 #               api-server, sandbox); make trigger DAY=… ; make airflow-backfill FIRST=… LAST=…
 #   make bench  the benchmarks of issue 13 (minutes; BENCH_MODE=tiny for a quick check), not part of test
-#   make bench-dbt-history  a night's dbt time with 3 years of history vs 1 year
 #   make metrics  write the dbt files config/metrics.yml decides (models, seeds, README table)
 #   make dbt-full-refresh   rebuild the incremental dbt models from all raw rows
 #   make backfill FROM=… TO=… [BOROUGHS=a,b] [DATASETS=x,y] [DRY_RUN=1] [FROM_LANDING=1]
 #               data days FROM..TO (both inclusive) in range queries, one dbt build and publish
-#   make bench-backfill  a 30- and a 365-day backfill against `nightly --days 7` (BACKFILL_DAYS=30)
 # Both are idempotent: set-up steps are skipped when already done.
 
 PYTHON ?= python3.11
@@ -36,8 +34,8 @@ LINT := .venv-lint/bin
 BENCH_MODE ?=
 BASELINE ?=
 
-.PHONY: run test test-fast lint metrics bench bench-dbt-history dbt-full-refresh setup airflow-db test-deps clean \
-        airflow airflow-stop airflow-status trigger airflow-backfill postgresql backfill bench-backfill
+.PHONY: run test test-fast lint metrics bench dbt-full-refresh setup airflow-db test-deps clean \
+        airflow airflow-stop airflow-status trigger airflow-backfill postgresql backfill
 
 run: setup airflow-db
 	$(BIN)/python -m pipeline nightly $(if $(DAYS),--days $(DAYS))
@@ -72,12 +70,10 @@ metrics: setup
 	$(BIN)/python -m pipeline metrics
 
 # The comparison tools (dlt, pyarrow, py-spy) live only in bench/.venv, never in requirements.txt.
-bench: setup bench/.venv/.installed
-	$(BIN)/python -m bench $(if $(filter tiny,$(BENCH_MODE)),--tiny) $(if $(BASELINE),--baseline $(BASELINE))
-
-# A night's dbt time on 3 years of history vs 1 year, side by side (minutes; prints the ratio).
-bench-dbt-history: setup
-	$(BIN)/python -m bench.dbt_history
+# BENCH_ONLY=load,dbt_history runs some row groups (python -m bench --help lists them).
+bench: setup airflow-db bench/.venv/.installed
+	$(BIN)/python -m bench $(if $(filter tiny,$(BENCH_MODE)),--tiny) $(if $(BASELINE),--baseline $(BASELINE)) \
+	  $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 # Rebuild the incremental dbt models of the pipeline's warehouse from all raw rows (README:
 # "dbt is incremental"); the next night publishes the result.
@@ -155,10 +151,6 @@ backfill: setup
 	$(BIN)/python -m pipeline backfill --from $(FROM) --to $(TO) $(if $(BOROUGHS),--boroughs $(BOROUGHS)) \
 	  $(if $(DATASETS),--datasets $(DATASETS)) $(if $(DRY_RUN),--dry-run) $(if $(FROM_LANDING),--from-landing) \
 	  $(if $(NO_SANDBOX),--no-sandbox)
-
-# A 30- and a 365-day backfill of every feed against `nightly --days 7` (bench/backfill.py; minutes)
-bench-backfill: setup airflow-db
-	$(BIN)/python -m bench.backfill $(if $(BACKFILL_DAYS),--days $(BACKFILL_DAYS))
 
 # Debian's PostgreSQL, for Airflow's metadata database (make airflow, tests/test_scheduler.py).
 postgresql:

@@ -1,4 +1,4 @@
-"""`make bench-backfill` / `python -m bench.backfill`: a range backfill against nights one by one.
+"""Row group `backfill` of `make bench`, and `python -m bench.backfill`: a range backfill against nights one by one.
 
 Backfills of 30 and 365 data days of every dataset for every borough of the region, against
 the sandbox at default volume (scale 1), each into a fresh data directory, beside

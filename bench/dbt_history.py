@@ -1,4 +1,4 @@
-"""`make bench-dbt-history` / `python -m bench.dbt_history`: a night's dbt cost vs history.
+"""Row group `dbt_history` of `make bench`, and `python -m bench.dbt_history`: a night's dbt cost vs history.
 
 The incremental record models (dbt_project/macros/incremental_records.sql) should make a
 night's `dbt build` cost follow the night's new data, not the years already loaded. This
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -117,8 +118,14 @@ def _record_batches(con) -> None:
     )
 
 
-def _night(paths: DataPaths, day: date) -> tuple[float, list[dict]]:
-    """Land the sandbox's `day` (and any period starting then), then a night's dbt build."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _night(paths: DataPaths, day: date) -> tuple[float, float, list[dict]]:
+    """Land the sandbox's `day` (and any period starting then), then a night's dbt build:
+    (its wall seconds, the dbt process's CPU-seconds, the models' times)."""
     import make_fixture_warehouse as fixture
 
     from pipeline.dbt_runner import dbt_build
@@ -126,11 +133,11 @@ def _night(paths: DataPaths, day: date) -> tuple[float, list[dict]]:
     fixture.land_sandbox(paths.warehouse, 1, start=day)
     with duckdb.connect(str(paths.warehouse)) as con:
         _record_batches(con)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     summary = dbt_build(load_catalogue(), paths)
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, _children_cpu() - cpu
     assert not summary["full_refresh"], "a timed night must be incremental"
-    return elapsed, summary["models"]
+    return elapsed, cpu, summary["models"]
 
 
 def _first_build(paths: DataPaths) -> float:
@@ -188,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         for night in range(1, args.nights + 1):
             day = LAST_BASE_DAY + timedelta(days=night)
             for years in args.years:  # alternated, so both sides share the machine's moods
-                seconds, models = _night(DataPaths(folder / f"{years}y"), day)
+                seconds, cpu, models = _night(DataPaths(folder / f"{years}y"), day)
                 sides[years].setdefault("nights_s", []).append(round(seconds, 1))
+                sides[years].setdefault("nights_cpu_s", []).append(round(cpu, 1))
                 sides[years]["slowest_nodes"] = sorted(models, key=lambda m: -m["seconds"])[:8]
                 print(f"night {day} on {years} y of history: dbt {seconds:.1f} s")
         short, long = (min(sides[y]["nights_s"]) for y in args.years)

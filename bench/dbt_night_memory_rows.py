@@ -2,7 +2,7 @@
 
 Split from bench/run.py: these rows take minutes (a whole night of this checkout against a
 baseline commit, a bulk response's peak RSS). A night's dbt cost against 1 and 3 years of
-history is its own command, `make bench-dbt-history` (bench/dbt_history.py): it times the
+history is row group `dbt_history` (bench/history_backfill_rows.py, bench/dbt_history.py): it times the
 incremental build a night runs, which a row here could not do in a tiny mode (this file kept
 its name from when it held a dbt row too).
 """

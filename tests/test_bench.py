@@ -35,7 +35,11 @@ ROWS = [
     "cli_night_first_vs_issue",
     "cli_night_later_vs_issue",
     "memory_big_response",
+    "dbt_night_3y_vs_1y",
+    "backfill_year_vs_week",
+    "memory_backfill_year",
 ]
+TAKE_MINUTES = ("cli_night_", "dbt_night_3y", "backfill_year", "memory_backfill")
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +63,9 @@ def test_tiny_bench_reports_every_row_with_median_runs_baseline_and_ratio(tiny_r
     rows = {row["name"]: row for row in tiny_results["rows"]}
     assert sorted(rows) == sorted(ROWS)
     for name, row in rows.items():
-        if row.get("skipped"):  # dlt only in bench/.venv; whole Airflow nights not in tiny mode
+        if row.get("skipped"):  # dlt only in bench/.venv; rows of minutes not in tiny mode
             assert (name.endswith("_vs_dlt") and "dlt not installed" in row["skipped"]) or (
-                name.startswith("cli_night_") and "tiny mode" in row["skipped"]
+                name.startswith(TAKE_MINUTES) and "tiny mode" in row["skipped"]
             ), name
             continue
         assert (
