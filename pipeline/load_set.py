@@ -46,7 +46,9 @@ def replace_partitions(con, dataset: Dataset, batches: list[LandedBatch | Partit
     # a partition fetched twice tonight (a catch-up day that is also a changed day) is its last batch
     batches = list({(b.borough_code, b.data_day): b for b in batches}.values())
     held = _held(con, dataset.id, batches)
-    parts = [b for b in batches if held.get((b.borough_code, str(b.data_day))) != _holds(b)]
+    parts = [
+        b for b in batches if held.get((b.borough_code, str(b.data_day))) != _batch_and_rows(b)
+    ]
     if not parts:
         return rows
     table = f"raw.{quote(dataset.id)}"
@@ -82,16 +84,16 @@ def _held(con, dataset_id: str, batches: list) -> dict[tuple[str, str], tuple[st
         for borough, day, batch_id, count in con.execute(
             """select f.borough_code, f.data_day::varchar, f.batch_id, f.row_count
                from raw.feed_partitions as f
-               semi join (select unnest(?::varchar[]) as borough_code,
-                                 unnest(?::date[]) as data_day) as p
+               semi join (select unnest($1::varchar[]) as borough_code,
+                                 unnest($2::date[]) as data_day) as p
                  on f.borough_code = p.borough_code and f.data_day = p.data_day
-               where f.dataset = ?""",
+               where f.dataset = $3""",
             [[b.borough_code for b in batches], [b.data_day for b in batches], dataset_id],
         ).fetchall()
     }
 
 
-def _holds(batch) -> tuple[str, int]:
+def _batch_and_rows(batch) -> tuple[str, int]:
     return (batch.batch_id, batch.row_count)
 
 
@@ -101,15 +103,14 @@ def _insert_rows(con, dataset: Dataset, table: str, parts: list, now: datetime) 
     column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in dataset.column_names) + "}"
     return con.execute(
         f"""insert into {table} ({", ".join(names)}, _borough_code, _data_day, _batch_id, _loaded_at)
-            select {", ".join(f"r.{n}" for n in names)}, p.borough_code, p.data_day, p.batch_id, ?
-            from read_json(?, format = 'newline_delimited', columns = {column_types},
+            select {", ".join(f"r.{n}" for n in names)}, p.borough_code, p.data_day, p.batch_id, $1
+            from read_json($2, format = 'newline_delimited', columns = {column_types},
                            filename = '__landed_file') as r
-            join (select unnest(?::varchar[]) as records_path, unnest(?::varchar[]) as borough_code,
-                         unnest(?::date[]) as data_day, unnest(?::varchar[]) as batch_id) as p
+            join (select unnest($2::varchar[]) as records_path, unnest($3::varchar[]) as borough_code,
+                         unnest($4::date[]) as data_day, unnest($5::varchar[]) as batch_id) as p
               on p.records_path = r.__landed_file""",
         [
             now,
-            [str(b.records_path) for b in parts],
             [str(b.records_path) for b in parts],
             [b.borough_code for b in parts],
             [b.data_day for b in parts],
