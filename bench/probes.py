@@ -65,7 +65,8 @@ def _batches(path: str):
 
 
 def load(batches_path: str, work_dir: str) -> dict[str, Any]:
-    """As a night loads: a dataset's partitions in one transaction (pipeline.load_set)."""
+    """As a night loads: its connection (one DuckDB thread), a dataset's partitions a
+    transaction (pipeline.load_set)."""
     from ingest.catalogue import load_catalogue
     from pipeline.load import connect_for_night, ensure_tables
     from pipeline.load_set import replace_partitions
