@@ -65,9 +65,10 @@ def _batches(path: str):
 
 
 def load(batches_path: str, work_dir: str) -> dict[str, Any]:
-    """As a night loads: a dataset's partitions in one transaction (pipeline.load_set)."""
+    """As a night loads: its connection (one DuckDB thread), a dataset's partitions a
+    transaction (pipeline.load_set)."""
     from ingest.catalogue import load_catalogue
-    from pipeline.load import connect, ensure_tables
+    from pipeline.load import connect_for_night, ensure_tables
     from pipeline.load_set import replace_partitions
 
     catalogue = load_catalogue()
@@ -75,7 +76,7 @@ def load(batches_path: str, work_dir: str) -> dict[str, Any]:
     for batch in _batches(batches_path):
         by_dataset.setdefault(batch.dataset, []).append(batch)
     rows = 0
-    with connect(Path(work_dir) / "load.duckdb") as con:
+    with connect_for_night(Path(work_dir) / "load.duckdb") as con:
         ensure_tables(con, catalogue)
         for dataset_id, batches in by_dataset.items():
             con.execute("begin transaction")

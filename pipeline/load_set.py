@@ -5,7 +5,9 @@ Replacing a partition one transaction at a time costs ~7 round trips to DuckDB p
 1,221 batches paid them 1,221 times. Here every partition of a dataset is replaced by
 one DELETE and one INSERT reading all its landed files at once (`read_json` over the
 list), checked per partition against the landed row counts, and the batches' fates and
-validation results are written with one INSERT each. The caller holds the transaction:
+validation results are written with one INSERT each. One SELECT first says which partitions
+already hold their batch (left as they are) and which are new (the usual case: their audit
+row is a plain INSERT, no replace through the primary key). The caller holds the transaction:
 the night commits a dataset's partitions with their audit rows, the backfill a whole
 range; a partition is replaced whole or not at all, and loading it again changes nothing.
 """
@@ -43,70 +45,94 @@ def replace_partitions(con, dataset: Dataset, batches: list[LandedBatch | Partit
     rows = sum(b.row_count for b in batches)
     # a partition fetched twice tonight (a catch-up day that is also a changed day) is its last batch
     batches = list({(b.borough_code, b.data_day): b for b in batches}.values())
+    held = _held(con, dataset.id, batches)
+    parts = [
+        b for b in batches if held.get((b.borough_code, str(b.data_day))) != _batch_and_rows(b)
+    ]
+    if not parts:
+        return rows
     table = f"raw.{quote(dataset.id)}"
-    names = [quote(n) for n in dataset.column_names]
     now = datetime.now(UTC).replace(tzinfo=None)
+    keys = [[b.borough_code for b in parts], [b.data_day for b in parts]]
     con.execute(
-        """create or replace temp table load_parts as
-           select * from (
-               select unnest(?::varchar[]) as records_path, unnest(?::varchar[]) as borough_code,
-                      unnest(?::date[]) as data_day, unnest(?::varchar[]) as batch_id,
-                      unnest(?::bigint[]) as row_count) as p
-           where not exists (select 1 from raw.feed_partitions as f
-               where f.dataset = ? and f.borough_code = p.borough_code
-                 and f.data_day = p.data_day and f.batch_id = p.batch_id
-                 and f.row_count = p.row_count)""",
-        [
-            [str(b.records_path) for b in batches],
-            [b.borough_code for b in batches],
-            [b.data_day for b in batches],
-            [b.batch_id for b in batches],
-            [b.row_count for b in batches],
-            dataset.id,
-        ],
+        f"""delete from {table} as t using (select unnest(?::varchar[]) as borough_code,
+                                                  unnest(?::date[]) as data_day) as p
+            where t._borough_code = p.borough_code and t._data_day = p.data_day""",
+        keys,
     )
+    landed = [b for b in parts if b.row_count]  # a real zero has no rows to read
+    inserted = _insert_rows(con, dataset, table, landed, now) if landed else 0
+    if inserted != sum(b.row_count for b in parts):
+        _name_the_difference(con, dataset.id, table, parts)
+    # a partition new tonight (the usual case) has no audit row to replace: a plain insert
+    replacing = any((b.borough_code, str(b.data_day)) in held for b in parts)
     con.execute(
-        f"""delete from {table} as t where exists (select 1 from load_parts as p
-            where p.borough_code = t._borough_code and p.data_day = t._data_day)"""
-    )
-    files = [str(b.records_path) for b in batches if b.row_count]  # a loaded one joins nothing
-    inserted, due = (
-        0,
-        con.execute("select coalesce(sum(row_count), 0) from load_parts").fetchone()[0],
-    )
-    if files:
-        column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in dataset.column_names) + "}"
-        inserted = con.execute(
-            f"""insert into {table} ({", ".join(names)}, _borough_code, _data_day, _batch_id, _loaded_at)
-                select {", ".join(f"r.{n}" for n in names)}, p.borough_code, p.data_day, p.batch_id, ?
-                from read_json(?, format = 'newline_delimited', columns = {column_types},
-                               filename = '__landed_file') as r
-                join load_parts as p on p.records_path = r.__landed_file""",
-            [now, files],
-        ).fetchone()[0]
-    if inserted != due:
-        _name_the_difference(con, dataset.id, table)
-    con.execute(
-        """delete from raw.feed_partitions as f where f.dataset = ? and exists (
-               select 1 from load_parts as p
-               where p.borough_code = f.borough_code and p.data_day = f.data_day)""",
-        [dataset.id],
-    )
-    con.execute(
-        "insert into raw.feed_partitions select ?, borough_code, data_day, batch_id, row_count, ? "
-        "from load_parts",
-        [dataset.id, now],
+        f"""insert {"or replace" if replacing else ""} into raw.feed_partitions
+            select ?, unnest(?::varchar[]), unnest(?::date[]), unnest(?::varchar[]),
+                   unnest(?::bigint[]), ?""",
+        [dataset.id, *keys, [b.batch_id for b in parts], [b.row_count for b in parts], now],
     )
     return rows
 
 
-def _name_the_difference(con, dataset_id: str, table: str) -> None:
+def _held(con, dataset_id: str, batches: list) -> dict[tuple[str, str], tuple[str, int]]:
+    """What raw.feed_partitions says each of these partitions holds now: (batch id, rows)."""
+    if not batches:
+        return {}
+    return {
+        (borough, day): (batch_id, count)
+        for borough, day, batch_id, count in con.execute(
+            """select f.borough_code, f.data_day::varchar, f.batch_id, f.row_count
+               from raw.feed_partitions as f
+               semi join (select unnest($1::varchar[]) as borough_code,
+                                 unnest($2::date[]) as data_day) as p
+                 on f.borough_code = p.borough_code and f.data_day = p.data_day
+               where f.dataset = $3""",
+            [[b.borough_code for b in batches], [b.data_day for b in batches], dataset_id],
+        ).fetchall()
+    }
+
+
+def _batch_and_rows(batch) -> tuple[str, int]:
+    return (batch.batch_id, batch.row_count)
+
+
+def _insert_rows(con, dataset: Dataset, table: str, parts: list, now: datetime) -> int:
+    """All parts' landed records in one INSERT (one read_json over their files); returns rows."""
+    names = [quote(n) for n in dataset.column_names]
+    column_types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in dataset.column_names) + "}"
+    return con.execute(
+        f"""insert into {table} ({", ".join(names)}, _borough_code, _data_day, _batch_id, _loaded_at)
+            select {", ".join(f"r.{n}" for n in names)}, p.borough_code, p.data_day, p.batch_id, $1
+            from read_json($2, format = 'newline_delimited', columns = {column_types},
+                           filename = '__landed_file') as r
+            join (select unnest($2::varchar[]) as records_path, unnest($3::varchar[]) as borough_code,
+                         unnest($4::date[]) as data_day, unnest($5::varchar[]) as batch_id) as p
+              on p.records_path = r.__landed_file""",
+        [
+            now,
+            [str(b.records_path) for b in parts],
+            [b.borough_code for b in parts],
+            [b.data_day for b in parts],
+            [b.batch_id for b in parts],
+        ],
+    ).fetchone()[0]
+
+
+def _name_the_difference(con, dataset_id: str, table: str, parts: list) -> None:
     """Which partitions' loaded rows differ from their landed counts (the loaded total did)."""
     wrong = con.execute(
         f"""select p.borough_code, p.data_day::varchar, p.row_count, count(t._data_day)
-            from load_parts as p left join {table} as t
+            from (select unnest(?::varchar[]) as borough_code, unnest(?::date[]) as data_day,
+                         unnest(?::bigint[]) as row_count) as p
+            left join {table} as t
               on t._borough_code = p.borough_code and t._data_day = p.data_day
-            group by all having count(t._data_day) != p.row_count limit 3"""
+            group by all having count(t._data_day) != p.row_count limit 3""",
+        [
+            [b.borough_code for b in parts],
+            [b.data_day for b in parts],
+            [b.row_count for b in parts],
+        ],
     ).fetchall()
     raise IngestError(
         f"{dataset_id}: landed and loaded rows differ: "

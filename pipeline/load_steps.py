@@ -27,7 +27,7 @@ def load_batches(
     catalogue: Catalogue, paths: DataPaths, outcomes: list[Outcome], run_id: str
 ) -> dict[str, Any]:
     from ingest.watermarks import advance_watermarks
-    from pipeline.load import connect, ensure_tables, write_areas, write_datasets
+    from pipeline.load import connect_for_night, ensure_tables, write_areas, write_datasets
     from pipeline.load_set import record_batches, replace_partitions
     from pipeline.source_metadata import write_source_metadata
 
@@ -47,7 +47,7 @@ def load_batches(
     # and late data; monthly and quarterly feeds fetch the periods they owe.
     daily = [o for o in outcomes if not catalogue.dataset(o.dataset).periodic]
     data_day = max((o.data_day for o in daily), default=None)
-    with connect(paths.warehouse) as con:
+    with connect_for_night(paths.warehouse) as con:
         ensure_tables(con, catalogue)
         write_areas(con, catalogue)
         write_datasets(con, catalogue)

@@ -38,7 +38,8 @@ _DDL = f"""
 
 
 def write_source_metadata(con, outcomes: Iterable[dict[str, Any]]) -> int:
-    """Upsert the source metadata of every landed batch among `outcomes`; returns the feeds written."""
+    """Upsert the source metadata of every landed batch among `outcomes`, in one statement (a
+    row a feed cost three, 0.3-0.5 CPU-s a night); returns the feeds written."""
     con.execute("create schema if not exists raw")
     con.execute(_DDL)
     latest: dict[tuple[str, str], tuple] = {}
@@ -46,18 +47,16 @@ def write_source_metadata(con, outcomes: Iterable[dict[str, Any]]) -> int:
         row = _row((outcome.get("batch") or {}).get("path"))
         if row is not None and (row[:2] not in latest or row[-1] > latest[row[:2]][-1]):
             latest[row[:2]] = row
-    for key, row in latest.items():
-        stored = con.execute(
-            "select fetched_at from raw.source_metadata where dataset = ? and borough_code = ?",
-            list(key),
-        ).fetchone()
-        if stored is not None and stored[0] > row[-1]:
-            continue
+    if latest:
+        columns = [list(c) for c in zip(*latest.values(), strict=True)]
+        kinds = ["timestamp" if c == "fetched_at" else "varchar" for c in COLUMNS]
         con.execute(
-            "delete from raw.source_metadata where dataset = ? and borough_code = ?", list(key)
-        )
-        con.execute(
-            f"insert into raw.source_metadata values ({', '.join('?' * len(COLUMNS))})", list(row)
+            f"""insert into raw.source_metadata
+                select {", ".join(f"unnest(${n}::{k}[])" for n, k in enumerate(kinds, start=1))}
+                on conflict (dataset, borough_code) do update set
+                    {", ".join(f"{c} = excluded.{c}" for c in COLUMNS[2:])}
+                where coalesce(fetched_at <= excluded.fetched_at, true)""",
+            columns,
         )
     return len(latest)
 
