@@ -149,7 +149,7 @@ class IngestLoadRows(BenchBase):
                 "load_vs_duckdb",
                 f"landed records.jsonl of {count} batches -> DuckDB raw",
                 "pipeline.load_set.replace_partitions, a dataset a transaction (as a night)",
-                "DuckDB read_json over the same files",
+                "DuckDB read_json over the same files into its tables (one thread, as ours)",
                 ours,
                 duck,
                 "work_cpu_s",

@@ -54,20 +54,23 @@ def replace_partitions(con, dataset: Dataset, batches: list[LandedBatch | Partit
     table = f"raw.{quote(dataset.id)}"
     now = datetime.now(UTC).replace(tzinfo=None)
     keys = [[b.borough_code for b in parts], [b.data_day for b in parts]]
-    con.execute(
-        f"""delete from {table} as t using (select unnest(?::varchar[]) as borough_code,
-                                                  unnest(?::date[]) as data_day) as p
-            where t._borough_code = p.borough_code and t._data_day = p.data_day""",
-        keys,
-    )
+    # rows are loaded only with their partition's audit row (one transaction): a partition
+    # raw.feed_partitions does not hold has no rows to delete (the usual case: a new day)
+    replaced = [b for b in parts if (b.borough_code, str(b.data_day)) in held]
+    if replaced:
+        con.execute(
+            f"""delete from {table} as t using (select unnest(?::varchar[]) as borough_code,
+                                                      unnest(?::date[]) as data_day) as p
+                where t._borough_code = p.borough_code and t._data_day = p.data_day""",
+            [[b.borough_code for b in replaced], [b.data_day for b in replaced]],
+        )
     landed = [b for b in parts if b.row_count]  # a real zero has no rows to read
     inserted = _insert_rows(con, dataset, table, landed, now) if landed else 0
     if inserted != sum(b.row_count for b in parts):
         _name_the_difference(con, dataset.id, table, parts)
     # a partition new tonight (the usual case) has no audit row to replace: a plain insert
-    replacing = any((b.borough_code, str(b.data_day)) in held for b in parts)
     con.execute(
-        f"""insert {"or replace" if replacing else ""} into raw.feed_partitions
+        f"""insert {"or replace" if replaced else ""} into raw.feed_partitions
             select ?, unnest(?::varchar[]), unnest(?::date[]), unnest(?::varchar[]),
                    unnest(?::bigint[]), ?""",
         [dataset.id, *keys, [b.batch_id for b in parts], [b.row_count for b in parts], now],
