@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -34,10 +35,11 @@ __all__ = [
     "normalise_name",
     "suite_path",
     "suite_spec",
-    "registered_name",
     "RESULT_FORMAT",
+    "LANDED",
     "ge_context",
-    "validation_definition",
+    "ge_suite",
+    "frame_batch_definition",
 ]
 
 log = logging.getLogger(__name__)
@@ -209,44 +211,43 @@ def ge_context():
     return context
 
 
-_REGISTERED: dict[str, list[Dataset]] = {}
+@functools.cache
+def ge_suite(dataset: Dataset):
+    """The dataset's suite (pipeline.suite) as a GE ExpectationSuite, built once per process.
+
+    Not added to the context's store (adding serialises it, and GE would give its checks
+    new random ids each process): each check's id is derived from the dataset and the check,
+    so a result names the same check in every run.
+    """
+    import great_expectations as gx
+
+    spec = suite_spec(dataset)
+    expectations = [
+        e | {"id": str(uuid.uuid5(_IDS, json.dumps([dataset.id, n, e], sort_keys=True)))}
+        for n, e in enumerate(spec["expectations"])
+    ]
+    return gx.ExpectationSuite(name=dataset.id, expectations=expectations, meta=spec["meta"])
 
 
-def registered_name(dataset: Dataset) -> str:
-    """The name the dataset's suite has in this process's GE context: its id, or (for a second,
-    different spec under the same id, as tests load) the id with a number."""
-    specs = _REGISTERED.setdefault(dataset.id, [])
-    if dataset not in specs:
-        specs.append(dataset)
-    n = specs.index(dataset)
-    return dataset.id if n == 0 else f"{dataset.id}__{n + 1}"
+_IDS = uuid.UUID("5b7e0f64-3c1d-4c4e-9a59-6c1f3c7a2d10")  # namespace of the checks' ids
 
 
 @functools.cache
-def validation_definition(dataset: Dataset):
-    """The dataset's suite (pipeline.suite) on a pandas DataFrame asset, built once per process."""
-    import great_expectations as gx
+def frame_batch_definition(name: str):
+    """A whole-DataFrame batch definition in this process's context, made once per process
+    whatever the dataset: each call of GE's `add_*` serialises the context's whole config."""
+    source = ge_context().data_sources.add_pandas(name)
+    return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
 
-    context = ge_context()
-    spec = suite_spec(dataset)
-    name = registered_name(dataset)
-    suite = context.suites.add(
-        gx.ExpectationSuite(name=name, expectations=spec["expectations"], meta=spec["meta"])
-    )
-    source = context.data_sources.add_pandas(f"landed_{name}")
-    batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
-        "batch"
-    )
-    return context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"validate_{name}", data=batch_definition, suite=suite)
-    )
+
+LANDED = "landed"
+"""The batch definition a batch validated alone goes through (its results' `batch_id`)."""
 
 
 def _run_suite(dataset: Dataset, frame, parameters: dict[str, Any]) -> dict[str, Any]:
-    result = validation_definition(dataset).run(
-        batch_parameters={"dataframe": frame},
-        expectation_parameters=parameters,
-        result_format=RESULT_FORMAT,
+    batch = frame_batch_definition(LANDED).get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        ge_suite(dataset), result_format=RESULT_FORMAT, expectation_parameters=parameters
     )
     return result.to_json_dict()
 

@@ -42,7 +42,13 @@ from pipeline.validate import (
     verdict_from_result,
 )
 from pipeline.validate_set_metrics import _metrics, _shares
-from pipeline.validate_set_suite import _PER_BATCH, _expectation, _joint_definition, _Plan, _plan
+from pipeline.validate_set_suite import (
+    _PER_BATCH,
+    _expectation,
+    _Plan,
+    _plan,
+    _unexpected_rows,
+)
 
 __all__ = ["BatchToValidate", "validate_batches"]
 
@@ -150,28 +156,21 @@ def _validate_together(
             joint_parameters[name] = sorted(
                 {f"{g}\x1f{v}" for key, g in groups.items() for v in json.loads(key)}
             )
-    run = _joint_definition(dataset).run(
-        batch_parameters={"dataframe": combined},
-        expectation_parameters=joint_parameters,
-        result_format={"result_format": "COMPLETE"},
-    )
-    unexpected: dict[int, Any] = {}
-    for outcome in run.results:
-        index = outcome.expectation_config.meta["suite_index"]
-        if outcome.exception_info.get("raised_exception"):
-            log.warning(
-                "%s: the joint validation run could not run check %d (%s): %s; validating batch by batch",
-                dataset.id,
-                index,
-                outcome.expectation_config.type,
-                outcome.exception_info.get("exception_message"),
-            )
-            return {}
-        unexpected[index] = np.sort(
-            np.asarray(outcome.result.get("unexpected_index_list") or [], dtype=np.int64)
+    found, aborted = _unexpected_rows(dataset, combined, joint_parameters)
+    if aborted:
+        failure = next(iter(aborted.values()))
+        log.warning(
+            "%s: the joint validation run could not compute %s: %s; validating batch by batch",
+            dataset.id,
+            ", ".join(sorted({m[0] for m in aborted})),
+            (failure.get("exception_info") or {}).get("exception_message"),
         )
+        return {}
+    unexpected = {
+        index: np.sort(np.asarray(rows or [], dtype=np.int64)) for index, rows in found.items()
+    }
     shares = {c.index: _shares(c, combined, batch_no, len(batch_ids)) for c in plan.checks}
-    meta = _json(dict(run.meta))
+    meta = {"great_expectations_version": _ge_version()}
     same: dict[tuple, dict] = {}  # a result already made for the same check and metrics
     verdicts = {}
     for n, batch_id in enumerate(batch_ids):
@@ -246,3 +245,9 @@ def _json(value: Any) -> Any:
     from great_expectations.util import convert_to_json_serializable
 
     return convert_to_json_serializable(value)
+
+
+def _ge_version() -> str:
+    from great_expectations import __version__
+
+    return __version__

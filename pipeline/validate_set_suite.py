@@ -1,6 +1,6 @@
 """The suite as one joint validation run uses it: how each check splits by batch (`_plan`),
 the expectation a batch is judged by with its own parameters (`_expectation`), and the GE
-definition of the joint run (`_joint_definition`). Kept apart from the run itself
+metrics the joint run computes (`_joint_metrics`). Kept apart from the run itself
 (pipeline.validate_set) so the rules for which checks can be shared sit in one place.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.catalogue import Dataset
-from pipeline.validate import ge_context, registered_name, suite_spec, validation_definition
+from pipeline.validate import LANDED, frame_batch_definition, ge_suite, suite_spec
 
 log = logging.getLogger(__name__)
 _PER_BATCH = "_per_batch__"  # prefix of the columns that pair a value with its batch
@@ -85,9 +85,9 @@ def _plan(dataset: Dataset) -> _Plan:
             dataset.id,
             ", ".join(unsplittable),
         )
-    suite = validation_definition(dataset).suite
+    suite = ge_suite(dataset)
     return _Plan(
-        registered_name(dataset),
+        dataset.id,
         tuple(checks),
         _ge_order(spec["expectations"]),
         tuple(e.id for e in suite.expectations),
@@ -140,7 +140,7 @@ def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[A
     (built once per distinct parameters: most checks have none)."""
     check = plan.checks[index]
     key = (
-        plan.name,
+        id(plan),  # plans live as long as the process (cached): two specs may share a name
         index,
         *(json.dumps(parameters[name], default=str) for name in check.parameters),
     )
@@ -158,40 +158,72 @@ def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[A
         )
         expectation = config.to_domain_obj()
         reported = expectation.configuration.to_json_dict()
-        reported["kwargs"] = {"batch_id": f"landed_{plan.name}-{plan.name}"} | reported["kwargs"]
+        reported["kwargs"] = {"batch_id": f"{LANDED}-{LANDED}"} | reported["kwargs"]
         _EXPECTATIONS[key] = (expectation, reported)
     return _EXPECTATIONS[key]
 
 
-@functools.cache
-def _joint_definition(dataset: Dataset):
-    """The suite's row-level checks, per-batch ones on their paired columns, on a DataFrame asset."""
-    import great_expectations as gx
+NIGHT = "night"
+"""The batch definition of the joint runs (one DataFrame of a dataset's whole night)."""
+_COMPLETE = {"result_format": {"result_format": "COMPLETE"}}
 
+
+def _joint_metrics(dataset: Dataset, parameters: dict[str, Any]) -> list[tuple[int, Any]]:
+    """(suite index, GE metric configuration) of each row-level check in the joint run: its
+    unexpected rows over the whole night, a per-batch check on its paired column with the
+    night's `parameters` (pairs of a batch's group and its values)."""
     plan = _plan(dataset)
-    dataset_id = plan.name
-    expectations = []
-    for check in plan.checks:
-        if check.kind not in ("column", "pair"):
-            continue
-        kwargs = dict(check.spec["kwargs"])
-        if check.per_batch == "unique":
-            kwargs["column"] = _PER_BATCH + "unique__" + kwargs["column"]
-        elif check.per_batch:
-            kwargs["column"] = f"{_PER_BATCH}{check.per_batch}__{kwargs['column']}"
-        expectations.append(
-            {"type": check.spec["type"], "kwargs": kwargs, "meta": {"suite_index": check.index}}
+    return [
+        (
+            c.index,
+            _joint_metric(
+                dataset, c.index, json.dumps({n: parameters[n] for n in c.parameters}, default=str)
+            ),
         )
-    context = ge_context()
-    suite = context.suites.add(
-        gx.ExpectationSuite(name=f"{dataset_id}__night", expectations=expectations)
+        for c in plan.checks
+        if c.kind in ("column", "pair")
+    ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _joint_metric(dataset: Dataset, index: int, parameters: str):
+    """The metric check `index`'s expectation asks GE for to list its unexpected rows (COMPLETE).
+
+    GE's own `get_metric_kwargs` turns the check into that metric; the joint run computes only
+    it, not the expectation's whole result (each batch's verdict is made from its share, by
+    pipeline.validate_set). Built once per process for a check without parameters.
+    """
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
     )
-    source = context.data_sources.add_pandas(f"night_{dataset_id}")
-    batch_definition = source.add_dataframe_asset(dataset_id).add_batch_definition_whole_dataframe(
-        "night"
+    from great_expectations.expectations.registry import get_metric_kwargs
+    from great_expectations.validator.metric_configuration import MetricConfiguration
+
+    check = _plan(dataset).checks[index]
+    kwargs = _substituted(check.spec["kwargs"], json.loads(parameters))
+    kwargs["batch_id"] = f"{NIGHT}-{NIGHT}"
+    if check.per_batch == "unique":
+        kwargs["column"] = _PER_BATCH + "unique__" + kwargs["column"]
+    elif check.per_batch:
+        kwargs["column"] = f"{_PER_BATCH}{check.per_batch}__{kwargs['column']}"
+    name = f"{check.map_metric}.unexpected_index_list"
+    config = ExpectationConfiguration(type=check.spec["type"], kwargs=kwargs)
+    found = get_metric_kwargs(name, configuration=config, runtime_configuration=_COMPLETE)
+    return MetricConfiguration(name, found["metric_domain_kwargs"], found["metric_value_kwargs"])
+
+
+def _unexpected_rows(
+    dataset: Dataset, combined, parameters: dict[str, Any]
+) -> tuple[dict[int, Any], dict[Any, Any]]:
+    """({suite index: row numbers of the night's unexpected rows}, {metric id: why it failed})
+    of each row-level check, computed by GE on the night's DataFrame in one metric graph."""
+    from great_expectations.validator.metrics_calculator import MetricsCalculator
+
+    batch = frame_batch_definition(NIGHT).get_batch(batch_parameters={"dataframe": combined})
+    engine = batch.data.execution_engine
+    engine.batch_manager.load_batch_list([batch])
+    metrics = _joint_metrics(dataset, parameters)
+    resolved, aborted = MetricsCalculator(engine).compute_metrics(
+        [m for _, m in metrics], runtime_configuration=_COMPLETE
     )
-    return context.validation_definitions.add(
-        gx.ValidationDefinition(
-            name=f"validate_{dataset_id}__night", data=batch_definition, suite=suite
-        )
-    )
+    return {index: resolved.get(m.id) for index, m in metrics}, aborted
