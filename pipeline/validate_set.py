@@ -171,7 +171,7 @@ def _validate_together(
     }
     shares = {c.index: _shares(c, combined, batch_no, len(batch_ids)) for c in plan.checks}
     meta = {"great_expectations_version": _ge_version()}
-    same: dict[tuple, dict] = {}  # a result already made for the same check and metrics
+    judged: dict[tuple, tuple[bool, dict]] = {}  # GE's verdict on the same check and metrics
     verdicts = {}
     for n, batch_id in enumerate(batch_ids):
         results = []
@@ -182,22 +182,23 @@ def _validate_together(
                 check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index)
             )
             key = (index, id(expectation), *key) if key else None
-            if key is None or key not in same:
+            verdict = judged.get(key) if key else None
+            if verdict is None:
                 outcome = expectation._validate(
                     metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)}
                 )
-                made = {
-                    "success": bool(outcome["success"]),
+                verdict = (bool(outcome["success"]), _json(outcome.get("result", {})))
+                if key:
+                    judged[key] = verdict
+            results.append(
+                {
+                    "success": verdict[0],
                     "expectation_config": config,
-                    "result": _json(outcome.get("result", {})),
+                    "result": verdict[1],
                     "meta": {},
                     "exception_info": _NO_EXCEPTION,
                 }
-                if key is None:
-                    results.append(made)
-                    continue
-                same[key] = made
-            results.append(dict(same[key]))
+            )
         successful = sum(r["success"] for r in results)
         result = {
             "success": successful == len(results),

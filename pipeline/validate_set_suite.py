@@ -30,6 +30,7 @@ class _Check:
     per_batch: str | None = None  # "unique" or the name of the batch's own parameter
     map_metric: str | None = None
     parameters: tuple[str, ...] = ()  # the suite parameters its kwargs name
+    judged_alike: bool = False  # GE's verdict code reads none of its parameters
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,13 @@ def _plan(dataset: Dataset) -> _Plan:
                 per_batch = kwargs["value_set"]["$PARAMETER"]
             elif parameters:
                 kind = "unsplittable"
-            check = _Check(index, expectation, kind, per_batch, impl.map_metric, names)
+            # a map expectation's verdict reads its metrics, `mostly` and the result format
+            # only (GE's ColumnMapExpectation._validate), not a value set filled in per batch
+            alike = impl._validate in (
+                ColumnMapExpectation._validate,
+                ColumnPairMapExpectation._validate,
+            )
+            check = _Check(index, expectation, kind, per_batch, impl.map_metric, names, alike)
             columns |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
         else:
             check = _Check(index, expectation, "unsplittable")
@@ -136,31 +143,47 @@ _EXPECTATIONS: dict[tuple, tuple[Any, dict]] = {}
 
 
 def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[Any, dict]:
-    """The suite's expectation with this batch's parameters, and its config as GE reports it
-    (built once per distinct parameters: most checks have none)."""
+    """The expectation judging a batch, and its config as GE reports it with this batch's
+    parameters (built once per distinct parameters: most checks have none). A check whose
+    verdict reads none of its parameters is judged by one expectation for every batch, so
+    batches with the same metrics share GE's verdict."""
     check = plan.checks[index]
-    key = (
-        id(plan),  # plans live as long as the process (cached): two specs may share a name
-        index,
-        *(json.dumps(parameters[name], default=str) for name in check.parameters),
-    )
+    values = tuple(json.dumps(parameters[name], default=str) for name in check.parameters)
+    key = (id(plan), index, *values)  # plans live as long as the process (cached)
     if key not in _EXPECTATIONS:
-        from great_expectations.expectations.expectation_configuration import (
-            ExpectationConfiguration,
-        )
-
-        config = ExpectationConfiguration(
-            type=check.spec["type"],
-            kwargs=_substituted(check.spec["kwargs"], parameters),
-            meta=check.spec.get("meta"),
-            severity=check.spec.get("severity", "critical"),
-            id=plan.ids[index],
-        )
-        expectation = config.to_domain_obj()
-        reported = expectation.configuration.to_json_dict()
-        reported["kwargs"] = {"batch_id": f"{LANDED}-{LANDED}"} | reported["kwargs"]
+        if values and check.judged_alike:
+            written = (id(plan), index)
+            if written not in _EXPECTATIONS:
+                _EXPECTATIONS[written] = _built(plan, index, None)
+            expectation, reported = _EXPECTATIONS[written]
+            reported = reported | {"kwargs": _substituted(reported["kwargs"], parameters)}
+        else:
+            expectation, reported = _built(plan, index, parameters)
         _EXPECTATIONS[key] = (expectation, reported)
     return _EXPECTATIONS[key]
+
+
+def _built(plan: _Plan, index: int, parameters: dict[str, Any] | None) -> tuple[Any, dict]:
+    """The suite's expectation with `parameters` filled in (None: as written), and its config as
+    GE reports it for a batch validated alone."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    check = plan.checks[index]
+    config = ExpectationConfiguration(
+        type=check.spec["type"],
+        kwargs=_substituted(check.spec["kwargs"], parameters)
+        if parameters
+        else check.spec["kwargs"],
+        meta=check.spec.get("meta"),
+        severity=check.spec.get("severity", "critical"),
+        id=plan.ids[index],
+    )
+    expectation = config.to_domain_obj()
+    reported = expectation.configuration.to_json_dict()
+    reported["kwargs"] = {"batch_id": f"{LANDED}-{LANDED}"} | reported["kwargs"]
+    return expectation, reported
 
 
 NIGHT = "night"
