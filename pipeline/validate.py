@@ -39,7 +39,7 @@ __all__ = [
     "LANDED",
     "ge_context",
     "ge_suite",
-    "frame_batch_definition",
+    "landed_batch_definition",
 ]
 
 log = logging.getLogger(__name__)
@@ -148,16 +148,23 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
     declared = {f.name: f for f in dataset.fields}
     for name in present:
         spec = declared.get(name)
+        if spec is None:
+            columns[name] = [record.get(name) for record in records]
+            continue
         values = []
+        seen: dict[tuple, tuple[Any, bool]] = {}  # a column repeats its values (days, names)
         for index, record in enumerate(records):
             raw = record.get(name)
-            if spec is None:
-                values.append(raw)
-                continue
-            parsed = reader.read(raw, spec.type)
-            if parsed is None and reader.clean_text(raw) is not None:
+            key = (raw.__class__, raw) if isinstance(raw, (str, int, float)) else None
+            read = seen.get(key) if key else None
+            if read is None:
+                parsed = reader.read(raw, spec.type)
+                read = (_for_suite(parsed), parsed is None and reader.clean_text(raw) is not None)
+                if key:
+                    seen[key] = read
+            if read[1]:
                 type_errors[index].append(f"{name}={raw!r}")
-            values.append(_for_suite(parsed))
+            values.append(read[0])
         columns[name] = values
     frame = pd.DataFrame(
         {name: pd.Series(columns[name], dtype="object") for name in present},
@@ -232,20 +239,20 @@ def ge_suite(dataset: Dataset):
 _IDS = uuid.UUID("5b7e0f64-3c1d-4c4e-9a59-6c1f3c7a2d10")  # namespace of the checks' ids
 
 
-@functools.cache
-def frame_batch_definition(name: str):
-    """A whole-DataFrame batch definition in this process's context, made once per process
-    whatever the dataset: each call of GE's `add_*` serialises the context's whole config."""
-    source = ge_context().data_sources.add_pandas(name)
-    return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
-
-
 LANDED = "landed"
-"""The batch definition a batch validated alone goes through (its results' `batch_id`)."""
+"""The data source and asset a batch validated alone goes through (its results' `batch_id`)."""
+
+
+@functools.cache
+def landed_batch_definition():
+    """The whole-DataFrame batch definition every batch validated alone goes through, made once
+    per process whatever the dataset: each of GE's `add_*` serialises the context's config."""
+    source = ge_context().data_sources.add_pandas(LANDED)
+    return source.add_dataframe_asset(LANDED).add_batch_definition_whole_dataframe("batch")
 
 
 def _run_suite(dataset: Dataset, frame, parameters: dict[str, Any]) -> dict[str, Any]:
-    batch = frame_batch_definition(LANDED).get_batch(batch_parameters={"dataframe": frame})
+    batch = landed_batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
         ge_suite(dataset), result_format=RESULT_FORMAT, expectation_parameters=parameters
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.catalogue import Dataset
-from pipeline.validate import LANDED, frame_batch_definition, ge_suite, suite_spec
+from pipeline.validate import LANDED, ge_suite, suite_spec
 
 log = logging.getLogger(__name__)
 _PER_BATCH = "_per_batch__"  # prefix of the columns that pair a value with its batch
@@ -187,7 +187,7 @@ def _built(plan: _Plan, index: int, parameters: dict[str, Any] | None) -> tuple[
 
 
 NIGHT = "night"
-"""The batch definition of the joint runs (one DataFrame of a dataset's whole night)."""
+"""The name of the joint runs' batch (one DataFrame of a dataset's whole night)."""
 _COMPLETE = {"result_format": {"result_format": "COMPLETE"}}
 
 
@@ -242,11 +242,20 @@ def _unexpected_rows(
     of each row-level check, computed by GE on the night's DataFrame in one metric graph."""
     from great_expectations.validator.metrics_calculator import MetricsCalculator
 
-    batch = frame_batch_definition(NIGHT).get_batch(batch_parameters={"dataframe": combined})
-    engine = batch.data.execution_engine
-    engine.batch_manager.load_batch_list([batch])
+    engine = _engine()
+    engine.load_batch_data(f"{NIGHT}-{NIGHT}", combined)  # replaces the previous night's frame
     metrics = _joint_metrics(dataset, parameters)
     resolved, aborted = MetricsCalculator(engine).compute_metrics(
         [m for _, m in metrics], runtime_configuration=_COMPLETE
     )
     return {index: resolved.get(m.id) for index, m in metrics}, aborted
+
+
+@functools.cache
+def _engine():
+    """GE's pandas execution engine the joint runs compute their metrics on, one per process:
+    a DataFrame loaded into it directly, not through a data source (whose `get_batch` hashes
+    the frame and measures its memory for batch markers nobody reads here)."""
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    return PandasExecutionEngine()
