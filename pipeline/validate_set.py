@@ -53,6 +53,9 @@ from pipeline.validate_set_suite import (
 __all__ = ["BatchToValidate", "validate_batches"]
 
 log = logging.getLogger(__name__)
+_VERDICTS: dict[tuple, tuple[bool, dict]] = {}
+"""GE's verdict on a kind of check with given metrics, for every dataset of this process (the
+expectations judging are kept as long: pipeline.validate_set_suite._EXPECTATIONS)."""
 _NO_EXCEPTION = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
 
 
@@ -171,7 +174,7 @@ def _validate_together(
     }
     shares = {c.index: _shares(c, combined, batch_no, len(batch_ids)) for c in plan.checks}
     meta = {"great_expectations_version": _ge_version()}
-    judged: dict[tuple, tuple[bool, dict]] = {}  # GE's verdict on the same check and metrics
+    judged = _VERDICTS if len(_VERDICTS) < 100_000 else _VERDICTS.clear() or _VERDICTS
     verdicts = {}
     for n, batch_id in enumerate(batch_ids):
         results = []
@@ -181,7 +184,7 @@ def _validate_together(
             metrics, key = _metrics(
                 check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index)
             )
-            key = (index, id(expectation), *key) if key else None
+            key = (check.verdict_key or (index, id(expectation)), *key) if key else None
             verdict = judged.get(key) if key else None
             if verdict is None:
                 outcome = expectation._validate(

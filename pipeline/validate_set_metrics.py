@@ -68,7 +68,10 @@ def _metrics(
             "table.columns": columns,
             "table.column_count": len(columns),
         }
-        return metrics, (len(records), tuple(columns))
+        # each table check's verdict reads one of these (GE's `_validate`): its key is that one
+        if check.spec["type"] == "expect_table_row_count_to_be_between":
+            return metrics, (len(records),)
+        return metrics, (tuple(columns),)
     kwargs = check.spec["kwargs"]
     lo, hi = np.searchsorted(unexpected, [start, start + len(records)])
     local = [int(i) for i in unexpected[lo:hi] - start]

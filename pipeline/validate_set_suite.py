@@ -30,7 +30,9 @@ class _Check:
     per_batch: str | None = None  # "unique" or the name of the batch's own parameter
     map_metric: str | None = None
     parameters: tuple[str, ...] = ()  # the suite parameters its kwargs name
-    judged_alike: bool = False  # GE's verdict code reads none of its parameters
+    # GE's verdict on it reads only its metrics, `mostly` and the result format: shared by
+    # the checks of its type with its `mostly` (None: the verdict may read its other kwargs)
+    verdict_key: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,8 @@ def _plan(dataset: Dataset) -> _Plan:
                 per_batch = kwargs["value_set"]["$PARAMETER"]
             elif parameters:
                 kind = "unsplittable"
-            # a map expectation's verdict reads its metrics, `mostly` and the result format
-            # only (GE's ColumnMapExpectation._validate), not a value set filled in per batch
-            alike = impl._validate in (
-                ColumnMapExpectation._validate,
-                ColumnPairMapExpectation._validate,
-            )
+            shared = (expectation["type"], json.dumps(kwargs.get("mostly")))
+            alike = shared if impl._validate in _METRICS_ONLY_VERDICTS() else None
             check = _Check(index, expectation, kind, per_batch, impl.map_metric, names, alike)
             columns |= {kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs}
         else:
@@ -100,6 +98,28 @@ def _plan(dataset: Dataset) -> _Plan:
         tuple(e.id for e in suite.expectations),
         frozenset(columns),
         not unsplittable,
+    )
+
+
+@functools.cache
+def _METRICS_ONLY_VERDICTS() -> tuple:  # noqa: N802 (a constant, once GE is imported)
+    """GE's verdict code (`_validate`) of the map expectations that read nothing of their
+    configuration but `mostly` and the result format (great_expectations 1.24: the generic
+    column and column-pair map verdicts, and the null / not-null ones)."""
+    from great_expectations.expectations.core import (
+        ExpectColumnValuesToBeNull,
+        ExpectColumnValuesToNotBeNull,
+    )
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+    )
+
+    return (
+        ColumnMapExpectation._validate,
+        ColumnPairMapExpectation._validate,
+        ExpectColumnValuesToBeNull._validate,
+        ExpectColumnValuesToNotBeNull._validate,
     )
 
 
@@ -145,13 +165,13 @@ _EXPECTATIONS: dict[tuple, tuple[Any, dict]] = {}
 def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[Any, dict]:
     """The expectation judging a batch, and its config as GE reports it with this batch's
     parameters (built once per distinct parameters: most checks have none). A check whose
-    verdict reads none of its parameters is judged by one expectation for every batch, so
-    batches with the same metrics share GE's verdict."""
+    verdict reads none of its parameters (`verdict_key`) is judged by its expectation as
+    written whatever the batch's parameters."""
     check = plan.checks[index]
     values = tuple(json.dumps(parameters[name], default=str) for name in check.parameters)
     key = (id(plan), index, *values)  # plans live as long as the process (cached)
     if key not in _EXPECTATIONS:
-        if values and check.judged_alike:
+        if values and check.verdict_key:
             written = (id(plan), index)
             if written not in _EXPECTATIONS:
                 _EXPECTATIONS[written] = _built(plan, index, None)
