@@ -41,7 +41,7 @@ from pipeline.validate import (
     validate_frame,
     verdict_from_result,
 )
-from pipeline.validate_set_metrics import _metrics, _shares
+from pipeline.validate_set_metrics import _metrics, _shared_key, _shares
 from pipeline.validate_set_suite import (
     _PER_BATCH,
     _expectation,
@@ -172,21 +172,27 @@ def _validate_together(
     unexpected = {
         index: np.sort(np.asarray(rows or [], dtype=np.int64)) for index, rows in found.items()
     }
-    shares = {c.index: _shares(c, combined, batch_no, len(batch_ids)) for c in plan.checks}
+    shares = {
+        c.index: _shares(c, combined, batch_no, len(batch_ids), unexpected.get(c.index))
+        for c in plan.checks
+    }
     meta = {"great_expectations_version": _ge_version()}
     judged = _VERDICTS if len(_VERDICTS) < 100_000 else _VERDICTS.clear() or _VERDICTS
     verdicts = {}
     for n, batch_id in enumerate(batch_ids):
         results = []
+        parameters = batches.parameters[batch_id]
+        texts = {name: json.dumps(value, default=str) for name, value in parameters.items()}
         for index in plan.order:
             check = plan.checks[index]
-            expectation, config = _expectation(plan, index, batches.parameters[batch_id])
-            metrics, key = _metrics(
-                check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index)
-            )
+            expectation, config = _expectation(plan, index, parameters, texts)
+            key = _shared_key(check, batches, batch_id, n, shares[index])
             key = (check.verdict_key or (index, id(expectation)), *key) if key else None
             verdict = judged.get(key) if key else None
             if verdict is None:
+                metrics = _metrics(
+                    check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index)
+                )
                 outcome = expectation._validate(
                     metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)}
                 )

@@ -162,13 +162,15 @@ def _substituted(value: Any, parameters: dict[str, Any]) -> Any:
 _EXPECTATIONS: dict[tuple, tuple[Any, dict]] = {}
 
 
-def _expectation(plan: _Plan, index: int, parameters: dict[str, Any]) -> tuple[Any, dict]:
+def _expectation(
+    plan: _Plan, index: int, parameters: dict[str, Any], texts: dict[str, str]
+) -> tuple[Any, dict]:
     """The expectation judging a batch, and its config as GE reports it with this batch's
-    parameters (built once per distinct parameters: most checks have none). A check whose
-    verdict reads none of its parameters (`verdict_key`) is judged by its expectation as
-    written whatever the batch's parameters."""
+    parameters (`texts`: each as JSON; built once per distinct parameters: most checks have
+    none). A check whose verdict reads none of its parameters (`verdict_key`) is judged by
+    its expectation as written whatever the batch's parameters."""
     check = plan.checks[index]
-    values = tuple(json.dumps(parameters[name], default=str) for name in check.parameters)
+    values = tuple(texts[name] for name in check.parameters)
     key = (id(plan), index, *values)  # plans live as long as the process (cached)
     if key not in _EXPECTATIONS:
         if values and check.verdict_key:
