@@ -39,6 +39,7 @@ __all__ = [
     "LANDED",
     "ge_context",
     "ge_suite",
+    "expectation_ids",
     "landed_batch_definition",
 ]
 
@@ -230,10 +231,19 @@ def ge_suite(dataset: Dataset):
 
     spec = suite_spec(dataset)
     expectations = [
-        e | {"id": str(uuid.uuid5(_IDS, json.dumps([dataset.id, n, e], sort_keys=True)))}
-        for n, e in enumerate(spec["expectations"])
+        e | {"id": id_}
+        for e, id_ in zip(spec["expectations"], expectation_ids(dataset), strict=True)
     ]
     return gx.ExpectationSuite(name=dataset.id, expectations=expectations, meta=spec["meta"])
+
+
+@functools.cache
+def expectation_ids(dataset: Dataset) -> tuple[str, ...]:
+    """The id of each check of the dataset's suite, from the dataset and the check itself."""
+    return tuple(
+        str(uuid.uuid5(_IDS, json.dumps([dataset.id, n, e], sort_keys=True)))
+        for n, e in enumerate(suite_spec(dataset)["expectations"])
+    )
 
 
 _IDS = uuid.UUID("5b7e0f64-3c1d-4c4e-9a59-6c1f3c7a2d10")  # namespace of the checks' ids

@@ -54,8 +54,8 @@ __all__ = ["BatchToValidate", "validate_batches"]
 
 log = logging.getLogger(__name__)
 _VERDICTS: dict[tuple, tuple[bool, dict]] = {}
-"""GE's verdict on a kind of check with given metrics, for every dataset of this process (the
-expectations judging are kept as long: pipeline.validate_set_suite._EXPECTATIONS)."""
+"""GE's verdict on a kind of check (its verdict key) with given metrics, for every dataset of
+this process."""
 _NO_EXCEPTION = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
 
 
@@ -185,9 +185,9 @@ def _validate_together(
         texts = {name: json.dumps(value, default=str) for name, value in parameters.items()}
         for index in plan.order:
             check = plan.checks[index]
-            expectation, config = _expectation(plan, index, parameters, texts)
+            expectation, config, judge = _expectation(plan, index, parameters, texts)
             key = _shared_key(check, batches, batch_id, n, shares[index])
-            key = (check.verdict_key or (index, id(expectation)), *key) if key else None
+            key = (judge, *key) if key else None
             verdict = judged.get(key) if key else None
             if verdict is None:
                 metrics = _metrics(

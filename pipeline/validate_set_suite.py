@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.catalogue import Dataset
-from pipeline.validate import LANDED, ge_suite, suite_spec
+from pipeline.validate import LANDED, expectation_ids, suite_spec
 
 log = logging.getLogger(__name__)
 _PER_BATCH = "_per_batch__"  # prefix of the columns that pair a value with its batch
@@ -40,7 +40,7 @@ class _Plan:
     name: str
     checks: tuple[_Check, ...]
     order: tuple[int, ...]  # the order GE reports results in (grouped by column)
-    ids: tuple[str, ...]  # the ids the suite's expectations have in this process
+    ids: tuple[str, ...]  # the ids of the suite's expectations (pipeline.validate.ge_suite)
     columns: frozenset[str]  # every column a row-level check names
     splittable: bool
 
@@ -90,12 +90,11 @@ def _plan(dataset: Dataset) -> _Plan:
             dataset.id,
             ", ".join(unsplittable),
         )
-    suite = ge_suite(dataset)
     return _Plan(
         dataset.id,
         tuple(checks),
         _ge_order(spec["expectations"]),
-        tuple(e.id for e in suite.expectations),
+        expectation_ids(dataset),
         frozenset(columns),
         not unsplittable,
     )
@@ -159,16 +158,18 @@ def _substituted(value: Any, parameters: dict[str, Any]) -> Any:
     return value
 
 
-_EXPECTATIONS: dict[tuple, tuple[Any, dict]] = {}
+_EXPECTATIONS: dict[tuple, tuple[Any, dict, tuple]] = {}
 
 
 def _expectation(
     plan: _Plan, index: int, parameters: dict[str, Any], texts: dict[str, str]
-) -> tuple[Any, dict]:
-    """The expectation judging a batch, and its config as GE reports it with this batch's
-    parameters (`texts`: each as JSON; built once per distinct parameters: most checks have
-    none). A check whose verdict reads none of its parameters (`verdict_key`) is judged by
-    its expectation as written whatever the batch's parameters."""
+) -> tuple[Any, dict, tuple]:
+    """The expectation judging a batch, its config as GE reports it with this batch's
+    parameters (`texts`: each as JSON), and the key of its verdict: GE's verdict is the same
+    for every check with that key and the same metrics. Built once per distinct parameters
+    (most checks have none). A check whose verdict reads none of its parameters
+    (`verdict_key`) is judged by its expectation as written whatever the batch's parameters;
+    any other check's verdict key is its type and kwargs, all that GE's verdict reads."""
     check = plan.checks[index]
     values = tuple(texts[name] for name in check.parameters)
     key = (id(plan), index, *values)  # plans live as long as the process (cached)
@@ -176,12 +177,21 @@ def _expectation(
         if values and check.verdict_key:
             written = (id(plan), index)
             if written not in _EXPECTATIONS:
-                _EXPECTATIONS[written] = _built(plan, index, None)
-            expectation, reported = _EXPECTATIONS[written]
+                _EXPECTATIONS[written] = (*_built(plan, index, None), ())
+            expectation, reported, _ = _EXPECTATIONS[written]
             reported = reported | {"kwargs": _substituted(reported["kwargs"], parameters)}
         else:
             expectation, reported = _built(plan, index, parameters)
-        _EXPECTATIONS[key] = (expectation, reported)
+        judge = (
+            ("any column", *check.verdict_key)
+            if check.verdict_key
+            else (
+                "kwargs",
+                reported["type"],
+                json.dumps(reported["kwargs"], sort_keys=True, default=str),
+            )
+        )
+        _EXPECTATIONS[key] = (expectation, reported, judge)
     return _EXPECTATIONS[key]
 
 
