@@ -1,13 +1,19 @@
 """Validate a dataset's whole night in one Great Expectations run, with a verdict per batch.
 
 A GE run costs about the same whatever the rows (~0.1 CPU-s), so validating batch by
-batch made validation the largest cost of a night (1,221 batches on a first night). Here
-every landed batch of one dataset goes into one DataFrame; GE runs the suite's row-level
-expectations over it once, listing every unexpected row (result format COMPLETE); then
-each batch gets its own result from GE's own verdict code (`Expectation._validate`) fed
-with that batch's share of the metrics: its rows, nulls, unexpected rows and columns.
+batch made validation the largest cost of a night (1,592 batches on a first night). Here
+every landed batch of one dataset goes into one DataFrame; GE's pandas engine computes,
+in one metric graph, the metric each row-level expectation asks for to list its
+unexpected rows (`unexpected_index_list`, as GE's own `get_metric_kwargs` maps the check);
+then each batch gets its own result from GE's own verdict code (`Expectation._validate`)
+fed with that batch's share of the metrics: its rows, nulls, unexpected rows and columns.
 A batch's success, failures, warnings and stored result are therefore those validating
 it alone gives (`pipeline.validate.validate_batch`; tests/test_validate_set.py checks it).
+GE's verdict on the same kind of check with the same metrics (most batches pass with few
+rows) is made once per process and shared (`_VERDICTS`; pipeline.validate_set_suite).
+Not used here, because they cost more than the checks: a `ValidationDefinition` (its
+stores serialise the suite, the config and every result) and a data source's `get_batch`
+(it hashes the frame and measures its memory for batch markers).
 
 - A check whose parameter is the batch's own (its data day, its borough's spellings) and
   a key's uniqueness (within its batch) run on a column pairing each value with its batch,
