@@ -3,8 +3,9 @@
 A GE run costs about the same whatever the rows (~0.1 CPU-s), so validating batch by
 batch made validation the largest cost of a night (1,592 batches on a first night). Here
 every landed batch of one dataset goes into one DataFrame; GE's pandas engine computes,
-in one metric graph, the metric each row-level expectation asks for to list its
-unexpected rows (`unexpected_index_list`, as GE's own `get_metric_kwargs` maps the check);
+in one metric graph, each row-level expectation's map condition (the `condition` metric
+its `unexpected_index_list` is made from, as GE's own `get_metric_kwargs` maps the check:
+a boolean Series marking the unexpected rows of its domain);
 then each batch gets its own result from GE's own verdict code (`Expectation._validate`)
 fed with that batch's share of the metrics: its rows, nulls, unexpected rows and columns.
 A batch's success, failures, warnings and stored result are therefore those validating

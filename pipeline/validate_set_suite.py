@@ -242,7 +242,8 @@ def _joint_metrics(dataset: Dataset, parameters: dict[str, Any]) -> list[tuple[i
 
 @functools.lru_cache(maxsize=1024)
 def _joint_metric(dataset: Dataset, index: int, parameters: str):
-    """The metric check `index`'s expectation asks GE for to list its unexpected rows (COMPLETE).
+    """The metric GE lists check `index`'s unexpected rows from: its map condition (what its
+    `unexpected_index_list` filters the domain with, without that copy of the domain).
 
     GE's own `get_metric_kwargs` turns the check into that metric; the joint run computes only
     it, not the expectation's whole result (each batch's verdict is made from its share, by
@@ -261,7 +262,7 @@ def _joint_metric(dataset: Dataset, index: int, parameters: str):
         kwargs["column"] = _PER_BATCH + "unique__" + kwargs["column"]
     elif check.per_batch:
         kwargs["column"] = f"{_PER_BATCH}{check.per_batch}__{kwargs['column']}"
-    name = f"{check.map_metric}.unexpected_index_list"
+    name = f"{check.map_metric}.condition"
     config = ExpectationConfiguration(type=check.spec["type"], kwargs=kwargs)
     found = get_metric_kwargs(name, configuration=config, runtime_configuration=_COMPLETE)
     return MetricConfiguration(name, found["metric_domain_kwargs"], found["metric_value_kwargs"])
@@ -280,7 +281,16 @@ def _unexpected_rows(
     resolved, aborted = MetricsCalculator(engine).compute_metrics(
         [m for _, m in metrics], runtime_configuration=_COMPLETE
     )
-    return {index: resolved.get(m.id) for index, m in metrics}, aborted
+    return {index: _rows(resolved.get(m.id)) for index, m in metrics}, aborted
+
+
+def _rows(condition) -> list[int]:
+    """The row numbers a map condition marks unexpected (GE's pandas `condition` metric: a
+    boolean Series over the check's domain, indexed by the frame's row numbers)."""
+    if condition is None:
+        return []
+    unexpected = condition[0]
+    return unexpected.index[unexpected.to_numpy(dtype=bool)].tolist()
 
 
 @functools.cache
