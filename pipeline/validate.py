@@ -95,14 +95,23 @@ def suite_parameters(
     data_day: str, area: Area, settings: Settings, row_count_bounds: tuple[int | None, int | None]
 ) -> dict[str, Any]:
     """The `$PARAMETER`s of a suite for one batch (expectations/README.md)."""
-    reader = TextReader.from_settings(settings)
-    spellings = sorted({reader.normalise_name(n) for n in (area.name, *area.aliases)} - {None})
     return {
         "data_days": [data_day],
-        "borough_spellings": spellings,
+        "borough_spellings": list(
+            _spellings((area.name, *area.aliases), settings.null_markers, settings.date_formats)
+        ),
         "row_count_min": row_count_bounds[0],
         "row_count_max": row_count_bounds[1],
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _spellings(
+    names: tuple[str, ...], null_markers: tuple[str, ...], date_formats: tuple[str, ...]
+) -> tuple[str, ...]:
+    """An area's names as rows spell them, normalised (once per area: every dataset asks)."""
+    reader = TextReader(tuple(m.lower() for m in null_markers), tuple(date_formats))
+    return tuple(sorted({reader.normalise_name(n) for n in names} - {None}))
 
 
 def validate_frame(frame, dataset: Dataset, parameters: dict[str, Any]) -> BatchValidation:
