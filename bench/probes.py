@@ -201,10 +201,11 @@ def main(argv: list[str]) -> int:
         from pipeline.validate import ge_context
 
         ge_context()
-    if kind in ("load", "load_sql"):
+    if kind in ("load", "load_sql", "validate_sql"):
         import duckdb
 
-        # DuckDB imports pandas and numpy at the first bound parameter (~0.23 CPU-s), both sides
+        # DuckDB imports pandas and numpy at the first bound parameter (~0.23 CPU-s): before the
+        # clock on every side (the validate side has them from importing GE)
         duckdb.connect().execute("select ?", [1]).fetchall()
     from ingest.catalogue import load_catalogue
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -34,10 +35,12 @@ __all__ = [
     "normalise_name",
     "suite_path",
     "suite_spec",
-    "registered_name",
     "RESULT_FORMAT",
+    "LANDED",
     "ge_context",
-    "validation_definition",
+    "ge_suite",
+    "expectation_ids",
+    "landed_batch_definition",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,14 +95,23 @@ def suite_parameters(
     data_day: str, area: Area, settings: Settings, row_count_bounds: tuple[int | None, int | None]
 ) -> dict[str, Any]:
     """The `$PARAMETER`s of a suite for one batch (expectations/README.md)."""
-    reader = TextReader.from_settings(settings)
-    spellings = sorted({reader.normalise_name(n) for n in (area.name, *area.aliases)} - {None})
     return {
         "data_days": [data_day],
-        "borough_spellings": spellings,
+        "borough_spellings": list(
+            _spellings((area.name, *area.aliases), settings.null_markers, settings.date_formats)
+        ),
         "row_count_min": row_count_bounds[0],
         "row_count_max": row_count_bounds[1],
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _spellings(
+    names: tuple[str, ...], null_markers: tuple[str, ...], date_formats: tuple[str, ...]
+) -> tuple[str, ...]:
+    """An area's names as rows spell them, normalised (once per area: every dataset asks)."""
+    reader = TextReader(tuple(m.lower() for m in null_markers), tuple(date_formats))
+    return tuple(sorted({reader.normalise_name(n) for n in names} - {None}))
 
 
 def validate_frame(frame, dataset: Dataset, parameters: dict[str, Any]) -> BatchValidation:
@@ -146,16 +158,23 @@ def batch_frame(records: list[dict[str, Any]], dataset: Dataset, settings: Setti
     declared = {f.name: f for f in dataset.fields}
     for name in present:
         spec = declared.get(name)
+        if spec is None:
+            columns[name] = [record.get(name) for record in records]
+            continue
         values = []
+        seen: dict[tuple, tuple[Any, bool]] = {}  # a column repeats its values (days, names)
         for index, record in enumerate(records):
             raw = record.get(name)
-            if spec is None:
-                values.append(raw)
-                continue
-            parsed = reader.read(raw, spec.type)
-            if parsed is None and reader.clean_text(raw) is not None:
+            key = (raw.__class__, raw) if isinstance(raw, (str, int, float)) else None
+            read = seen.get(key) if key else None
+            if read is None:
+                parsed = reader.read(raw, spec.type)
+                read = (_for_suite(parsed), parsed is None and reader.clean_text(raw) is not None)
+                if key:
+                    seen[key] = read
+            if read[1]:
                 type_errors[index].append(f"{name}={raw!r}")
-            values.append(_for_suite(parsed))
+            values.append(read[0])
         columns[name] = values
     frame = pd.DataFrame(
         {name: pd.Series(columns[name], dtype="object") for name in present},
@@ -209,44 +228,52 @@ def ge_context():
     return context
 
 
-_REGISTERED: dict[str, list[Dataset]] = {}
+@functools.cache
+def ge_suite(dataset: Dataset):
+    """The dataset's suite (pipeline.suite) as a GE ExpectationSuite, built once per process.
 
+    Not added to the context's store (adding serialises it, and GE would give its checks
+    new random ids each process): each check's id is derived from the dataset and the check,
+    so a result names the same check in every run.
+    """
+    import great_expectations as gx
 
-def registered_name(dataset: Dataset) -> str:
-    """The name the dataset's suite has in this process's GE context: its id, or (for a second,
-    different spec under the same id, as tests load) the id with a number."""
-    specs = _REGISTERED.setdefault(dataset.id, [])
-    if dataset not in specs:
-        specs.append(dataset)
-    n = specs.index(dataset)
-    return dataset.id if n == 0 else f"{dataset.id}__{n + 1}"
+    spec = suite_spec(dataset)
+    expectations = [
+        e | {"id": id_}
+        for e, id_ in zip(spec["expectations"], expectation_ids(dataset), strict=True)
+    ]
+    return gx.ExpectationSuite(name=dataset.id, expectations=expectations, meta=spec["meta"])
 
 
 @functools.cache
-def validation_definition(dataset: Dataset):
-    """The dataset's suite (pipeline.suite) on a pandas DataFrame asset, built once per process."""
-    import great_expectations as gx
+def expectation_ids(dataset: Dataset) -> tuple[str, ...]:
+    """The id of each check of the dataset's suite, from the dataset and the check itself."""
+    return tuple(
+        str(uuid.uuid5(_IDS, json.dumps([dataset.id, n, e], sort_keys=True)))
+        for n, e in enumerate(suite_spec(dataset)["expectations"])
+    )
 
-    context = ge_context()
-    spec = suite_spec(dataset)
-    name = registered_name(dataset)
-    suite = context.suites.add(
-        gx.ExpectationSuite(name=name, expectations=spec["expectations"], meta=spec["meta"])
-    )
-    source = context.data_sources.add_pandas(f"landed_{name}")
-    batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(
-        "batch"
-    )
-    return context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"validate_{name}", data=batch_definition, suite=suite)
-    )
+
+_IDS = uuid.UUID("5b7e0f64-3c1d-4c4e-9a59-6c1f3c7a2d10")  # namespace of the checks' ids
+
+
+LANDED = "landed"
+"""The data source and asset a batch validated alone goes through (its results' `batch_id`)."""
+
+
+@functools.cache
+def landed_batch_definition():
+    """The whole-DataFrame batch definition every batch validated alone goes through, made once
+    per process whatever the dataset: each of GE's `add_*` serialises the context's config."""
+    source = ge_context().data_sources.add_pandas(LANDED)
+    return source.add_dataframe_asset(LANDED).add_batch_definition_whole_dataframe("batch")
 
 
 def _run_suite(dataset: Dataset, frame, parameters: dict[str, Any]) -> dict[str, Any]:
-    result = validation_definition(dataset).run(
-        batch_parameters={"dataframe": frame},
-        expectation_parameters=parameters,
-        result_format=RESULT_FORMAT,
+    batch = landed_batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        ge_suite(dataset), result_format=RESULT_FORMAT, expectation_parameters=parameters
     )
     return result.to_json_dict()
 

@@ -1,13 +1,20 @@
 """Validate a dataset's whole night in one Great Expectations run, with a verdict per batch.
 
 A GE run costs about the same whatever the rows (~0.1 CPU-s), so validating batch by
-batch made validation the largest cost of a night (1,221 batches on a first night). Here
-every landed batch of one dataset goes into one DataFrame; GE runs the suite's row-level
-expectations over it once, listing every unexpected row (result format COMPLETE); then
-each batch gets its own result from GE's own verdict code (`Expectation._validate`) fed
-with that batch's share of the metrics: its rows, nulls, unexpected rows and columns.
+batch made validation the largest cost of a night (1,592 batches on a first night). Here
+every landed batch of one dataset goes into one DataFrame; GE's pandas engine computes,
+in one metric graph, each row-level expectation's map condition (the `condition` metric
+its `unexpected_index_list` is made from, as GE's own `get_metric_kwargs` maps the check:
+a boolean Series marking the unexpected rows of its domain);
+then each batch gets its own result from GE's own verdict code (`Expectation._validate`)
+fed with that batch's share of the metrics: its rows, nulls, unexpected rows and columns.
 A batch's success, failures, warnings and stored result are therefore those validating
 it alone gives (`pipeline.validate.validate_batch`; tests/test_validate_set.py checks it).
+GE's verdict on the same kind of check with the same metrics (most batches pass with few
+rows) is made once per process and shared (`_VERDICTS`; pipeline.validate_set_suite).
+Not used here, because they cost more than the checks: a `ValidationDefinition` (its
+stores serialise the suite, the config and every result) and a data source's `get_batch`
+(it hashes the frame and measures its memory for batch markers).
 
 - A check whose parameter is the batch's own (its data day, its borough's spellings) and
   a key's uniqueness (within its batch) run on a column pairing each value with its batch,
@@ -41,12 +48,21 @@ from pipeline.validate import (
     validate_frame,
     verdict_from_result,
 )
-from pipeline.validate_set_metrics import _metrics, _shares
-from pipeline.validate_set_suite import _PER_BATCH, _expectation, _joint_definition, _Plan, _plan
+from pipeline.validate_set_metrics import _metrics, _shared_key, _shares
+from pipeline.validate_set_suite import (
+    _PER_BATCH,
+    _expectation,
+    _Plan,
+    _plan,
+    _unexpected_rows,
+)
 
 __all__ = ["BatchToValidate", "validate_batches"]
 
 log = logging.getLogger(__name__)
+_VERDICTS: dict[tuple, tuple[bool, dict]] = {}
+"""GE's verdict on a kind of check (its verdict key) with given metrics, for every dataset of
+this process."""
 _NO_EXCEPTION = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
 
 
@@ -150,55 +166,55 @@ def _validate_together(
             joint_parameters[name] = sorted(
                 {f"{g}\x1f{v}" for key, g in groups.items() for v in json.loads(key)}
             )
-    run = _joint_definition(dataset).run(
-        batch_parameters={"dataframe": combined},
-        expectation_parameters=joint_parameters,
-        result_format={"result_format": "COMPLETE"},
-    )
-    unexpected: dict[int, Any] = {}
-    for outcome in run.results:
-        index = outcome.expectation_config.meta["suite_index"]
-        if outcome.exception_info.get("raised_exception"):
-            log.warning(
-                "%s: the joint validation run could not run check %d (%s): %s; validating batch by batch",
-                dataset.id,
-                index,
-                outcome.expectation_config.type,
-                outcome.exception_info.get("exception_message"),
-            )
-            return {}
-        unexpected[index] = np.sort(
-            np.asarray(outcome.result.get("unexpected_index_list") or [], dtype=np.int64)
+    found, aborted = _unexpected_rows(dataset, combined, joint_parameters)
+    if aborted:
+        failure = next(iter(aborted.values()))
+        log.warning(
+            "%s: the joint validation run could not compute %s: %s; validating batch by batch",
+            dataset.id,
+            ", ".join(sorted({m[0] for m in aborted})),
+            (failure.get("exception_info") or {}).get("exception_message"),
         )
-    shares = {c.index: _shares(c, combined, batch_no, len(batch_ids)) for c in plan.checks}
-    meta = _json(dict(run.meta))
-    same: dict[tuple, dict] = {}  # a result already made for the same check and metrics
+        return {}
+    unexpected = {
+        index: np.sort(np.asarray(rows or [], dtype=np.int64)) for index, rows in found.items()
+    }
+    shares = {
+        c.index: _shares(c, combined, batch_no, len(batch_ids), unexpected.get(c.index))
+        for c in plan.checks
+    }
+    meta = {"great_expectations_version": _ge_version()}
+    judged = _VERDICTS if len(_VERDICTS) < 100_000 else _VERDICTS.clear() or _VERDICTS
     verdicts = {}
     for n, batch_id in enumerate(batch_ids):
         results = []
+        parameters = batches.parameters[batch_id]
+        texts = {name: json.dumps(value, default=str) for name, value in parameters.items()}
         for index in plan.order:
             check = plan.checks[index]
-            expectation, config = _expectation(plan, index, batches.parameters[batch_id])
-            metrics, key = _metrics(
-                check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index)
-            )
-            key = (index, id(expectation), *key) if key else None
-            if key is None or key not in same:
+            expectation, config, judge = _expectation(plan, index, parameters, texts)
+            key = _shared_key(check, batches, batch_id, n, shares[index])
+            key = (judge, *key) if key else None
+            verdict = judged.get(key) if key else None
+            if verdict is None:
+                metrics = _metrics(
+                    check, batches, batch_id, n, starts[n], shares[index], unexpected.get(index)
+                )
                 outcome = expectation._validate(
                     metrics, runtime_configuration={"result_format": dict(RESULT_FORMAT)}
                 )
-                made = {
-                    "success": bool(outcome["success"]),
+                verdict = (bool(outcome["success"]), _json(outcome.get("result", {})))
+                if key:
+                    judged[key] = verdict
+            results.append(
+                {
+                    "success": verdict[0],
                     "expectation_config": config,
-                    "result": _json(outcome.get("result", {})),
+                    "result": verdict[1],
                     "meta": {},
                     "exception_info": _NO_EXCEPTION,
                 }
-                if key is None:
-                    results.append(made)
-                    continue
-                same[key] = made
-            results.append(dict(same[key]))
+            )
         successful = sum(r["success"] for r in results)
         result = {
             "success": successful == len(results),
@@ -246,3 +262,9 @@ def _json(value: Any) -> Any:
     from great_expectations.util import convert_to_json_serializable
 
     return convert_to_json_serializable(value)
+
+
+def _ge_version() -> str:
+    from great_expectations import __version__
+
+    return __version__
