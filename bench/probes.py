@@ -78,7 +78,7 @@ def load(batches_path: str, work_dir: str) -> dict[str, Any]:
     transaction (pipeline.load_set), into the warehouse's existing tables."""
     from ingest.catalogue import load_catalogue
     from pipeline.load import connect_for_night
-    from pipeline.load_set import replace_partitions
+    from pipeline.load_set import held_partitions, replace_partitions
 
     catalogue = load_catalogue()
     by_dataset: dict[str, list] = {}
@@ -86,9 +86,11 @@ def load(batches_path: str, work_dir: str) -> dict[str, Any]:
         by_dataset.setdefault(batch.dataset, []).append(batch)
     rows = 0
     with connect_for_night(Path(work_dir) / "load.duckdb") as con:
+        held = held_partitions(con, by_dataset)
         for dataset_id, batches in by_dataset.items():
             con.execute("begin transaction")
-            rows += replace_partitions(con, catalogue.dataset(dataset_id), batches)
+            dataset = catalogue.dataset(dataset_id)
+            rows += replace_partitions(con, dataset, batches, held.get(dataset_id, {}))
             con.execute("commit")
     return {"rows": rows}
 

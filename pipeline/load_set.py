@@ -24,7 +24,7 @@ from ingest.landing import LandedBatch
 from ingest.outcomes import Outcome
 from pipeline.load import _lines, quote
 
-__all__ = ["Partition", "replace_partitions", "record_batches"]
+__all__ = ["Partition", "held_partitions", "replace_partitions", "record_batches"]
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,22 @@ class Partition:
     row_count: int
 
 
-def replace_partitions(con, dataset: Dataset, batches: list[LandedBatch | Partition]) -> int:
+Held = dict[tuple[str, str], tuple[str, int]]
+"""What raw.feed_partitions holds for some partitions: (borough, day) -> (batch id, rows)."""
+
+
+def replace_partitions(
+    con, dataset: Dataset, batches: list[LandedBatch | Partition], held: Held | None = None
+) -> int:
     """Make each batch its (borough, day) partition of `dataset`, in the caller's transaction;
     returns their rows. A partition already holding its batch (a bulk file that did not
-    change keeps its batch) is left as it is."""
+    change keeps its batch) is left as it is. `held`: what `held_partitions` read for this
+    dataset before the night's first transaction (else it is read here)."""
     rows = sum(b.row_count for b in batches)
     # a partition fetched twice tonight (a catch-up day that is also a changed day) is its last batch
     batches = list({(b.borough_code, b.data_day): b for b in batches}.values())
-    held = _held(con, dataset.id, batches)
+    if held is None:
+        held = held_partitions(con, {dataset.id: batches}).get(dataset.id, {})
     parts = [
         b for b in batches if held.get((b.borough_code, str(b.data_day))) != _batch_and_rows(b)
     ]
@@ -78,22 +86,25 @@ def replace_partitions(con, dataset: Dataset, batches: list[LandedBatch | Partit
     return rows
 
 
-def _held(con, dataset_id: str, batches: list) -> dict[tuple[str, str], tuple[str, int]]:
-    """What raw.feed_partitions says each of these partitions holds now: (batch id, rows)."""
-    if not batches:
-        return {}
-    return {
-        (borough, day): (batch_id, count)
-        for borough, day, batch_id, count in con.execute(
-            """select f.borough_code, f.data_day::varchar, f.batch_id, f.row_count
-               from raw.feed_partitions as f
-               semi join (select unnest($1::varchar[]) as borough_code,
-                                 unnest($2::date[]) as data_day) as p
-                 on f.borough_code = p.borough_code and f.data_day = p.data_day
-               where f.dataset = $3""",
-            [[b.borough_code for b in batches], [b.data_day for b in batches], dataset_id],
-        ).fetchall()
-    }
+def held_partitions(con, batches: dict[str, list]) -> dict[str, Held]:
+    """What raw.feed_partitions says each dataset's partitions among `batches` hold now, in one
+    query for every dataset (a night reads it once, then loads a dataset a transaction)."""
+    keys = [(d, b.borough_code, b.data_day) for d, bs in batches.items() for b in bs]
+    held: dict[str, Held] = {}
+    if not keys:
+        return held
+    found = con.execute(
+        """select f.dataset, f.borough_code, f.data_day::varchar, f.batch_id, f.row_count
+           from raw.feed_partitions as f
+           semi join (select unnest($1::varchar[]) as dataset, unnest($2::varchar[]) as borough_code,
+                             unnest($3::date[]) as data_day) as p
+             on f.dataset = p.dataset and f.borough_code = p.borough_code
+            and f.data_day = p.data_day""",
+        [list(column) for column in zip(*keys, strict=True)],
+    ).fetchall()
+    for dataset_id, borough, day, batch_id, count in found:
+        held.setdefault(dataset_id, {})[(borough, day)] = (batch_id, count)
+    return held
 
 
 def _batch_and_rows(batch) -> tuple[str, int]:

@@ -28,7 +28,7 @@ def load_batches(
 ) -> dict[str, Any]:
     from ingest.watermarks import advance_watermarks
     from pipeline.load import connect_for_night, ensure_tables, write_areas, write_datasets
-    from pipeline.load_set import record_batches, replace_partitions
+    from pipeline.load_set import held_partitions, record_batches, replace_partitions
     from pipeline.source_metadata import write_source_metadata
 
     summary = {
@@ -91,13 +91,19 @@ def load_batches(
                 )
             recorded.append(outcome)
         record_batches(con, recorded, run_id)
+        held = held_partitions(
+            con, {d: [o.batch for o in outcomes_] for d, outcomes_ in loading.items()}
+        )
         for dataset_id, loaded in loading.items():
             # A dataset's partitions and their audit rows commit together: a crash leaves
             # each partition as it was or as landed, and the datasets before it loaded.
             con.execute("begin transaction")
             try:
                 summary["loaded_rows"] += replace_partitions(
-                    con, catalogue.dataset(dataset_id), [o.batch for o in loaded]
+                    con,
+                    catalogue.dataset(dataset_id),
+                    [o.batch for o in loaded],
+                    held.get(dataset_id, {}),
                 )
                 record_batches(con, loaded, run_id)
                 con.execute("commit")
