@@ -129,8 +129,7 @@ def load_sql(batches_path: str, work_dir: str) -> dict[str, Any]:
 
     catalogue = load_catalogue()
     rows = 0
-    with duckdb.connect(str(Path(work_dir) / "load_sql.duckdb")) as con:
-        con.execute("set threads = 1")
+    with duckdb.connect(str(Path(work_dir) / "load_sql.duckdb"), config={"threads": 1}) as con:
         for dataset_id, files in _files_by_dataset(batches_path).items():
             names = catalogue.dataset(dataset_id).column_names
             types = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"

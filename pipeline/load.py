@@ -58,14 +58,16 @@ def quote(identifier: str) -> str:
     return f'"{identifier}"'
 
 
-def connect(warehouse: Path):
-    """The pipeline's own database; only the pipeline ever opens it (one writer)."""
+def connect(warehouse: Path, **settings):
+    """The pipeline's own database; only the pipeline ever opens it (one writer). `settings`:
+    more DuckDB settings of the instance (e.g. threads)."""
     import duckdb
 
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(
         str(warehouse),
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": True},
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+        | settings,
     )
 
 
@@ -73,10 +75,8 @@ def connect_for_night(warehouse: Path):
     """`connect`, with one DuckDB thread: a night's load is a few statements and a commit per
     dataset over small files, and a second thread woken at each costs CPU (a quarter of the
     load's, measured on the default sandbox) without making anything quicker at that size.
-    A setting of the database instance: it holds until the connection closes."""
-    con = connect(warehouse)
-    con.execute("set threads = 1")
-    return con
+    A setting of the database instance, given at open: it holds until the connection closes."""
+    return connect(warehouse, threads=1)
 
 
 def ensure_tables(con, catalogue: Catalogue) -> None:
