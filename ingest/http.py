@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ingest.errors import FatalFetchError, RetriableFetchError
+from ingest.errors import FatalFetchError, FetchError, RetriableFetchError
 
 __all__ = [
     "Response",
@@ -38,6 +39,7 @@ __all__ = [
     "charset_of",
     "refuse_html",
     "json_payload",
+    "environment_says_anything",
 ]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
@@ -78,10 +80,28 @@ def build_session(http: dict[str, float]) -> requests.Session:
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    session.trust_env = environment_says_anything()
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = "application/json"
     session.request_timeout = (http["connect_timeout_s"], http["read_timeout_s"])  # type: ignore[attr-defined]
     return session
+
+
+def environment_says_anything() -> bool:
+    """Whether the environment sets a proxy, a CA bundle or a .netrc, what requests reads from it.
+
+    requests re-reads the whole environment for proxies on every request (a scan of
+    os.environ, more CPU than the rest of a small request); where none of them is set, the
+    session is told not to look, which changes nothing else.
+    """
+    from urllib.request import getproxies
+
+    from requests.utils import NETRC_FILES
+
+    if getproxies() or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
+        return True
+    netrc = [os.environ["NETRC"]] if os.environ.get("NETRC") else [f"~/{f}" for f in NETRC_FILES]
+    return any(os.path.exists(os.path.expanduser(path)) for path in netrc)
 
 
 def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:
@@ -265,23 +285,35 @@ def _refuse_status(status: int, body: bytes, url: str) -> None:
 
 @contextmanager
 def _fetch_errors(session: requests.Session, url: str, params: dict[str, Any], timeout):
-    """Every requests failure as a FetchError naming the URL and why."""
-    shown_url = requests.Request("GET", url, params=params).prepare().url or url
+    """Every requests failure as a FetchError naming the URL and why (the URL with its query
+    is built only when something failed: preparing it costs as much as a request's own)."""
     try:
         yield
-    except requests.exceptions.ChunkedEncodingError as exc:
-        raise RetriableFetchError(
+    except requests.exceptions.RequestException as exc:
+        raise _as_fetch_error(exc, session, url, params, timeout) from None
+
+
+def _as_fetch_error(
+    exc: requests.exceptions.RequestException,
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    timeout,
+) -> FetchError:
+    shown_url = requests.Request("GET", url, params=params).prepare().url or url
+    errors = requests.exceptions
+    if isinstance(exc, errors.ChunkedEncodingError):
+        return RetriableFetchError(
             f"connection broken mid-response, {BODY_RETRIES + 1} tries: {_root_cause(exc)}",
             url=shown_url,
-        ) from None
-    except requests.exceptions.RetryError as exc:
-        raise RetriableFetchError(
+        )
+    if isinstance(exc, errors.RetryError):
+        return RetriableFetchError(
             f"still failing after retries: {_root_cause(exc)}", url=shown_url
-        ) from None
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url) from None
-    except requests.exceptions.RequestException as exc:
-        raise FatalFetchError(f"request failed: {exc}", url=shown_url) from None
+        )
+    if isinstance(exc, (errors.ConnectionError, errors.Timeout)):
+        return RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url)
+    return FatalFetchError(f"request failed: {exc}", url=shown_url)
 
 
 def _with_body_retries(session: requests.Session, url: str, attempt_once: Callable[[], T]) -> T:

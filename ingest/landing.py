@@ -96,7 +96,8 @@ def land_pages(
     staging.mkdir(parents=True, exist_ok=False)
     try:
         page_entries, rows, seen, duplicates, aside = [], 0, set(), 0, []
-        with (staging / RECORDS).open("w", encoding="utf-8") as records_out:
+        records_digest = hashlib.sha256()  # of the bytes as written: no second read of the file
+        with (staging / RECORDS).open("wb") as records_out:
             for page in pages:
                 name = f"page-{page.number:04d}{page.suffix}"
                 _write_page(staging / name, page)
@@ -111,9 +112,9 @@ def land_pages(
                     if set_aside is not None and set_aside(record):
                         aside.append(record)
                         continue
-                    records_out.write(
-                        json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
-                    )
+                    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+                    records_digest.update(line)
+                    records_out.write(line)
                     rows += 1
                 page_entries.append(
                     {
@@ -139,7 +140,7 @@ def land_pages(
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "row_count": rows,
             "exact_duplicates_dropped": duplicates,
-            "records_file": {"file": RECORDS, "sha256": _sha256(staging / RECORDS)},
+            "records_file": {"file": RECORDS, "sha256": records_digest.hexdigest()},
             "pages": page_entries,
             "source_metadata": source_metadata() if source_metadata else None,
         }
@@ -159,7 +160,7 @@ def land_pages(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return read_batch(final)
+    return _batch_of(manifest, final)
 
 
 def _write_page(target: Path, page: Page) -> None:
@@ -184,7 +185,10 @@ def page_digests(batch: LandedBatch) -> list[str]:
 def read_batch(path: Path | str) -> LandedBatch:
     """A landed batch from its manifest (the manifest is written last: no manifest, no batch)."""
     path = Path(path)
-    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return _batch_of(json.loads((path / MANIFEST).read_text(encoding="utf-8")), path)
+
+
+def _batch_of(manifest: dict[str, Any], path: Path) -> LandedBatch:
     return LandedBatch(
         dataset=manifest["dataset"],
         borough_code=manifest["borough_code"],
@@ -206,14 +210,6 @@ def latest_batch(
         p for p in folder.glob("*") if not p.name.startswith(".") and (p / MANIFEST).exists()
     )
     return read_batch(complete[-1]) if complete else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def same_records(loaded_batch: Path, batch: LandedBatch) -> bool:

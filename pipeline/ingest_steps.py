@@ -100,12 +100,15 @@ def ingest_feed(
 def ingest_days(
     catalogue: Catalogue, feed, days: list[str], loaded: dict[str, str] | None, paths, session
 ) -> list[Outcome]:
-    """One day query per day (a backfill's fallback too); whatever goes wrong is that day's outcome."""
-    outcomes = []
+    """One day query per day (a backfill's fallback too); whatever goes wrong is that day's outcome.
+    The days share one protocol instance: what the portal says about the feed is asked once."""
+    from ingest.protocols import protocol_for
+
+    outcomes, protocol = [], protocol_for(feed.portal.protocol)
     for day in days:
         try:
             outcomes.append(
-                _ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session)
+                _ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session, protocol)
             )
         except NotPublished as exc:  # the source does not cover the day: missing, never a zero
             log.warning("%s", exc)
@@ -176,12 +179,18 @@ def _days_to_fetch(
 
 
 def _ingest_day(
-    catalogue: Catalogue, feed, day: str, current: str | None, paths: DataPaths, session
+    catalogue: Catalogue,
+    feed,
+    day: str,
+    current: str | None,
+    paths: DataPaths,
+    session,
+    protocol=None,
 ) -> Outcome:
     """Fetch and land one feed-day: landed, unchanged or not published (raises if it cannot)."""
     from ingest.fetch import fetch_feed
 
-    batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session)
+    batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session, protocol)
     return settle_batch(feed, day, batch, current, paths)
 
 
