@@ -39,7 +39,7 @@ __all__ = [
     "charset_of",
     "refuse_html",
     "json_payload",
-    "environment_says_anything",
+    "read_environment_once",
 ]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
@@ -80,28 +80,32 @@ def build_session(http: dict[str, float]) -> requests.Session:
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.trust_env = environment_says_anything()
+    read_environment_once(session)
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = "application/json"
     session.request_timeout = (http["connect_timeout_s"], http["read_timeout_s"])  # type: ignore[attr-defined]
     return session
 
 
-def environment_says_anything() -> bool:
-    """Whether the environment sets a proxy, a CA bundle or a .netrc, what requests reads from it.
+def read_environment_once(session: requests.Session) -> None:
+    """What requests would read from the environment on every request, read once instead.
 
-    requests re-reads the whole environment for proxies on every request (a scan of
-    os.environ, more CPU than the rest of a small request); where none of them is set, the
-    session is told not to look, which changes nothing else.
+    requests re-scans os.environ for proxies on every request (more CPU than the rest of a
+    small request). Where no proxy and no .netrc is set, the session stops looking and
+    takes the one thing left, a CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as its own
+    `verify`; with a proxy or a .netrc it keeps reading the environment as before.
     """
     from urllib.request import getproxies
 
     from requests.utils import NETRC_FILES
 
-    if getproxies() or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
-        return True
     netrc = [os.environ["NETRC"]] if os.environ.get("NETRC") else [f"~/{f}" for f in NETRC_FILES]
-    return any(os.path.exists(os.path.expanduser(path)) for path in netrc)
+    if getproxies() or any(os.path.exists(os.path.expanduser(path)) for path in netrc):
+        return
+    session.trust_env = False
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or session.verify
+    )
 
 
 def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:

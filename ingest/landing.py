@@ -95,7 +95,7 @@ def land_pages(
     staging = final.parent / f".{batch_id}.partial"
     staging.mkdir(parents=True, exist_ok=False)
     try:
-        page_entries, rows, seen, duplicates, aside = [], 0, set(), 0, []
+        page_entries, rows, seen, duplicates, aside = [], 0, _Seen(), 0, []
         records_digest = hashlib.sha256()  # of the bytes as written: no second read of the file
         with (staging / RECORDS).open("wb") as records_out:
             for page in pages:
@@ -104,15 +104,14 @@ def land_pages(
                 for record in page.records:
                     # A record served twice, identical to the letter (offset paging over a
                     # shifting table does this), is one record; the pages keep both copies.
-                    identity = json.dumps(record, ensure_ascii=False, sort_keys=True)
-                    if identity in seen:
+                    text = json.dumps(record, ensure_ascii=False)
+                    if not seen.add(record, text):
                         duplicates += 1
                         continue
-                    seen.add(identity)
                     if set_aside is not None and set_aside(record):
                         aside.append(record)
                         continue
-                    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+                    line = (text + "\n").encode("utf-8")
                     records_digest.update(line)
                     records_out.write(line)
                     rows += 1
@@ -161,6 +160,36 @@ def land_pages(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return _batch_of(manifest, final)
+
+
+class _Seen:
+    """The records of a batch so far, each by its content (key order aside), to drop repeats.
+
+    Records of one feed nearly always list their keys in one order, so a record in the
+    first record's order is known by the JSON text written for it anyway; only a record in
+    another order (put in that order) or holding nested values is serialised a second time.
+    """
+
+    def __init__(self):
+        self.texts: set[tuple[bool, str]] = set()
+        self.order: tuple[str, ...] | None = None
+
+    def add(self, record: dict[str, Any], text: str) -> bool:
+        """False if an equal record was added before."""
+        keys = tuple(record)
+        if self.order is None:
+            self.order = keys
+        flat = not any(isinstance(v, (dict, list)) for v in record.values())
+        if flat and keys == self.order:
+            identity = (False, text)
+        elif flat and len(keys) == len(self.order) and set(keys) == set(self.order):
+            identity = (False, json.dumps({k: record[k] for k in self.order}, ensure_ascii=False))
+        else:  # as json.dumps(sort_keys=True) tells records apart: nested objects sorted too
+            identity = (True, json.dumps(record, ensure_ascii=False, sort_keys=True))
+        if identity in self.texts:
+            return False
+        self.texts.add(identity)
+        return True
 
 
 def _write_page(target: Path, page: Page) -> None:

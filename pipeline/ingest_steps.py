@@ -52,6 +52,7 @@ def ingest_feeds(
                 watermark=plan.get("watermark"),
                 session=session,
                 periods_loaded=plan.get("periods_loaded"),
+                catalogue=catalogue,
             )
         except Exception as exc:  # one feed's crash must not take the others' outcomes with it
             log.exception("%s: unexpected error", plan["label"])
@@ -73,6 +74,7 @@ def ingest_feed(
     watermark: dict[str, Any] | None = None,
     session=None,
     periods_loaded: list[str] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
 
@@ -85,7 +87,7 @@ def ingest_feed(
     from ingest.http import build_session
     from ingest.watermarks import with_candidate
 
-    catalogue = load_catalogue()
+    catalogue = catalogue or load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
     session = session or build_session(catalogue.settings.http)
