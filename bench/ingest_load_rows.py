@@ -41,7 +41,7 @@ class IngestLoadRows(BenchBase):
                 _row(
                     f"ingest_{label}_vs_bare",
                     what,
-                    "steps.ingest_feed per feed, serial",
+                    "steps.ingest_feeds, serial, one HTTP session (as a night's task)",
                     "requests + DuckDB read_json",
                     bare_ours,
                     bare,
@@ -68,7 +68,7 @@ class IngestLoadRows(BenchBase):
                 _row(
                     f"ingest_{label}_vs_dlt",
                     what,
-                    "steps.ingest_feed per feed, serial",
+                    "steps.ingest_feeds, serial, one HTTP session (as a night's task)",
                     "dlt REST API source -> duckdb, parquet loader files",
                     dlt_ours,
                     dlt,

@@ -1,6 +1,6 @@
 """Our side of each comparison, one unit of work per child process.
 
-    python -m bench.probes ingest   <specs.json>   <data dir>   steps.ingest_feed for every feed-day
+    python -m bench.probes ingest   <specs.json>   <data dir>   steps.ingest_feeds over every feed-day
     python -m bench.probes manifest <data dir>     <out.json>   the landed batches (for load and validation)
     python -m bench.probes load     <batches.json> <work dir>   pipeline.load_set, a dataset at a time
     python -m bench.probes load_sql <batches.json> <work dir>   DuckDB read_json on the same files (the limit)
@@ -33,15 +33,15 @@ def ingest(specs_path: str, data_dir: str) -> dict[str, Any]:
     days: dict[str, list[str]] = {}
     for spec in specs:
         days.setdefault(spec["feed_id"], []).append(spec["day"])
-    paths = DataPaths(Path(data_dir))
+    plans = [{"feed_id": f, "days": d, "label": f} for f, d in days.items()]
     rows = batches = failed = 0
-    for feed_id, feed_days in days.items():
-        for outcome in steps.ingest_feed(feed_id, feed_days, paths=paths):
-            if outcome["status"] == "fetch_failed":
-                failed += 1
-                continue
-            batches += 1
-            rows += (outcome.get("batch") or {}).get("row_count") or 0
+    # as a night's ingest task runs its host's feeds: serially, one HTTP session for them all
+    for outcome in steps.ingest_feeds(plans, paths=DataPaths(Path(data_dir))):
+        if outcome["status"] == "fetch_failed":
+            failed += 1
+            continue
+        batches += 1
+        rows += (outcome.get("batch") or {}).get("row_count") or 0
     return {"rows": rows, "batches": batches, "fetch_failed": failed}
 
 

@@ -70,11 +70,17 @@ def list_changes(
         query=protocol.changes_query(feed, field, since),
     )
     days, newest, count = set(), since, 0
+    day_of: dict[str, str | None] = {}  # a few dates among many records: each read once
     try:
         for page in pages:
             for row in page.records:
                 stamp = protocol.changed_at(row.get(field))
-                day = record_day(row.get(feed.dataset.date_field), feed)
+                value = row.get(feed.dataset.date_field)
+                if isinstance(value, str):
+                    day = day_of[value] if value in day_of else record_day(value, feed)
+                    day_of[value] = day
+                else:
+                    day = record_day(value, feed)
                 if stamp is None or day is None:
                     raise FatalFetchError(
                         f"changed record {row.get(feed.dataset.key)!r} has an unreadable {field} "

@@ -53,8 +53,14 @@ class LinedList(list):
         self.lines = []
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader building LinedDict/LinedList."""
+class _PyLoader(yaml.SafeLoader):
+    """SafeLoader building LinedDict/LinedList; it words the message of a YAML syntax error."""
+
+
+class _Loader(getattr(yaml, "CSafeLoader", _PyLoader)):
+    """The same with libyaml's parser where PyYAML has it: the pure-Python parser is most of
+    a catalogue read, which every process reading config pays; a file it refuses is read
+    again by _PyLoader, whose messages say what was expected."""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode):
@@ -75,13 +81,21 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode):
     data.lines = [item.start_mark.line + 1 for item in node.value]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+for _loader in (_Loader, _PyLoader):
+    _loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+    _loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
 
 
 def load_yaml_text(text: str, path: Path | str) -> Any:
     """Parse one YAML document; CatalogueError (file:line: key path: why) for bad YAML or a duplicate key."""
-    loader = _Loader(text)
+    try:
+        return _load(_Loader, text, path)
+    except yaml.YAMLError:  # libyaml refused it (_PyLoader's own become CatalogueError)
+        return _load(_PyLoader, text, path)  # the same verdict, in better words
+
+
+def _load(loader_class, text: str, path: Path | str) -> Any:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -91,10 +105,14 @@ def load_yaml_text(text: str, path: Path | str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f":{mark.line + 1}" if mark else ""
+        if loader_class is not _PyLoader:
+            raise
         raise CatalogueError(
             f"{path}{where}: not valid YAML: {exc.problem or exc.context}"
         ) from None
     except yaml.YAMLError as exc:
+        if loader_class is not _PyLoader:
+            raise
         raise CatalogueError(f"{path}: not valid YAML: {exc}") from None
     finally:
         loader.dispose()

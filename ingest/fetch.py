@@ -14,7 +14,7 @@ from ingest.downloads import DownloadCache
 from ingest.errors import FetchError
 from ingest.http import build_session
 from ingest.landing import LandedBatch, land_pages, latest_batch, page_digests
-from ingest.protocols import protocol_for
+from ingest.protocols import Protocol, protocol_for
 
 __all__ = ["fetch_feed", "non_borough_rows"]
 
@@ -27,15 +27,18 @@ def fetch_feed(
     day: date,
     landing_root: Path,
     session: requests.Session | None = None,
+    protocol: Protocol | None = None,
 ) -> LandedBatch:
     """Page through the feed to the end and land every page; errors name the feed.
 
     A file the server says is unchanged (304) whose day was already landed from that
     same file keeps its landed batch: nothing new is written, the load sees the batch
     it already loaded. What the portal says about the dataset (CKAN package_show) is
-    asked once the pages are in, so a feed that fails costs no extra request.
+    asked once the pages are in, so a feed that fails costs no extra request; a caller
+    fetching several days of a feed passes one `protocol` for them all, so that it is asked
+    once for those days, as is an ArcGIS layer's description.
     """
-    protocol = protocol_for(feed.portal.protocol)
+    protocol = protocol or protocol_for(feed.portal.protocol)
     session = session or build_session(catalogue.settings.http)
     pages = protocol.pages(
         session,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ingest.errors import FatalFetchError, RetriableFetchError
+from ingest.errors import FatalFetchError, FetchError, RetriableFetchError
 
 __all__ = [
     "Response",
@@ -38,6 +39,7 @@ __all__ = [
     "charset_of",
     "refuse_html",
     "json_payload",
+    "read_environment_once",
 ]
 
 TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
@@ -78,10 +80,32 @@ def build_session(http: dict[str, float]) -> requests.Session:
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    read_environment_once(session)
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = "application/json"
     session.request_timeout = (http["connect_timeout_s"], http["read_timeout_s"])  # type: ignore[attr-defined]
     return session
+
+
+def read_environment_once(session: requests.Session) -> None:
+    """What requests would read from the environment on every request, read once instead.
+
+    requests re-scans os.environ for proxies on every request (more CPU than the rest of a
+    small request). Where no proxy and no .netrc is set, the session stops looking and
+    takes the one thing left, a CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), as its own
+    `verify`; with a proxy or a .netrc it keeps reading the environment as before.
+    """
+    from urllib.request import getproxies
+
+    from requests.utils import NETRC_FILES
+
+    netrc = [os.environ["NETRC"]] if os.environ.get("NETRC") else [f"~/{f}" for f in NETRC_FILES]
+    if getproxies() or any(os.path.exists(os.path.expanduser(path)) for path in netrc):
+        return
+    session.trust_env = False
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or session.verify
+    )
 
 
 def get_json(session: requests.Session, url: str, params: dict[str, Any]) -> Response:
@@ -265,23 +289,35 @@ def _refuse_status(status: int, body: bytes, url: str) -> None:
 
 @contextmanager
 def _fetch_errors(session: requests.Session, url: str, params: dict[str, Any], timeout):
-    """Every requests failure as a FetchError naming the URL and why."""
-    shown_url = requests.Request("GET", url, params=params).prepare().url or url
+    """Every requests failure as a FetchError naming the URL and why (the URL with its query
+    is built only when something failed: preparing it costs as much as a request's own)."""
     try:
         yield
-    except requests.exceptions.ChunkedEncodingError as exc:
-        raise RetriableFetchError(
+    except requests.exceptions.RequestException as exc:
+        raise _as_fetch_error(exc, session, url, params, timeout) from None
+
+
+def _as_fetch_error(
+    exc: requests.exceptions.RequestException,
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    timeout,
+) -> FetchError:
+    shown_url = requests.Request("GET", url, params=params).prepare().url or url
+    errors = requests.exceptions
+    if isinstance(exc, errors.ChunkedEncodingError):
+        return RetriableFetchError(
             f"connection broken mid-response, {BODY_RETRIES + 1} tries: {_root_cause(exc)}",
             url=shown_url,
-        ) from None
-    except requests.exceptions.RetryError as exc:
-        raise RetriableFetchError(
+        )
+    if isinstance(exc, errors.RetryError):
+        return RetriableFetchError(
             f"still failing after retries: {_root_cause(exc)}", url=shown_url
-        ) from None
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        raise RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url) from None
-    except requests.exceptions.RequestException as exc:
-        raise FatalFetchError(f"request failed: {exc}", url=shown_url) from None
+        )
+    if isinstance(exc, (errors.ConnectionError, errors.Timeout)):
+        return RetriableFetchError(_unanswered(exc, session, url, timeout), url=shown_url)
+    return FatalFetchError(f"request failed: {exc}", url=shown_url)
 
 
 def _with_body_retries(session: requests.Session, url: str, attempt_once: Callable[[], T]) -> T:

@@ -95,25 +95,25 @@ def land_pages(
     staging = final.parent / f".{batch_id}.partial"
     staging.mkdir(parents=True, exist_ok=False)
     try:
-        page_entries, rows, seen, duplicates, aside = [], 0, set(), 0, []
-        with (staging / RECORDS).open("w", encoding="utf-8") as records_out:
+        page_entries, rows, seen, duplicates, aside = [], 0, _Seen(), 0, []
+        records_digest = hashlib.sha256()  # of the bytes as written: no second read of the file
+        with (staging / RECORDS).open("wb") as records_out:
             for page in pages:
                 name = f"page-{page.number:04d}{page.suffix}"
                 _write_page(staging / name, page)
                 for record in page.records:
                     # A record served twice, identical to the letter (offset paging over a
                     # shifting table does this), is one record; the pages keep both copies.
-                    identity = json.dumps(record, ensure_ascii=False, sort_keys=True)
-                    if identity in seen:
+                    text = json.dumps(record, ensure_ascii=False)
+                    if not seen.add(record, text):
                         duplicates += 1
                         continue
-                    seen.add(identity)
                     if set_aside is not None and set_aside(record):
                         aside.append(record)
                         continue
-                    records_out.write(
-                        json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
-                    )
+                    line = (text + "\n").encode("utf-8")
+                    records_digest.update(line)
+                    records_out.write(line)
                     rows += 1
                 page_entries.append(
                     {
@@ -139,7 +139,7 @@ def land_pages(
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "row_count": rows,
             "exact_duplicates_dropped": duplicates,
-            "records_file": {"file": RECORDS, "sha256": _sha256(staging / RECORDS)},
+            "records_file": {"file": RECORDS, "sha256": records_digest.hexdigest()},
             "pages": page_entries,
             "source_metadata": source_metadata() if source_metadata else None,
         }
@@ -159,7 +159,37 @@ def land_pages(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return read_batch(final)
+    return _batch_of(manifest, final)
+
+
+class _Seen:
+    """The records of a batch so far, each by its content (key order aside), to drop repeats.
+
+    Records of one feed nearly always list their keys in one order, so a record in the
+    first record's order is known by the JSON text written for it anyway; only a record in
+    another order (put in that order) or holding nested values is serialised a second time.
+    """
+
+    def __init__(self):
+        self.texts: set[tuple[bool, str]] = set()
+        self.order: tuple[str, ...] | None = None
+
+    def add(self, record: dict[str, Any], text: str) -> bool:
+        """False if an equal record was added before."""
+        keys = tuple(record)
+        if self.order is None:
+            self.order = keys
+        flat = not any(isinstance(v, (dict, list)) for v in record.values())
+        if flat and keys == self.order:
+            identity = (False, text)
+        elif flat and len(keys) == len(self.order) and set(keys) == set(self.order):
+            identity = (False, json.dumps({k: record[k] for k in self.order}, ensure_ascii=False))
+        else:  # as json.dumps(sort_keys=True) tells records apart: nested objects sorted too
+            identity = (True, json.dumps(record, ensure_ascii=False, sort_keys=True))
+        if identity in self.texts:
+            return False
+        self.texts.add(identity)
+        return True
 
 
 def _write_page(target: Path, page: Page) -> None:
@@ -184,7 +214,10 @@ def page_digests(batch: LandedBatch) -> list[str]:
 def read_batch(path: Path | str) -> LandedBatch:
     """A landed batch from its manifest (the manifest is written last: no manifest, no batch)."""
     path = Path(path)
-    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return _batch_of(json.loads((path / MANIFEST).read_text(encoding="utf-8")), path)
+
+
+def _batch_of(manifest: dict[str, Any], path: Path) -> LandedBatch:
     return LandedBatch(
         dataset=manifest["dataset"],
         borough_code=manifest["borough_code"],
@@ -206,14 +239,6 @@ def latest_batch(
         p for p in folder.glob("*") if not p.name.startswith(".") and (p / MANIFEST).exists()
     )
     return read_batch(complete[-1]) if complete else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def same_records(loaded_batch: Path, batch: LandedBatch) -> bool:

@@ -52,6 +52,7 @@ def ingest_feeds(
                 watermark=plan.get("watermark"),
                 session=session,
                 periods_loaded=plan.get("periods_loaded"),
+                catalogue=catalogue,
             )
         except Exception as exc:  # one feed's crash must not take the others' outcomes with it
             log.exception("%s: unexpected error", plan["label"])
@@ -73,6 +74,7 @@ def ingest_feed(
     watermark: dict[str, Any] | None = None,
     session=None,
     periods_loaded: list[str] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[dict[str, Any]]:
     """Fetch and land one feed for each day; whatever goes wrong with a day is its `fetch_failed` outcome.
 
@@ -85,7 +87,7 @@ def ingest_feed(
     from ingest.http import build_session
     from ingest.watermarks import with_candidate
 
-    catalogue = load_catalogue()
+    catalogue = catalogue or load_catalogue()
     paths = paths or data_paths()
     feed = catalogue.feed(feed_id)
     session = session or build_session(catalogue.settings.http)
@@ -100,12 +102,15 @@ def ingest_feed(
 def ingest_days(
     catalogue: Catalogue, feed, days: list[str], loaded: dict[str, str] | None, paths, session
 ) -> list[Outcome]:
-    """One day query per day (a backfill's fallback too); whatever goes wrong is that day's outcome."""
-    outcomes = []
+    """One day query per day (a backfill's fallback too); whatever goes wrong is that day's outcome.
+    The days share one protocol instance: what the portal says about the feed is asked once."""
+    from ingest.protocols import protocol_for
+
+    outcomes, protocol = [], protocol_for(feed.portal.protocol)
     for day in days:
         try:
             outcomes.append(
-                _ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session)
+                _ingest_day(catalogue, feed, day, (loaded or {}).get(day), paths, session, protocol)
             )
         except NotPublished as exc:  # the source does not cover the day: missing, never a zero
             log.warning("%s", exc)
@@ -176,12 +181,18 @@ def _days_to_fetch(
 
 
 def _ingest_day(
-    catalogue: Catalogue, feed, day: str, current: str | None, paths: DataPaths, session
+    catalogue: Catalogue,
+    feed,
+    day: str,
+    current: str | None,
+    paths: DataPaths,
+    session,
+    protocol=None,
 ) -> Outcome:
     """Fetch and land one feed-day: landed, unchanged or not published (raises if it cannot)."""
     from ingest.fetch import fetch_feed
 
-    batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session)
+    batch = fetch_feed(catalogue, feed, date.fromisoformat(day), paths.landing, session, protocol)
     return settle_batch(feed, day, batch, current, paths)
 
 

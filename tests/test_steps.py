@@ -21,10 +21,10 @@ def broken_day(monkeypatch):
     """fetch_feed raises an unexpected ValueError (a multi-line message) for BROKEN; other days fetch for real."""
     real = ingest.fetch.fetch_feed
 
-    def fetch_feed(catalogue, feed, day, landing_root, session=None):
+    def fetch_feed(catalogue, feed, day, landing_root, session=None, protocol=None):
         if day.isoformat() == BROKEN:
             raise ValueError("could not convert string to float: 'n/a'\nin column latitude")
-        return real(catalogue, feed, day, landing_root, session)
+        return real(catalogue, feed, day, landing_root, session, protocol)
 
     monkeypatch.setattr(ingest.fetch, "fetch_feed", fetch_feed)
 

@@ -82,15 +82,19 @@ class ArcGisFeatureServer(Protocol):
         """Offset paging or object-id chunks, as the portal config or else the layer says."""
         choice = feed.portal.paging or "auto"
         if choice == "auto":
-            reply = get_json(session, self.layer_url(feed), {"f": "json"})
-            _raise_error(reply.payload, reply.url)
-            if not isinstance(reply.payload, dict) or "fields" not in reply.payload:
-                raise FatalFetchError("not an ArcGIS layer description (no fields)", url=reply.url)
-            supports, limit = layer_paging(reply.payload)
+            supports, limit = self.remembered(feed, "layer", lambda: self._layer(session, feed))
             choice, page_size = ("offset" if supports else "object_ids"), min(page_size, limit)
         if choice == "object_ids":
             return ObjectIdPaginator(page_size)
         return OffsetPaginator(page_size, **self.paginator_options)
+
+    def _layer(self, session: requests.Session, feed: Feed) -> tuple[bool, int]:
+        """(whether the layer pages by offset, its maxRecordCount), from its description."""
+        reply = get_json(session, self.layer_url(feed), {"f": "json"})
+        _raise_error(reply.payload, reply.url)
+        if not isinstance(reply.payload, dict) or "fields" not in reply.payload:
+            raise FatalFetchError("not an ArcGIS layer description (no fields)", url=reply.url)
+        return layer_paging(reply.payload)
 
     def count(self, session: requests.Session, feed: Feed, day: date) -> int | None:
         reply = get_json(

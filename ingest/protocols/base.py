@@ -77,6 +77,15 @@ class Protocol:
     def endpoint(self, feed: Feed) -> str:
         raise NotImplementedError
 
+    def remembered(self, feed: Feed, what: str, ask):
+        """ask() once per feed for as long as this instance lives (one feed's days in one run):
+        what a portal says about a feed, not a day (its layer, its package), is asked once."""
+        answers = self.__dict__.setdefault("_answers", {})
+        key = (feed.id, what)
+        if key not in answers:
+            answers[key] = ask()
+        return answers[key]
+
     def day_query(self, feed: Feed, day: date) -> dict[str, str]:
         """Query parameters that select one data day."""
         raise NotImplementedError
@@ -160,7 +169,7 @@ class Protocol:
         query = self.day_query(feed, day) if query is None else query
         paginator = self.plan(session, feed, page_size)
         params: dict[str, Any] | None = paginator.first()
-        previous_digest, received = None, 0
+        previous, received = None, 0
         for number in range(1, max_pages + 1):
             reply, wire = self._get(session, url, {**query, **params}, feed, cache)
             if not wire:
@@ -171,8 +180,7 @@ class Protocol:
                     reply, wire = self._ask_again(
                         session, url, {**query, **params}, feed, cache, number, due
                     )
-            digest = _records_digest(wire)
-            if wire and digest == previous_digest:
+            if wire and _repeats(wire, previous):
                 raise FatalFetchError(
                     f"page {number} repeats the previous page: the server ignored {params} and sent the same "
                     f"records again; not landing duplicates",
@@ -199,7 +207,7 @@ class Protocol:
                 raise FatalFetchError(f"page {number}: {exc}", url=reply.url) from None
             if params is None:
                 return
-            previous_digest = digest
+            previous = wire
         raise FatalFetchError(f"more than {max_pages} pages: runaway paging stopped", url=url)
 
     def _get(self, session, url, params, feed, cache) -> tuple[Response, list[dict[str, Any]]]:
@@ -264,7 +272,13 @@ class Protocol:
 OffsetProtocol = Protocol  # the name CKAN and Socrata were written against
 
 
-def _records_digest(records: Any) -> str:
-    """What tells a page that repeats the previous one; a file read from disk has its own."""
+def _repeats(records: Any, previous: Any) -> bool:
+    """Whether a page holds the previous page's records again, to the letter (a file read from
+    disk carries its own digest); compared as values, so no page is serialised to tell."""
+    if previous is None:
+        return False
     digest = getattr(records, "digest", None)
-    return digest or hashlib.sha256(repr(records).encode()).hexdigest()
+    if digest is not None or getattr(previous, "digest", None) is not None:
+        return digest == getattr(previous, "digest", None)
+    # == alone takes 1, 1.0 and True for one another; repr tells them apart, on a match only
+    return records == previous and repr(records) == repr(previous)

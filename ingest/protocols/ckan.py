@@ -107,10 +107,10 @@ class CkanDatastore(Protocol):
             return None  # a total that is no number is no promise: paging stops on rows alone
 
     def source_metadata(self, session: requests.Session, feed: Feed) -> dict[str, Any] | None:
+        """package_show, asked once for a feed's days in one run; a failure is asked again."""
         url = f"{feed.portal.base_url}/api/3/action/package_show"
         try:
-            reply = get_json(session, url, {"id": feed.portal.package or feed.dataset.resource})
-            return package_metadata(reply.payload, feed.dataset.resource, reply.url)
+            return self.remembered(feed, "package", lambda: self._package(session, feed, url))
         except FetchError as exc:
             log.warning(
                 "%s: package_show failed, landing without source metadata: %s",
@@ -118,3 +118,7 @@ class CkanDatastore(Protocol):
                 exc.reason,
             )
             return {"url": exc.url or url, "error": exc.reason}
+
+    def _package(self, session: requests.Session, feed: Feed, url: str) -> dict[str, Any]:
+        reply = get_json(session, url, {"id": feed.portal.package or feed.dataset.resource})
+        return package_metadata(reply.payload, feed.dataset.resource, reply.url)
