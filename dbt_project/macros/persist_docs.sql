@@ -7,7 +7,7 @@
     last build commented, updated in place: its comments stand, nothing is written. -#}
 {% macro duckdb__persist_docs(relation, model, for_relation, for_columns) -%}
     {%- if model.config.materialized == "incremental"
-          and flags.SELECTOR == "incremental_night" -%}
+          and invocation_args_dict.get("selector") == "incremental_night" -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set statements = [] -%}
