@@ -47,6 +47,9 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 # through one lock, ~8% of a night's build (13.6 -> 12.4 CPU-s). A failure's message and
 # compiled SQL are in run_results.json and the task log; pass `--log-level-file debug` by hand.
 FILE_LOG_LEVEL = "info"
+# What an incremental night builds: tables, incremental models and their tests; the views and
+# seeds, unchanged since the last build, are not made again (selectors.yml).
+INCREMENTAL = ["--selector", "incremental_night"]
 
 
 class DbtBuildFailed(IngestError):
@@ -177,7 +180,10 @@ def dbt_build(
         why = "first build" if previous is None else "the dbt project or its settings changed"
         full_refresh = True
     log.info("dbt build: %s", f"full refresh ({why})" if full_refresh else "incremental")
-    args = ["build", "--exclude", "test_type:unit", *(["--full-refresh"] if full_refresh else [])]
+    # an incremental night builds the tables and runs the tests; views and seeds stay as the
+    # last build (same fingerprint) made them (dbt_project/selectors.yml)
+    selection = ["--full-refresh", "--exclude", "test_type:unit"] if full_refresh else INCREMENTAL
+    args = ["build", *selection]
     command, env = dbt_command(catalogue, paths, *args)
     if freshness or docs:  # one dbt process: build, then freshness and docs on the same manifest
         (paths.dbt_target / "sources.json").unlink(missing_ok=True)
