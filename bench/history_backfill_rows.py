@@ -18,7 +18,7 @@ import json
 import statistics
 
 from bench.harness import PYTHON, ROOT, BenchBase, _env, _row
-from bench.measure import Sample, run_child
+from bench.measure import Sample, run_child, summarise
 
 YEAR_TARGET_S = 600  # issue 13 (and 11): a year's backfill under 10 minutes on 2 cores
 
@@ -72,25 +72,30 @@ class HistoryBackfillRows(BenchBase):
         )
 
     def backfill_rows(self) -> None:
-        if self._skip_tiny("backfill_year_vs_week", "memory_backfill_year"):
-            return
-        out = self.fresh("backfill.json")
-        run_child(
-            [PYTHON, "-m", "bench.backfill", "--days", "365", "--nightly-days", "7"]
-            + ["--out", str(out)],
-            env=_env(),
-            cwd=str(ROOT),
-        )
-        year, week = json.loads(out.read_text(encoding="utf-8"))["runs"]
-
         def sample(run: dict) -> Sample:
             return Sample(run["wall_s"], run["cpu_s"], run["peak_rss_mb"], inner=run)
 
+        if self._skip_tiny("backfill_year_vs_week", "memory_backfill_year"):
+            return
+        years, weeks = [], []
+        for _ in range(self.mode.slow_runs):  # each child: the year, then the week, one sandbox
+            out = self.fresh("backfill.json")
+            run_child(
+                [PYTHON, "-m", "bench.backfill", "--days", "365", "--nightly-days", "7"]
+                + ["--out", str(out)],
+                env=_env(),
+                cwd=str(ROOT),
+            )
+            year, week = json.loads(out.read_text(encoding="utf-8"))["runs"]
+            years.append(year)
+            weeks.append(week)
+
+        year, week = years[-1], weeks[-1]
         detail = {
             "year": {k: year.get(k) for k in ("rows_loaded", "requests", "feed_days", "steps_s")},
             "week": {k: week.get(k) for k in ("rows_loaded", "requests", "feed_days")},
-            "cpu_s": {"year": year["cpu_s"], "week": week["cpu_s"]},
-            "note": "one run each (a year takes minutes); wall is the figure the goal names",
+            "cpu": summarise([sample(y) for y in years], [sample(w) for w in weeks], "cpu_s"),
+            "note": "wall is the figure the goal names; the steps are the last run's",
         }
         row = _row(
             "backfill_year_vs_week",
@@ -98,14 +103,14 @@ class HistoryBackfillRows(BenchBase):
             "backfill's steps) vs `pipeline nightly --days 7` (a night at a time), one sandbox",
             "backfill, 365 days",
             "nightly --days 7",
-            [sample(year)],
-            [sample(week)],
+            [sample(y) for y in years],
+            [sample(w) for w in weeks],
             "wall_s",
             f"the year < {YEAR_TARGET_S} s wall on 2 cores",
             None,
             **detail,
         )
-        row["goal_met"] = year["wall_s"] < YEAR_TARGET_S
+        row["goal_met"] = row["median"] < YEAR_TARGET_S
         self.rows.append(row)
         self.rows.append(
             _row(
@@ -113,8 +118,8 @@ class HistoryBackfillRows(BenchBase):
                 "peak RSS (the largest process) of the year's backfill vs the 7 nights",
                 "backfill, 365 days",
                 "nightly --days 7",
-                [sample(year)],
-                [sample(week)],
+                [sample(y) for y in years],
+                [sample(w) for w in weeks],
                 "peak_rss_mb",
                 None,
                 None,
