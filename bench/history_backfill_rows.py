@@ -91,10 +91,11 @@ class HistoryBackfillRows(BenchBase):
             weeks.append(week)
 
         year, week = years[-1], weeks[-1]
+        year_samples, week_samples = [sample(y) for y in years], [sample(w) for w in weeks]
         detail = {
             "year": {k: year.get(k) for k in ("rows_loaded", "requests", "feed_days", "steps_s")},
             "week": {k: week.get(k) for k in ("rows_loaded", "requests", "feed_days")},
-            "cpu": summarise([sample(y) for y in years], [sample(w) for w in weeks], "cpu_s"),
+            "cpu": summarise(year_samples, week_samples, "cpu_s"),
             "note": "wall is the figure the goal names; the steps are the last run's",
         }
         row = _row(
@@ -103,8 +104,8 @@ class HistoryBackfillRows(BenchBase):
             "backfill's steps) vs `pipeline nightly --days 7` (a night at a time), one sandbox",
             "backfill, 365 days",
             "nightly --days 7",
-            [sample(y) for y in years],
-            [sample(w) for w in weeks],
+            year_samples,
+            week_samples,
             "wall_s",
             f"the year < {YEAR_TARGET_S} s wall on 2 cores",
             None,
@@ -118,8 +119,8 @@ class HistoryBackfillRows(BenchBase):
                 "peak RSS (the largest process) of the year's backfill vs the 7 nights",
                 "backfill, 365 days",
                 "nightly --days 7",
-                [sample(y) for y in years],
-                [sample(w) for w in weeks],
+                year_samples,
+                week_samples,
                 "peak_rss_mb",
                 None,
                 None,

@@ -69,6 +69,17 @@ def catalogue(sandbox):
 
 
 @pytest.fixture
+def loader_warehouse(tmp_path: Path):
+    """A connection to a fresh warehouse holding the loader's tables (pipeline/load.py)."""
+    from pipeline.load import connect, ensure_tables
+
+    con = connect(tmp_path / "city.duckdb")
+    ensure_tables(con, load_catalogue())
+    yield con
+    con.close()
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch) -> DataPaths:
     """A fresh data directory (landing, quarantine, warehouse, published) for one test."""
     monkeypatch.setenv("CITY_DATA_DIR", str(tmp_path / "data"))

@@ -12,18 +12,9 @@ import pytest
 
 from ingest.catalogue import load_catalogue
 from ingest.errors import IngestError
-from pipeline.load import connect, ensure_tables
 from pipeline.load_set import Partition, replace_partitions
 
 DATASET = "road_casualties"
-
-
-@pytest.fixture
-def warehouse(tmp_path):
-    con = connect(tmp_path / "city.duckdb")
-    ensure_tables(con, load_catalogue())
-    yield con
-    con.close()
 
 
 def _part(tmp_path, borough: str, day: str, batch: str, refs: list[str], rows: int | None = None):
@@ -57,51 +48,51 @@ def _partitions(con) -> list[tuple]:
     ).fetchall()
 
 
-def test_each_partition_is_its_batch_and_loading_again_changes_nothing(tmp_path, warehouse):
+def test_each_partition_is_its_batch_and_loading_again_changes_nothing(tmp_path, loader_warehouse):
     parts = [
         _part(tmp_path, "E09000001", "2026-11-09", "a", ["r1", "r2"]),
         _part(tmp_path, "E09000002", "2026-11-09", "b", []),  # a real zero
         _part(tmp_path, "E09000001", "2026-11-08", "c", ["r3"]),
     ]
-    assert _load(warehouse, parts) == 3
-    first = (_raw(warehouse), _partitions(warehouse))
+    assert _load(loader_warehouse, parts) == 3
+    first = (_raw(loader_warehouse), _partitions(loader_warehouse))
     assert first[1] == [
         ("E09000001", "2026-11-08", "c", 1),
         ("E09000001", "2026-11-09", "a", 2),
         ("E09000002", "2026-11-09", "b", 0),
     ]
-    assert _load(warehouse, parts) == 3
-    assert (_raw(warehouse), _partitions(warehouse)) == first
+    assert _load(loader_warehouse, parts) == 3
+    assert (_raw(loader_warehouse), _partitions(loader_warehouse)) == first
 
 
-def test_a_new_batch_replaces_its_partition_whole_and_no_other(tmp_path, warehouse):
+def test_a_new_batch_replaces_its_partition_whole_and_no_other(tmp_path, loader_warehouse):
     _load(
-        warehouse,
+        loader_warehouse,
         [
             _part(tmp_path, "E09000001", "2026-11-09", "a", ["r1", "r2"]),
             _part(tmp_path, "E09000002", "2026-11-09", "b", ["r9"]),
         ],
     )
-    _load(warehouse, [_part(tmp_path, "E09000001", "2026-11-09", "a2", ["r1"])])
-    assert _raw(warehouse) == [
+    _load(loader_warehouse, [_part(tmp_path, "E09000001", "2026-11-09", "a2", ["r1"])])
+    assert _raw(loader_warehouse) == [
         ("E09000001", "2026-11-09", "a2", "r1"),
         ("E09000002", "2026-11-09", "b", "r9"),
     ]
 
 
 def test_rows_that_differ_from_the_landed_count_name_the_partition_and_load_nothing(
-    tmp_path, warehouse
+    tmp_path, loader_warehouse
 ):
-    _load(warehouse, [_part(tmp_path, "E09000001", "2026-11-09", "a", ["r1"])])
-    before = (_raw(warehouse), _partitions(warehouse))
+    _load(loader_warehouse, [_part(tmp_path, "E09000001", "2026-11-09", "a", ["r1"])])
+    before = (_raw(loader_warehouse), _partitions(loader_warehouse))
     wrong = _part(tmp_path, "E09000001", "2026-11-09", "a2", ["r1", "r2"], rows=3)
     other = _part(tmp_path, "E09000002", "2026-11-09", "b", ["r9"])
     with pytest.raises(IngestError, match=r"E09000001 2026-11-09: landed 3, loaded 2"):
-        _load(warehouse, [wrong, other])
-    assert (_raw(warehouse), _partitions(warehouse)) == before
+        _load(loader_warehouse, [wrong, other])
+    assert (_raw(loader_warehouse), _partitions(loader_warehouse)) == before
 
 
-def test_a_landed_batch_loads_by_its_own_attributes(tmp_path, warehouse):
+def test_a_landed_batch_loads_by_its_own_attributes(tmp_path, loader_warehouse):
     """What the night passes (ingest.landing.LandedBatch) loads like a Partition."""
     from ingest.landing import LandedBatch
 
@@ -109,5 +100,5 @@ def test_a_landed_batch_loads_by_its_own_attributes(tmp_path, warehouse):
     folder.mkdir()
     (folder / "records.jsonl").write_text('{"casualty_ref": "r1"}\n', encoding="utf-8")
     batch = LandedBatch(DATASET, "E09000001", "City", "2026-11-09", "x", str(folder), 1, "ckan")
-    assert _load(warehouse, [batch]) == 1
-    assert _partitions(warehouse) == [("E09000001", "2026-11-09", "x", 1)]
+    assert _load(loader_warehouse, [batch]) == 1
+    assert _partitions(loader_warehouse) == [("E09000001", "2026-11-09", "x", 1)]
